@@ -1,0 +1,103 @@
+package cmd
+
+import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// twoValueFlags take NAME VALUE, as jq's do; urfave/cli knows only one value
+// per flag, so they are rewritten to NAME=VALUE before it parses them.
+var twoValueFlags = map[string]bool{"arg": true, "argjson": true}
+
+// interspersed is the one place that lets flags follow the path, as curl
+// users type them (`kcurl /api -v`): Go's flag parsing stops at the first
+// argument that is not a flag, so the flags are moved in front of it. It also
+// splits curl's attached short values (-XPOST, -d@file) and rewrites the
+// two-value flags. Subcommands get the same treatment with their own flags.
+func interspersed(args []string, app *cli.App) []string {
+	if len(args) == 0 {
+		return args
+	}
+	out := []string{args[0]}
+	flags, positional := splitFlags(args[1:], app.Flags, func(first string) []cli.Flag {
+		if c := app.Command(first); c != nil {
+			return c.Flags
+		}
+		return nil
+	})
+	return append(append(out, flags...), positional...)
+}
+
+// splitFlags returns the flags (with their values) and the positional
+// arguments of args. When the first positional argument names a subcommand
+// (commandFlags returns its flags), the rest is split with those flags and
+// appended after the command's name.
+func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.Flag) (flags, positional []string) {
+	takesValue, isBool := flagArity(defs)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--": // the rest is positional, even where it starts with -
+			return flags, append(append([]string{"--"}, positional...), args[i+1:]...)
+		case len(a) > 1 && a[0] == '-':
+			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			singleDash := !strings.HasPrefix(a, "--")
+			switch {
+			case twoValueFlags[name] && !hasValue && i+2 < len(args):
+				flags = append(flags, "--"+name, args[i+1]+"="+args[i+2])
+				i += 2
+			case takesValue[name] && !hasValue:
+				flags = append(flags, a)
+				if i+1 < len(args) {
+					flags = append(flags, args[i+1])
+					i++
+				}
+			case singleDash && !hasValue && len(name) > 1 && takesValue[name[:1]]:
+				flags = append(flags, "-"+name[:1], name[1:]) // -XPOST, -d@file
+			case singleDash && !hasValue && len(name) > 1 && allBool(name, isBool):
+				for _, c := range name { // -sv, -rc
+					flags = append(flags, "-"+string(c))
+				}
+			default:
+				flags = append(flags, a)
+			}
+		default:
+			if len(positional) == 0 && commandFlags != nil {
+				if sub := commandFlags(a); sub != nil {
+					subFlags, subPositional := splitFlags(args[i+1:], sub, nil)
+					positional = append(append(append(positional, a), subFlags...), subPositional...)
+					return flags, positional
+				}
+			}
+			positional = append(positional, a)
+		}
+	}
+	return flags, positional
+}
+
+func allBool(shorts string, isBool map[string]bool) bool {
+	for _, c := range shorts {
+		if !isBool[string(c)] {
+			return false
+		}
+	}
+	return true
+}
+
+// flagArity indexes every name of every flag: whether it takes a value.
+func flagArity(defs []cli.Flag) (takesValue, isBool map[string]bool) {
+	takesValue, isBool = map[string]bool{}, map[string]bool{}
+	for _, f := range defs {
+		_, boolean := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			if boolean {
+				isBool[n] = true
+			} else {
+				takesValue[n] = true
+			}
+		}
+	}
+	isBool["h"], isBool["help"] = true, true
+	return takesValue, isBool
+}

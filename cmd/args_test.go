@@ -1,0 +1,43 @@
+package cmd
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// interspersed is the one place that lets flags follow the path; every way a
+// curl, jq or kubectl user types them is here.
+func TestInterspersed(t *testing.T) {
+	tests := []struct {
+		name string
+		args string
+		want string
+	}{
+		{"flags before the path stay", "-v /api", "-v /api"},
+		{"a flag after the path moves in front", "/api -v", "-v /api"},
+		{"a flag value after the path moves with its flag", "/api -n kube-system -q .kind", "-n kube-system -q .kind /api"},
+		{"flag=value after the path", "/api --namespace=x", "--namespace=x /api"},
+		{"curl's attached method", "/api -XPOST", "-X POST /api"},
+		{"curl's attached data file", "/api -d@body.json", "-d @body.json /api"},
+		{"combined booleans are split", "/api -sv", "-s -v /api"},
+		{"jq's two-value --arg", "/api --arg name web -q .x", "--arg name=web -q .x /api"},
+		{"jq's two-value --argjson", "/api --argjson n 3", "--argjson n=3 /api"},
+		{"a value that looks like a path stays a value", "-d /etc/x /api", "-d /etc/x /api"},
+		{"a data value starting with a dash stays a value", "/api -q -1", "-q -1 /api"},
+		{"-- ends the flags", "-v -- /api -x", "-v -- /api -x"},
+		{"unknown flags are left for the parser to reject", "/api --bogus", "--bogus /api"},
+		{"two paths both stay positional", "/api -v /apis", "-v /api /apis"},
+		{"help after the path", "/api --help", "--help /api"},
+	}
+	app := newApp(Streams{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := interspersed(append([]string{"kcurl"}, strings.Fields(tt.args)...), app)
+			want := append([]string{"kcurl"}, strings.Fields(tt.want)...)
+			if !slices.Equal(got, want) {
+				t.Errorf("interspersed(%q)\n got %q\nwant %q", tt.args, got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,115 @@
+package cmd
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kcurl/kcurl/pkg/target"
+)
+
+const (
+	catConnection = "Connection (found automatically inside a Pod)"
+	catRequest    = "Request"
+	catOutput     = "Output"
+)
+
+// connectionFlags are shared by every command that talks to the API server.
+// Their environment variables are read from Streams.Getenv in
+// targetOptions, not by urfave/cli, so that tests control the environment.
+func connectionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "server", Category: catConnection, Usage: "API server `URL` [$KCURL_SERVER] (default: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT_HTTPS)"},
+		&cli.StringFlag{Name: "token-file", Category: catConnection, Usage: "read the bearer token from `FILE`, re-read when it changes [$KCURL_TOKEN_FILE] (default: SA-DIR/token)"},
+		&cli.StringFlag{Name: "token", Category: catConnection, Usage: "bearer `TOKEN` (discouraged: visible in ps; prefer --token-file)"},
+		&cli.StringFlag{Name: "cacert", Category: catConnection, Usage: "verify the server against the CA certificates in `FILE` [$KCURL_CACERT] (default: SA-DIR/ca.crt)"},
+		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Category: catConnection, Usage: "namespace for {namespace} (default: $POD_NAMESPACE, then SA-DIR/namespace, then default)"},
+		&cli.StringFlag{Name: "sa-dir", Category: catConnection, Usage: "service-account `DIR` with token, ca.crt, namespace [$KCURL_SA_DIR] (default: " + target.DefaultSADir + ")"},
+		&cli.BoolFlag{Name: "insecure", Aliases: []string{"k"}, Category: catConnection, Usage: "do not verify the server's certificate (warns)"},
+		&cli.StringFlag{Name: "connect-timeout", Value: "10s", Category: catConnection, Usage: "limit for connecting and the TLS handshake (`DURATION`, or seconds)"},
+		&cli.StringFlag{Name: "max-time", Aliases: []string{"m"}, Category: catConnection, Usage: "limit for the whole request (`DURATION`, or seconds; default: none)"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catConnection, Usage: "print request and response headers on stderr (credentials redacted)"},
+	}
+}
+
+func requestFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "request", Aliases: []string{"X"}, Category: catRequest, Usage: "`METHOD`: GET, HEAD, POST, PUT, PATCH, DELETE (default: GET; POST with -d; PATCH with --type)"},
+		&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Category: catRequest, Usage: "request `BODY`: JSON or YAML, @FILE, or @- for stdin; checked before sending"},
+		&cli.StringFlag{Name: "type", Category: catRequest, Usage: "patch `TYPE`: json, merge (default), strategic, or apply (server-side apply)"},
+		&cli.StringFlag{Name: "field-manager", Category: catRequest, Usage: "field manager `NAME` (default for --type apply: kcurl)"},
+		&cli.BoolFlag{Name: "force-conflicts", Category: catRequest, Usage: "server-side apply: take over fields other managers own"},
+		&cli.BoolFlag{Name: "dry-run", Category: catRequest, Usage: "ask the server to validate without persisting (dryRun=All)"},
+		&cli.StringSliceFlag{Name: "header", Aliases: []string{"H"}, Category: catRequest, Usage: "add a header `'NAME: VALUE'` (repeatable; 'NAME:' removes one)"},
+		&cli.StringFlag{Name: "selector", Aliases: []string{"l"}, Category: catRequest, Usage: "label `SELECTOR` (labelSelector=)"},
+		&cli.StringFlag{Name: "field-selector", Category: catRequest, Usage: "field `SELECTOR` (fieldSelector=)"},
+		&cli.Int64Flag{Name: "limit", Category: catRequest, Usage: "at most `N` items per list (limit=)"},
+		&cli.BoolFlag{Name: "curl", Category: catRequest, Usage: "print the equivalent curl command (token as $TOKEN) and send nothing"},
+	}
+}
+
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, Usage: "`FORMAT`: json, yaml or raw (the body untouched)"},
+		&cli.BoolFlag{Name: "compact-output", Aliases: []string{"c"}, Category: catOutput, Usage: "compact JSON, one value per line"},
+		&cli.StringFlag{Name: "color", Value: "auto", Category: catOutput, Usage: "`WHEN`: auto (a terminal, and no $NO_COLOR), always, never"},
+		&cli.StringFlag{Name: "jq", Aliases: []string{"q"}, Category: catOutput, Usage: "filter the answer with a jq `EXPR` (gojq)"},
+		&cli.BoolFlag{Name: "raw-output", Aliases: []string{"r"}, Category: catOutput, Usage: "jq: print strings without quotes"},
+		&cli.StringSliceFlag{Name: "arg", Category: catOutput, Usage: "jq: `NAME VALUE` sets $NAME to the string VALUE (repeatable)"},
+		&cli.StringSliceFlag{Name: "argjson", Category: catOutput, Usage: "jq: `NAME JSON` sets $NAME to the JSON value (repeatable)"},
+		&cli.BoolFlag{Name: "exit-status", Aliases: []string{"e"}, Category: catOutput, Usage: "jq: exit 1 when the last result is false or null, or there is none"},
+		&cli.BoolFlag{Name: "include", Aliases: []string{"i"}, Category: catOutput, Usage: "print the status line and response headers before the body"},
+		&cli.BoolFlag{Name: "silent", Aliases: []string{"s"}, Category: catOutput, Usage: "print no body (the exit code still tells)"},
+	}
+}
+
+// flagOrEnv is a flag's value if it was given, else the environment
+// variable's; origin names where it came from ("--server", "$KCURL_SERVER").
+func flagOrEnv(c *cli.Context, s Streams, flag, envVar string) (value, origin string) {
+	if c.IsSet(flag) {
+		return c.String(flag), "--" + flag
+	}
+	if envVar != "" {
+		if v := s.Getenv(envVar); v != "" {
+			return v, "$" + envVar
+		}
+	}
+	return "", ""
+}
+
+// targetOptions reads the connection flags and their variables.
+func targetOptions(c *cli.Context, s Streams) target.Options {
+	o := target.Options{Origins: map[string]string{}}
+	set := func(dst *string, key, flag, envVar string) {
+		v, origin := flagOrEnv(c, s, flag, envVar)
+		*dst = v
+		if origin != "" {
+			o.Origins[key] = origin
+		}
+	}
+	set(&o.Server, "server", "server", "KCURL_SERVER")
+	set(&o.TokenFile, "token-file", "token-file", "KCURL_TOKEN_FILE")
+	set(&o.Token, "token", "token", "")
+	set(&o.CAFile, "cacert", "cacert", "KCURL_CACERT")
+	set(&o.Namespace, "namespace", "namespace", "")
+	set(&o.SADir, "sa-dir", "sa-dir", "KCURL_SA_DIR")
+	o.Insecure = c.Bool("insecure")
+	return o
+}
+
+// parseDuration takes Go durations ("1m30s") and, as curl does, plain
+// seconds ("2.5").
+func parseDuration(flag, v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, usagef("invalid --%s %q: give a duration such as 10s or 1m, or seconds", flag, v)
+	}
+	return d, nil
+}

@@ -1,0 +1,49 @@
+// Package cmd is kcurl's command line: the urfave/cli application, one file
+// per command, and the single place where errors become messages and exit
+// codes (exit.go).
+package cmd
+
+import (
+	"github.com/urfave/cli/v2"
+)
+
+// Main runs kcurl with args (os.Args) on the given streams and returns the
+// exit code; only main.go calls os.Exit.
+func Main(args []string, s Streams) int {
+	app := newApp(s)
+	err := app.Run(interspersed(args, app))
+	if err != nil {
+		report(s.ErrOut, err)
+	}
+	return exitCode(err)
+}
+
+func newApp(s Streams) *cli.App {
+	return &cli.App{
+		Name:      "kcurl",
+		Usage:     "curl for the Kubernetes API, from inside a Pod",
+		UsageText: "kcurl [flags] PATH [flags]",
+		// urfave/cli's own version flag would take -v, which is --verbose.
+		HideVersion: true,
+		Flags: append(append(append(requestFlags(), outputFlags()...), connectionFlags()...),
+			&cli.BoolFlag{Name: "version", Usage: "print kcurl's version"}),
+		Action: func(c *cli.Context) error {
+			if c.Bool("version") {
+				return printVersion(s)
+			}
+			return runRequest(c, s)
+		},
+		Reader:    s.In,
+		Writer:    s.Out,
+		ErrWriter: s.ErrOut,
+		// Only Main decides how kcurl exits.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &usageError{msg: err.Error()}
+		},
+		HideHelpCommand:           true,
+		UseShortOptionHandling:    true,
+		DisableSliceFlagSeparator: true,
+		Suggest:                   true,
+	}
+}

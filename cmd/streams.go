@@ -1,0 +1,39 @@
+package cmd
+
+import (
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+)
+
+// Streams are everything kcurl reads from and writes to, and the environment
+// it sees. Commands receive them instead of touching os.Std* and os.Getenv,
+// so a test decides all of it.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	// OutIsTerminal decides colour (--color auto) and whether binary bodies
+	// are withheld.
+	OutIsTerminal bool
+
+	// Getenv is the environment kcurl resolves KUBERNETES_SERVICE_*,
+	// KCURL_*, NO_COLOR and the like from.
+	Getenv func(string) string
+	// Environ lists the environment for jq's $ENV.
+	Environ func() []string
+}
+
+// OSStreams are the process's own.
+func OSStreams() Streams {
+	return Streams{
+		In:            os.Stdin,
+		Out:           os.Stdout,
+		ErrOut:        os.Stderr,
+		OutIsTerminal: isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()),
+		Getenv:        os.Getenv,
+		Environ:       os.Environ,
+	}
+}

@@ -1,0 +1,279 @@
+package output
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/itchyny/gojq"
+	"sigs.k8s.io/yaml"
+)
+
+// Format is the -o choice.
+type Format string
+
+const (
+	FormatJSON Format = "json"
+	FormatYAML Format = "yaml"
+	FormatRaw  Format = "raw"
+)
+
+// Options decide how answers are printed.
+type Options struct {
+	Format     Format
+	Indent     int  // spaces per level, 0 for -c
+	Color      bool // decided once by the caller
+	RawStrings bool // -r: jq string results without quotes
+	Query      *Query
+	ExitStatus bool // -e: the last jq result decides the exit status
+	// Terminal is true when the output is a terminal: binary bodies are
+	// withheld there, as curl does.
+	Terminal bool
+	// FlushEachValue writes every top-level value (a watch event) through
+	// as soon as it is complete.
+	FlushEachValue bool
+}
+
+// ErrFalsy is -e's verdict when the last jq result was false or null, or
+// there was none.
+var ErrFalsy = errors.New("the last jq result was false or null, or there was none")
+
+// Printer writes response bodies to out, and notices (a withheld binary
+// body) to notices.
+type Printer struct {
+	w       io.Writer // where out writes to, for bodies passed through
+	out     *bufio.Writer
+	notices io.Writer
+	opts    Options
+
+	jsonOut   *Formatter
+	wroteYAML bool
+	produced  bool // a jq result was printed
+	last      any  // the last jq result, for -e
+}
+
+// NewPrinter prints to out.
+func NewPrinter(out, notices io.Writer, opts Options) *Printer {
+	if opts.Format == "" {
+		opts.Format = FormatJSON
+	}
+	p := &Printer{w: out, out: bufio.NewWriterSize(out, 64<<10), notices: notices, opts: opts}
+	p.jsonOut = NewFormatter(p.out, opts.Indent, opts.Color)
+	if opts.FlushEachValue {
+		p.jsonOut.OnValue = p.out.Flush
+	}
+	return p
+}
+
+// IsJSON reports whether a Content-Type is JSON: application/json with any
+// parameters (the API server's Table and watch streams), or a +json type.
+func IsJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil && err != mime.ErrInvalidMediaParameter {
+		return false // a bad parameter still leaves the media type known
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// Print writes one body of the given Content-Type.
+func (p *Printer) Print(ctx context.Context, body io.Reader, contentType string) error {
+	err := p.print(ctx, body, contentType)
+	if ferr := p.out.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func (p *Printer) print(ctx context.Context, body io.Reader, contentType string) error {
+	switch {
+	case p.opts.Format == FormatRaw:
+		return p.stream(body)
+	case !IsJSON(contentType):
+		return p.passThrough(body, contentType)
+	case p.opts.Query != nil:
+		return p.query(ctx, body)
+	case p.opts.Format == FormatYAML:
+		return p.yaml(body)
+	default:
+		if _, err := io.Copy(p.jsonOut, body); err != nil {
+			return err
+		}
+		return p.jsonOut.Close()
+	}
+}
+
+// passThrough streams a body that is not JSON (logs, text) untouched, except
+// that binary is not written to a terminal. Binary is judged by the first
+// read, so that a followed log shows its first line as soon as it arrives.
+func (p *Printer) passThrough(body io.Reader, contentType string) error {
+	if !p.opts.Terminal {
+		return p.stream(body)
+	}
+	head := make([]byte, sniffLen)
+	n, err := readSome(body, head)
+	if looksBinary(head[:n]) {
+		if contentType == "" {
+			contentType = "no Content-Type"
+		}
+		fmt.Fprintf(p.notices, "kcurl: binary body (%s) not written to the terminal; redirect it to a file or pipe it\n", contentType)
+		return nil
+	}
+	if _, werr := p.out.Write(head[:n]); werr != nil {
+		return werr
+	}
+	if err == io.EOF {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return p.stream(body)
+}
+
+// stream copies body as it arrives: each read is written at once, not held
+// back in the buffer.
+func (p *Printer) stream(body io.Reader) error {
+	if err := p.out.Flush(); err != nil {
+		return err
+	}
+	_, err := io.Copy(p.w, body)
+	return err
+}
+
+const sniffLen = 1024
+
+// readSome reads until it has at least one byte or an error.
+func readSome(r io.Reader, p []byte) (int, error) {
+	for {
+		n, err := r.Read(p)
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
+}
+
+// looksBinary: a NUL byte, or bytes that are not UTF-8, ignoring a character
+// that the end of the sample cut short.
+func looksBinary(head []byte) bool {
+	if bytes.IndexByte(head, 0) >= 0 {
+		return true
+	}
+	if utf8.Valid(head) {
+		return false
+	}
+	for i := len(head) - 1; i >= 0 && i >= len(head)-(utf8.UTFMax-1); i-- {
+		if utf8.RuneStart(head[i]) {
+			return utf8.FullRune(head[i:]) || !utf8.Valid(head[:i])
+		}
+	}
+	return true
+}
+
+func (p *Printer) query(ctx context.Context, body io.Reader) error {
+	dec := NewDecoder(body)
+	for {
+		v, err := dec.Decode()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		iter := p.opts.Query.Run(ctx, v)
+		for {
+			result, ok := iter.Next()
+			if !ok {
+				break
+			}
+			if err, ok := result.(error); ok {
+				var halt *gojq.HaltError
+				if errors.As(err, &halt) {
+					return haltError(halt)
+				}
+				return &RuntimeError{Err: err}
+			}
+			if err := p.result(result); err != nil {
+				return err
+			}
+		}
+		if p.opts.FlushEachValue {
+			if err := p.out.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (p *Printer) result(v any) error {
+	p.produced, p.last = true, v
+	if s, ok := v.(string); ok && p.opts.RawStrings {
+		p.out.WriteString(s)
+		return p.out.WriteByte('\n')
+	}
+	b, err := gojq.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if p.opts.Format == FormatYAML {
+		return p.writeYAML(b)
+	}
+	if _, err := p.jsonOut.Write(b); err != nil {
+		return err
+	}
+	return p.jsonOut.Close()
+}
+
+// yaml converts each JSON value of the body; key order becomes sorted, as
+// with kubectl -o yaml. Values go through the Decoder and gojq's encoder
+// first, as jq results do: YAML's parser would refuse JSON's \/ escape,
+// escaped surrogate pairs and invalid UTF-8.
+func (p *Printer) yaml(body io.Reader) error {
+	dec := NewDecoder(body)
+	for {
+		v, err := dec.Decode()
+		if err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		b, err := gojq.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if err := p.writeYAML(b); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *Printer) writeYAML(jsonText []byte) error {
+	y, err := yaml.JSONToYAML(jsonText)
+	if err != nil {
+		return err
+	}
+	if p.wroteYAML {
+		p.out.WriteString("---\n")
+	}
+	p.wroteYAML = true
+	_, err = p.out.Write(y)
+	if err == nil && p.opts.FlushEachValue {
+		err = p.out.Flush()
+	}
+	return err
+}
+
+// Done returns -e's verdict once every body is printed.
+func (p *Printer) Done() error {
+	if !p.opts.ExitStatus {
+		return nil
+	}
+	if !p.produced || p.last == nil || p.last == false {
+		return ErrFalsy
+	}
+	return nil
+}

@@ -1,0 +1,233 @@
+// Package request turns what the user typed (a PATH and request flags) into
+// the *http.Request kcurl sends, and into the equivalent curl command.
+package request
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// PatchTypes maps --type to the Content-Type the API server expects.
+var PatchTypes = map[string]string{
+	"json":      "application/json-patch+json",
+	"merge":     "application/merge-patch+json",
+	"strategic": "application/strategic-merge-patch+json",
+	"apply":     "application/apply-patch+yaml",
+}
+
+// Methods kcurl sends.
+var Methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// DefaultAccept asks for JSON and takes what comes (logs are text).
+const DefaultAccept = "application/json, */*"
+
+// Spec is one request as the user described it.
+type Spec struct {
+	Method         string // -X; "" means GET, or POST with a body, or PATCH with --type
+	Path           string // starts with /, may carry a query and {namespace}
+	Namespace      string // replaces {namespace} and {ns}
+	Body           []byte // JSON, from LoadBody; nil for none
+	PatchType      string // --type
+	FieldManager   string // --field-manager
+	ForceConflicts bool
+	DryRun         bool
+	Headers        []string // -H "Name: value"; "Name:" removes a default header
+	LabelSelector  string
+	FieldSelector  string
+	Limit          int64
+	Accept         string // "" means DefaultAccept
+}
+
+// ResolveMethod applies the defaults curl and gh users expect and checks the
+// combination; errors are UsageErrors.
+func (s Spec) ResolveMethod() (string, error) {
+	method := strings.ToUpper(s.Method)
+	switch {
+	case method != "":
+		if !slices.Contains(Methods, method) {
+			return "", usageErrorf("unsupported method %q: use one of %s", s.Method, strings.Join(Methods, ", "))
+		}
+	case s.PatchType != "":
+		method = http.MethodPatch
+	case s.Body != nil:
+		method = http.MethodPost
+	default:
+		method = http.MethodGet
+	}
+	if s.PatchType != "" {
+		if _, ok := PatchTypes[s.PatchType]; !ok {
+			return "", usageErrorf("unknown --type %q: use json, merge, strategic or apply", s.PatchType)
+		}
+		if method != http.MethodPatch {
+			return "", usageErrorf("--type is a patch type; it goes with -X PATCH, not %s", method)
+		}
+	}
+	if (method == http.MethodGet || method == http.MethodHead) && s.Body != nil {
+		return "", usageErrorf("a %s request has no body: drop -d, or choose -X POST, PUT, PATCH or DELETE", method)
+	}
+	if method == http.MethodPatch && len(s.Body) == 0 {
+		return "", usageErrorf("PATCH needs a body (-d)")
+	}
+	if method == http.MethodPatch && s.PatchType == "json" && s.Body[0] != '[' {
+		return "", usageErrorf("a JSON patch (--type json) is a list of operations, e.g. [{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":3}]")
+	}
+	if s.ForceConflicts && s.PatchType != "apply" {
+		return "", usageErrorf("--force-conflicts goes with server-side apply (--type apply)")
+	}
+	return method, nil
+}
+
+// URL resolves the path against the server: placeholders replaced, the
+// server's own path prefix kept, query flags appended to the typed query.
+func (s Spec) URL(server *url.URL) (*url.URL, error) {
+	if !strings.HasPrefix(s.Path, "/") {
+		return nil, usageErrorf("%q is not an API path: paths start with / (e.g. /api/v1/namespaces/{namespace}/pods)", s.Path)
+	}
+	path := s.Path
+	if s.Namespace != "" {
+		ns := url.PathEscape(s.Namespace)
+		path = strings.ReplaceAll(strings.ReplaceAll(path, "{namespace}", ns), "{ns}", ns)
+	}
+	ref, err := url.Parse(path)
+	if err != nil || ref.Scheme != "" || ref.Host != "" {
+		return nil, usageErrorf("invalid path %q", s.Path)
+	}
+	u := *server
+	u.Path, u.RawPath = server.Path+ref.Path, ""
+	if ref.RawPath != "" || server.RawPath != "" {
+		// Either part was escaped in a way of its own (a%2Fb): keep both
+		// spellings rather than let the server's stale RawPath be dropped.
+		u.RawPath = server.EscapedPath() + ref.EscapedPath()
+	}
+	u.Fragment = ""
+	u.RawQuery = ref.RawQuery
+	if extra := s.query().Encode(); extra != "" {
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += extra
+	}
+	return &u, nil
+}
+
+func (s Spec) query() url.Values {
+	q := url.Values{}
+	if s.DryRun {
+		q.Set("dryRun", "All")
+	}
+	fieldManager := s.FieldManager
+	if fieldManager == "" && s.PatchType == "apply" {
+		fieldManager = "kcurl"
+	}
+	if fieldManager != "" {
+		q.Set("fieldManager", fieldManager)
+	}
+	if s.ForceConflicts {
+		q.Set("force", "true")
+	}
+	if s.LabelSelector != "" {
+		q.Set("labelSelector", s.LabelSelector)
+	}
+	if s.FieldSelector != "" {
+		q.Set("fieldSelector", s.FieldSelector)
+	}
+	if s.Limit > 0 {
+		q.Set("limit", strconv.FormatInt(s.Limit, 10))
+	}
+	return q
+}
+
+// Build makes the request. The body can be sent twice (GetBody), so the
+// transport can retry after re-reading a rotated token.
+func (s Spec) Build(ctx context.Context, server *url.URL) (*http.Request, error) {
+	method, err := s.ResolveMethod()
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.URL(server)
+	if err != nil {
+		return nil, err
+	}
+	var req *http.Request
+	if s.Body != nil {
+		req, err = http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(s.Body))
+	} else {
+		req, err = http.NewRequestWithContext(ctx, method, u.String(), nil)
+	}
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	accept := s.Accept
+	if accept == "" {
+		accept = DefaultAccept
+	}
+	req.Header.Set("Accept", accept)
+	if s.Body != nil {
+		contentType := "application/json"
+		if method == http.MethodPatch {
+			contentType = PatchTypes[s.PatchType]
+			if contentType == "" {
+				contentType = PatchTypes["merge"]
+			}
+		}
+		req.Header.Set("Content-Type", contentType)
+	}
+	typed := map[string]bool{} // a typed header replaces kcurl's default of that name
+	for _, h := range s.Headers {
+		name, value, ok := strings.Cut(h, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || !validHeaderName(name) || !validHeaderValue(value) {
+			return nil, usageErrorf("invalid header %q: write -H 'Name: value'", h)
+		}
+		key := http.CanonicalHeaderKey(name)
+		switch {
+		case key == "Host":
+			req.Host = value // "" is the URL's host again
+		case value == "":
+			// curl: "Name:" removes a header kcurl would send. The name stays
+			// with no values, as httputil.ReverseProxy marks it, so that the
+			// transport does not add its own default (User-Agent,
+			// Accept-Encoding, the token) back.
+			req.Header[key] = nil
+			typed[key] = false
+		default:
+			if !typed[key] {
+				typed[key] = true
+				req.Header.Del(key)
+			}
+			req.Header.Add(key, value)
+		}
+	}
+	return req, nil
+}
+
+// validHeaderName accepts an HTTP token (RFC 9110 §5.6.2), so that a header
+// net/http would refuse to send is a usage error and not a network one.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 0x80 || !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue rejects control characters (a newline would start a new
+// header); tabs are allowed.
+func validHeaderValue(value string) bool {
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,88 @@
+package request
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// CurlAuth is what --curl needs to know about the credentials, never the
+// token itself.
+type CurlAuth struct {
+	TokenFile string // "" when the token was given literally
+	CAFile    string // "" with Insecure
+	Insecure  bool
+}
+
+// Curl renders req as the curl command that sends the same request, the
+// token as $TOKEN (set from its file on the line before, when it has one).
+func Curl(req *http.Request, body []byte, auth CurlAuth) string {
+	var b strings.Builder
+	// A typed Authorization header (even an empty one, which sends the
+	// request anonymously) replaces the token.
+	_, typedAuth := req.Header["Authorization"]
+	if auth.TokenFile != "" && !typedAuth {
+		b.WriteString("TOKEN=$(cat " + shellQuote(auth.TokenFile) + ")\n")
+	}
+	b.WriteString("curl")
+	if auth.Insecure {
+		b.WriteString(" -k")
+	} else if auth.CAFile != "" {
+		b.WriteString(" --cacert " + shellQuote(auth.CAFile))
+	}
+	if !typedAuth {
+		b.WriteString(` -H "Authorization: Bearer $TOKEN"`)
+	}
+	switch {
+	case req.Method == http.MethodHead:
+		b.WriteString(" --head")
+	case req.Method == http.MethodGet && body == nil, req.Method == http.MethodPost && body != nil:
+		// curl's own default for the request
+	default:
+		b.WriteString(" -X " + req.Method)
+	}
+	header := req.Header
+	if req.Host != "" && req.Host != req.URL.Host { // -H 'Host: …'
+		header = header.Clone()
+		header["Host"] = []string{req.Host}
+	}
+	for _, name := range slices.Sorted(func(yield func(string) bool) {
+		for k := range header {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		if len(header[name]) == 0 { // removed with -H 'Name:'; curl's own default too
+			b.WriteString(" \\\n  -H " + shellQuote(name+":"))
+		}
+		for _, v := range header[name] {
+			if name == "Authorization" { // typed with -H: still never printed
+				v = redact(v)
+			}
+			b.WriteString(" \\\n  -H " + shellQuote(name+": "+v))
+		}
+	}
+	if body != nil {
+		b.WriteString(" \\\n  --data-binary " + shellQuote(string(body)))
+	}
+	b.WriteString(" \\\n  " + shellQuote(req.URL.String()) + "\n")
+	return b.String()
+}
+
+// redact keeps the scheme of a credential ("Bearer <redacted>"); a value
+// without one is all secret.
+func redact(v string) string {
+	if scheme, _, ok := strings.Cut(v, " "); ok {
+		return scheme + " <redacted>"
+	}
+	return "<redacted>"
+}
+
+// shellQuote quotes s for a POSIX shell, leaving plain words bare.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

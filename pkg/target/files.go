@@ -1,0 +1,213 @@
+package target
+
+import (
+	"crypto/x509"
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var errNotExist = fs.ErrNotExist
+
+// fileSystem is where credential files are read from: the host's own files,
+// or (for ephemeral containers) another process's root.
+type fileSystem interface {
+	Stat(name string) (fs.FileInfo, error)
+	ReadFile(name string) ([]byte, error)
+}
+
+type hostFS struct{}
+
+func (hostFS) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
+func (hostFS) ReadFile(name string) ([]byte, error)  { return os.ReadFile(name) }
+
+// stamp identifies one version of a file. The kubelet rotates projected
+// tokens by writing a new directory and renaming the `..data` symlink over the
+// old one, so the path stays while the inode behind it changes; comparing
+// inode, size and mtime after following links notices every rotation.
+type stamp struct {
+	dev, ino uint64
+	size     int64
+	mtime    time.Time
+}
+
+func stampOf(info fs.FileInfo) stamp {
+	s := stamp{size: info.Size(), mtime: info.ModTime()}
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		s.dev, s.ino = uint64(st.Dev), st.Ino
+	}
+	return s
+}
+
+// watchedFile re-reads a file when its stamp changes; safe for concurrent use.
+type watchedFile struct {
+	path string
+	fs   fileSystem
+
+	mu      sync.Mutex
+	current stamp
+	loaded  bool
+}
+
+// read returns the file's content when it differs from the version last
+// loaded, or always with force; nil when it is unchanged. The caller records
+// the stamp once it accepts the content.
+//
+// Following token -> ..data/token is not atomic: a lookup that went through
+// the old `..data` fails with ENOENT when the kubelet removes the old
+// directory right after renaming the new link into place. A new lookup goes
+// through the new link, so a missing file is looked up again a few times
+// before it counts as missing.
+func (w *watchedFile) read(force bool) ([]byte, stamp, error) {
+	for attempt := 1; ; attempt++ {
+		b, s, err := w.readOnce(force)
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || attempt == 3 {
+			return b, s, err
+		}
+	}
+}
+
+func (w *watchedFile) readOnce(force bool) ([]byte, stamp, error) {
+	info, err := w.fs.Stat(w.path)
+	if err != nil {
+		return nil, stamp{}, err
+	}
+	s := stampOf(info)
+	if !force && w.loaded && s == w.current {
+		return nil, s, nil
+	}
+	b, err := w.fs.ReadFile(w.path)
+	if err != nil {
+		return nil, stamp{}, err
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, s, nil
+}
+
+// TokenSource hands out the bearer token for each request.
+type TokenSource interface {
+	// Token returns the current token, re-reading its file if it changed.
+	Token() (string, error)
+	// Reload re-reads the token even if its file looks unchanged, after the
+	// server rejected it; it reports whether the token is now different.
+	Reload() (bool, error)
+	// File is the token's path, or "" when it was given literally.
+	File() string
+}
+
+// StaticToken is a token given on the command line.
+type StaticToken string
+
+func (t StaticToken) Token() (string, error) { return string(t), nil }
+func (StaticToken) Reload() (bool, error)    { return false, nil }
+func (StaticToken) File() string             { return "" }
+
+// TokenFile is a token read from a file, kept current as the file rotates.
+type TokenFile struct {
+	w     watchedFile
+	token string
+}
+
+// NewTokenFile reads tokens from path on fsys.
+func NewTokenFile(fsys fileSystem, path string) *TokenFile {
+	return &TokenFile{w: watchedFile{path: path, fs: fsys}}
+}
+
+func (t *TokenFile) File() string { return t.w.path }
+
+func (t *TokenFile) Token() (string, error) {
+	t.w.mu.Lock()
+	defer t.w.mu.Unlock()
+	if _, err := t.load(false); err != nil {
+		return "", err
+	}
+	return t.token, nil
+}
+
+func (t *TokenFile) Reload() (bool, error) {
+	t.w.mu.Lock()
+	defer t.w.mu.Unlock()
+	return t.load(true)
+}
+
+// load reads the file if it changed (or with force) and reports whether the
+// token did.
+func (t *TokenFile) load(force bool) (bool, error) {
+	b, s, err := t.w.read(force)
+	if err != nil {
+		return false, &CredentialsError{What: "token", Path: t.w.path, Err: unwrapPathError(err)}
+	}
+	if b == nil {
+		return false, nil
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" {
+		return false, &CredentialsError{What: "token", Path: t.w.path, Err: errors.New("the file is empty")}
+	}
+	changed := token != t.token
+	t.token, t.w.current, t.w.loaded = token, s, true
+	return changed, nil
+}
+
+// CAFile is the certificate bundle the server's certificate is verified
+// against, re-read when the file changes (the kubelet updates ca.crt in place
+// when the cluster's CA rotates).
+type CAFile struct {
+	w    watchedFile
+	pool *x509.CertPool
+	pem  []byte
+}
+
+// NewCAFile reads a PEM bundle from path on fsys.
+func NewCAFile(fsys fileSystem, path string) *CAFile {
+	return &CAFile{w: watchedFile{path: path, fs: fsys}}
+}
+
+// Path is the bundle's file name, for messages and --curl.
+func (c *CAFile) Path() string { return c.w.path }
+
+// Pool returns the certificates of the current version of the file.
+func (c *CAFile) Pool() (*x509.CertPool, error) {
+	pool, _, err := c.current()
+	return pool, err
+}
+
+// PEM returns the bytes of the current version of the file.
+func (c *CAFile) PEM() ([]byte, error) {
+	_, pem, err := c.current()
+	return pem, err
+}
+
+func (c *CAFile) current() (*x509.CertPool, []byte, error) {
+	c.w.mu.Lock()
+	defer c.w.mu.Unlock()
+	b, s, err := c.w.read(false)
+	if err != nil {
+		return nil, nil, &CredentialsError{What: "CA file", Path: c.w.path, Err: unwrapPathError(err)}
+	}
+	if b == nil {
+		return c.pool, c.pem, nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, nil, &CredentialsError{What: "CA file", Path: c.w.path, Err: errors.New("no PEM certificates in it")}
+	}
+	c.pool, c.pem, c.w.current, c.w.loaded = pool, b, s, true
+	return pool, b, nil
+}
+
+// unwrapPathError drops the *fs.PathError wrapper, whose path the
+// CredentialsError already names.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,247 @@
+// Package target finds the API server and the credentials kcurl talks to it
+// with: flags and their environment variables first, then the Pod's own
+// service account. Everything it resolves records where it came from, so that
+// `kcurl config` and the error for "nothing found" can say so.
+package target
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"strings"
+)
+
+// DefaultSADir is where the kubelet mounts a Pod's service-account token.
+const DefaultSADir = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+// Options are the user's explicit choices; empty means "find it".
+type Options struct {
+	Server    string // --server or $KCURL_SERVER
+	Token     string // --token (discouraged: visible in ps)
+	TokenFile string // --token-file or $KCURL_TOKEN_FILE
+	CAFile    string // --cacert or $KCURL_CACERT
+	Namespace string // -n
+	SADir     string // --sa-dir or $KCURL_SA_DIR
+	Insecure  bool   // -k
+
+	// Origins name the flag or variable each option came from, for messages
+	// ("--server", "$KCURL_SERVER"). Missing entries read as the flag name.
+	Origins map[string]string
+}
+
+// Target is one resolved API server with the credentials to use on it.
+type Target struct {
+	Server    *url.URL
+	Namespace string
+	Token     TokenSource // nil only when no credentials are needed (never, so far)
+	CA        *CAFile     // nil when Insecure
+	Insecure  bool
+
+	// Sources says where each value came from, keyed by "server", "token",
+	// "ca", "namespace".
+	Sources map[string]string
+}
+
+// Env looks up an environment variable; injected so tests and callers decide
+// what kcurl sees instead of the machine's own environment.
+type Env func(name string) string
+
+// NotFoundError is returned when no usable server or credentials were found.
+// Each entry of Missing is one sentence about one thing that was tried.
+type NotFoundError struct {
+	Missing []string
+}
+
+func (e *NotFoundError) Error() string {
+	if len(e.Missing) == 1 {
+		return "no Kubernetes credentials found: " + e.Missing[0]
+	}
+	return "no Kubernetes credentials found:\n  " + strings.Join(e.Missing, "\n  ")
+}
+
+// CredentialsError is a credential that was found but cannot be used: an
+// unreadable token file, a CA file without certificates.
+type CredentialsError struct {
+	What string // "token", "CA"
+	Path string
+	Err  error
+}
+
+func (e *CredentialsError) Error() string {
+	if e.Path == "" {
+		return fmt.Sprintf("%s: %v", e.What, e.Err)
+	}
+	return fmt.Sprintf("%s %s: %v", e.What, e.Path, e.Err)
+}
+
+func (e *CredentialsError) Unwrap() error { return e.Err }
+
+// Resolve turns the options and the environment into a Target, reading the
+// service-account directory of the Pod kcurl runs in when the options leave
+// something open.
+func Resolve(opts Options, env Env) (*Target, error) {
+	return resolve(opts, env, hostFS{})
+}
+
+func resolve(opts Options, env Env, fsys fileSystem) (*Target, error) {
+	saDir := opts.SADir
+	if saDir == "" {
+		saDir = DefaultSADir
+	}
+	t := &Target{Insecure: opts.Insecure, Sources: map[string]string{}}
+	var missing []string
+
+	server, source, err := resolveServer(opts, env)
+	if err != nil {
+		return nil, err
+	}
+	t.Server, t.Sources["server"] = server, source
+
+	switch {
+	case opts.Token != "":
+		t.Token, t.Sources["token"] = StaticToken(opts.Token), origin(opts, "token", "--token")
+	case opts.TokenFile != "":
+		file := NewTokenFile(fsys, opts.TokenFile)
+		if _, err := file.Token(); err != nil {
+			return nil, err
+		}
+		t.Token, t.Sources["token"] = file, origin(opts, "token-file", "--token-file")+" ("+opts.TokenFile+")"
+	default:
+		tokenPath := path.Join(saDir, "token")
+		switch _, err := fsys.Stat(tokenPath); {
+		case err == nil:
+			file := NewTokenFile(fsys, tokenPath)
+			if _, err := file.Token(); err != nil {
+				return nil, err
+			}
+			t.Token, t.Sources["token"] = file, "service account ("+tokenPath+")"
+		case errors.Is(err, errNotExist):
+			missing = append(missing, fmt.Sprintf("no token: no --token or --token-file, and no %s: is automountServiceAccountToken false for this Pod?", tokenPath))
+		default:
+			return nil, &CredentialsError{What: "token", Path: tokenPath, Err: unwrapPathError(err)}
+		}
+	}
+
+	if !opts.Insecure {
+		caPath, caSource := opts.CAFile, origin(opts, "cacert", "--cacert")+" ("+opts.CAFile+")"
+		if caPath == "" {
+			caPath, caSource = path.Join(saDir, "ca.crt"), "service account ("+path.Join(saDir, "ca.crt")+")"
+		}
+		switch _, err := fsys.Stat(caPath); {
+		case err == nil:
+			ca := NewCAFile(fsys, caPath)
+			if _, err := ca.Pool(); err != nil {
+				return nil, err
+			}
+			t.CA, t.Sources["ca"] = ca, caSource
+		case errors.Is(err, errNotExist) && opts.CAFile == "":
+			missing = append(missing, fmt.Sprintf("no CA certificate: no --cacert, and no %s (-k skips verification, insecurely)", caPath))
+		default:
+			return nil, &CredentialsError{What: "CA file", Path: caPath, Err: unwrapPathError(err)}
+		}
+	} else {
+		t.Sources["ca"] = "none: -k, TLS not verified"
+	}
+
+	t.Namespace, t.Sources["namespace"] = resolveNamespace(opts, env, fsys, saDir)
+
+	if len(missing) > 0 {
+		if opts.Server == "" && env("KUBERNETES_SERVICE_HOST") == "" {
+			missing = append([]string{"no server: no --server, and $KUBERNETES_SERVICE_HOST is not set (not in a Pod?)"}, missing...)
+		}
+		return nil, &NotFoundError{Missing: missing}
+	}
+	return t, nil
+}
+
+func origin(opts Options, key, flag string) string {
+	if o, ok := opts.Origins[key]; ok {
+		return o
+	}
+	return flag
+}
+
+// resolveServer follows SPEC §1: --server, then the service environment
+// variables the kubelet sets in every Pod, then the cluster DNS name.
+func resolveServer(opts Options, env Env) (*url.URL, string, error) {
+	if opts.Server != "" {
+		u, err := ParseServer(opts.Server)
+		if err != nil {
+			return nil, "", err
+		}
+		return u, origin(opts, "server", "--server"), nil
+	}
+	// The kubelet sets an IPv6 host bare ("fd00::1"); JoinHostPort brackets
+	// it, so brackets typed by hand are dropped first instead of doubled.
+	host, hostSource := strings.TrimSuffix(strings.TrimPrefix(env("KUBERNETES_SERVICE_HOST"), "["), "]"), "$KUBERNETES_SERVICE_HOST"
+	if host == "" {
+		host, hostSource = "kubernetes.default.svc", "default host kubernetes.default.svc"
+	}
+	port, portSource := "443", "default port 443"
+	for _, name := range []string{"KUBERNETES_SERVICE_PORT_HTTPS", "KUBERNETES_SERVICE_PORT"} {
+		if v := env(name); v != "" {
+			port, portSource = v, "$"+name
+			break
+		}
+	}
+	u, err := ParseServer("https://" + net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s and %s: %w", hostSource, portSource, err)
+	}
+	return u, hostSource + ", " + portSource, nil
+}
+
+// ParseServer accepts what people paste as a server: a URL, or host:port
+// (https assumed), with IPv6 literals in brackets; a bare IPv6 address (as
+// $KUBERNETES_SERVICE_HOST spells it) is bracketed, since it cannot carry a
+// port anyway.
+func ParseServer(raw string) (*url.URL, error) {
+	if ip := net.ParseIP(raw); ip != nil && strings.Contains(raw, ":") {
+		raw = "[" + raw + "]"
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: %v", raw, err)}
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: the scheme must be https or http", raw)}
+	}
+	if u.Hostname() == "" {
+		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: no host", raw)}
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: only scheme, host, port and path prefix are allowed", raw)}
+	}
+	// Both forms lose the slash, so that an escaped prefix (%2F) stays
+	// escaped: request.Spec.URL builds on EscapedPath.
+	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(u.RawPath, "/")
+	return u, nil
+}
+
+// UsageError is an option that cannot be used as given.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// resolveNamespace: -n > $POD_NAMESPACE > <sa-dir>/namespace > "default".
+func resolveNamespace(opts Options, env Env, fsys fileSystem, saDir string) (string, string) {
+	if opts.Namespace != "" {
+		return opts.Namespace, origin(opts, "namespace", "-n")
+	}
+	if ns := env("POD_NAMESPACE"); ns != "" {
+		return ns, "$POD_NAMESPACE"
+	}
+	nsPath := path.Join(saDir, "namespace")
+	if b, err := fsys.ReadFile(nsPath); err == nil {
+		if ns := strings.TrimSpace(string(b)); ns != "" {
+			return ns, "service account (" + nsPath + ")"
+		}
+	}
+	return "default", "default"
+}

@@ -1,0 +1,235 @@
+// Package transport builds the HTTP client kcurl talks to the API server
+// with: TLS verified against the target's CA file only, the bearer token
+// re-read as it rotates (and once more after a 401), HTTP/2 with health
+// pings, and redaction-safe tracing for -v.
+package transport
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/kcurl/kcurl/pkg/target"
+)
+
+// Options tune the client; the zero value is usable.
+type Options struct {
+	// UserAgent replaces Go's default. It must not look like curl: the API
+	// server pretty-prints JSON for curl, which costs time on large lists.
+	UserAgent string
+	// ConnectTimeout bounds the TCP connect and the TLS handshake.
+	ConnectTimeout time.Duration
+	// Trace receives request and response headers (-v), credentials redacted.
+	Trace io.Writer
+	// Compress asks for gzip and decodes it; a proxy passes encodings
+	// through instead and leaves this off.
+	Compress bool
+}
+
+// New returns a client for t. Requests made with it carry t's credentials
+// only to t's server, never to another host a redirect points at.
+func New(t *target.Target, opts Options) *http.Client {
+	return &http.Client{Transport: RoundTripper(t, opts), CheckRedirect: checkRedirect}
+}
+
+// checkRedirect keeps net/http's limit of 10 redirects, and drops credentials
+// the user typed (-H 'Authorization: …') when a redirect leaves the scheme,
+// host and port they were sent to: net/http compares the host name alone, so
+// they would reach another port, or plain http, on the same host. The
+// target's own token is added by bearerAuth, which never sends it elsewhere.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if first := via[0].URL; req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		req.Header.Del("Authorization")
+		req.Header.Del("Cookie")
+	}
+	return nil
+}
+
+// RoundTripper is the chain behind New: defaults (User-Agent, gzip), then
+// authentication, then tracing (so -v shows what is really sent), then the
+// network.
+func RoundTripper(t *target.Target, opts Options) http.RoundTripper {
+	var rt http.RoundTripper = base(t, opts)
+	if opts.Trace != nil {
+		rt = &tracer{next: rt, w: opts.Trace}
+	}
+	if t.Token != nil {
+		rt = &bearerAuth{next: rt, tokens: t.Token, scheme: t.Server.Scheme, host: t.Server.Host}
+	}
+	return &defaults{next: rt, userAgent: opts.UserAgent, compress: opts.Compress}
+}
+
+func base(t *target.Target, opts Options) *http.Transport {
+	connectTimeout := opts.ConnectTimeout
+	if connectTimeout <= 0 {
+		connectTimeout = 10 * time.Second
+	}
+	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     tlsConfig(t),
+		TLSHandshakeTimeout: connectTimeout,
+		ForceAttemptHTTP2:   true,
+		// Compression is handled by defaults, so that -v shows it and a
+		// proxy can pass the client's own Accept-Encoding through.
+		DisableCompression:    true,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// A connection that went silent (node gone, NAT entry dropped) is
+		// noticed by a ping within seconds instead of hanging a watch.
+		HTTP2: &http.HTTP2Config{SendPingTimeout: 15 * time.Second, PingTimeout: 5 * time.Second},
+	}
+}
+
+// tlsConfig verifies the server against the target's CA file alone, never the
+// system roots, re-reading the file when it changes. The check runs in
+// VerifyConnection because the standard verifier takes a fixed pool.
+func tlsConfig(t *target.Target) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true} //nolint:gosec // verified below unless -k
+	if t.Insecure {
+		return cfg
+	}
+	if t.CA == nil {
+		// Only -k may skip verification; a Target without a CA that did not
+		// ask for it fails closed rather than trusting any certificate.
+		cfg.VerifyConnection = func(tls.ConnectionState) error {
+			return &target.CredentialsError{What: "CA", Err: errors.New("no CA certificate to verify the server with (-k skips verification, insecurely)")}
+		}
+		return cfg
+	}
+	ca, serverName := t.CA, t.Server.Hostname()
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		pool, err := ca.Pool()
+		if err != nil {
+			return err
+		}
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("tls: the server sent no certificate")
+		}
+		intermediates := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			intermediates.AddCert(c)
+		}
+		_, err = cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+			DNSName:       serverName,
+			Roots:         pool,
+			Intermediates: intermediates,
+		})
+		if err != nil {
+			return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+		}
+		return nil
+	}
+	return cfg
+}
+
+// bearerAuth adds the token to requests for the target's own server.
+type bearerAuth struct {
+	next         http.RoundTripper
+	tokens       target.TokenSource
+	scheme, host string
+}
+
+func (a *bearerAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	// A typed Authorization header, even an empty one (-H 'Authorization:'
+	// sends the request anonymously), is the user's choice.
+	if _, typed := req.Header["Authorization"]; typed || req.URL.Scheme != a.scheme || req.URL.Host != a.host {
+		return a.next.RoundTrip(req)
+	}
+	token, err := a.tokens.Token()
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close() // a RoundTripper closes the body, even on errors
+		}
+		return nil, err
+	}
+	resp, err := a.next.RoundTrip(withToken(req, token))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	// The kubelet may have rotated the token since it was read: read it once
+	// more and retry, if it differs from the one sent and the body can be sent
+	// again. Comparing with the token sent, not Reload's "changed", matters
+	// when requests run concurrently (the proxy): the first 401 reloads the
+	// file, and the others must still retry with the token it found.
+	if _, err := a.tokens.Reload(); err != nil {
+		return resp, nil
+	}
+	fresh, err := a.tokens.Token()
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	if err != nil || fresh == token || !replayable {
+		return resp, nil
+	}
+	retry := withToken(req, fresh)
+	if req.GetBody != nil {
+		if retry.Body, err = req.GetBody(); err != nil {
+			return resp, nil
+		}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return a.next.RoundTrip(retry)
+}
+
+// CloseIdleConnections reaches the http.Transport through the chain;
+// http.Client.CloseIdleConnections only calls it on its own RoundTripper.
+func (a *bearerAuth) CloseIdleConnections() { closeIdle(a.next) }
+func (t *tracer) CloseIdleConnections()     { closeIdle(t.next) }
+func (d *defaults) CloseIdleConnections()   { closeIdle(d.next) }
+
+func closeIdle(rt http.RoundTripper) {
+	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+func withToken(req *http.Request, token string) *http.Request {
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+token)
+	return r
+}
+
+// NetworkError is a failure to reach the server or to read its answer: DNS,
+// connect, TLS, timeouts, resets.
+type NetworkError struct {
+	Err error
+}
+
+func (e *NetworkError) Error() string {
+	msg := e.Err.Error()
+	var verr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.As(e.Err, &hostErr):
+		return msg + " (the server's certificate does not name this host; use --server with a name it does, or -k to skip verification, insecurely)"
+	case errors.As(e.Err, &unknownAuthority):
+		return msg + " (the server's certificate is not signed by the CA file; -k skips verification, insecurely)"
+	case errors.As(e.Err, &verr):
+		// Expired, not yet valid, wrong key usage: the CA may be right.
+		return msg + " (-k skips verification, insecurely)"
+	}
+	return msg
+}
+
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// Classify wraps an error from sending a request or reading its body, so the
+// caller can tell network failures from credential problems.
+func Classify(err error) error {
+	var credErr *target.CredentialsError
+	var netErr *NetworkError
+	if err == nil || errors.As(err, &credErr) || errors.As(err, &netErr) {
+		return err
+	}
+	return &NetworkError{Err: err}
+}
