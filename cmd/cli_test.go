@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/pem"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -31,6 +33,7 @@ type cliCase struct {
 		Status  int               `json:"status"`
 		Headers map[string]string `json:"headers"`
 		Body    string            `json:"body"`
+		DelayMS int               `json:"delay_ms"` // before the body is sent
 	} `json:"response"`
 
 	// Request, when given, is what the server must have received; None
@@ -75,7 +78,7 @@ func runCLICase(t *testing.T, tc cliCase) {
 		mu   sync.Mutex
 		seen []recordedRequest
 	)
-	server := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	server := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		seen = append(seen, recordedRequest{r.Method, r.RequestURI, r.Header.Clone(), body})
@@ -89,8 +92,18 @@ func runCLICase(t *testing.T, tc cliCase) {
 			status = http.StatusOK
 		}
 		w.WriteHeader(status)
+		if tc.Response.DelayMS > 0 {
+			w.(http.Flusher).Flush()
+			select {
+			case <-time.After(time.Duration(tc.Response.DelayMS) * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		io.WriteString(w, tc.Response.Body)
 	}))
+	server.Config.ErrorLog = log.New(io.Discard, "", 0) // a refused certificate is a case, not noise
+	server.StartTLS()
 	defer server.Close()
 
 	tmp := t.TempDir()
