@@ -20,29 +20,64 @@ func interspersed(args []string, app *cli.App) []string {
 		return args
 	}
 	out := []string{args[0]}
-	flags, positional := splitFlags(args[1:], app.Flags, func(first string) []cli.Flag {
+	commandFlags := func(first string) []cli.Flag {
 		if c := app.Command(first); c != nil {
 			return c.Flags
 		}
 		return nil
-	})
+	}
+	flags, positional := splitFlags(args[1:], app.Flags, commandFlags, nil)
+	// -c is jq's compact output, except on a pod's log, where kubectl users
+	// mean the container (kubectl logs -c).
+	if target := firstPositional(positional); target != "" && app.Command(target) == nil && isLogTarget(target) {
+		flags, positional = splitFlags(args[1:], app.Flags, commandFlags, map[string]string{"c": "container"})
+	}
 	return append(append(out, flags...), positional...)
+}
+
+func firstPositional(positional []string) string {
+	for _, p := range positional {
+		if p != "--" {
+			return p
+		}
+	}
+	return ""
+}
+
+// isLogTarget: pods/NAME/log, or a path ending in /log.
+func isLogTarget(target string) bool {
+	target, _, _ = strings.Cut(target, "?")
+	return strings.HasSuffix(strings.TrimSuffix(target, "/"), "/log")
 }
 
 // splitFlags returns the flags (with their values) and the positional
 // arguments of args. When the first positional argument names a subcommand
 // (commandFlags returns its flags), the rest is split with those flags and
 // appended after the command's name.
-func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.Flag) (flags, positional []string) {
+//
+// rename maps a short flag to the long flag it stands for here (-c on a log
+// is --container).
+func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.Flag, rename map[string]string) (flags, positional []string) {
 	takesValue, isBool := flagArity(defs)
+	for short := range rename {
+		takesValue[short], isBool[short] = true, false
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--": // the rest is positional, even where it starts with -
 			return flags, append(append([]string{"--"}, positional...), args[i+1:]...)
 		case len(a) > 1 && a[0] == '-':
-			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 			singleDash := !strings.HasPrefix(a, "--")
+			if long, ok := rename[name]; ok && singleDash {
+				a, name = "--"+long, long
+				if hasValue {
+					a += "=" + value
+				}
+			} else if long, ok := rename[name[:min(1, len(name))]]; ok && singleDash && !hasValue && len(name) > 1 {
+				a, name, hasValue = "--"+long+"="+name[1:], long, true // -capp
+			}
 			switch {
 			case twoValueFlags[name] && !hasValue && i+2 < len(args):
 				flags = append(flags, "--"+name, args[i+1]+"="+args[i+2])
@@ -65,7 +100,7 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 		default:
 			if len(positional) == 0 && commandFlags != nil {
 				if sub := commandFlags(a); sub != nil {
-					subFlags, subPositional := splitFlags(args[i+1:], sub, nil)
+					subFlags, subPositional := splitFlags(args[i+1:], sub, nil, nil)
 					positional = append(append(append(positional, a), subFlags...), subPositional...)
 					return flags, positional
 				}

@@ -7,12 +7,14 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kcurl/kcurl/pkg/target"
+	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 const (
 	catConnection = "Connection (found automatically inside a Pod)"
 	catRequest    = "Request"
 	catOutput     = "Output"
+	catLogs       = "Logs (RESOURCE pods/NAME/log)"
 )
 
 // connectionFlags are shared by every command that talks to the API server.
@@ -46,12 +48,30 @@ func requestFlags() []cli.Flag {
 		&cli.StringFlag{Name: "field-selector", Category: catRequest, Usage: "field `SELECTOR` (fieldSelector=)"},
 		&cli.Int64Flag{Name: "limit", Category: catRequest, Usage: "at most `N` items per list (limit=)"},
 		&cli.BoolFlag{Name: "curl", Category: catRequest, Usage: "print the equivalent curl command (token as $TOKEN) and send nothing"},
+		&cli.BoolFlag{Name: "all-namespaces", Aliases: []string{"A"}, Category: catRequest, Usage: "RESOURCE: list across all namespaces"},
+		&cli.BoolFlag{Name: "all", Category: catRequest, Usage: "follow metadata.continue and print one merged list"},
+		&cli.BoolFlag{Name: "per-page", Category: catRequest, Usage: "with --all: print (and filter) each page as it arrives"},
+		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Category: catRequest, Usage: "watch: print each event as it arrives, resuming when the server ends the watch"},
+		&cli.BoolFlag{Name: "relist", Category: catRequest, Usage: "watch: when the server says 410 Gone, list again and go on instead of exiting"},
+		&cli.StringFlag{Name: "timeout", Category: catRequest, Usage: "watch or follow: stop cleanly after `DURATION`"},
+	}
+}
+
+// logFlags map to the query parameters of a pod's log (pods/NAME/log).
+func logFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Category: catLogs, Usage: "keep streaming new lines (follow=true)"},
+		&cli.StringFlag{Name: "container", Category: catLogs, Usage: "the `CONTAINER` to read (on a log, -c means --container)"},
+		&cli.Int64Flag{Name: "tail", Value: -1, Category: catLogs, Usage: "only the last `N` lines (tailLines=)"},
+		&cli.StringFlag{Name: "since", Category: catLogs, Usage: "only lines newer than a `DURATION` (5m) or an RFC 3339 time"},
+		&cli.BoolFlag{Name: "timestamps", Category: catLogs, Usage: "prefix each line with its timestamp"},
+		&cli.BoolFlag{Name: "previous", Aliases: []string{"p"}, Category: catLogs, Usage: "the previous, terminated container's log"},
 	}
 }
 
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, Usage: "`FORMAT`: json, yaml or raw (the body untouched)"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, Usage: "`FORMAT`: json, yaml, raw (the body untouched), table, wide (the server's table, like kubectl get), name"},
 		&cli.BoolFlag{Name: "compact-output", Aliases: []string{"c"}, Category: catOutput, Usage: "compact JSON, one value per line"},
 		&cli.StringFlag{Name: "color", Value: "auto", Category: catOutput, Usage: "`WHEN`: auto (a terminal, and no $NO_COLOR), always, never"},
 		&cli.StringFlag{Name: "jq", Aliases: []string{"q"}, Category: catOutput, Usage: "filter the answer with a jq `EXPR` (gojq)"},
@@ -112,4 +132,17 @@ func parseDuration(flag, v string) (time.Duration, error) {
 		return 0, usagef("invalid --%s %q: give a duration such as 10s or 1m, or seconds", flag, v)
 	}
 	return d, nil
+}
+
+// clientOptions reads the connection flags that shape the HTTP client.
+func clientOptions(c *cli.Context, s Streams) (transport.Options, error) {
+	opts := transport.Options{UserAgent: userAgent(), Compress: true}
+	var err error
+	if opts.ConnectTimeout, err = parseDuration("connect-timeout", c.String("connect-timeout")); err != nil {
+		return opts, err
+	}
+	if c.Bool("verbose") {
+		opts.Trace = s.ErrOut
+	}
+	return opts, nil
 }

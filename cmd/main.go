@@ -22,10 +22,10 @@ func newApp(s Streams) *cli.App {
 	return &cli.App{
 		Name:      "kcurl",
 		Usage:     "curl for the Kubernetes API, from inside a Pod",
-		UsageText: "kcurl [flags] PATH [flags]",
+		UsageText: "kcurl [flags] PATH|RESOURCE [flags]",
 		// urfave/cli's own version flag would take -v, which is --verbose.
 		HideVersion: true,
-		Flags: append(append(append(requestFlags(), outputFlags()...), connectionFlags()...),
+		Flags: append(append(append(append(requestFlags(), outputFlags()...), logFlags()...), connectionFlags()...),
 			&cli.BoolFlag{Name: "version", Usage: "print kcurl's version"}),
 		Action: func(c *cli.Context) error {
 			if c.Bool("version") {
@@ -40,6 +40,9 @@ func newApp(s Streams) *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &usageError{msg: err.Error()}
+		},
+		Commands: []*cli.Command{
+			apiResourcesCommand(s),
 		},
 		HideHelpCommand:           true,
 		UseShortOptionHandling:    true,

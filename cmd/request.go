@@ -6,31 +6,48 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
-// requestOptions is `kcurl [flags] PATH`: completed from flags and the
-// environment, validated without touching the network, then run.
+// requestOptions is `kcurl [flags] PATH|RESOURCE`: completed from flags and
+// the environment, validated without touching the network, then run.
 type requestOptions struct {
 	streams Streams
 
-	targetOptions target.Options
-	target        *target.Target
+	target    *target.Target
+	client    *http.Client
+	transport transport.Options
 
-	spec   request.Spec
-	print  output.Options
-	client transport.Options
+	arg  string       // PATH or RESOURCE as typed
+	spec request.Spec // the request; Path is set per resolved path
+	// paths are what arg resolved to: one, or one per resource of a
+	// category. resources holds the discovery entries behind them.
+	paths     []string
+	resources []discovery.Resource
+
+	print         output.Options
+	table         *output.TableOptions // -o table|wide
+	allNamespaces bool
 
 	include, silent, showCurl bool
-	maxTime                   time.Duration
+	all, perPage              bool
+	watch, relist             bool
+	streaming                 bool // a watch or a followed log: Ctrl-C ends it cleanly
+	maxTime, timeout          time.Duration
 	maxTimeText               string
 }
 
@@ -48,25 +65,23 @@ func (o *requestOptions) complete(c *cli.Context) error {
 	s := o.streams
 	switch c.NArg() {
 	case 1:
-		o.spec.Path = c.Args().First()
+		o.arg = c.Args().First()
 	case 0:
-		return usagef("no PATH given: try kcurl /api")
+		return usagef("no PATH or RESOURCE given: try kcurl /api, or kcurl pods")
 	default:
-		return usagef("one PATH at a time, got %d: %s", c.NArg(), strings.Join(c.Args().Slice(), " "))
+		return usagef("one PATH or RESOURCE at a time, got %d: %s", c.NArg(), strings.Join(c.Args().Slice(), " "))
 	}
 
 	var err error
-	if o.client.ConnectTimeout, err = parseDuration("connect-timeout", c.String("connect-timeout")); err != nil {
+	if o.transport, err = clientOptions(c, s); err != nil {
 		return err
 	}
 	o.maxTimeText = c.String("max-time")
 	if o.maxTime, err = parseDuration("max-time", o.maxTimeText); err != nil {
 		return err
 	}
-	o.client.UserAgent = userAgent()
-	o.client.Compress = true
-	if c.Bool("verbose") {
-		o.client.Trace = s.ErrOut
+	if o.timeout, err = parseDuration("timeout", c.String("timeout")); err != nil {
+		return err
 	}
 
 	o.spec.Method = c.String("request")
@@ -78,28 +93,125 @@ func (o *requestOptions) complete(c *cli.Context) error {
 	o.spec.LabelSelector = c.String("selector")
 	o.spec.FieldSelector = c.String("field-selector")
 	o.spec.Limit = c.Int64("limit")
+	o.spec.Query = url.Values{}
 	if c.IsSet("data") {
 		if o.spec.Body, err = request.LoadBody(c.String("data"), s.In); err != nil {
 			return err
 		}
 	}
-	if _, err := o.spec.ResolveMethod(); err != nil {
+	method, err := o.spec.ResolveMethod()
+	if err != nil {
 		return err
 	}
 
 	o.include, o.silent, o.showCurl = c.Bool("include"), c.Bool("silent"), c.Bool("curl")
+	o.all, o.perPage, o.allNamespaces = c.Bool("all"), c.Bool("per-page"), c.Bool("all-namespaces")
+	o.relist = c.Bool("relist")
+	o.watch = c.Bool("watch") || typedWatch(o.arg)
 	if o.print, err = printOptions(c, s); err != nil {
 		return err
 	}
-	if o.silent && o.print.Query != nil {
-		return usagef("-s prints no body, so -q has nothing to filter: drop one of them")
+	switch o.print.Format {
+	case "table", "wide":
+		o.table = &output.TableOptions{Wide: o.print.Format == "wide", Color: o.print.Color}
+		o.spec.Accept = output.TableAccept
+	}
+	if err := o.checkCombinations(c, method); err != nil {
+		return err
+	}
+	if o.watch {
+		o.streaming = true
+		o.spec.Query.Set("watch", "true")
+		o.spec.Query.Set("allowWatchBookmarks", "true")
+		if !s.OutIsTerminal && !c.IsSet("compact-output") {
+			o.print.Indent = 0 // NDJSON: one event per line in a pipe
+		}
+		o.print.FlushEachValue = true
+	}
+	if isLogTarget(o.arg) {
+		if err := o.logQuery(c); err != nil {
+			return err
+		}
+	} else {
+		for _, flag := range []string{"follow", "container", "tail", "since", "timestamps", "previous"} {
+			if c.IsSet(flag) {
+				return usagef("--%s goes with a pod's log: kcurl pods/NAME/log --%s …", flag, flag)
+			}
+		}
 	}
 
-	o.targetOptions = targetOptions(c, s)
-	if o.target, err = target.Resolve(o.targetOptions, s.Getenv); err != nil {
+	if o.target, err = target.Resolve(targetOptions(c, s), s.Getenv); err != nil {
 		return err
 	}
 	o.spec.Namespace = o.target.Namespace
+	o.client = transport.New(o.target, o.transport)
+	return o.resolvePaths(c.Context)
+}
+
+func (o *requestOptions) checkCombinations(c *cli.Context, method string) error {
+	if o.silent && o.print.Query != nil {
+		return usagef("-s prints no body, so -q has nothing to filter: drop one of them")
+	}
+	if o.table != nil && o.print.Query != nil {
+		return usagef("-o %s prints the server's table, so -q has nothing to filter: use -o json", o.print.Format)
+	}
+	if o.watch && o.all {
+		return usagef("--all pages through a list and -w watches: choose one")
+	}
+	if o.perPage && !o.all {
+		return usagef("--per-page goes with --all")
+	}
+	if o.relist && !o.watch {
+		return usagef("--relist goes with -w")
+	}
+	if c.IsSet("timeout") && !o.watch && !c.Bool("follow") {
+		return usagef("--timeout ends a watch (-w) or a followed log (-f); for any request use --max-time")
+	}
+	if (o.watch || o.all) && method != http.MethodGet {
+		return usagef("-w and --all are for GET, not %s", method)
+	}
+	return nil
+}
+
+// typedWatch: ?watch=true (or 1) in a typed path is a watch too.
+func typedWatch(arg string) bool {
+	_, query, ok := strings.Cut(arg, "?")
+	if !ok {
+		return false
+	}
+	q, _ := url.ParseQuery(query)
+	w := q.Get("watch")
+	return w == "true" || w == "1"
+}
+
+// logQuery maps the log flags to pods/log's query parameters.
+func (o *requestOptions) logQuery(c *cli.Context) error {
+	q := o.spec.Query
+	if c.Bool("follow") {
+		q.Set("follow", "true")
+		o.streaming = true
+	}
+	if v := c.String("container"); v != "" {
+		q.Set("container", v)
+	}
+	if c.IsSet("tail") {
+		q.Set("tailLines", strconv.FormatInt(c.Int64("tail"), 10))
+	}
+	if v := c.String("since"); v != "" {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			q.Set("sinceTime", t.UTC().Format(time.RFC3339))
+		} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			q.Set("sinceSeconds", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
+		} else {
+			return usagef("invalid --since %q: give a duration such as 5m or 1h, or an RFC 3339 time", v)
+		}
+	}
+	if c.Bool("timestamps") {
+		q.Set("timestamps", "true")
+	}
+	if c.Bool("previous") {
+		q.Set("previous", "true")
+	}
 	return nil
 }
 
@@ -114,9 +226,9 @@ func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 		Terminal:   s.OutIsTerminal,
 	}
 	switch opts.Format {
-	case "", output.FormatJSON, output.FormatYAML, output.FormatRaw:
+	case "", output.FormatJSON, output.FormatYAML, output.FormatRaw, output.FormatName, "table", "wide":
 	default:
-		return opts, usagef("unknown output format %q: use json, yaml or raw", opts.Format)
+		return opts, usagef("unknown output format %q: use json, yaml, raw, table, wide or name", opts.Format)
 	}
 	if c.Bool("compact-output") {
 		opts.Indent = 0
@@ -136,8 +248,8 @@ func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 		}
 		return opts, nil
 	}
-	if opts.Format == output.FormatRaw {
-		return opts, usagef("-o raw prints the body untouched, so -q cannot filter it: drop one of them")
+	if opts.Format == output.FormatRaw || opts.Format == output.FormatName {
+		return opts, usagef("-o %s cannot be filtered with -q: drop one of them", opts.Format)
 	}
 	var vars []output.Var
 	for _, a := range c.StringSlice("arg") {
@@ -175,60 +287,146 @@ func useColor(mode string, s Streams) (bool, error) {
 
 func (o *requestOptions) run(ctx context.Context) error {
 	s := o.streams
+	if o.streaming {
+		// Ctrl-C ends a watch or a followed log; that is success.
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
+	limited := ctx // --max-time: running out is an error
 	if o.maxTime > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.maxTime)
+		limited, cancel = context.WithTimeout(ctx, o.maxTime)
 		defer cancel()
 	}
-	req, err := o.spec.Build(ctx, o.target.Server)
-	if err != nil {
-		return err
+	ctx = limited
+	if o.timeout > 0 { // --timeout: running out ends a stream cleanly
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
 	}
 	if o.showCurl {
-		auth := request.CurlAuth{Insecure: o.target.Insecure}
-		if o.target.CA != nil {
-			auth.CAFile = o.target.CA.Path()
-		}
-		if o.target.Token != nil {
-			auth.TokenFile = o.target.Token.File()
-		}
-		_, err := io.WriteString(s.Out, request.Curl(req, o.spec.Body, auth))
-		return err
+		return o.printCurl(ctx)
 	}
 	if o.target.Insecure {
 		fmt.Fprintln(s.ErrOut, "kcurl: warning: -k: the server's certificate is not verified")
 	}
 
-	resp, err := transport.New(o.target, o.client).Do(req)
-	if err != nil {
-		return o.wrapTimeout(ctx, err)
-	}
-	defer resp.Body.Close()
-
-	if o.include {
-		fmt.Fprintf(s.Out, "%s %s\n", resp.Proto, resp.Status)
-		if err := transport.WriteHeaders(s.Out, "", resp.Header); err != nil {
-			return err
-		}
-		fmt.Fprintln(s.Out)
-	}
-	if resp.StatusCode >= 400 {
-		return o.wrapTimeout(ctx, transport.ResponseError(resp))
-	}
-	if o.silent || req.Method == http.MethodHead {
-		return nil
-	}
 	printer := output.NewPrinter(s.Out, s.ErrOut, o.print)
-	if err := printer.Print(ctx, resp.Body, resp.Header.Get("Content-Type")); err != nil {
-		return o.wrapTimeout(ctx, err)
+	var tables *output.TablePrinter
+	if o.table != nil {
+		o.table.WithNamespace = o.allNamespaces && len(o.resources) > 0 && o.resources[0].Namespaced
+		o.table.Empty = o.emptyMessage()
+		tables = output.NewTablePrinter(s.Out, s.ErrOut, *o.table)
 	}
-	return printer.Done()
-}
-
-// wrapTimeout names --max-time when it is what ended the request.
-func (o *requestOptions) wrapTimeout(ctx context.Context, err error) error {
-	if o.maxTime > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	var err error
+	switch {
+	case o.watch:
+		err = o.runWatch(ctx, printer, tables)
+	case o.all || len(o.paths) > 1:
+		err = o.runList(ctx, printer, tables)
+	default:
+		err = o.runOne(ctx, o.paths[0], printer, tables)
+	}
+	switch {
+	case err == nil:
+		return printer.Done()
+	case errors.Is(limited.Err(), context.DeadlineExceeded):
 		return &timeoutError{limit: o.maxTimeText}
+	case o.streaming && ctx.Err() != nil:
+		return printer.Done() // Ctrl-C or --timeout: the stream ended as asked
 	}
 	return err
+}
+
+func (o *requestOptions) printCurl(ctx context.Context) error {
+	spec := o.spec
+	spec.Path = o.paths[0]
+	req, err := spec.Build(ctx, o.target.Server)
+	if err != nil {
+		return err
+	}
+	auth := request.CurlAuth{Insecure: o.target.Insecure}
+	if o.target.CA != nil {
+		auth.CAFile = o.target.CA.Path()
+	}
+	if o.target.Token != nil {
+		auth.TokenFile = o.target.Token.File()
+	}
+	_, err = io.WriteString(o.streams.Out, request.Curl(req, o.spec.Body, auth))
+	return err
+}
+
+// send makes one request for path, with extra query parameters, and returns
+// the response once its status is known to be a success.
+func (o *requestOptions) send(ctx context.Context, path string, extra url.Values) (*http.Response, error) {
+	spec := o.spec
+	spec.Path = path
+	if len(extra) > 0 {
+		spec.Query = url.Values{}
+		for k, v := range o.spec.Query {
+			spec.Query[k] = v
+		}
+		for k, v := range extra {
+			spec.Query[k] = v
+		}
+	}
+	req, err := spec.Build(ctx, o.target.Server)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := o.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if o.include {
+		fmt.Fprintf(o.streams.Out, "%s %s\n", resp.Proto, resp.Status)
+		if err := transport.WriteHeaders(o.streams.Out, "", resp.Header); err != nil {
+			resp.Body.Close()
+			return nil, err
+		}
+		fmt.Fprintln(o.streams.Out)
+	}
+	if resp.StatusCode >= 400 {
+		defer resp.Body.Close()
+		return nil, transport.ResponseError(resp)
+	}
+	return resp, nil
+}
+
+// runOne is the plain request: one answer, streamed to the printer.
+func (o *requestOptions) runOne(ctx context.Context, path string, printer *output.Printer, tables *output.TablePrinter) error {
+	resp, err := o.send(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if o.silent || resp.Request.Method == http.MethodHead {
+		return nil
+	}
+	return o.printBody(ctx, resp.Body, resp.Header.Get("Content-Type"), printer, tables)
+}
+
+func (o *requestOptions) printBody(ctx context.Context, body io.Reader, contentType string, printer *output.Printer, tables *output.TablePrinter) error {
+	if tables != nil && output.IsJSON(contentType) {
+		err := tables.Print(body)
+		var notTable *output.ErrNotTable
+		if !errors.As(err, &notTable) {
+			return err
+		}
+		// Not every path can be a table (/api, /version): print it as JSON.
+		body = strings.NewReader(string(notTable.Body))
+	}
+	return printer.Print(ctx, body, contentType)
+}
+
+// emptyMessage is kubectl's line for a table without rows.
+func (o *requestOptions) emptyMessage() string {
+	if len(o.resources) == 0 {
+		return ""
+	}
+	if o.resources[0].Namespaced && !o.allNamespaces {
+		return "No resources found in " + o.target.Namespace + " namespace."
+	}
+	return "No resources found"
 }

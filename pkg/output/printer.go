@@ -98,6 +98,8 @@ func (p *Printer) print(ctx context.Context, body io.Reader, contentType string)
 		return p.passThrough(body, contentType)
 	case p.opts.Query != nil:
 		return p.query(ctx, body)
+	case p.opts.Format == FormatName:
+		return p.names(body)
 	case p.opts.Format == FormatYAML:
 		return p.yaml(body)
 	default:

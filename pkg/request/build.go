@@ -41,6 +41,9 @@ type Spec struct {
 	FieldSelector  string
 	Limit          int64
 	Accept         string // "" means DefaultAccept
+	// Query holds more parameters (log options, watch, continue); a value
+	// here replaces the same parameter typed in Path.
+	Query url.Values
 }
 
 // ResolveMethod applies the defaults curl and gh users expect and checks the
@@ -106,6 +109,18 @@ func (s Spec) URL(server *url.URL) (*url.URL, error) {
 	}
 	u.Fragment = ""
 	u.RawQuery = ref.RawQuery
+	if typed, err := url.ParseQuery(ref.RawQuery); err == nil && ref.RawQuery != "" {
+		replaced := false
+		for k := range s.Query {
+			if _, ok := typed[k]; ok {
+				delete(typed, k)
+				replaced = true
+			}
+		}
+		if replaced { // only then is the typed query re-encoded
+			u.RawQuery = typed.Encode()
+		}
+	}
 	if extra := s.query().Encode(); extra != "" {
 		if u.RawQuery != "" {
 			u.RawQuery += "&"
@@ -138,6 +153,9 @@ func (s Spec) query() url.Values {
 	}
 	if s.Limit > 0 {
 		q.Set("limit", strconv.FormatInt(s.Limit, 10))
+	}
+	for k, v := range s.Query {
+		q[k] = v
 	}
 	return q
 }

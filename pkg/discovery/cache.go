@@ -1,0 +1,130 @@
+package discovery
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// DefaultTTL is how long a cached discovery answer is trusted. Short: a CRD
+// installed a minute ago should be usable now, and a name the cache does not
+// know triggers a fresh fetch anyway.
+const DefaultTTL = 5 * time.Minute
+
+// Client resolves names against the server's discovery, once per
+// invocation, through an on-disk cache when one is writable.
+type Client struct {
+	HTTP   *http.Client
+	Server *url.URL
+	// CacheDir holds one file per server; "" disables the cache. Errors
+	// writing it are ignored: a read-only filesystem works, only slower.
+	CacheDir string
+	TTL      time.Duration
+	Now      func() time.Time
+
+	index     *Index
+	fromCache bool
+}
+
+type cacheFile struct {
+	Server    string    `json:"server"`
+	FetchedAt time.Time `json:"fetchedAt"`
+	Index
+}
+
+func (c *Client) cachePath() string {
+	sum := sha256.Sum256([]byte(c.Server.String()))
+	return filepath.Join(c.CacheDir, hex.EncodeToString(sum[:12])+".json")
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Index returns the server's resources, from the cache when it is fresh.
+func (c *Client) Index(ctx context.Context) (*Index, error) {
+	if c.index != nil {
+		return c.index, nil
+	}
+	if idx := c.load(); idx != nil {
+		c.index, c.fromCache = idx, true
+		return idx, nil
+	}
+	return c.refresh(ctx)
+}
+
+func (c *Client) refresh(ctx context.Context) (*Index, error) {
+	idx, err := Fetch(ctx, c.HTTP, c.Server)
+	if err != nil {
+		return nil, err
+	}
+	c.index, c.fromCache = idx, false
+	c.store(idx)
+	return idx, nil
+}
+
+// Lookup resolves a kubectl-style name; a name the cached answer does not
+// know is looked up once more in a fresh one.
+func (c *Client) Lookup(ctx context.Context, name string) ([]Resource, error) {
+	idx, err := c.Index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	found, err := idx.Lookup(name)
+	var unknown *UnknownError
+	if errors.As(err, &unknown) && c.fromCache {
+		if idx, err = c.refresh(ctx); err != nil {
+			return nil, err
+		}
+		return idx.Lookup(name)
+	}
+	return found, err
+}
+
+func (c *Client) load() *Index {
+	if c.CacheDir == "" {
+		return nil
+	}
+	b, err := os.ReadFile(c.cachePath())
+	if err != nil {
+		return nil
+	}
+	var f cacheFile
+	ttl := c.TTL
+	if ttl == 0 {
+		ttl = DefaultTTL
+	}
+	if json.Unmarshal(b, &f) != nil || f.Server != c.Server.String() || c.now().Sub(f.FetchedAt) > ttl || c.now().Before(f.FetchedAt) {
+		return nil
+	}
+	return &f.Index
+}
+
+func (c *Client) store(idx *Index) {
+	if c.CacheDir == "" {
+		return
+	}
+	b, err := json.Marshal(cacheFile{Server: c.Server.String(), FetchedAt: c.now(), Index: *idx})
+	if err != nil || os.MkdirAll(c.CacheDir, 0o700) != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(c.CacheDir, ".discovery-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(b)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), c.cachePath()) != nil {
+		os.Remove(tmp.Name())
+	}
+}

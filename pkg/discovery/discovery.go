@@ -1,0 +1,436 @@
+// Package discovery learns which resources an API server serves, and turns
+// kubectl-style names (po, deploy, deployments.apps, Widget) into API paths.
+// It asks for aggregated discovery (one request each for /api and /apis)
+// and falls back to walking every group version on servers without it.
+package discovery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/kcurl/kcurl/pkg/transport"
+)
+
+// Resource is one resource type the server serves.
+type Resource struct {
+	Group        string   `json:"group"`
+	Version      string   `json:"version"`
+	Name         string   `json:"name"` // plural: deployments
+	Singular     string   `json:"singularName"`
+	Kind         string   `json:"kind"`
+	Namespaced   bool     `json:"namespaced"`
+	ShortNames   []string `json:"shortNames,omitempty"`
+	Categories   []string `json:"categories,omitempty"`
+	Verbs        []string `json:"verbs"`
+	Subresources []string `json:"subresources,omitempty"`
+	// Preferred is true for the group's preferred version.
+	Preferred bool `json:"preferred"`
+}
+
+// GroupVersion is "v1" for the core group, "apps/v1" otherwise.
+func (r Resource) GroupVersion() string {
+	if r.Group == "" {
+		return r.Version
+	}
+	return r.Group + "/" + r.Version
+}
+
+// QualifiedName is the name kubectl prints for ambiguities: deployments.apps.
+func (r Resource) QualifiedName() string {
+	if r.Group == "" {
+		return r.Name
+	}
+	return r.Name + "." + r.Group
+}
+
+// Index is everything discovery found, in the server's order.
+type Index struct {
+	Resources []Resource `json:"resources"`
+}
+
+// Aggregated discovery (KEP-3352): one answer per root instead of one per
+// group version.
+const aggregatedAccept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+
+// Fetch asks the server at base for its resources.
+func Fetch(ctx context.Context, client *http.Client, base *url.URL) (*Index, error) {
+	idx := &Index{}
+	classic := false
+	for _, root := range []string{"/api", "/apis"} {
+		var list aggregatedList
+		aggregated, err := getJSON(ctx, client, base, root, aggregatedAccept, &list)
+		if err != nil {
+			return nil, err
+		}
+		if !aggregated {
+			classic = true
+			break
+		}
+		idx.Resources = append(idx.Resources, list.resources()...)
+	}
+	if classic {
+		return fetchClassic(ctx, client, base)
+	}
+	return idx, nil
+}
+
+type aggregatedList struct {
+	Items []struct {
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+		Versions []struct {
+			Version   string `json:"version"`
+			Resources []struct {
+				Resource     string `json:"resource"`
+				ResponseKind *struct {
+					Kind string `json:"kind"`
+				} `json:"responseKind"`
+				Scope            string   `json:"scope"`
+				SingularResource string   `json:"singularResource"`
+				Verbs            []string `json:"verbs"`
+				ShortNames       []string `json:"shortNames"`
+				Categories       []string `json:"categories"`
+				Subresources     []struct {
+					Subresource string `json:"subresource"`
+				} `json:"subresources"`
+			} `json:"resources"`
+		} `json:"versions"`
+	} `json:"items"`
+}
+
+func (l aggregatedList) resources() []Resource {
+	var out []Resource
+	for _, g := range l.Items {
+		for vi, v := range g.Versions {
+			for _, r := range v.Resources {
+				res := Resource{
+					Group: g.Metadata.Name, Version: v.Version, Name: r.Resource, Singular: r.SingularResource,
+					Namespaced: r.Scope == "Namespaced", ShortNames: r.ShortNames, Categories: r.Categories,
+					Verbs: r.Verbs, Preferred: vi == 0,
+				}
+				if r.ResponseKind != nil {
+					res.Kind = r.ResponseKind.Kind
+				}
+				for _, s := range r.Subresources {
+					res.Subresources = append(res.Subresources, s.Subresource)
+				}
+				out = append(out, res)
+			}
+		}
+	}
+	return out
+}
+
+// fetchClassic walks /api, /apis and every group version, as kubectl does on
+// servers older than aggregated discovery; the group versions in parallel.
+func fetchClassic(ctx context.Context, client *http.Client, base *url.URL) (*Index, error) {
+	type groupVersion struct {
+		path, group, version string
+		preferred            bool
+	}
+	var gvs []groupVersion
+	var core struct {
+		Versions []string `json:"versions"`
+	}
+	if _, err := getJSON(ctx, client, base, "/api", "application/json", &core); err != nil {
+		return nil, err
+	}
+	for i, v := range core.Versions {
+		gvs = append(gvs, groupVersion{"/api/" + v, "", v, i == 0})
+	}
+	var groups struct {
+		Groups []struct {
+			Name     string `json:"name"`
+			Versions []struct {
+				Version string `json:"version"`
+			} `json:"versions"`
+			PreferredVersion struct {
+				Version string `json:"version"`
+			} `json:"preferredVersion"`
+		} `json:"groups"`
+	}
+	if _, err := getJSON(ctx, client, base, "/apis", "application/json", &groups); err != nil {
+		return nil, err
+	}
+	for _, g := range groups.Groups {
+		for _, v := range g.Versions {
+			gvs = append(gvs, groupVersion{"/apis/" + g.Name + "/" + v.Version, g.Name, v.Version, v.Version == g.PreferredVersion.Version})
+		}
+	}
+
+	lists := make([][]Resource, len(gvs))
+	errs := make([]error, len(gvs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, gv := range gvs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var list struct {
+				Resources []struct {
+					Name         string   `json:"name"`
+					SingularName string   `json:"singularName"`
+					Namespaced   bool     `json:"namespaced"`
+					Kind         string   `json:"kind"`
+					Verbs        []string `json:"verbs"`
+					ShortNames   []string `json:"shortNames"`
+					Categories   []string `json:"categories"`
+				} `json:"resources"`
+			}
+			if _, errs[i] = getJSON(ctx, client, base, gv.path, "application/json", &list); errs[i] != nil {
+				return
+			}
+			subresources := map[string][]string{}
+			for _, r := range list.Resources {
+				if parent, sub, ok := strings.Cut(r.Name, "/"); ok {
+					subresources[parent] = append(subresources[parent], sub)
+				}
+			}
+			for _, r := range list.Resources {
+				if strings.Contains(r.Name, "/") {
+					continue
+				}
+				lists[i] = append(lists[i], Resource{
+					Group: gv.group, Version: gv.version, Name: r.Name, Singular: r.SingularName, Kind: r.Kind,
+					Namespaced: r.Namespaced, ShortNames: r.ShortNames, Categories: r.Categories, Verbs: r.Verbs,
+					Subresources: subresources[r.Name], Preferred: gv.preferred,
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	idx := &Index{}
+	for i := range gvs {
+		if errs[i] != nil {
+			// An unavailable aggregated API (metrics-server down) must not
+			// hide every other resource, as with kubectl.
+			continue
+		}
+		idx.Resources = append(idx.Resources, lists[i]...)
+	}
+	return idx, nil
+}
+
+// getJSON GETs path and decodes it into out. It reports whether the answer
+// was aggregated discovery, by its Content-Type.
+func getJSON(ctx context.Context, client *http.Client, base *url.URL, path, accept string, out any) (bool, error) {
+	u := *base
+	u.Path = strings.TrimSuffix(base.Path, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Accept", accept)
+	resp, err := client.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return false, transport.ResponseError(resp)
+	}
+	_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	aggregated := params["g"] == "apidiscovery.k8s.io" && params["as"] == "APIGroupDiscoveryList"
+	if accept == aggregatedAccept && !aggregated {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return false, nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return false, fmt.Errorf("discovery %s: %w", path, transport.Classify(err))
+	}
+	return aggregated, nil
+}
+
+// AmbiguousError is a name that more than one resource answers to.
+type AmbiguousError struct {
+	Name       string
+	Candidates []string
+}
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("%q is ambiguous: it could be %s; qualify it with the group", e.Name, strings.Join(e.Candidates, ", "))
+}
+
+// UnknownError is a name no resource answers to.
+type UnknownError struct {
+	Name        string
+	Suggestions []string
+}
+
+func (e *UnknownError) Error() string {
+	msg := fmt.Sprintf("the server doesn't have a resource type %q", e.Name)
+	if len(e.Suggestions) > 0 {
+		msg += "; did you mean " + strings.Join(e.Suggestions, ", ") + "?"
+	}
+	return msg + " (kcurl api-resources lists them)"
+}
+
+// Lookup finds the resources a kubectl-style name means: a plural, singular,
+// short name or kind, optionally qualified as NAME.GROUP or
+// NAME.VERSION.GROUP. One resource for a resource name; several for a
+// category (all of them, as kubectl get does).
+func (idx *Index) Lookup(arg string) ([]Resource, error) {
+	name, qualifier, _ := strings.Cut(arg, ".")
+	lname := strings.ToLower(name)
+	var matches []Resource
+	for _, r := range idx.Resources {
+		if !r.answersTo(lname) || !r.qualifiedBy(qualifier) {
+			continue
+		}
+		matches = append(matches, r)
+	}
+	if len(matches) == 0 {
+		if qualifier == "" {
+			if byCategory := idx.category(lname); len(byCategory) > 0 {
+				return byCategory, nil
+			}
+		}
+		return nil, &UnknownError{Name: arg, Suggestions: idx.suggest(lname)}
+	}
+	return pick(arg, matches)
+}
+
+func (r Resource) answersTo(lname string) bool {
+	return r.Name == lname || r.Singular == lname || strings.ToLower(r.Kind) == lname || slices.Contains(r.ShortNames, lname)
+}
+
+// qualifiedBy: "" matches all; "apps" the group; "v1.apps" version and group.
+func (r Resource) qualifiedBy(q string) bool {
+	switch {
+	case q == "":
+		return true
+	case q == r.Group:
+		return true
+	default:
+		version, group, ok := strings.Cut(q, ".")
+		if ok && version == r.Version && group == r.Group {
+			return true
+		}
+		// "deployments.v1" for the core group's versions is not a thing,
+		// but "pods.v1" is: a version with no group means the core group.
+		return !ok && q == r.Version && r.Group == ""
+	}
+}
+
+// pick chooses among matches as kubectl's priority RESTMapper would: the
+// preferred version of a group (a typed version left only one); the core group
+// before others, built-in groups before custom ones; exact names before
+// short names. What stays tied is ambiguous.
+func pick(arg string, matches []Resource) ([]Resource, error) {
+	byGroup := map[string]Resource{}
+	var order []string
+	for _, r := range matches {
+		cur, seen := byGroup[r.Group]
+		if !seen {
+			order = append(order, r.Group)
+		}
+		if !seen || (r.Preferred && !cur.Preferred) {
+			byGroup[r.Group] = r
+		}
+	}
+	if len(order) == 1 {
+		return []Resource{byGroup[order[0]]}, nil
+	}
+	for _, rank := range []func(Resource) bool{
+		func(r Resource) bool { return r.Group == "" },
+		func(r Resource) bool { return builtinGroup(r.Group) },
+	} {
+		var best []string
+		for _, g := range order {
+			if rank(byGroup[g]) {
+				best = append(best, g)
+			}
+		}
+		if len(best) == 1 {
+			return []Resource{byGroup[best[0]]}, nil
+		}
+		if len(best) > 1 {
+			order = best
+			break
+		}
+	}
+	candidates := make([]string, len(order))
+	for i, g := range order {
+		candidates[i] = byGroup[g].QualifiedName()
+	}
+	return nil, &AmbiguousError{Name: arg, Candidates: candidates}
+}
+
+// builtinGroup: Kubernetes' own groups have no dot (apps, batch) or end in
+// .k8s.io; custom resources live in their owners' domains.
+func builtinGroup(g string) bool {
+	return !strings.Contains(g, ".") || strings.HasSuffix(g, ".k8s.io")
+}
+
+func (idx *Index) category(lname string) []Resource {
+	seen := map[string]bool{}
+	var out []Resource
+	for _, r := range idx.Resources {
+		if !slices.Contains(r.Categories, lname) || seen[r.Group+"/"+r.Name] {
+			continue
+		}
+		// The group's preferred version stands for the group.
+		best := r
+		for _, other := range idx.Resources {
+			if other.Group == r.Group && other.Name == r.Name && other.Preferred {
+				best = other
+			}
+		}
+		seen[r.Group+"/"+r.Name] = true
+		out = append(out, best)
+	}
+	return out
+}
+
+// suggest lists names that start like the one typed.
+func (idx *Index) suggest(lname string) []string {
+	var out []string
+	for _, r := range idx.Resources {
+		if !r.Preferred || len(lname) < 2 {
+			continue
+		}
+		if strings.HasPrefix(r.Name, lname) || strings.HasPrefix(lname, r.Singular) && r.Singular != "" {
+			if q := r.QualifiedName(); !slices.Contains(out, q) {
+				out = append(out, q)
+			}
+		}
+	}
+	if len(out) > 5 {
+		out = out[:5]
+	}
+	return out
+}
+
+// Path is the API path of the resource: a list when name is "", in the
+// namespace unless it is "" (all namespaces) or the resource is
+// cluster-scoped, then the object and its subresource.
+func (r Resource) Path(namespace, name, subresource string) string {
+	var b strings.Builder
+	if r.Group == "" {
+		b.WriteString("/api/" + r.Version)
+	} else {
+		b.WriteString("/apis/" + r.Group + "/" + r.Version)
+	}
+	if r.Namespaced && namespace != "" {
+		b.WriteString("/namespaces/" + url.PathEscape(namespace))
+	}
+	b.WriteString("/" + r.Name)
+	if name != "" {
+		b.WriteString("/" + url.PathEscape(name))
+		if subresource != "" {
+			b.WriteString("/" + subresource)
+		}
+	}
+	return b.String()
+}
