@@ -17,7 +17,7 @@ import (
 // sees one merged list, unless --per-page asks for each page as it comes;
 // tables print page by page under one header per resource type.
 func (o *requestOptions) runList(ctx context.Context, printer *output.Printer, tables *output.TablePrinter) error {
-	merged := &output.ListMerger{Mixed: len(o.paths) > 1}
+	merged := &output.ListMerger{Mixed: o.category}
 	pageByPage := o.perPage || tables != nil || o.silent
 	for i, path := range o.paths {
 		if tables != nil && i > 0 {

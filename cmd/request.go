@@ -38,6 +38,7 @@ type requestOptions struct {
 	// category. resources holds the discovery entries behind them.
 	paths     []string
 	resources []discovery.Resource
+	category  bool // arg named a category: its lists merge into one v1 List
 
 	print         output.Options
 	table         *output.TableOptions // -o table|wide
@@ -323,7 +324,7 @@ func (o *requestOptions) run(ctx context.Context) error {
 	switch {
 	case o.watch:
 		err = o.runWatch(ctx, printer, tables)
-	case o.all || len(o.paths) > 1:
+	case o.all || o.category:
 		err = o.runList(ctx, printer, tables)
 	default:
 		err = o.runOne(ctx, o.paths[0], printer, tables)

@@ -37,7 +37,9 @@ func (o *requestOptions) resolvePaths(ctx context.Context) error {
 	if err != nil {
 		return lookupError(err)
 	}
-	if len(found) > 1 && (name != "" || o.watch) {
+	typed, _, _ := strings.Cut(parts[0], ".")
+	o.category = len(found) > 1 || !found[0].AnswersTo(typed)
+	if o.category && (name != "" || o.watch) {
 		return usagef("%q is a category of %d resource types; name one of them to get or watch a single object", parts[0], len(found))
 	}
 	for _, r := range found {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,16 +57,7 @@ func adminDo(t testing.TB, method, path string, body any) (int, []byte) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := admin.Do(req)
-	if err != nil {
-		t.Fatalf("admin %s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	return adminSend(t, req)
 }
 
 // adminMust is adminDo that fails the test on anything but 2xx, and decodes
@@ -84,3 +76,39 @@ func adminMust(t testing.TB, method, path string, body, out any) {
 }
 
 type obj = map[string]any
+
+// adminDoAccept is adminDo with another Accept header (a Table).
+func adminDoAccept(t testing.TB, method, path, accept string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, cluster["KCURL_CLUSTER_SERVER"]+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", accept)
+	return adminSend(t, req)
+}
+
+// adminDoPatch sends a merge patch.
+func adminDoPatch(t testing.TB, path, patch string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("PATCH", cluster["KCURL_CLUSTER_SERVER"]+path, strings.NewReader(patch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/merge-patch+json")
+	return adminSend(t, req)
+}
+
+func adminSend(t testing.TB, req *http.Request) (int, []byte) {
+	t.Helper()
+	resp, err := admin.Do(req)
+	if err != nil {
+		t.Fatalf("admin %s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}

@@ -434,3 +434,7 @@ func (r Resource) Path(namespace, name, subresource string) string {
 	}
 	return b.String()
 }
+
+// AnswersTo reports whether name (without a group) names this resource
+// itself, rather than a category it belongs to.
+func (r Resource) AnswersTo(name string) bool { return r.answersTo(strings.ToLower(name)) }
