@@ -12,7 +12,6 @@ import (
 
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/output"
-	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
@@ -50,11 +49,16 @@ func runAPIResources(c *cli.Context, s Streams) error {
 		}
 		namespaced = &b
 	}
-	t, err := target.Resolve(targetOptions(c, s), s.Getenv)
+	// Usage errors first, before credentials are read or a byte is sent.
+	bold, err := useColor(c.String("color"), s)
 	if err != nil {
 		return err
 	}
 	opts, err := clientOptions(c, s)
+	if err != nil {
+		return err
+	}
+	t, err := resolveTarget(c, s)
 	if err != nil {
 		return err
 	}
@@ -67,7 +71,7 @@ func runAPIResources(c *cli.Context, s Streams) error {
 		return err
 	}
 
-	var rows []discovery.Resource
+	rows := []discovery.Resource{} // -o json: [] when none match, not null
 	for _, r := range idx.Resources {
 		if !r.Preferred || (namespaced != nil && r.Namespaced != *namespaced) || (c.IsSet("api-group") && r.Group != c.String("api-group")) {
 			continue
@@ -80,10 +84,6 @@ func runAPIResources(c *cli.Context, s Streams) error {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	bold, err := useColor(c.String("color"), s)
-	if err != nil {
-		return err
-	}
 	return printAPIResources(s.Out, rows, format, bold)
 }
 

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -28,9 +29,15 @@ func interspersed(args []string, app *cli.App) []string {
 	}
 	flags, positional := splitFlags(args[1:], app.Flags, commandFlags, nil)
 	// -c is jq's compact output, except on a pod's log, where kubectl users
-	// mean the container (kubectl logs -c).
-	if target := firstPositional(positional); target != "" && app.Command(target) == nil && isLogTarget(target) {
-		flags, positional = splitFlags(args[1:], app.Flags, commandFlags, map[string]string{"c": "container"})
+	// mean the container (kubectl logs -c), typed after the log or before
+	// it: `-c app pods/web/log` first reads as two arguments, "app" and the
+	// log, and is read again with -c taking a value if that leaves the log
+	// as the argument.
+	if slices.ContainsFunc(positional, isLogTarget) && app.Command(firstPositional(positional)) == nil {
+		logFlags, logPositional := splitFlags(args[1:], app.Flags, commandFlags, map[string]string{"c": "container"})
+		if isLogTarget(firstPositional(logPositional)) {
+			flags, positional = logFlags, logPositional
+		}
 	}
 	return append(append(out, flags...), positional...)
 }

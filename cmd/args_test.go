@@ -29,6 +29,21 @@ func TestInterspersed(t *testing.T) {
 		{"unknown flags are left for the parser to reject", "/api --bogus", "--bogus /api"},
 		{"two paths both stay positional", "/api -v /apis", "-v /api /apis"},
 		{"help after the path", "/api --help", "--help /api"},
+
+		// -c is jq's compact output, except on a log: kubectl's container.
+		{"-c elsewhere is compact output", "pods/web -c", "-c pods/web"},
+		{"-c on a log is the container", "pods/web/log -c app", "--container app pods/web/log"},
+		{"-c with its value attached", "pods/web/log -capp", "--container=app pods/web/log"},
+		{"-c=value", "pods/web/log -c=app", "--container=app pods/web/log"},
+		{"-c before the log", "-c app pods/web/log", "--container app pods/web/log"},
+		{"-c on a PATH ending in /log", "/api/v1/namespaces/ns1/pods/web/log -c app", "--container app /api/v1/namespaces/ns1/pods/web/log"},
+		{"a query after /log", "/api/v1/namespaces/ns1/pods/web/log?tailLines=5 -c app", "--container app /api/v1/namespaces/ns1/pods/web/log?tailLines=5"},
+		{"a trailing slash after /log", "pods/web/log/ -c app", "--container app pods/web/log/"},
+		{"with other log flags around it", "-n prod pods/web/log -f -c app --tail 5", "-n prod -f --container app --tail 5 pods/web/log"},
+		{"--container as typed", "pods/web/log --container app", "--container app pods/web/log"},
+		{"-c that would swallow the log stays compact", "-c /api/v1/namespaces/ns1/pods/web/log", "-c /api/v1/namespaces/ns1/pods/web/log"},
+		{"logs is not a log", "pods/web/logs -c", "-c pods/web/logs"},
+		{"a catalog is not a log", "/apis/example.com/v1/catalog -c", "-c /apis/example.com/v1/catalog"},
 	}
 	app := newApp(Streams{})
 	for _, tt := range tests {

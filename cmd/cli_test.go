@@ -2,13 +2,16 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// cliCase is one entry of testdata/cli.yaml: what the user types, what the
+// cliCase is one entry of testdata/*.yaml: what the user types, what the
 // API server answers, and what the user sees. Adding a case is adding a few
 // lines of YAML.
 type cliCase struct {
@@ -29,14 +32,24 @@ type cliCase struct {
 	Files    map[string]string `json:"files"` // written into {tmp}
 	Terminal bool              `json:"terminal"`
 
-	Response struct {
-		Status  int               `json:"status"`
-		Headers map[string]string `json:"headers"`
-		Body    string            `json:"body"`
-		DelayMS int               `json:"delay_ms"` // before the body is sent
-	} `json:"response"`
+	// Response answers every request that no route and no discovery
+	// answers.
+	Response cliResponse `json:"response"`
+	// Routes answer by path (without the query): one response, or a list
+	// of them for the requests to that path in turn (pages, a watch that
+	// resumes), the last one again after that.
+	Routes map[string]cliResponses `json:"routes"`
+	// Discovery serves testdata/discovery/{api,apis}.json at /api and
+	// /apis as aggregated discovery (unless a route says otherwise).
+	Discovery bool `json:"discovery"`
 
-	// Request, when given, is what the server must have received; None
+	// Requests, when given, is every request the server received, in
+	// order: "METHOD URI".
+	Requests []string `json:"requests"`
+	// MaxRequests, when given, is as many requests as the server may get.
+	MaxRequests int `json:"max_requests"`
+	// Request, when given, is what the server's last request must have
+	// been (its only one, unless routes or discovery are given); None
 	// says that nothing may reach it.
 	Request *struct {
 		None    bool              `json:"none"`
@@ -51,20 +64,75 @@ type cliCase struct {
 	Exit   int    `json:"exit"`
 }
 
+type cliResponse struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body"`
+	DelayMS int               `json:"delay_ms"` // before the body is sent
+	// Hold keeps the response open after the body until the client goes
+	// away: a watch or a followed log that the server does not end.
+	Hold bool `json:"hold"`
+}
+
+// cliResponses is one response, or a list of them.
+type cliResponses []cliResponse
+
+func (r *cliResponses) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // as strict as the rest of the file
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+		return dec.Decode((*[]cliResponse)(r))
+	}
+	var one cliResponse
+	if err := dec.Decode(&one); err != nil {
+		return err
+	}
+	*r = cliResponses{one}
+	return nil
+}
+
 const testToken = "eyJhbGciOiJSUzI1NiJ9.test-token-never-printed.sig"
 
+// aggregatedDiscovery is the Content-Type of aggregated discovery.
+const aggregatedDiscovery = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
 func TestCLI(t *testing.T) {
-	data, err := os.ReadFile("testdata/cli.yaml")
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob("testdata/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/*.yaml: %v", err)
 	}
-	var cases []cliCase
-	if err := yaml.UnmarshalStrict(data, &cases); err != nil {
-		t.Fatalf("testdata/cli.yaml: %v", err)
+	names := map[string]string{}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cases []cliCase
+		if err := yaml.UnmarshalStrict(data, &cases); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, tc := range cases {
+			if other, dup := names[tc.Name]; dup {
+				t.Errorf("%s: case %q is in %s too", file, tc.Name, other)
+			}
+			names[tc.Name] = file
+			t.Run(tc.Name, func(t *testing.T) { runCLICase(t, tc) })
+		}
 	}
-	for _, tc := range cases {
-		t.Run(tc.Name, func(t *testing.T) { runCLICase(t, tc) })
+}
+
+// discoveryRoutes are the aggregated discovery answers of the test cluster.
+func discoveryRoutes(t *testing.T) map[string]cliResponses {
+	t.Helper()
+	routes := map[string]cliResponses{}
+	for path, file := range map[string]string{"/api": "api.json", "/apis": "apis.json"} {
+		body, err := os.ReadFile(filepath.Join("testdata", "discovery", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		routes[path] = cliResponses{{Headers: map[string]string{"Content-Type": aggregatedDiscovery}, Body: string(body)}}
 	}
+	return routes
 }
 
 type recordedRequest struct {
@@ -74,33 +142,56 @@ type recordedRequest struct {
 }
 
 func runCLICase(t *testing.T, tc cliCase) {
+	routes := map[string]cliResponses{}
+	if tc.Discovery {
+		routes = discoveryRoutes(t)
+	}
+	for path, rs := range tc.Routes {
+		if len(rs) == 0 {
+			t.Fatalf("route %s: no response", path)
+		}
+		routes[path] = rs
+	}
 	var (
-		mu   sync.Mutex
-		seen []recordedRequest
+		mu     sync.Mutex
+		seen   []recordedRequest
+		counts = map[string]int{} // requests per path so far
 	)
 	server := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		seen = append(seen, recordedRequest{r.Method, r.RequestURI, r.Header.Clone(), body})
+		resp := tc.Response
+		if rs, ok := routes[r.URL.Path]; ok {
+			resp = rs[min(counts[r.URL.Path], len(rs)-1)]
+		}
+		counts[r.URL.Path]++
 		mu.Unlock()
 		w.Header()["Date"] = nil // keep -i output stable
-		for k, v := range tc.Response.Headers {
+		for k, v := range resp.Headers {
 			w.Header().Set(k, v)
 		}
-		status := tc.Response.Status
+		status := resp.Status
 		if status == 0 {
 			status = http.StatusOK
 		}
 		w.WriteHeader(status)
-		if tc.Response.DelayMS > 0 {
+		if resp.DelayMS > 0 {
 			w.(http.Flusher).Flush()
 			select {
-			case <-time.After(time.Duration(tc.Response.DelayMS) * time.Millisecond):
+			case <-time.After(time.Duration(resp.DelayMS) * time.Millisecond):
 			case <-r.Context().Done():
 				return
 			}
 		}
-		io.WriteString(w, tc.Response.Body)
+		io.WriteString(w, resp.Body)
+		if resp.Hold {
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second): // a case that forgot --timeout fails, not hangs
+			}
+		}
 	}))
 	server.Config.ErrorLog = log.New(io.Discard, "", 0) // a refused certificate is a case, not noise
 	server.StartTLS()
@@ -119,13 +210,15 @@ func runCLICase(t *testing.T, tc cliCase) {
 		}
 	}
 
-	// The Pod's environment, and nothing of the machine's.
+	// The Pod's environment, and nothing of the machine's. The discovery
+	// cache lives in this case's own temp dir.
 	env := map[string]string{
 		"KUBERNETES_SERVICE_HOST":       "127.0.0.1",
 		"KUBERNETES_SERVICE_PORT":       port,
 		"KUBERNETES_SERVICE_PORT_HTTPS": port,
 		"KCURL_SA_DIR":                  saDir,
 		"HOME":                          tmp,
+		"XDG_CACHE_HOME":                filepath.Join(tmp, "cache"),
 	}
 	for k, v := range tc.Env {
 		env[k] = expand(v)
@@ -165,21 +258,37 @@ func runCLICase(t *testing.T, tc cliCase) {
 		t.Errorf("the token appears in the output")
 	}
 
+	mu.Lock()
+	defer mu.Unlock()
+	if tc.MaxRequests > 0 && len(seen) > tc.MaxRequests {
+		t.Errorf("the server got %d requests, want at most %d", len(seen), tc.MaxRequests)
+	}
+	if tc.Requests != nil {
+		var got []string
+		for _, r := range seen {
+			got = append(got, r.method+" "+r.uri)
+		}
+		want := make([]string, len(tc.Requests))
+		for i, r := range tc.Requests {
+			want[i] = expand(r)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("requests:\n got %s\nwant %s", listing(got), listing(want))
+		}
+	}
 	if tc.Request == nil {
 		return
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if tc.Request.None {
 		if len(seen) != 0 {
 			t.Errorf("the server got %d request(s), want none: %s %s", len(seen), seen[0].method, seen[0].uri)
 		}
 		return
 	}
-	if len(seen) != 1 {
+	if len(seen) == 0 || len(seen) != 1 && !tc.Discovery && tc.Routes == nil {
 		t.Fatalf("the server got %d requests, want 1", len(seen))
 	}
-	got := seen[0]
+	got := seen[len(seen)-1]
 	if tc.Request.Method != "" && got.method != tc.Request.Method {
 		t.Errorf("method %s, want %s", got.method, tc.Request.Method)
 	}
@@ -194,6 +303,18 @@ func runCLICase(t *testing.T, tc cliCase) {
 	if tc.Request.Body != nil && string(got.body) != *tc.Request.Body {
 		t.Errorf("request body:\n got %q\nwant %q", got.body, *tc.Request.Body)
 	}
+}
+
+// listing prints requests one a line, for a readable diff.
+func listing(requests []string) string {
+	var b strings.Builder
+	for _, r := range requests {
+		fmt.Fprintf(&b, "\n    %s", r)
+	}
+	if b.Len() == 0 {
+		return "(none)"
+	}
+	return b.String()
 }
 
 // writeSADir lays out a service-account dir as the kubelet does: token,

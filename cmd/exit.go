@@ -67,7 +67,7 @@ func exitCode(err error) int {
 		return halt.Code
 	case errors.As(err, &usage), errors.As(err, &reqUsage), errors.As(err, &queryErr), errors.As(err, &targetErr):
 		return ExitUsage
-	case errors.As(err, &notFound), errors.As(err, &credErr):
+	case errors.As(err, &notFound), errors.As(err, &credErr), errors.As(err, new(*target.ProcessChoiceError)):
 		return ExitCredentials
 	case errors.As(err, &timeoutErr), errors.As(err, &network):
 		return ExitNetwork
@@ -85,8 +85,8 @@ func report(w io.Writer, err error) {
 		usage  *usageError
 	)
 	switch {
-	case errors.Is(err, output.ErrFalsy), errors.Is(err, context.Canceled):
-		return // -e's answer is the exit code alone; Ctrl-C needs no words
+	case errors.Is(err, output.ErrFalsy), errors.Is(err, context.Canceled), errors.As(err, new(errNo)):
+		return // -e's and can-i's answer is the exit code alone; Ctrl-C needs no words
 	case errors.As(err, &status):
 		fmt.Fprintln(w, status.Error())
 	case errors.As(err, &halt):

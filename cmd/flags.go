@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -29,6 +30,7 @@ func connectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Category: catConnection, Usage: "namespace for {namespace} (default: $POD_NAMESPACE, then SA-DIR/namespace, then default)"},
 		&cli.StringFlag{Name: "sa-dir", Category: catConnection, Usage: "service-account `DIR` with token, ca.crt, namespace [$KCURL_SA_DIR] (default: " + target.DefaultSADir + ")"},
 		&cli.BoolFlag{Name: "insecure", Aliases: []string{"k"}, Category: catConnection, Usage: "do not verify the server's certificate (warns)"},
+		&cli.IntFlag{Name: "from-pid", Category: catConnection, Usage: "use the service account of process `PID`, through /proc/PID/root (ephemeral containers; automatic when exactly one other container has one)"},
 		&cli.StringFlag{Name: "connect-timeout", Value: "10s", Category: catConnection, Usage: "limit for connecting and the TLS handshake (`DURATION`, or seconds)"},
 		&cli.StringFlag{Name: "max-time", Aliases: []string{"m"}, Category: catConnection, Usage: "limit for the whole request (`DURATION`, or seconds; default: none)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catConnection, Usage: "print request and response headers on stderr (credentials redacted)"},
@@ -115,6 +117,12 @@ func targetOptions(c *cli.Context, s Streams) target.Options {
 	set(&o.Namespace, "namespace", "namespace", "")
 	set(&o.SADir, "sa-dir", "sa-dir", "KCURL_SA_DIR")
 	o.Insecure = c.Bool("insecure")
+	o.ProcDir = s.ProcDir
+	if c.IsSet("from-pid") {
+		if o.FromPID = c.Int("from-pid"); o.FromPID <= 0 {
+			o.FromPID = -1 // refused by Resolve
+		}
+	}
 	return o
 }
 
@@ -145,4 +153,17 @@ func clientOptions(c *cli.Context, s Streams) (transport.Options, error) {
 		opts.Trace = s.ErrOut
 	}
 	return opts, nil
+}
+
+// resolveTarget finds the server and credentials for a command, and says on
+// stderr when they are another container's (an ephemeral container).
+func resolveTarget(c *cli.Context, s Streams) (*target.Target, error) {
+	t, err := target.Resolve(targetOptions(c, s), s.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if t.Process != nil {
+		fmt.Fprintf(s.ErrOut, "kcurl: using the service account of %s\n", t.Process)
+	}
+	return t, nil
 }

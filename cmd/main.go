@@ -43,6 +43,9 @@ func newApp(s Streams) *cli.App {
 		},
 		Commands: []*cli.Command{
 			apiResourcesCommand(s),
+			whoamiCommand(s),
+			canICommand(s),
+			configCommand(s),
 		},
 		HideHelpCommand:           true,
 		UseShortOptionHandling:    true,

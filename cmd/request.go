@@ -50,6 +50,9 @@ type requestOptions struct {
 	streaming                 bool // a watch or a followed log: Ctrl-C ends it cleanly
 	maxTime, timeout          time.Duration
 	maxTimeText               string
+	// deadline is when --max-time runs out: it counts from the start, so
+	// that discovery and the request share it.
+	deadline time.Time
 }
 
 func runRequest(c *cli.Context, s Streams) error {
@@ -80,6 +83,9 @@ func (o *requestOptions) complete(c *cli.Context) error {
 	o.maxTimeText = c.String("max-time")
 	if o.maxTime, err = parseDuration("max-time", o.maxTimeText); err != nil {
 		return err
+	}
+	if o.maxTime > 0 {
+		o.deadline = time.Now().Add(o.maxTime)
 	}
 	if o.timeout, err = parseDuration("timeout", c.String("timeout")); err != nil {
 		return err
@@ -141,12 +147,24 @@ func (o *requestOptions) complete(c *cli.Context) error {
 		}
 	}
 
-	if o.target, err = target.Resolve(targetOptions(c, s), s.Getenv); err != nil {
+	if o.target, err = resolveTarget(c, s); err != nil {
 		return err
 	}
 	o.spec.Namespace = o.target.Namespace
 	o.client = transport.New(o.target, o.transport)
-	return o.resolvePaths(c.Context)
+	ctx := c.Context
+	if !o.deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, o.deadline)
+		defer cancel()
+	}
+	if err := o.resolvePaths(ctx); err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &timeoutError{limit: o.maxTimeText}
+		}
+		return err
+	}
+	return nil
 }
 
 func (o *requestOptions) checkCombinations(c *cli.Context, method string) error {
@@ -297,7 +315,7 @@ func (o *requestOptions) run(ctx context.Context) error {
 	limited := ctx // --max-time: running out is an error
 	if o.maxTime > 0 {
 		var cancel context.CancelFunc
-		limited, cancel = context.WithTimeout(ctx, o.maxTime)
+		limited, cancel = context.WithDeadline(ctx, o.deadline)
 		defer cancel()
 	}
 	ctx = limited
@@ -330,10 +348,15 @@ func (o *requestOptions) run(ctx context.Context) error {
 		err = o.runOne(ctx, o.paths[0], printer, tables)
 	}
 	switch {
-	case err == nil:
-		return printer.Done()
 	case errors.Is(limited.Err(), context.DeadlineExceeded):
+		// Checked first: a body cut short by the deadline can read as a
+		// clean end.
 		return &timeoutError{limit: o.maxTimeText}
+	case err == nil:
+		if tables != nil {
+			tables.Done() // "No resources found", when no table had a row
+		}
+		return printer.Done()
 	case o.streaming && ctx.Err() != nil:
 		return printer.Done() // Ctrl-C or --timeout: the stream ended as asked
 	}

@@ -50,10 +50,21 @@ func (o *requestOptions) resolvePaths(ctx context.Context) error {
 			return usagef("%s has no subresource %q: it has %s", r.QualifiedName(), sub, strings.Join(r.Subresources, ", "))
 		}
 		namespace := o.target.Namespace
-		if o.allNamespaces && name == "" {
+		if o.allNamespaces {
+			if name != "" && r.Namespaced {
+				return usagef("-A lists across namespaces; %s/%s names one object: drop -A, or give its namespace with -n", parts[0], name)
+			}
 			namespace = ""
 		}
-		path := r.Path(namespace, name, sub)
+		object := name
+		if o.watch && name != "" && sub == "" {
+			// The API server watches lists, not objects (a GET of one
+			// ignores watch=true): watch the list, selected by name, as
+			// kubectl get NAME -w does.
+			object = ""
+			o.spec.FieldSelector = strings.TrimPrefix(o.spec.FieldSelector+",metadata.name="+name, ",")
+		}
+		path := r.Path(namespace, object, sub)
 		if query != "" {
 			path += "?" + query
 		}

@@ -24,6 +24,10 @@ type Streams struct {
 	Getenv func(string) string
 	// Environ lists the environment for jq's $ENV.
 	Environ func() []string
+	// ProcDir is where other processes are found (/proc), for ephemeral
+	// containers that read another container's service account; "" never
+	// looks.
+	ProcDir string
 }
 
 // OSStreams are the process's own.
@@ -35,5 +39,6 @@ func OSStreams() Streams {
 		OutIsTerminal: isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()),
 		Getenv:        os.Getenv,
 		Environ:       os.Environ,
+		ProcDir:       "/proc",
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/transport"
@@ -23,6 +24,7 @@ var errGone = errors.New("gone")
 func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, tables *output.TablePrinter) error {
 	path := o.paths[0]
 	rv := typedResourceVersion(path)
+	quiet := 0 // watches in a row that ended without an event or a bookmark
 	for {
 		var extra url.Values
 		if rv != "" {
@@ -30,8 +32,14 @@ func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, 
 		}
 		resp, err := o.send(ctx, path, extra)
 		if err == nil {
+			before := rv
 			rv, err = o.readEvents(ctx, resp.Body, rv, printer, tables)
 			resp.Body.Close()
+			if err == nil && rv == before {
+				quiet++
+			} else {
+				quiet = 0
+			}
 		}
 		var status *transport.StatusError
 		if errors.As(err, &status) && status.Code == http.StatusGone {
@@ -45,11 +53,19 @@ func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, 
 			fmt.Fprintf(o.streams.ErrOut, "kcurl: the watch fell behind (410 Gone); listed again at resourceVersion %s and watching on: changes in between are not shown\n", rv)
 		case errors.Is(err, errGone):
 			return &transport.StatusError{Code: http.StatusGone, Reason: "Expired",
-				Message: "the watch fell too far behind: resourceVersion " + rv + " is too old (410 Gone); watch again, or use --relist to list again and go on"}
+				Message: "the watch fell too far behind: " + tooOld(rv) + " (410 Gone); watch again, or use --relist to list again and go on"}
 		case err != nil:
 			return err
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case quiet > 0:
+			// A watch that ends as soon as it starts (a proxy that cuts
+			// long requests) is not resumed in a busy loop.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(min(100*time.Millisecond<<min(quiet-1, 6), 5*time.Second)):
+			}
 		}
 	}
 }
@@ -135,4 +151,11 @@ func typedResourceVersion(path string) string {
 		return q.Get("resourceVersion")
 	}
 	return ""
+}
+
+func tooOld(rv string) string {
+	if rv == "" {
+		return "the server no longer has the history it asked for"
+	}
+	return "resourceVersion " + rv + " is too old"
 }

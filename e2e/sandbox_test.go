@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,9 @@ type sandbox struct {
 	Env map[string]string
 	// Hosts, when set, is bind-mounted over /etc/hosts.
 	Hosts string
+	// JoinPID, when set, runs kcurl in that process's PID namespace with no
+	// service account of its own: an ephemeral debug container.
+	JoinPID int
 }
 
 var sandboxCount atomic.Int64
@@ -178,6 +182,9 @@ func (r result) String() string {
 // project's one implementation of it) with exactly s.Env.
 func (s *sandbox) command(argv ...string) *exec.Cmd {
 	args := []string{"--sa-dir", s.Dir}
+	if s.JoinPID != 0 {
+		args = []string{"--join-pid", strconv.Itoa(s.JoinPID)}
+	}
 	if s.Hosts != "" {
 		args = append(args, "--hosts", s.Hosts)
 	}

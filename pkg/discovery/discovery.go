@@ -283,12 +283,21 @@ func (e *UnknownError) Error() string {
 func (idx *Index) Lookup(arg string) ([]Resource, error) {
 	name, qualifier, _ := strings.Cut(arg, ".")
 	lname := strings.ToLower(name)
-	var matches []Resource
+	var exact, short []Resource
 	for _, r := range idx.Resources {
-		if !r.answersTo(lname) || !r.qualifiedBy(qualifier) {
-			continue
+		switch {
+		case !r.qualifiedBy(qualifier):
+		case r.Name == lname || r.Singular == lname || strings.ToLower(r.Kind) == lname:
+			exact = append(exact, r)
+		case slices.Contains(r.ShortNames, lname):
+			short = append(short, r)
 		}
-		matches = append(matches, r)
+	}
+	// Exact names before short names: as with kubectl's shortcut expander,
+	// a short name means nothing where a resource bears that name itself.
+	matches := exact
+	if len(matches) == 0 {
+		matches = short
 	}
 	if len(matches) == 0 {
 		if qualifier == "" {
@@ -325,35 +334,38 @@ func (r Resource) qualifiedBy(q string) bool {
 
 // pick chooses among matches as kubectl's priority RESTMapper would: the
 // preferred version of a group (a typed version left only one); the core group
-// before others, built-in groups before custom ones; exact names before
-// short names. What stays tied is ambiguous.
+// before others, built-in groups before custom ones (Lookup has already put
+// exact names before short names). What stays tied is ambiguous.
 func pick(arg string, matches []Resource) ([]Resource, error) {
-	byGroup := map[string]Resource{}
+	// One entry per resource (group and name), in its preferred version:
+	// two resources of one group that share a short name are a tie too.
+	byResource := map[string]Resource{}
 	var order []string
 	for _, r := range matches {
-		cur, seen := byGroup[r.Group]
+		key := r.Group + "/" + r.Name
+		cur, seen := byResource[key]
 		if !seen {
-			order = append(order, r.Group)
+			order = append(order, key)
 		}
 		if !seen || (r.Preferred && !cur.Preferred) {
-			byGroup[r.Group] = r
+			byResource[key] = r
 		}
 	}
 	if len(order) == 1 {
-		return []Resource{byGroup[order[0]]}, nil
+		return []Resource{byResource[order[0]]}, nil
 	}
 	for _, rank := range []func(Resource) bool{
 		func(r Resource) bool { return r.Group == "" },
 		func(r Resource) bool { return builtinGroup(r.Group) },
 	} {
 		var best []string
-		for _, g := range order {
-			if rank(byGroup[g]) {
-				best = append(best, g)
+		for _, k := range order {
+			if rank(byResource[k]) {
+				best = append(best, k)
 			}
 		}
 		if len(best) == 1 {
-			return []Resource{byGroup[best[0]]}, nil
+			return []Resource{byResource[best[0]]}, nil
 		}
 		if len(best) > 1 {
 			order = best
@@ -361,8 +373,8 @@ func pick(arg string, matches []Resource) ([]Resource, error) {
 		}
 	}
 	candidates := make([]string, len(order))
-	for i, g := range order {
-		candidates[i] = byGroup[g].QualifiedName()
+	for i, k := range order {
+		candidates[i] = byResource[k].QualifiedName()
 	}
 	return nil, &AmbiguousError{Name: arg, Candidates: candidates}
 }

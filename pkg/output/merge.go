@@ -106,7 +106,8 @@ func (m *ListMerger) addTyped(fields map[string]json.RawMessage) error {
 		var probe struct {
 			Kind string `json:"kind"`
 		}
-		if json.Unmarshal(item, &probe) == nil && probe.Kind == "" && len(item) > 2 {
+		// Objects only ({} included); null or a string stays as it is.
+		if len(item) >= 2 && item[0] == '{' && json.Unmarshal(item, &probe) == nil && probe.Kind == "" {
 			// {"apiVersion":…,"kind":…, then the item's own fields.
 			if inner := bytes.TrimSpace(item[1 : len(item)-1]); len(inner) == 0 {
 				item = typeMeta

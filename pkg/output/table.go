@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -46,6 +47,18 @@ type TablePrinter struct {
 	out, notices io.Writer
 	opts         TableOptions
 	headerDone   bool
+	// visible are the columns shown and header their names, kept from the
+	// table that defined them: the server sends column definitions with a
+	// watch's first event only (TableOptions.NoHeaders on the others).
+	visible []int
+	header  []string
+	// widths only grow within one table, so that later pages and events
+	// line up under the header whenever their cells fit.
+	widths []int
+	// blankLine is owed before the next header, after Separate.
+	blankLine bool
+	rows      bool // a row was printed, in any table
+	empty     bool // a table without rows came
 }
 
 // NewTablePrinter prints to out, and the "No resources found" notice to
@@ -76,44 +89,57 @@ func (tp *TablePrinter) Print(body io.Reader) error {
 }
 
 // Separate starts a new table: the next one prints its own header (kubectl
-// prints one table per resource type, a blank line between).
+// prints one table per resource type, a blank line between). The blank line
+// waits for that header: a resource type without rows prints nothing.
 func (tp *TablePrinter) Separate() {
 	if tp.headerDone {
-		fmt.Fprintln(tp.out)
+		tp.blankLine = true
 	}
 	tp.headerDone = false
+	tp.visible, tp.header, tp.widths = nil, nil, nil
+}
+
+// Done prints the Empty notice if no table had a row: once, however many
+// resource types were listed, as kubectl get does.
+func (tp *TablePrinter) Done() {
+	if tp.empty && !tp.rows && tp.opts.Empty != "" {
+		fmt.Fprintln(tp.notices, tp.opts.Empty)
+	}
 }
 
 func (tp *TablePrinter) print(t *table) error {
-	if len(t.Rows) == 0 {
-		if !tp.headerDone && tp.opts.Empty != "" {
-			fmt.Fprintln(tp.notices, tp.opts.Empty)
+	if len(t.ColumnDefinitions) > 0 {
+		tp.visible, tp.header = nil, nil
+		if tp.opts.WithNamespace {
+			tp.header = append(tp.header, "NAMESPACE")
 		}
+		for i, c := range t.ColumnDefinitions {
+			if c.Priority == 0 || tp.opts.Wide {
+				tp.visible = append(tp.visible, i)
+				tp.header = append(tp.header, strings.ToUpper(c.Name))
+			}
+		}
+	}
+	if len(t.Rows) == 0 {
+		tp.empty = true
 		return nil
 	}
-	var visible []int
-	for i, c := range t.ColumnDefinitions {
-		if c.Priority == 0 || tp.opts.Wide {
-			visible = append(visible, i)
+	if tp.blankLine {
+		if _, err := io.WriteString(tp.out, "\n"); err != nil {
+			return err
 		}
+		tp.blankLine = false
 	}
 	var lines [][]string
 	if !tp.headerDone {
-		var names []string
-		if tp.opts.WithNamespace {
-			names = append(names, "NAMESPACE")
-		}
-		for _, i := range visible {
-			names = append(names, strings.ToUpper(t.ColumnDefinitions[i].Name))
-		}
-		lines = append(lines, names)
+		lines = append(lines, tp.header)
 	}
 	for _, row := range t.Rows {
 		var cells []string
 		if tp.opts.WithNamespace {
 			cells = append(cells, row.Object.Metadata.Namespace)
 		}
-		for _, i := range visible {
+		for _, i := range tp.visible {
 			cell := ""
 			if i < len(row.Cells) && row.Cells[i] != nil {
 				cell = cellText(row.Cells[i])
@@ -122,17 +148,36 @@ func (tp *TablePrinter) print(t *table) error {
 		}
 		lines = append(lines, cells)
 	}
-	err := WriteColumns(tp.out, lines, !tp.headerDone && tp.opts.Color)
-	tp.headerDone = true
+	var err error
+	tp.widths, err = writeColumns(tp.out, lines, !tp.headerDone && tp.opts.Color, tp.widths)
+	tp.headerDone, tp.rows = true, true
 	return err
 }
 
 // WriteColumns aligns cells as kubectl's tables are aligned; boldHeader
 // colours the first line (its escape sequences do not count as width).
+// Characters that would break the columns or drive the terminal are
+// replaced: cells come from the server, and a label is anyone's to write.
 func WriteColumns(w io.Writer, lines [][]string, boldHeader bool) error {
-	var b strings.Builder
-	widths := columnWidths(lines)
+	_, err := writeColumns(w, lines, boldHeader, nil)
+	return err
+}
+
+// writeColumns is WriteColumns with columns at least minWidths wide; it
+// returns the widths used.
+func writeColumns(w io.Writer, lines [][]string, boldHeader bool, minWidths []int) ([]int, error) {
+	var b bytes.Buffer
+	clean := make([][]string, len(lines))
+	for i, cells := range lines {
+		clean[i] = make([]string, len(cells))
+		for j, cell := range cells {
+			clean[i][j] = cleanCell(cell)
+		}
+	}
+	lines = clean
+	widths := columnWidths(lines, minWidths)
 	for li, cells := range lines {
+		start := b.Len()
 		for ci, cell := range cells {
 			if li == 0 && boldHeader {
 				b.WriteString("\x1b[1m" + cell + "\x1b[0m")
@@ -143,16 +188,19 @@ func WriteColumns(w io.Writer, lines [][]string, boldHeader bool) error {
 				b.WriteString(strings.Repeat(" ", widths[ci]-utf8.RuneCountInString(cell)))
 			}
 		}
+		// An empty last cell leaves the padding of the one before it.
+		// (This line's only: the lines before are not copied again.)
+		b.Truncate(start + len(bytes.TrimRight(b.Bytes()[start:], " ")))
 		b.WriteByte('\n')
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	_, err := w.Write(b.Bytes())
+	return widths, err
 }
 
 // columnWidths follows kubectl's tabwriter settings: a cell, then three
-// spaces, and no column narrower than six.
-func columnWidths(lines [][]string) []int {
-	var widths []int
+// spaces, and no column narrower than six (or than minWidths).
+func columnWidths(lines [][]string, minWidths []int) []int {
+	widths := slices.Clone(minWidths)
 	for _, cells := range lines {
 		for i, c := range cells {
 			if i >= len(widths) {
@@ -164,24 +212,49 @@ func columnWidths(lines [][]string) []int {
 	return widths
 }
 
-// cellText prints a cell as kubectl does (fmt.Sprint), with characters that
-// would break the columns replaced.
+// cellText prints a cell as kubectl does (fmt.Sprint); numbers keep the
+// server's text.
 func cellText(v any) string {
-	var s string
 	switch v := v.(type) {
 	case string:
-		s = v
+		return v
 	case []any, map[string]any:
 		b, _ := json.Marshal(v)
-		s = string(b)
+		return string(b)
 	default:
-		s = fmt.Sprint(v)
+		return fmt.Sprint(v)
 	}
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case '\t', '\n', '\r', '\v', '\f':
-			return ' '
+}
+
+// cleanCell keeps a cell on its line and the terminal in its state: white
+// space that would break the columns becomes a space, other control
+// characters are shown in caret notation (ESC as ^[, as kubectl shows it),
+// and C1 controls (a terminal may read U+009B as ESC [) as U+FFFD.
+func cleanCell(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < ' ' || r == 0x7f || r >= 0x80 && r <= 0x9f {
+			clean = false
+			break
 		}
-		return r
-	}, s)
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t', r == '\n', r == '\r', r == '\v', r == '\f':
+			b.WriteByte(' ')
+		case r < ' ':
+			b.WriteString("^" + string(rune('@'+r)))
+		case r == 0x7f:
+			b.WriteString("^?")
+		case r >= 0x80 && r <= 0x9f:
+			b.WriteRune(utf8.RuneError)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

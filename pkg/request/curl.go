@@ -1,6 +1,7 @@
 package request
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -46,13 +47,7 @@ func Curl(req *http.Request, body []byte, auth CurlAuth) string {
 		header = header.Clone()
 		header["Host"] = []string{req.Host}
 	}
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range header {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(header)) {
 		if len(header[name]) == 0 { // removed with -H 'Name:'; curl's own default too
 			b.WriteString(" \\\n  -H " + shellQuote(name+":"))
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 )
@@ -25,6 +26,12 @@ type Options struct {
 	Namespace string // -n
 	SADir     string // --sa-dir or $KCURL_SA_DIR
 	Insecure  bool   // -k
+	// FromPID reads the service account of another process, through
+	// /proc/PID/root (--from-pid); 0 looks for one when ours is missing.
+	FromPID int
+	// ProcDir is where processes are listed, /proc; "" never looks at
+	// other processes (tests).
+	ProcDir string
 
 	// Origins name the flag or variable each option came from, for messages
 	// ("--server", "$KCURL_SERVER"). Missing entries read as the flag name.
@@ -38,6 +45,9 @@ type Target struct {
 	Token     TokenSource // nil only when no credentials are needed (never, so far)
 	CA        *CAFile     // nil when Insecure
 	Insecure  bool
+	// Process is the other container's process whose service account is
+	// used (an ephemeral container), or nil.
+	Process *Process
 
 	// Sources says where each value came from, keyed by "server", "token",
 	// "ca", "namespace".
@@ -82,10 +92,12 @@ func (e *CredentialsError) Unwrap() error { return e.Err }
 // service-account directory of the Pod kcurl runs in when the options leave
 // something open.
 func Resolve(opts Options, env Env) (*Target, error) {
-	return resolve(opts, env, hostFS{})
+	return resolve(opts, env, hostFS{}, procFS{Dir: opts.ProcDir, Self: os.Getpid()})
 }
 
-func resolve(opts Options, env Env, fsys fileSystem) (*Target, error) {
+// resolve reads flag paths and our own service-account dir from fsys, and
+// looks for other processes' service accounts in procs.
+func resolve(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, error) {
 	saDir := opts.SADir
 	if saDir == "" {
 		saDir = DefaultSADir
@@ -93,9 +105,26 @@ func resolve(opts Options, env Env, fsys fileSystem) (*Target, error) {
 	t := &Target{Insecure: opts.Insecure, Sources: map[string]string{}}
 	var missing []string
 
+	// An ephemeral container has no service account of its own: use the one
+	// another container of the Pod has, read through /proc/PID/root.
+	saFS, saSource, borrowedEnv := fsys, "service account", ""
+	if proc, err := otherProcess(opts, fsys, procs, saDir); err != nil {
+		return nil, err
+	} else if proc != nil {
+		t.Process = proc
+		saFS, saSource = procs.root(proc.PID), "service account of "+proc.String()
+		if env("KUBERNETES_SERVICE_HOST") == "" {
+			env = withEnv(env, procs.environ(proc.PID))
+			borrowedEnv = " of " + proc.String()
+		}
+	}
+
 	server, source, err := resolveServer(opts, env)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Server == "" {
+		source += borrowedEnv // the variables came from the other process
 	}
 	t.Server, t.Sources["server"] = server, source
 
@@ -110,13 +139,13 @@ func resolve(opts Options, env Env, fsys fileSystem) (*Target, error) {
 		t.Token, t.Sources["token"] = file, origin(opts, "token-file", "--token-file")+" ("+opts.TokenFile+")"
 	default:
 		tokenPath := path.Join(saDir, "token")
-		switch _, err := fsys.Stat(tokenPath); {
+		switch _, err := saFS.Stat(tokenPath); {
 		case err == nil:
-			file := NewTokenFile(fsys, tokenPath)
+			file := NewTokenFile(saFS, tokenPath)
 			if _, err := file.Token(); err != nil {
 				return nil, err
 			}
-			t.Token, t.Sources["token"] = file, "service account ("+tokenPath+")"
+			t.Token, t.Sources["token"] = file, saSource+" ("+tokenPath+")"
 		case errors.Is(err, errNotExist):
 			missing = append(missing, fmt.Sprintf("no token: no --token or --token-file, and no %s: is automountServiceAccountToken false for this Pod?", tokenPath))
 		default:
@@ -125,13 +154,13 @@ func resolve(opts Options, env Env, fsys fileSystem) (*Target, error) {
 	}
 
 	if !opts.Insecure {
-		caPath, caSource := opts.CAFile, origin(opts, "cacert", "--cacert")+" ("+opts.CAFile+")"
+		caPath, caSource, caFS := opts.CAFile, origin(opts, "cacert", "--cacert")+" ("+opts.CAFile+")", fsys
 		if caPath == "" {
-			caPath, caSource = path.Join(saDir, "ca.crt"), "service account ("+path.Join(saDir, "ca.crt")+")"
+			caPath, caSource, caFS = path.Join(saDir, "ca.crt"), saSource+" ("+path.Join(saDir, "ca.crt")+")", saFS
 		}
-		switch _, err := fsys.Stat(caPath); {
+		switch _, err := caFS.Stat(caPath); {
 		case err == nil:
-			ca := NewCAFile(fsys, caPath)
+			ca := NewCAFile(caFS, caPath)
 			if _, err := ca.Pool(); err != nil {
 				return nil, err
 			}
@@ -145,7 +174,7 @@ func resolve(opts Options, env Env, fsys fileSystem) (*Target, error) {
 		t.Sources["ca"] = "none: -k, TLS not verified"
 	}
 
-	t.Namespace, t.Sources["namespace"] = resolveNamespace(opts, env, fsys, saDir)
+	t.Namespace, t.Sources["namespace"] = resolveNamespace(opts, env, saFS, saDir, saSource)
 
 	if len(missing) > 0 {
 		if opts.Server == "" && env("KUBERNETES_SERVICE_HOST") == "" {
@@ -230,7 +259,7 @@ func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
 // resolveNamespace: -n > $POD_NAMESPACE > <sa-dir>/namespace > "default".
-func resolveNamespace(opts Options, env Env, fsys fileSystem, saDir string) (string, string) {
+func resolveNamespace(opts Options, env Env, fsys fileSystem, saDir, saSource string) (string, string) {
 	if opts.Namespace != "" {
 		return opts.Namespace, origin(opts, "namespace", "-n")
 	}
@@ -240,8 +269,68 @@ func resolveNamespace(opts Options, env Env, fsys fileSystem, saDir string) (str
 	nsPath := path.Join(saDir, "namespace")
 	if b, err := fsys.ReadFile(nsPath); err == nil {
 		if ns := strings.TrimSpace(string(b)); ns != "" {
-			return ns, "service account (" + nsPath + ")"
+			return ns, saSource + " (" + nsPath + ")"
 		}
 	}
 	return "default", "default"
+}
+
+// ProcessChoiceError is more than one other container with a service
+// account, and no --from-pid to choose.
+type ProcessChoiceError struct {
+	Candidates []Process
+}
+
+func (e *ProcessChoiceError) Error() string {
+	var b strings.Builder
+	b.WriteString("no service account of our own, and several other containers have one; choose with --from-pid PID:")
+	for _, p := range e.Candidates {
+		b.WriteString("\n  " + p.String())
+	}
+	return b.String()
+}
+
+// otherProcess picks the process whose service account to use: --from-pid,
+// or, when ours is missing and no token was given, the one other container
+// that has one (several with the same token are one Pod's containers).
+func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (*Process, error) {
+	tokenPath := path.Join(saDir, "token")
+	if opts.FromPID < 0 {
+		return nil, &UsageError{Err: errors.New("--from-pid takes a process ID")}
+	}
+	if opts.FromPID > 0 {
+		p := Process{PID: opts.FromPID, Command: procs.command(opts.FromPID)}
+		if _, err := procs.root(p.PID).Stat(tokenPath); err != nil {
+			return nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token for --from-pid: %s has no %s (%v)", p, tokenPath, unwrapPathError(err))}}
+		}
+		return &p, nil
+	}
+	if opts.Token != "" || opts.TokenFile != "" || procs.Dir == "" {
+		return nil, nil
+	}
+	if _, err := fsys.Stat(tokenPath); !errors.Is(err, errNotExist) {
+		return nil, nil // ours is there (or unreadable, which is reported as such)
+	}
+	switch found := procs.candidates(saDir); {
+	case len(found) == 0:
+		return nil, nil
+	case len(found) == 1 || procs.sameToken(saDir, found):
+		return &found[0], nil
+	default:
+		return nil, &ProcessChoiceError{Candidates: found}
+	}
+}
+
+// withEnv falls back to another process's environment: an ephemeral
+// container may lack the Pod's KUBERNETES_SERVICE_* variables.
+func withEnv(env Env, other map[string]string) Env {
+	return func(name string) string {
+		if v := env(name); v != "" {
+			return v
+		}
+		if strings.HasPrefix(name, "KUBERNETES_SERVICE_") {
+			return other[name]
+		}
+		return ""
+	}
 }

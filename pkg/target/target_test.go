@@ -299,7 +299,7 @@ func TestResolveNotFound(t *testing.T) {
 // TestResolveDefaultSADir reads the default directory through a fake file
 // system, so the test never looks at the machine's own service account.
 func TestResolveDefaultSADir(t *testing.T) {
-	_, err := resolve(Options{}, targettest.Env(nil), mapFS{})
+	_, err := resolve(Options{}, targettest.Env(nil), mapFS{}, procFS{})
 	var nf *NotFoundError
 	if !errors.As(err, &nf) || len(nf.Missing) != 3 {
 		t.Fatalf("err = %v, want a NotFoundError with 3 lines", err)
@@ -311,7 +311,7 @@ func TestResolveDefaultSADir(t *testing.T) {
 	}
 
 	fsys := mapFS{DefaultSADir + "/token": "fake", DefaultSADir + "/namespace": "fake-ns"}
-	got, err := resolve(Options{Insecure: true}, targettest.Env(nil), fsys)
+	got, err := resolve(Options{Insecure: true}, targettest.Env(nil), fsys, procFS{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -55,13 +56,7 @@ func WriteHeaders(w io.Writer, prefix string, h http.Header) error {
 }
 
 func writeHeaders(b *strings.Builder, prefix string, h http.Header) {
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range h {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[name] {
 			b.WriteString(prefix + name + ": " + Redact(name, v) + "\n")
 		}

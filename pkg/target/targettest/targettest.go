@@ -53,7 +53,15 @@ type ServiceAccount struct {
 // trailing newline, as the kubelet does.
 func NewServiceAccount(t testing.TB, files map[string]string) *ServiceAccount {
 	t.Helper()
-	sa := &ServiceAccount{Dir: t.TempDir(), t: t, names: map[string]bool{}}
+	return NewServiceAccountAt(t, t.TempDir(), files)
+}
+
+// NewServiceAccountAt is NewServiceAccount in dir, created if missing (a
+// fake container root's /run/secrets/kubernetes.io/serviceaccount).
+func NewServiceAccountAt(t testing.TB, dir string, files map[string]string) *ServiceAccount {
+	t.Helper()
+	must(t, os.MkdirAll(dir, 0o755))
+	sa := &ServiceAccount{Dir: dir, t: t, names: map[string]bool{}}
 	sa.Rotate(files)
 	return sa
 }

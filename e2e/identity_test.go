@@ -1,0 +1,235 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWhoami(t *testing.T) {
+	s := newSandbox(t)
+	var pod struct {
+		Metadata struct{ UID string } `json:"metadata"`
+	}
+	adminMust(t, "GET", "/api/v1/namespaces/"+s.NS+"/pods/"+s.Pod, nil, &pod)
+
+	r := s.run("whoami")
+	for _, want := range []string{
+		`(?m)^Username: +system:serviceaccount:` + s.NS + `:app$`,
+		`(?m)^Groups: +system:serviceaccounts\n +system:serviceaccounts:` + s.NS + `\n +system:authenticated$`,
+		`(?m)^ +authentication.kubernetes.io/pod-name=app-pod$`,
+		`(?m)^Service account: +` + s.NS + `/app$`,
+		`(?m)^Bound to: +Pod app-pod \(uid ` + pod.Metadata.UID + `\)$`,
+		`(?m)^Issuer: +` + regexp.QuoteMeta(cluster["KCURL_CLUSTER_ISSUER"]) + `$`,
+		`(?m)^Audiences: +` + regexp.QuoteMeta(cluster["KCURL_CLUSTER_AUDIENCE"]) + `$`,
+		`(?m)^Expires: +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \((59m\d+s|1h0m0s) left\)$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(r.Stdout) {
+			t.Errorf("whoami lacks %s:\n%s", want, r)
+		}
+	}
+	if r.Code != 0 || r.Stderr != "" {
+		t.Errorf("whoami:\n%s", r)
+	}
+
+	r = s.run("whoami", "-o", "json")
+	var doc struct {
+		UserInfo struct{ Username string } `json:"userInfo"`
+		Token    struct {
+			Sub        string `json:"sub"`
+			Kubernetes struct {
+				Pod struct{ Name, UID string } `json:"pod"`
+			} `json:"kubernetes.io"`
+		} `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || r.Code != 0 {
+		t.Fatalf("whoami -o json: %v\n%s", err, r)
+	}
+	if doc.UserInfo.Username != "system:serviceaccount:"+s.NS+":app" || doc.Token.Sub != doc.UserInfo.Username || doc.Token.Kubernetes.Pod.UID != pod.Metadata.UID {
+		t.Errorf("whoami -o json: %+v", doc)
+	}
+}
+
+func TestCanI(t *testing.T) {
+	s := newSandbox(t, configMapRules,
+		obj{"apiGroups": []string{""}, "resources": []string{"pods/log"}, "resourceNames": []string{"app-pod"}, "verbs": []string{"get"}})
+	for _, tc := range []struct {
+		args   []string
+		stdout string
+		code   int
+	}{
+		{[]string{"list", "configmaps"}, "yes\n", 0},
+		{[]string{"delete", "cm/some-name"}, "yes\n", 0},
+		{[]string{"list", "secrets"}, "no\n", 1},
+		{[]string{"create", "deploy"}, "no\n", 1},
+		{[]string{"get", "pods/app-pod", "--subresource", "log"}, "yes\n", 0},
+		{[]string{"get", "pods/other", "--subresource", "log"}, "no\n", 1},
+		{[]string{"list", "configmaps", "-A"}, "no\n", 1},
+		{[]string{"list", "configmaps", "-n", "kube-system"}, "no\n", 1},
+		{[]string{"get", "/healthz"}, "yes\n", 0},
+		{[]string{"-q", "list", "configmaps"}, "", 0},
+		{[]string{"-q", "list", "secrets"}, "", 1},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			expect(t, s.run(append([]string{"can-i"}, tc.args...)...), tc.stdout, "", tc.code)
+		})
+	}
+	t.Run("--list shows the rules the test granted", func(t *testing.T) {
+		r := s.run("can-i", "--list")
+		for _, want := range []string{
+			`(?m)^Resources +Non-Resource URLs +Resource Names +Verbs$`,
+			`(?m)^configmaps +\[\] +\[\] +\[get list watch create update patch delete\]$`,
+			`(?m)^pods/log +\[\] +\[app-pod\] +\[get\]$`,
+			`(?m)^selfsubjectaccessreviews.authorization.k8s.io +\[\] +\[\] +\[create\]$`,
+		} {
+			if !regexp.MustCompile(want).MatchString(r.Stdout) {
+				t.Errorf("can-i --list lacks %s:\n%s", want, r)
+			}
+		}
+	})
+}
+
+func TestConfig(t *testing.T) {
+	s := newSandbox(t)
+	r := s.run("config")
+	sa := regexp.QuoteMeta(saMountPath)
+	for _, want := range []string{
+		`(?m)^Server: +https://127.0.0.1:` + cluster["KCURL_CLUSTER_PORT"] + ` +from \$KUBERNETES_SERVICE_HOST, \$KUBERNETES_SERVICE_PORT_HTTPS$`,
+		`(?m)^Namespace: +` + s.NS + ` +from service account \(` + sa + `/namespace\)$`,
+		`(?m)^CA: +CN=\S+ +from service account \(` + sa + `/ca.crt\)$`,
+		`(?m)^Token: +system:serviceaccount:` + s.NS + `:app +from service account \(` + sa + `/token\)$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(r.Stdout) {
+			t.Errorf("config lacks %s:\n%s", want, r)
+		}
+	}
+	s.Env["POD_NAMESPACE"] = "from-env"
+	if r := s.run("config"); !regexp.MustCompile(`(?m)^Namespace: +from-env +from \$POD_NAMESPACE$`).MatchString(r.Stdout) {
+		t.Errorf("$POD_NAMESPACE beats the service account's namespace:\n%s", r)
+	}
+	if r := s.run("config", "-n", "from-flag"); !regexp.MustCompile(`(?m)^Namespace: +from-flag +from --namespace$`).MatchString(r.Stdout) {
+		t.Errorf("-n beats $POD_NAMESPACE:\n%s", r)
+	}
+}
+
+// target starts a container's main process for an ephemeral-container test:
+// in a PID namespace of its own, with the service-account dir mounted and
+// the Pod's environment. It returns the host pid of that namespace's init.
+func startTarget(t *testing.T, s *sandbox, saDir string) int {
+	t.Helper()
+	c := exec.Command(filepath.Join(repoRoot, "scripts", "sandbox.sh"), "--sa-dir", saDir, "--pid-ns", "--", "sleep", "600")
+	c.Env = []string{"PATH=" + s.Env["PATH"]}
+	for k, v := range s.Env {
+		if strings.HasPrefix(k, "KUBERNETES_SERVICE_") {
+			c.Env = append(c.Env, k+"="+v)
+		}
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// unshare --kill-child: killing unshare kills the namespace's init.
+	t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
+	children := fmt.Sprintf("/proc/%d/task/%d/children", c.Process.Pid, c.Process.Pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, _ := os.ReadFile(children)
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			// Wait until it runs sleep, its mounts done.
+			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(comm)) == "sleep" {
+				return pid
+			}
+		}
+	}
+	t.Fatal("the target process did not start")
+	return 0
+}
+
+// An ephemeral debug container shares the Pod's PID namespace but has no
+// service-account mount and (here) none of the Pod's variables: kcurl finds
+// the target's through /proc/1/root, resolving /var/run -> /run inside the
+// target's root, and takes KUBERNETES_SERVICE_* from /proc/1/environ.
+func TestEphemeralContainer(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("the ephemeral-container test joins PID namespaces: run it as root")
+	}
+	s := newSandbox(t, configMapRules)
+	targetPid := startTarget(t, s, s.Dir)
+
+	debug := *s
+	debug.JoinPID = targetPid
+	debug.Env = map[string]string{"PATH": s.Env["PATH"], "HOME": s.Tmp}
+	using := "kcurl: using the service account of process 1 (sleep)\n"
+
+	expect(t, debug.run("/api/v1/namespaces/{namespace}/configmaps", "-q", ".kind", "-r"), "ConfigMapList\n", using, 0)
+	expect(t, debug.run("/api", "--from-pid", "1", "-q", ".kind", "-r"), "APIVersions\n", using, 0)
+
+	r := debug.run("config")
+	if !regexp.MustCompile(`(?m)^Token: +system:serviceaccount:` + s.NS + `:app +from service account of process 1 \(sleep\) \(` + regexp.QuoteMeta(saMountPath) + `/token\)$`).MatchString(r.Stdout) {
+		t.Errorf("config should say whose credentials these are:\n%s", r)
+	}
+
+	// The kubelet rotates the token in the target's mount: the next request
+	// uses the new one. A token of another ServiceAccount makes it visible.
+	adminMust(t, "POST", "/api/v1/namespaces/"+s.NS+"/serviceaccounts", obj{"metadata": obj{"name": "rotated"}}, nil)
+	rotated := requestToken(t, s.NS, "rotated", nil)
+	caPEM, _ := os.ReadFile(cluster["KCURL_CLUSTER_CA"])
+	swapKubeletData(t, s.Dir, map[string][]byte{"token": []byte(rotated), "ca.crt": caPEM, "namespace": []byte(s.NS)})
+	debug.Token = rotated
+	r = debug.run("whoami", "-o", "json")
+	if !strings.Contains(r.Stdout, `"username": "system:serviceaccount:`+s.NS+`:rotated"`) {
+		t.Errorf("after the rotation, whoami should show the new token's account:\n%s", r)
+	}
+
+	// Two other containers with different service accounts: kcurl cannot
+	// choose, and says which there are.
+	other := newSandbox(t)
+	second := *other
+	second.JoinPID = targetPid
+	secondPid := startJoined(t, &second)
+	r = debug.run("/api")
+	want := fmt.Sprintf("kcurl: no service account of our own, and several other containers have one; choose with --from-pid PID:\n  process 1 (sleep)\n  process %d (sleep)\n", secondPid)
+	expect(t, r, "", want, 3)
+}
+
+// startJoined starts a second container's process in the target's PID
+// namespace, with its own service account; it returns its pid there.
+func startJoined(t *testing.T, s *sandbox) int {
+	t.Helper()
+	args := []string{"--join-pid", strconv.Itoa(s.JoinPID), "--sa-dir", s.Dir, "--", "sh", "-c", "echo $$; exec sleep 600"}
+	c := exec.Command(filepath.Join(repoRoot, "scripts", "sandbox.sh"), args...)
+	c.Env = []string{"PATH=" + s.Env["PATH"]}
+	out, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { killTree(c.Process.Pid); _ = c.Wait() })
+	var pid int
+	if _, err := fmt.Fscan(out, &pid); err != nil {
+		t.Fatalf("the second container did not start: %v", err)
+	}
+	time.Sleep(200 * time.Millisecond) // until sh has exec'd sleep
+	return pid
+}
+
+// killTree kills a process and its children by pid: nsenter forks the
+// joined process, so it is nsenter's child.
+func killTree(pid int) {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	for _, f := range strings.Fields(string(b)) {
+		if child, err := strconv.Atoi(f); err == nil {
+			killTree(child)
+		}
+	}
+	if p, err := os.FindProcess(pid); err == nil {
+		_ = p.Kill()
+	}
+}

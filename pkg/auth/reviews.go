@@ -1,0 +1,141 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/kcurl/kcurl/pkg/transport"
+)
+
+// Client asks one API server about the identity it is called with.
+type Client struct {
+	HTTP   *http.Client
+	Server *url.URL
+}
+
+// UserInfo is the server's view of the caller (SelfSubjectReview).
+type UserInfo struct {
+	Username string              `json:"username"`
+	UID      string              `json:"uid,omitempty"`
+	Groups   []string            `json:"groups,omitempty"`
+	Extra    map[string][]string `json:"extra,omitempty"`
+}
+
+// WhoAmI asks the server who the caller is.
+func (c *Client) WhoAmI(ctx context.Context) (*UserInfo, error) {
+	var review struct {
+		Status struct {
+			UserInfo UserInfo `json:"userInfo"`
+		} `json:"status"`
+	}
+	err := c.create(ctx, "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+		map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}, &review)
+	if err != nil {
+		return nil, err
+	}
+	return &review.Status.UserInfo, nil
+}
+
+// ResourceAttributes is what can-i asks about a resource.
+type ResourceAttributes struct {
+	Namespace   string `json:"namespace,omitempty"`
+	Verb        string `json:"verb"`
+	Group       string `json:"group"`
+	Resource    string `json:"resource"`
+	Subresource string `json:"subresource,omitempty"`
+	Name        string `json:"name,omitempty"`
+}
+
+// NonResourceAttributes is what can-i asks about a path such as /healthz.
+type NonResourceAttributes struct {
+	Path string `json:"path"`
+	Verb string `json:"verb"`
+}
+
+// Decision is the server's answer to an access review.
+type Decision struct {
+	Allowed         bool   `json:"allowed"`
+	Denied          bool   `json:"denied,omitempty"`
+	Reason          string `json:"reason,omitempty"`
+	EvaluationError string `json:"evaluationError,omitempty"`
+}
+
+// CanI asks whether the caller may do something (SelfSubjectAccessReview);
+// exactly one of the attributes is set.
+func (c *Client) CanI(ctx context.Context, resource *ResourceAttributes, nonResource *NonResourceAttributes) (*Decision, error) {
+	spec := map[string]any{}
+	if resource != nil {
+		spec["resourceAttributes"] = resource
+	} else {
+		spec["nonResourceAttributes"] = nonResource
+	}
+	var review struct {
+		Status Decision `json:"status"`
+	}
+	err := c.create(ctx, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+		map[string]any{"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": spec}, &review)
+	if err != nil {
+		return nil, err
+	}
+	return &review.Status, nil
+}
+
+// Rules is what the caller may do in a namespace (SelfSubjectRulesReview).
+type Rules struct {
+	ResourceRules []struct {
+		Verbs         []string `json:"verbs"`
+		APIGroups     []string `json:"apiGroups,omitempty"`
+		Resources     []string `json:"resources,omitempty"`
+		ResourceNames []string `json:"resourceNames,omitempty"`
+	} `json:"resourceRules"`
+	NonResourceRules []struct {
+		Verbs           []string `json:"verbs"`
+		NonResourceURLs []string `json:"nonResourceURLs,omitempty"`
+	} `json:"nonResourceRules"`
+	Incomplete      bool   `json:"incomplete"`
+	EvaluationError string `json:"evaluationError,omitempty"`
+}
+
+// List asks for every rule that applies to the caller in namespace.
+func (c *Client) List(ctx context.Context, namespace string) (*Rules, error) {
+	var review struct {
+		Status Rules `json:"status"`
+	}
+	err := c.create(ctx, "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+		map[string]any{"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": map[string]string{"namespace": namespace}}, &review)
+	if err != nil {
+		return nil, err
+	}
+	return &review.Status, nil
+}
+
+// create POSTs a review object and decodes the answer.
+func (c *Client) create(ctx context.Context, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	u := *c.Server
+	u.Path = strings.TrimSuffix(c.Server.Path, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return transport.ResponseError(resp)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}

@@ -1,0 +1,151 @@
+package output
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The pages of one ConfigMap list as the API server sends them with
+// limit=2: items keep their bytes (key order, number literals, spacing
+// inside them), the list's metadata says where to go on.
+var configMapPages = []string{
+	`{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"700","continue":"eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwLCJzdGFydCI6ImIifQ","remainingItemCount":3},"items":[{"metadata":{"name":"a","namespace":"ns1"},"data":{"n":"1"}},{"metadata":{"name":"b","namespace":"ns1"},"data":{"big":12345678901234567890,"f":1.50}}]}`,
+	`{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"700","continue":"eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwLCJzdGFydCI6ImQifQ","remainingItemCount":1},"items":[ {"metadata":{"name":"c"} , "data":{}} ,{"metadata":{"name":"d"}}]}`,
+	`{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"700"},"items":[{"metadata":{"name":"e"}}]}`,
+}
+
+func TestListMergerPages(t *testing.T) {
+	m := &ListMerger{}
+	var continues []string
+	for _, p := range configMapPages {
+		page, err := m.Add([]byte(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.ResourceVersion != "700" {
+			t.Errorf("resourceVersion %q", page.ResourceVersion)
+		}
+		continues = append(continues, page.Continue)
+	}
+	if continues[0] != "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwLCJzdGFydCI6ImIifQ" || continues[1] != "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwLCJzdGFydCI6ImQifQ" || continues[2] != "" {
+		t.Errorf("continue tokens %q", continues)
+	}
+	want := `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"700"},"items":[` +
+		`{"metadata":{"name":"a","namespace":"ns1"},"data":{"n":"1"}},{"metadata":{"name":"b","namespace":"ns1"},"data":{"big":12345678901234567890,"f":1.50}},` +
+		`{"metadata":{"name":"c"} , "data":{}} ,{"metadata":{"name":"d"}},` +
+		`{"metadata":{"name":"e"}}]}`
+	if got := string(m.Bytes()); got != want {
+		t.Errorf("merged\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestListMergerEdges(t *testing.T) {
+	tests := []struct {
+		name  string
+		pages []string
+		want  string
+	}{
+		{"one page", []string{`{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5"},"items":[{"a":1}]}`},
+			`{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5"},"items":[{"a":1}]}`},
+		{"empty pages are skipped", []string{
+			`{"kind":"PodList","metadata":{"resourceVersion":"5","continue":"x"},"items":[]}`,
+			`{"kind":"PodList","metadata":{"resourceVersion":"5","continue":"y"},"items":[{"a":1}]}`,
+			`{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[ ]}`},
+			`{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[{"a":1}]}`},
+		{"no items at all", []string{`{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[]}`, `{"kind":"PodList","metadata":{},"items":null}`},
+			`{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[]}`},
+		{"no metadata", []string{`{"items":[1],"kind":"X"}`, `{"items":[2]}`},
+			`{"items":[1,2],"kind":"X"}`},
+		{"metadata without a resourceVersion", []string{`{"metadata":{"continue":"x","remainingItemCount":1},"items":[1]}`, `{"metadata":{},"items":[2]}`},
+			`{"metadata":{},"items":[1,2]}`},
+		{"other fields of the first page kept as sent", []string{`{"kind":"L","extra":{"b":2.0,"a":[ 1 ]},"items":[1],"metadata":{"resourceVersion":"1"}}`, `{"items":[2],"extra":"ignored"}`},
+			`{"kind":"L","extra":{"b":2.0,"a":[ 1 ]},"items":[1,2],"metadata":{"resourceVersion":"1"}}`},
+		{"whitespace around the body", []string{"\n {\"items\" : [ 1 ] }\n"},
+			`{"items":[1]}`},
+		{"Table pages are merged by rows", []string{
+			`{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"9","continue":"c"},"columnDefinitions":[{"name":"Name"}],"rows":[{"cells":["a"]}]}`,
+			`{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"9"},"columnDefinitions":[{"name":"Name"}],"rows":[{"cells":["b"]}]}`},
+			`{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"9"},"columnDefinitions":[{"name":"Name"}],"rows":[{"cells":["a"]},{"cells":["b"]}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &ListMerger{}
+			for _, p := range tt.pages {
+				if _, err := m.Add([]byte(p)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := string(m.Bytes())
+			if got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+			if !json.Valid([]byte(got)) {
+				t.Errorf("not JSON: %s", got)
+			}
+		})
+	}
+}
+
+func TestListMergerNotAList(t *testing.T) {
+	for _, body := range []string{
+		`{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web"}}`,
+		`[{"a":1}]`,
+		`"text"`,
+		``,
+		`{"items":`,
+		`{"kind":"Status","status":"Failure","code":410}`,
+	} {
+		if _, err := (&ListMerger{}).Add([]byte(body)); err == nil {
+			t.Errorf("%q: no error", body)
+		}
+	}
+
+	m := &ListMerger{}
+	if _, err := m.Add([]byte(`{"items":[1]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Add([]byte(`{"kind":"Table","rows":[]}`)); err == nil || !strings.Contains(err.Error(), "cannot merge") {
+		t.Errorf("a list, then a Table: %v", err)
+	}
+}
+
+// A category (kcurl all) merges lists of several kinds into a v1 List, as
+// kubectl get -o json prints it: each item gets the kind and apiVersion of
+// its list, written first, unless it has its own.
+func TestListMergerMixed(t *testing.T) {
+	m := &ListMerger{Mixed: true}
+	pages := []string{
+		`{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"web","namespace":"ns1"},"spec":{"priority":0}},{}]}`,
+		`{"kind":"ServiceList","apiVersion":"v1","metadata":{"resourceVersion":"10"},"items":[]}`,
+		`{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{"resourceVersion":"11","continue":"tok"},"items":[{"metadata":{"name":"web"},"spec":{"replicas":3}}, { } ]}`,
+		`{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{"resourceVersion":"11"},"items":[{"kind":"Deployment","apiVersion":"apps/v1beta2","metadata":{"name":"old"}}]}`,
+		`{"kind":"WidgetList","apiVersion":"stable.example.com/v1","metadata":{},"items":[{"apiVersion":"stable.example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":1.50}},null,"odd"]}`,
+	}
+	var continues []string
+	for _, p := range pages {
+		page, err := m.Add([]byte(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		continues = append(continues, page.Continue)
+	}
+	if continues[2] != "tok" {
+		t.Errorf("continue tokens %q", continues)
+	}
+	want := `{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[` +
+		`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"ns1"},"spec":{"priority":0}},` +
+		`{"apiVersion":"v1","kind":"Pod"},` +
+		`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":3}},` +
+		`{"apiVersion":"apps/v1","kind":"Deployment"},` +
+		`{"kind":"Deployment","apiVersion":"apps/v1beta2","metadata":{"name":"old"}},` +
+		`{"apiVersion":"stable.example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":1.50}},` +
+		`null,"odd"]}`
+	got := string(m.Bytes())
+	if got != want {
+		t.Errorf("merged\n got %s\nwant %s", got, want)
+	}
+	if !json.Valid([]byte(got)) {
+		t.Errorf("not JSON: %s", got)
+	}
+}

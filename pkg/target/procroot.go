@@ -1,0 +1,178 @@
+package target
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// An ephemeral debug container (kubectl debug --target) shares the Pod's
+// process namespace but gets no service-account mount of its own. The other
+// containers' files are reachable under /proc/PID/root, so kcurl reads the
+// token, CA and namespace from there.
+
+// procRoot is the filesystem as process pid sees it. Symlinks are resolved
+// here, inside that root: the kernel resolves an absolute link met under
+// /proc/PID/root (such as /var/run -> /run) against the reader's root, not
+// the target's, which would find nothing, or our own files.
+type procRoot struct {
+	root string // e.g. /proc/42/root
+}
+
+const maxSymlinks = 40
+
+// resolve returns the host path of name inside the root, every symlink on
+// the way followed within the root. It runs on every read, so a kubelet
+// rotation (a new ..data link) is seen at once.
+func (p procRoot) resolve(name string) (string, error) {
+	pending := strings.Split(strings.Trim(path.Clean("/"+name), "/"), "/")
+	resolved := "/"
+	for links := 0; len(pending) > 0; {
+		part := pending[0]
+		pending = pending[1:]
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			resolved = path.Dir(resolved) // never above the root
+			continue
+		}
+		next := path.Join(resolved, part)
+		info, err := os.Lstat(p.root + next)
+		if err != nil {
+			return "", err
+		}
+		if info.Mode()&fs.ModeSymlink == 0 {
+			resolved = next
+			continue
+		}
+		if links++; links > maxSymlinks {
+			return "", &fs.PathError{Op: "resolve", Path: name, Err: errors.New("too many levels of symbolic links")}
+		}
+		target, err := os.Readlink(p.root + next)
+		if err != nil {
+			return "", err
+		}
+		if strings.HasPrefix(target, "/") {
+			resolved = "/" // an absolute link starts again at the target's root
+		}
+		pending = append(strings.Split(strings.Trim(target, "/"), "/"), pending...)
+	}
+	return p.root + resolved, nil
+}
+
+func (p procRoot) Stat(name string) (fs.FileInfo, error) {
+	real, err := p.resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(real)
+}
+
+func (p procRoot) ReadFile(name string) ([]byte, error) {
+	real, err := p.resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(real)
+}
+
+// Process is another container's process whose service account kcurl uses.
+type Process struct {
+	PID     int
+	Command string
+}
+
+func (p Process) String() string { return fmt.Sprintf("process %d (%s)", p.PID, p.Command) }
+
+// procFS reads the process table; Dir is /proc except in tests.
+type procFS struct {
+	Dir  string
+	Self int // our own pid, never a candidate
+}
+
+func (pf procFS) root(pid int) procRoot {
+	return procRoot{root: filepath.Join(pf.Dir, strconv.Itoa(pid), "root")}
+}
+
+func (pf procFS) command(pid int) string {
+	b, err := os.ReadFile(filepath.Join(pf.Dir, strconv.Itoa(pid), "comm"))
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// candidates are the processes whose root holds saDir/token, one per mount
+// namespace (the processes of one container share it; the lowest pid stands
+// for them), leaving out our own mount namespace.
+func (pf procFS) candidates(saDir string) []Process {
+	entries, err := os.ReadDir(pf.Dir)
+	if err != nil {
+		return nil
+	}
+	own, _ := os.Readlink(filepath.Join(pf.Dir, strconv.Itoa(pf.Self), "ns", "mnt"))
+	seen := map[string]bool{}
+	var out []Process
+	var pids []int
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && pid != pf.Self {
+			pids = append(pids, pid)
+		}
+	}
+	sort.Ints(pids)
+	for _, pid := range pids {
+		mnt, _ := os.Readlink(filepath.Join(pf.Dir, strconv.Itoa(pid), "ns", "mnt"))
+		if mnt != "" && (mnt == own || seen[mnt]) {
+			continue
+		}
+		if _, err := pf.root(pid).Stat(path.Join(saDir, "token")); err != nil {
+			continue
+		}
+		if mnt != "" {
+			seen[mnt] = true
+		}
+		out = append(out, Process{PID: pid, Command: pf.command(pid)})
+	}
+	return out
+}
+
+// environ reads the variables a process was started with.
+func (pf procFS) environ(pid int) map[string]string {
+	b, err := os.ReadFile(filepath.Join(pf.Dir, strconv.Itoa(pid), "environ"))
+	if err != nil {
+		return nil
+	}
+	env := map[string]string{}
+	for _, kv := range bytes.Split(b, []byte{0}) {
+		if k, v, ok := strings.Cut(string(kv), "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// sameToken reports whether every candidate has the same token: containers
+// of one Pod mount the same service account, so any of them will do.
+func (pf procFS) sameToken(saDir string, procs []Process) bool {
+	var first []byte
+	for i, p := range procs {
+		b, err := pf.root(p.PID).ReadFile(path.Join(saDir, "token"))
+		if err != nil {
+			return false
+		}
+		if i == 0 {
+			first = bytes.TrimSpace(b)
+		} else if !bytes.Equal(first, bytes.TrimSpace(b)) {
+			return false
+		}
+	}
+	return true
+}
