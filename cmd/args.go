@@ -66,6 +66,14 @@ func isLogTarget(target string) bool {
 // is --container).
 func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.Flag, rename map[string]string) (flags, positional []string) {
 	takesValue, isBool := flagArity(defs)
+	var groups [][]string // each flag with its value
+	add := func(tokens ...string) { groups = append(groups, tokens) }
+	flat := func(gs [][]string) (out []string) {
+		for _, g := range gs {
+			out = append(out, g...)
+		}
+		return out
+	}
 	for short := range rename {
 		takesValue[short], isBool[short] = true, false
 	}
@@ -73,7 +81,7 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 		a := args[i]
 		switch {
 		case a == "--": // the rest is positional, even where it starts with -
-			return flags, append(append([]string{"--"}, positional...), args[i+1:]...)
+			return flat(groups), append(append([]string{"--"}, positional...), args[i+1:]...)
 		case len(a) > 1 && a[0] == '-':
 			name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 			singleDash := !strings.HasPrefix(a, "--")
@@ -87,35 +95,53 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 			}
 			switch {
 			case twoValueFlags[name] && !hasValue && i+2 < len(args):
-				flags = append(flags, "--"+name, args[i+1]+"="+args[i+2])
+				add("--"+name, args[i+1]+"="+args[i+2])
 				i += 2
 			case takesValue[name] && !hasValue:
-				flags = append(flags, a)
 				if i+1 < len(args) {
-					flags = append(flags, args[i+1])
+					add(a, args[i+1])
 					i++
+				} else {
+					add(a)
 				}
 			case singleDash && !hasValue && len(name) > 1 && takesValue[name[:1]]:
-				flags = append(flags, "-"+name[:1], name[1:]) // -XPOST, -d@file
+				add("-"+name[:1], name[1:]) // -XPOST, -d@file
 			case singleDash && !hasValue && len(name) > 1 && allBool(name, isBool):
 				for _, c := range name { // -sv, -rc
-					flags = append(flags, "-"+string(c))
+					add("-" + string(c))
 				}
 			default:
-				flags = append(flags, a)
+				add(a)
 			}
 		default:
 			if len(positional) == 0 && commandFlags != nil {
 				if sub := commandFlags(a); sub != nil {
+					// Flags typed before the command that it defines too
+					// (kcurl -n prod can-i …) go after its name, where
+					// urfave/cli reads them.
+					own := map[string]bool{}
+					for _, f := range sub {
+						for _, n := range f.Names() {
+							own[n] = true
+						}
+					}
+					var before, moved [][]string
+					for _, g := range groups {
+						if name, _, _ := strings.Cut(strings.TrimLeft(g[0], "-"), "="); own[name] {
+							moved = append(moved, g)
+						} else {
+							before = append(before, g)
+						}
+					}
 					subFlags, subPositional := splitFlags(args[i+1:], sub, nil, nil)
-					positional = append(append(append(positional, a), subFlags...), subPositional...)
-					return flags, positional
+					positional = append(append(append(append(positional, a), flat(moved)...), subFlags...), subPositional...)
+					return flat(before), positional
 				}
 			}
 			positional = append(positional, a)
 		}
 	}
-	return flags, positional
+	return flat(groups), positional
 }
 
 func allBool(shorts string, isBool map[string]bool) bool {

@@ -29,6 +29,9 @@ func TestInterspersed(t *testing.T) {
 		{"unknown flags are left for the parser to reject", "/api --bogus", "--bogus /api"},
 		{"two paths both stay positional", "/api -v /apis", "-v /api /apis"},
 		{"help after the path", "/api --help", "--help /api"},
+		{"a command's own flags typed before it move after its name", "-n prod -k can-i list pods", "can-i -n prod -k list pods"},
+		{"flags of the app only stay before the command", "-q .x whoami -o json", "-q .x whoami -o json"},
+		{"a command's flags after its arguments", "can-i list pods -n prod", "can-i -n prod list pods"},
 
 		// -c is jq's compact output, except on a log: kubectl's container.
 		{"-c elsewhere is compact output", "pods/web -c", "-c pods/web"},

@@ -14,7 +14,6 @@ import (
 	"github.com/kcurl/kcurl/pkg/auth"
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/output"
-	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 // errNo is can-i's "no": exit 1, as kubectl auth can-i, so scripts can
@@ -39,6 +38,7 @@ func canICommand(s Streams) *cli.Command {
 			colorFlag(),
 		}, connectionFlags()...),
 		Action: func(c *cli.Context) error { return runCanI(c, s) },
+		// A mistyped flag is a usage error (exit 2), as before the command.
 	}
 }
 
@@ -53,26 +53,28 @@ func runCanI(c *cli.Context, s Streams) error {
 		return usagef("--list takes no VERB or RESOURCE")
 	case !list && c.NArg() != 2:
 		return usagef("can-i takes VERB and RESOURCE[/NAME] (or a /path), e.g. kcurl can-i list pods")
-	case list && (c.IsSet("subresource") || c.Bool("quiet")):
-		return usagef("--subresource and -q go with a VERB and RESOURCE, not --list")
-	}
-	t, err := resolveTarget(c, s)
-	if err != nil {
-		return err
-	}
-	opts, err := clientOptions(c, s)
-	if err != nil {
-		return err
-	}
-	httpClient := transport.New(t, opts)
-	client := &auth.Client{HTTP: httpClient, Server: t.Server}
-	namespace := t.Namespace
-	if c.Bool("all-namespaces") {
-		namespace = ""
+	case list && (c.IsSet("subresource") || c.Bool("quiet") || c.Bool("all-namespaces")):
+		// A rules review is of one namespace: the server refuses none.
+		return usagef("--subresource, -q and -A go with a VERB and RESOURCE, not --list")
+	case !list && strings.HasPrefix(c.Args().Get(1), "/") && c.IsSet("subresource"):
+		return usagef("--subresource goes with a RESOURCE, not a /path")
+	case !list && !strings.HasPrefix(c.Args().Get(1), "/") && strings.Count(c.Args().Get(1), "/") > 1:
+		return usagef("%q: write RESOURCE[/NAME] and --subresource for a subresource", c.Args().Get(1))
 	}
 	color, err := useColor(c.String("color"), s)
 	if err != nil {
 		return err
+	}
+	api, err := connect(c, s)
+	if err != nil {
+		return err
+	}
+	defer api.cancel()
+	ctx, t := api.ctx, api.target
+	client := &auth.Client{HTTP: api.client, Server: t.Server}
+	namespace := t.Namespace
+	if c.Bool("all-namespaces") {
+		namespace = ""
 	}
 	printJSON := func(v any) error {
 		doc, _ := json.Marshal(v)
@@ -81,9 +83,9 @@ func runCanI(c *cli.Context, s Streams) error {
 	}
 
 	if list {
-		rules, err := client.List(c.Context, namespace)
+		rules, err := client.List(ctx, namespace)
 		if err != nil {
-			return err
+			return api.err(err)
 		}
 		if rules.Incomplete {
 			fmt.Fprintf(s.ErrOut, "Warning: the list may be incomplete: %s\n", rules.EvaluationError)
@@ -97,18 +99,18 @@ func runCanI(c *cli.Context, s Streams) error {
 	verb, what := c.Args().Get(0), c.Args().Get(1)
 	var decision *auth.Decision
 	if strings.HasPrefix(what, "/") {
-		decision, err = client.CanI(c.Context, nil, &auth.NonResourceAttributes{Path: what, Verb: verb})
+		decision, err = client.CanI(ctx, nil, &auth.NonResourceAttributes{Path: what, Verb: verb})
 	} else {
 		var attrs *auth.ResourceAttributes
-		disco := &discovery.Client{HTTP: httpClient, Server: t.Server, CacheDir: discoveryCacheDir(s)}
-		attrs, err = resourceAttributes(c.Context, disco, s.ErrOut, verb, what, namespace, c.String("subresource"))
+		disco := &discovery.Client{HTTP: api.client, Server: t.Server, CacheDir: discoveryCacheDir(s)}
+		attrs, err = resourceAttributes(ctx, disco, s.ErrOut, verb, what, namespace, c.String("subresource"))
 		if err != nil {
-			return err
+			return api.err(err)
 		}
-		decision, err = client.CanI(c.Context, attrs, nil)
+		decision, err = client.CanI(ctx, attrs, nil)
 	}
 	if err != nil {
-		return err
+		return api.err(err)
 	}
 	switch {
 	case c.Bool("quiet"):
@@ -140,10 +142,7 @@ func runCanI(c *cli.Context, s Streams) error {
 // know is asked about as typed (RESOURCE or RESOURCE.GROUP), with a warning,
 // as kubectl does; "*" means every resource.
 func resourceAttributes(ctx context.Context, disco *discovery.Client, warnings io.Writer, verb, what, namespace, subresource string) (*auth.ResourceAttributes, error) {
-	typ, name, _ := strings.Cut(what, "/")
-	if strings.Contains(name, "/") {
-		return nil, usagef("%q: write RESOURCE[/NAME] and --subresource for a subresource", what)
-	}
+	typ, name, _ := strings.Cut(what, "/") // runCanI refused a second "/"
 	attrs := &auth.ResourceAttributes{Namespace: namespace, Verb: verb, Name: name, Subresource: subresource}
 	if typ == "*" {
 		attrs.Resource, attrs.Group = "*", "*"
@@ -172,44 +171,75 @@ func resourceAttributes(ctx context.Context, disco *discovery.Client, warnings i
 	return attrs, nil
 }
 
-// ruleRows lays rules out as kubectl auth can-i --list does: one row per
-// resource (rules that differ only in verbs merged), then the paths.
+// ruleRows lays rules out as kubectl auth can-i --list does (printStatus):
+// each rule broken down into one per group, resource, verb and resource
+// name, or per path and verb (rbac.BreakdownRule); the resource ones merged
+// again where only their verbs differ (rbac.CompactRules), the paths not;
+// sorted by the rule's text (rbac.SortableRuleSlice).
 func ruleRows(rules *auth.Rules) [][]string {
-	type key struct{ resource, names string }
-	verbs := map[key][]string{}
-	var order []key
+	type simple struct {
+		group, resource, name string
+		named                 bool
+	}
+	var compact []policyRule
+	merged := map[simple]int{} // index in compact
 	for _, r := range rules.ResourceRules {
-		groups := r.APIGroups
-		if len(groups) == 0 {
-			groups = []string{""}
+		names := []*string{nil}
+		if len(r.ResourceNames) > 0 {
+			names = names[:0]
+			for i := range r.ResourceNames {
+				names = append(names, &r.ResourceNames[i])
+			}
 		}
-		for _, g := range groups {
+		for _, g := range r.APIGroups { // none: kubectl shows nothing either
 			for _, res := range r.Resources {
-				k := key{combineResourceGroup(res, g), "[" + strings.Join(r.ResourceNames, " ") + "]"}
-				if _, seen := verbs[k]; !seen {
-					order = append(order, k)
-				}
 				for _, v := range r.Verbs {
-					if !slices.Contains(verbs[k], v) {
-						verbs[k] = append(verbs[k], v)
+					for _, name := range names {
+						k := simple{group: g, resource: res}
+						rule := policyRule{Verbs: []string{v}, APIGroups: []string{g}, Resources: []string{res}}
+						if name != nil {
+							k.name, k.named = *name, true
+							rule.ResourceNames = []string{*name}
+						}
+						if i, ok := merged[k]; !ok {
+							merged[k] = len(compact)
+							compact = append(compact, rule)
+						} else if !slices.Contains(compact[i].Verbs, v) {
+							compact[i].Verbs = append(compact[i].Verbs, v)
+						}
 					}
 				}
 			}
 		}
 	}
-	rows := [][]string{{"Resources", "Non-Resource URLs", "Resource Names", "Verbs"}}
-	var body [][]string
-	for _, k := range order {
-		body = append(body, []string{k.resource, "[]", k.names, "[" + strings.Join(verbs[k], " ") + "]"})
-	}
 	for _, r := range rules.NonResourceRules {
-		body = append(body, []string{"", "[" + strings.Join(r.NonResourceURLs, " ") + "]", "[]", "[" + strings.Join(r.Verbs, " ") + "]"})
+		for _, u := range r.NonResourceURLs {
+			for _, v := range r.Verbs {
+				compact = append(compact, policyRule{Verbs: []string{v}, NonResourceURLs: []string{u}})
+			}
+		}
 	}
-	// kubectl sorts by the rule's text, which starts with its verbs.
-	slices.SortStableFunc(body, func(a, b []string) int {
-		return strings.Compare(a[3]+a[0]+a[1]+a[2], b[3]+b[0]+b[1]+b[2])
-	})
-	return append(rows, body...)
+	slices.SortStableFunc(compact, func(a, b policyRule) int { return strings.Compare(a.String(), b.String()) })
+
+	rows := [][]string{{"Resources", "Non-Resource URLs", "Resource Names", "Verbs"}}
+	for _, r := range compact {
+		resource := ""
+		if len(r.Resources) > 0 {
+			resource = combineResourceGroup(r.Resources[0], r.APIGroups[0])
+		}
+		rows = append(rows, []string{resource, fmt.Sprint(r.NonResourceURLs), fmt.Sprint(r.ResourceNames), fmt.Sprint(r.Verbs)})
+	}
+	return rows
+}
+
+// policyRule is rbac/v1's PolicyRule, for its String, which kubectl sorts by.
+type policyRule struct {
+	Verbs, APIGroups, Resources, ResourceNames, NonResourceURLs []string
+}
+
+func (r policyRule) String() string {
+	return fmt.Sprintf("&PolicyRule{Verbs:%v,APIGroups:%v,Resources:%v,ResourceNames:%v,NonResourceURLs:%v,}",
+		r.Verbs, r.APIGroups, r.Resources, r.ResourceNames, r.NonResourceURLs)
 }
 
 // combineResourceGroup is kubectl's: pods, deployments.apps, pods/log.

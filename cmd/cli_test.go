@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -31,6 +32,11 @@ type cliCase struct {
 	Stdin    string            `json:"stdin"`
 	Files    map[string]string `json:"files"` // written into {tmp}
 	Terminal bool              `json:"terminal"`
+	// Token is the service account's token, instead of testToken;
+	// TokenClaims is a JWT payload (JSON, kept byte for byte) that becomes
+	// the token, signed by nobody. Either way it must never be printed.
+	Token       string `json:"token"`
+	TokenClaims string `json:"token_claims"`
 
 	// Response answers every request that no route and no discovery
 	// answers.
@@ -93,6 +99,17 @@ func (r *cliResponses) UnmarshalJSON(b []byte) error {
 
 const testToken = "eyJhbGciOiJSUzI1NiJ9.test-token-never-printed.sig"
 
+// cliNow is the clock of every case ("1h0m0s left"): 2026-11-27T10:00:00Z,
+// unix 1795773600, the time the service-account dir is stamped with.
+var cliNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+// fakeJWT wraps a payload into a token that looks like a service account's:
+// header.payload.signature, base64url without padding.
+func fakeJWT(payload string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256","kid":"test-key"}`)) + "." + enc([]byte(payload)) + "." + enc([]byte("not-a-signature"))
+}
+
 // aggregatedDiscovery is the Content-Type of aggregated discovery.
 const aggregatedDiscovery = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
@@ -101,6 +118,8 @@ func TestCLI(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no testdata/*.yaml: %v", err)
 	}
+	defer func(clock func() time.Time) { now = clock }(now)
+	now = func() time.Time { return cliNow }
 	names := map[string]string{}
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -197,10 +216,19 @@ func runCLICase(t *testing.T, tc cliCase) {
 	server.StartTLS()
 	defer server.Close()
 
+	token := testToken
+	switch {
+	case tc.Token != "" && tc.TokenClaims != "":
+		t.Fatal("token and token_claims: give one")
+	case tc.Token != "":
+		token = tc.Token
+	case tc.TokenClaims != "":
+		token = fakeJWT(tc.TokenClaims)
+	}
 	tmp := t.TempDir()
 	saDir := filepath.Join(tmp, "serviceaccount")
 	if !tc.NoSA {
-		writeSADir(t, saDir, server)
+		writeSADir(t, saDir, server, token)
 	}
 	port := server.URL[strings.LastIndexByte(server.URL, ':')+1:]
 	expand := strings.NewReplacer("{server}", server.URL, "{port}", port, "{sadir}", saDir, "{tmp}", tmp).Replace
@@ -254,7 +282,7 @@ func runCLICase(t *testing.T, tc cliCase) {
 	if code != tc.Exit {
 		t.Errorf("exit code %d, want %d", code, tc.Exit)
 	}
-	if strings.Contains(stdout.String()+stderr.String(), testToken) {
+	if strings.Contains(stdout.String()+stderr.String(), token) {
 		t.Errorf("the token appears in the output")
 	}
 
@@ -319,14 +347,14 @@ func listing(requests []string) string {
 
 // writeSADir lays out a service-account dir as the kubelet does: token,
 // ca.crt and namespace link through ..data to a timestamped dir.
-func writeSADir(t *testing.T, dir string, server *httptest.Server) {
+func writeSADir(t *testing.T, dir string, server *httptest.Server, token string) {
 	t.Helper()
 	stamp := filepath.Join(dir, "..2026_11_27_10_00_00.000000001")
 	if err := os.MkdirAll(stamp, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: server.Certificate().Raw})
-	for name, content := range map[string][]byte{"token": []byte(testToken), "ca.crt": caPEM, "namespace": []byte("ns1")} {
+	for name, content := range map[string][]byte{"token": []byte(token), "ca.crt": caPEM, "namespace": []byte("ns1")} {
 		if err := os.WriteFile(filepath.Join(stamp, name), content, 0o644); err != nil {
 			t.Fatal(err)
 		}

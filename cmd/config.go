@@ -22,6 +22,7 @@ func configCommand(s Streams) *cli.Command {
 		UsageText: "kcurl config [-o json|yaml]",
 		Flags:     append([]cli.Flag{identityOutputFlag(), colorFlag()}, connectionFlags()...),
 		Action:    func(c *cli.Context) error { return runConfig(c, s) },
+		// A mistyped flag is a usage error (exit 2), as before the command.
 	}
 }
 
@@ -35,8 +36,9 @@ type resolvedConfig struct {
 }
 
 type field struct {
-	Value   string `json:"value"`
-	Detail  string `json:"detail,omitempty"`
+	Value  string `json:"value"`
+	Detail string `json:"detail,omitempty"`
+	// Expires is RFC 3339, for scripts; the text adds the time left.
 	Expires string `json:"expires,omitempty"`
 	Source  string `json:"source"`
 }
@@ -60,10 +62,17 @@ func runConfig(c *cli.Context, s Streams) error {
 	if t.Process != nil {
 		cfg.Process = t.Process.String()
 	}
-	if t.CA != nil {
+	switch {
+	case t.CA != nil:
 		cfg.CA = caField(t)
-	} else {
-		cfg.CA = &field{Value: "not verified", Source: t.Sources["ca"]}
+	case t.Insecure:
+		// Sources["ca"] of -k reads "none: -k, TLS not verified", which
+		// says it twice after "from".
+		source := t.Sources["ca"]
+		if c.Bool("insecure") {
+			source = "-k"
+		}
+		cfg.CA = &field{Value: "not verified", Source: source}
 	}
 	if t.Token != nil {
 		cfg.Token = &field{Source: t.Sources["token"]}
@@ -72,7 +81,7 @@ func runConfig(c *cli.Context, s Streams) error {
 		} else {
 			cfg.Token.Value = claims.Subject
 			if claims.Expiry != nil {
-				cfg.Token.Expires = claims.Expiry.Format(time.RFC3339) + " (" + timeLeft(claims.Expiry.Time) + ")"
+				cfg.Token.Expires = claims.Expiry.Format(time.RFC3339)
 			}
 		}
 	}
@@ -93,17 +102,31 @@ func runConfig(c *cli.Context, s Streams) error {
 	if cfg.Process != "" {
 		rows = append(rows, []string{"Credentials:", "another container's", "from " + cfg.Process})
 	}
-	rows = append(rows, []string{"CA:", cfg.CA.Value, "from " + cfg.CA.Source})
-	if cfg.CA.Expires != "" {
-		rows = append(rows, []string{"", "expires " + cfg.CA.Expires, ""})
+	if cfg.CA != nil {
+		rows = append(rows, []string{"CA:", cfg.CA.Value, "from " + cfg.CA.Source})
+		if cfg.CA.Expires != "" {
+			rows = append(rows, []string{"", expiresText(cfg.CA.Expires), ""})
+		}
+	}
+	if cfg.Token == nil && t.Sources["token"] != "" {
+		rows = append(rows, []string{"Credentials:", "no token", "from " + t.Sources["token"]})
 	}
 	if cfg.Token != nil {
 		rows = append(rows, []string{"Token:", cfg.Token.Value, "from " + cfg.Token.Source})
 		if cfg.Token.Expires != "" {
-			rows = append(rows, []string{"", "expires " + cfg.Token.Expires, ""})
+			rows = append(rows, []string{"", expiresText(cfg.Token.Expires), ""})
 		}
 	}
 	return output.WriteColumns(s.Out, rows, false)
+}
+
+// expiresText is "expires 2026-11-27T09:01:44Z (1h0m0s left)".
+func expiresText(rfc3339 string) string {
+	t, err := time.Parse(time.RFC3339, rfc3339)
+	if err != nil {
+		return "expires " + rfc3339
+	}
+	return "expires " + rfc3339 + " (" + timeLeft(t) + ")"
 }
 
 // caField describes the CA bundle by its first certificate's subject.
@@ -132,7 +155,7 @@ func caField(t *target.Target) *field {
 	}
 	f.Value = strings.Join(subjects, "; ")
 	if !firstExpiry.IsZero() {
-		f.Expires = firstExpiry.UTC().Format(time.RFC3339) + " (" + timeLeft(firstExpiry) + ")"
+		f.Expires = firstExpiry.UTC().Format(time.RFC3339)
 	}
 	if len(subjects) > 1 {
 		f.Detail = fmt.Sprintf("%d certificates", len(subjects))

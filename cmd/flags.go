@@ -27,9 +27,13 @@ func connectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "token-file", Category: catConnection, Usage: "read the bearer token from `FILE`, re-read when it changes [$KCURL_TOKEN_FILE] (default: SA-DIR/token)"},
 		&cli.StringFlag{Name: "token", Category: catConnection, Usage: "bearer `TOKEN` (discouraged: visible in ps; prefer --token-file)"},
 		&cli.StringFlag{Name: "cacert", Category: catConnection, Usage: "verify the server against the CA certificates in `FILE` [$KCURL_CACERT] (default: SA-DIR/ca.crt)"},
-		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Category: catConnection, Usage: "namespace for {namespace} (default: $POD_NAMESPACE, then SA-DIR/namespace, then default)"},
+		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Category: catConnection, Usage: "namespace for {namespace} and RESOURCE (default: $POD_NAMESPACE, then SA-DIR/namespace, or the kubeconfig context's, then default)"},
 		&cli.StringFlag{Name: "sa-dir", Category: catConnection, Usage: "service-account `DIR` with token, ca.crt, namespace [$KCURL_SA_DIR] (default: " + target.DefaultSADir + ")"},
 		&cli.BoolFlag{Name: "insecure", Aliases: []string{"k"}, Category: catConnection, Usage: "do not verify the server's certificate (warns)"},
+		&cli.StringFlag{Name: "kubeconfig", Category: catConnection, Usage: "use the kubeconfig `FILE` (outside a Pod; $KUBECONFIG, several files merged, and ~/.kube/config are read too)"},
+		&cli.StringFlag{Name: "context", Category: catConnection, Usage: "the kubeconfig `CONTEXT` to use (default: its current-context)"},
+		&cli.StringFlag{Name: "cluster", Category: catConnection, Usage: "the kubeconfig `CLUSTER` to use"},
+		&cli.StringFlag{Name: "user", Category: catConnection, Usage: "the kubeconfig `USER` to use"},
 		&cli.IntFlag{Name: "from-pid", Category: catConnection, Usage: "use the service account of process `PID`, through /proc/PID/root (ephemeral containers; automatic when exactly one other container has one)"},
 		&cli.StringFlag{Name: "connect-timeout", Value: "10s", Category: catConnection, Usage: "limit for connecting and the TLS handshake (`DURATION`, or seconds)"},
 		&cli.StringFlag{Name: "max-time", Aliases: []string{"m"}, Category: catConnection, Usage: "limit for the whole request (`DURATION`, or seconds; default: none)"},
@@ -118,6 +122,7 @@ func targetOptions(c *cli.Context, s Streams) target.Options {
 	set(&o.SADir, "sa-dir", "sa-dir", "KCURL_SA_DIR")
 	o.Insecure = c.Bool("insecure")
 	o.ProcDir = s.ProcDir
+	o.Kubeconfig, o.Context, o.Cluster, o.User = c.String("kubeconfig"), c.String("context"), c.String("cluster"), c.String("user")
 	if c.IsSet("from-pid") {
 		if o.FromPID = c.Int("from-pid"); o.FromPID <= 0 {
 			o.FromPID = -1 // refused by Resolve

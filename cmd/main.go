@@ -19,7 +19,7 @@ func Main(args []string, s Streams) int {
 }
 
 func newApp(s Streams) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "kcurl",
 		Usage:     "curl for the Kubernetes API, from inside a Pod",
 		UsageText: "kcurl [flags] PATH|RESOURCE [flags]",
@@ -46,10 +46,16 @@ func newApp(s Streams) *cli.App {
 			whoamiCommand(s),
 			canICommand(s),
 			configCommand(s),
+			proxyCommand(s),
 		},
 		HideHelpCommand:           true,
 		UseShortOptionHandling:    true,
 		DisableSliceFlagSeparator: true,
 		Suggest:                   true,
 	}
+	for _, c := range app.Commands {
+		// A mistyped flag is a usage error (exit 2), never help on stdout.
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
 }

@@ -2,10 +2,12 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +27,7 @@ func whoamiCommand(s Streams) *cli.Command {
 		UsageText: "kcurl whoami [-o json|yaml]",
 		Flags:     append([]cli.Flag{identityOutputFlag(), colorFlag()}, connectionFlags()...),
 		Action:    func(c *cli.Context) error { return runWhoami(c, s) },
+		// A mistyped flag is a usage error (exit 2), as before the command.
 	}
 }
 
@@ -47,24 +50,35 @@ func runWhoami(c *cli.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	t, err := resolveTarget(c, s)
+	color, err := useColor(c.String("color"), s)
 	if err != nil {
 		return err
 	}
-	opts, err := clientOptions(c, s)
+	api, err := connect(c, s)
 	if err != nil {
 		return err
 	}
-	client := &auth.Client{HTTP: transport.New(t, opts), Server: t.Server}
-	user, err := client.WhoAmI(c.Context)
+	defer api.cancel()
+	t := api.target
+	client := &auth.Client{HTTP: api.client, Server: t.Server}
+	user, err := client.WhoAmI(api.ctx)
+	var unauthorized error
 	if err != nil {
 		var status *transport.StatusError
-		if !errors.As(err, &status) || status.Code >= 500 {
-			return err
+		errors.As(err, &status)
+		switch {
+		case status == nil || status.Code != 401 && status.Code != 403 && status.Code != 404:
+			return api.err(err)
+		case status.Code == 401:
+			// The server knows no one by this token: an error, but what the
+			// token claims (an expiry passed, another cluster's issuer) is
+			// what explains it, so it is shown first.
+			unauthorized = err
+		default:
+			// An old server without SelfSubjectReview, or one that forbids it:
+			// the token's own claims are still worth showing.
+			fmt.Fprintf(s.ErrOut, "kcurl: the server did not say who this is: %v\n", err)
 		}
-		// An old server without SelfSubjectReview, or one that forbids it:
-		// the token's own claims are still worth showing.
-		fmt.Fprintf(s.ErrOut, "kcurl: the server did not say who this is: %v\n", err)
 	}
 	claims, rawClaims, claimsErr := tokenClaims(t)
 
@@ -73,12 +87,11 @@ func runWhoami(c *cli.Context, s Streams) error {
 			UserInfo *auth.UserInfo `json:"userInfo"`
 			Token    any            `json:"token"`
 		}{user, jsonOrNull(rawClaims)})
-		color, err := useColor(c.String("color"), s)
-		if err != nil {
+		if err := output.NewPrinter(s.Out, s.ErrOut, output.Options{Format: output.Format(format), Indent: 2, Color: color}).
+			Print(c.Context, bytes.NewReader(doc), "application/json"); err != nil {
 			return err
 		}
-		return output.NewPrinter(s.Out, s.ErrOut, output.Options{Format: output.Format(format), Indent: 2, Color: color}).
-			Print(c.Context, bytes.NewReader(doc), "application/json")
+		return unauthorized
 	}
 
 	var rows [][]string
@@ -102,16 +115,68 @@ func runWhoami(c *cli.Context, s Streams) error {
 		}
 		add("Extra:", extra...)
 	}
-	if err := output.WriteColumns(s.Out, rows, false); err != nil {
-		return err
+	if len(rows) > 0 {
+		if err := output.WriteColumns(s.Out, rows, false); err != nil {
+			return err
+		}
+		fmt.Fprintln(s.Out)
 	}
-	fmt.Fprintln(s.Out)
 	if claimsErr != nil {
 		fmt.Fprintf(s.Out, "Token: %v\n", claimsErr)
-		return nil
+		return unauthorized
 	}
 	fmt.Fprintln(s.Out, "Token (decoded here, not verified; the token itself is never shown):")
-	return output.WriteColumns(s.Out, claimRows(claims, t), false)
+	if err := output.WriteColumns(s.Out, claimRows(claims, t), false); err != nil {
+		return err
+	}
+	return unauthorized
+}
+
+// apiSession is what whoami and can-i talk to the server with.
+type apiSession struct {
+	target *target.Target
+	client *http.Client
+	// ctx runs out at --max-time, which covers discovery and the review.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	maxTime string
+}
+
+// connect reads the connection flags (usage errors first), resolves the
+// target and builds its client; -k warns, as it does on a request.
+func connect(c *cli.Context, s Streams) (*apiSession, error) {
+	opts, err := clientOptions(c, s)
+	if err != nil {
+		return nil, err
+	}
+	api := &apiSession{maxTime: c.String("max-time")}
+	maxTime, err := parseDuration("max-time", api.maxTime)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(maxTime) // counted from the start
+	if api.target, err = resolveTarget(c, s); err != nil {
+		return nil, err
+	}
+	if api.target.Insecure {
+		fmt.Fprintln(s.ErrOut, "kcurl: warning: -k: the server's certificate is not verified")
+	}
+	api.client = transport.New(api.target, opts)
+	if maxTime > 0 {
+		api.ctx, api.cancel = context.WithDeadline(c.Context, deadline)
+	} else {
+		api.ctx, api.cancel = context.WithCancel(c.Context)
+	}
+	return api, nil
+}
+
+// err is a failed exchange as the user should read it: --max-time running
+// out is a timeout (exit 6), whatever the transport made of it.
+func (a *apiSession) err(err error) error {
+	if err != nil && errors.Is(a.ctx.Err(), context.DeadlineExceeded) {
+		return &timeoutError{limit: a.maxTime}
+	}
+	return err
 }
 
 func identityFormat(c *cli.Context) (string, error) {
@@ -128,7 +193,9 @@ func identityFormat(c *cli.Context) (string, error) {
 // tokenClaims reads the current token and decodes what it claims.
 func tokenClaims(t *target.Target) (*auth.Claims, json.RawMessage, error) {
 	if t.Token == nil {
-		return nil, nil, errors.New("none")
+		// A kubeconfig user with a client certificate, an exec plugin or
+		// basic auth: say which, from where.
+		return nil, nil, errors.New("none; credentials from " + t.Sources["token"])
 	}
 	token, err := t.Token.Token()
 	if err != nil {
@@ -151,12 +218,15 @@ func claimRows(c *auth.Claims, t *target.Target) [][]string {
 			ref  *auth.Ref
 		}{{"Pod", k.Pod}, {"Secret", k.Secret}} {
 			if bound.ref != nil {
-				add("Bound to:", fmt.Sprintf("%s %s (uid %s)", bound.kind, bound.ref.Name, bound.ref.UID))
+				add("Bound to:", bound.kind+" "+refText(bound.ref))
 			}
 		}
 		if k.Node != nil {
 			add("Node:", k.Node.Name)
 		}
+	}
+	if c.LegacySecret != "" { // valid as long as that Secret exists
+		add("Bound to:", "Secret "+c.LegacySecret)
 	}
 	add("Subject:", c.Subject)
 	add("Issuer:", c.Issuer)
@@ -176,6 +246,13 @@ func claimRows(c *auth.Claims, t *target.Target) [][]string {
 		add("Read from:", t.Sources["token"])
 	}
 	return rows
+}
+
+func refText(r *auth.Ref) string {
+	if r.UID == "" {
+		return r.Name
+	}
+	return r.Name + " (uid " + r.UID + ")"
 }
 
 // timeLeft says how long until t, or how long ago it passed, as a person

@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -47,6 +48,10 @@ type Ref struct {
 type Audience []string
 
 func (a *Audience) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*a = nil
+		return nil
+	}
 	var one string
 	if json.Unmarshal(b, &one) == nil {
 		*a = Audience{one}
@@ -86,8 +91,9 @@ func ParseClaims(token string) (*Claims, json.RawMessage, error) {
 	if err != nil {
 		return nil, nil, ErrNotJWT
 	}
+	// Only an object is a set of claims: "null" would decode into none.
 	var c Claims
-	if err := json.Unmarshal(payload, &c); err != nil {
+	if !bytes.HasPrefix(bytes.TrimSpace(payload), []byte("{")) || json.Unmarshal(payload, &c) != nil {
 		return nil, nil, ErrNotJWT
 	}
 	return &c, payload, nil

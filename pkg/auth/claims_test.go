@@ -49,3 +49,19 @@ func TestParseClaims(t *testing.T) {
 		})
 	}
 }
+
+func TestParseClaimsEdges(t *testing.T) {
+	t.Run("a payload that is JSON but no object says nothing", func(t *testing.T) {
+		for _, payload := range []string{"null", `"x"`, "[]", "42"} {
+			if _, _, err := ParseClaims(jwt(payload)); !errors.Is(err, ErrNotJWT) {
+				t.Errorf("%s: got %v, want ErrNotJWT", payload, err)
+			}
+		}
+	})
+	t.Run("a null audience is none", func(t *testing.T) {
+		c, _, err := ParseClaims(jwt(`{"aud":null,"sub":"s"}`))
+		if err != nil || c.Audiences != nil {
+			t.Errorf("audiences %q, %v", c.Audiences, err)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -122,6 +123,9 @@ func (c *Client) create(ctx context.Context, path string, in, out any) error {
 	}
 	u := *c.Server
 	u.Path = strings.TrimSuffix(c.Server.Path, "/") + path
+	if c.Server.RawPath != "" { // an escaped prefix (%2F) stays escaped
+		u.RawPath = strings.TrimSuffix(c.Server.RawPath, "/") + path
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -137,5 +141,10 @@ func (c *Client) create(ctx context.Context, path string, in, out any) error {
 	if resp.StatusCode >= 400 {
 		return transport.ResponseError(resp)
 	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		// A read that failed is a NetworkError already (the transport's
+		// body says so); anything else is an answer that is not a review.
+		return fmt.Errorf("the answer to POST %s: %w", path, err)
+	}
+	return nil
 }

@@ -33,6 +33,11 @@ type Options struct {
 	// other processes (tests).
 	ProcDir string
 
+	// Kubeconfig (--kubeconfig), Context, Cluster and User choose a
+	// kubeconfig target; naming any of them, or setting $KUBECONFIG, wins
+	// over the Pod's service account.
+	Kubeconfig, Context, Cluster, User string
+
 	// Origins name the flag or variable each option came from, for messages
 	// ("--server", "$KCURL_SERVER"). Missing entries read as the flag name.
 	Origins map[string]string
@@ -48,6 +53,10 @@ type Target struct {
 	// Process is the other container's process whose service account is
 	// used (an ephemeral container), or nil.
 	Process *Process
+	// REST is set for a kubeconfig target: client-go builds its transport,
+	// whatever kind of credential the kubeconfig holds. Token and CA then
+	// only describe it (for config, whoami, --curl), when they can.
+	REST *RESTConfig
 
 	// Sources says where each value came from, keyed by "server", "token",
 	// "ca", "namespace".
@@ -95,9 +104,39 @@ func Resolve(opts Options, env Env) (*Target, error) {
 	return resolve(opts, env, hostFS{}, procFS{Dir: opts.ProcDir, Self: os.Getpid()})
 }
 
-// resolve reads flag paths and our own service-account dir from fsys, and
-// looks for other processes' service accounts in procs.
+// resolve follows SPEC §1: an explicit kubeconfig (--kubeconfig, --context,
+// --cluster, --user, $KUBECONFIG) first; otherwise the Pod (flags, then the
+// service account, ours or another container's); otherwise ~/.kube/config.
 func resolve(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, error) {
+	if explicitKubeconfig(opts, env) {
+		return fromKubeconfig(opts, env)
+	}
+	t, err := fromPod(opts, env, fsys, procs)
+	var notFound *NotFoundError
+	if !errors.As(err, &notFound) {
+		return t, err
+	}
+	// Not in a Pod: a laptop or a CI runner with ~/.kube/config, unless
+	// connection flags said where to go (they are not kubeconfig overrides
+	// of a file the user did not name).
+	connectionFlags := opts.Server != "" || opts.Token != "" || opts.TokenFile != "" || opts.CAFile != "" || opts.FromPID != 0
+	if connectionFlags {
+		return nil, notFound
+	}
+	if kubeconfigExists(env) {
+		return fromKubeconfig(opts, env)
+	}
+	if home := homeKubeconfig(env); home != "" {
+		notFound.Missing = append(notFound.Missing, "no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no "+home)
+	} else {
+		notFound.Missing = append(notFound.Missing, "no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no $HOME for ~/.kube/config")
+	}
+	return nil, notFound
+}
+
+// fromPod reads flag paths and our own service-account dir from fsys, and
+// looks for other processes' service accounts in procs.
+func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, error) {
 	saDir := opts.SADir
 	if saDir == "" {
 		saDir = DefaultSADir

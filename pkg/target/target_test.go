@@ -253,25 +253,29 @@ func TestResolveNotFound(t *testing.T) {
 			want: "no Kubernetes credentials found:\n" +
 				"  no server: no --server, and $KUBERNETES_SERVICE_HOST is not set (not in a Pod?)\n" +
 				"  no token: no --token or --token-file, and no $SA/token: is automountServiceAccountToken false for this Pod?\n" +
-				"  no CA certificate: no --cacert, and no $SA/ca.crt (-k skips verification, insecurely)",
+				"  no CA certificate: no --cacert, and no $SA/ca.crt (-k skips verification, insecurely)\n" +
+				"  no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no $HOME for ~/.kube/config",
 		},
 		{
 			name: "in a Pod without automountServiceAccountToken",
 			env:  map[string]string{"KUBERNETES_SERVICE_HOST": "10.96.0.1"},
 			sa:   map[string]string{"ca.crt": string(ca.CertPEM)},
-			want: "no Kubernetes credentials found: no token: no --token or --token-file, and no $SA/token: is automountServiceAccountToken false for this Pod?",
+			want: "no Kubernetes credentials found:\n  no token: no --token or --token-file, and no $SA/token: is automountServiceAccountToken false for this Pod?\n" +
+				"  no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no $HOME for ~/.kube/config",
 		},
 		{
 			name: "token but no CA",
 			env:  map[string]string{"KUBERNETES_SERVICE_HOST": "10.96.0.1"},
 			sa:   map[string]string{"token": "t"},
-			want: "no Kubernetes credentials found: no CA certificate: no --cacert, and no $SA/ca.crt (-k skips verification, insecurely)",
+			want: "no Kubernetes credentials found:\n  no CA certificate: no --cacert, and no $SA/ca.crt (-k skips verification, insecurely)\n" +
+				"  no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no $HOME for ~/.kube/config",
 		},
 		{
 			name: "token link dangling after its file went away",
 			env:  map[string]string{"KUBERNETES_SERVICE_HOST": "10.96.0.1"},
 			sa:   map[string]string{"ca.crt": string(ca.CertPEM), "token": "t"},
-			want: "no Kubernetes credentials found: no token: no --token or --token-file, and no $SA/token: is automountServiceAccountToken false for this Pod?",
+			want: "no Kubernetes credentials found:\n  no token: no --token or --token-file, and no $SA/token: is automountServiceAccountToken false for this Pod?\n" +
+				"  no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no $HOME for ~/.kube/config",
 		},
 	}
 	for _, tt := range tests {
@@ -301,8 +305,8 @@ func TestResolveNotFound(t *testing.T) {
 func TestResolveDefaultSADir(t *testing.T) {
 	_, err := resolve(Options{}, targettest.Env(nil), mapFS{}, procFS{})
 	var nf *NotFoundError
-	if !errors.As(err, &nf) || len(nf.Missing) != 3 {
-		t.Fatalf("err = %v, want a NotFoundError with 3 lines", err)
+	if !errors.As(err, &nf) || len(nf.Missing) != 4 {
+		t.Fatalf("err = %v, want a NotFoundError with 4 lines", err)
 	}
 	for _, want := range []string{DefaultSADir + "/token", DefaultSADir + "/ca.crt"} {
 		if !strings.Contains(err.Error(), want) {

@@ -105,6 +105,11 @@ func (d *defaults) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, Classify(err)
 	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// An upgraded connection's body is the connection itself (an
+		// io.ReadWriteCloser a proxy relays); wrapping it would hide that.
+		return resp, nil
+	}
 	resp.Body = &classifiedBody{resp.Body}
 	if !setGzip || !strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
 		return resp, nil

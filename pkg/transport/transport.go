@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"time"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/kcurl/kcurl/pkg/target"
 )
 
@@ -28,6 +30,9 @@ type Options struct {
 	// Compress asks for gzip and decodes it; a proxy passes encodings
 	// through instead and leaves this off.
 	Compress bool
+	// HTTP1 speaks HTTP/1.1 only: connection upgrades (exec, attach,
+	// port-forward over SPDY) do not exist in HTTP/2.
+	HTTP1 bool
 }
 
 // New returns a client for t. Requests made with it carry t's credentials
@@ -56,6 +61,9 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // authentication, then tracing (so -v shows what is really sent), then the
 // network.
 func RoundTripper(t *target.Target, opts Options) http.RoundTripper {
+	if t.REST != nil {
+		return &defaults{next: clientGoRoundTripper(t, opts), userAgent: opts.UserAgent, compress: opts.Compress}
+	}
 	var rt http.RoundTripper = base(t, opts)
 	if opts.Trace != nil {
 		rt = &tracer{next: rt, w: opts.Trace}
@@ -72,7 +80,7 @@ func base(t *target.Target, opts Options) *http.Transport {
 		connectTimeout = 10 * time.Second
 	}
 	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
-	return &http.Transport{
+	rt := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         dialer.DialContext,
 		TLSClientConfig:     tlsConfig(t),
@@ -88,6 +96,11 @@ func base(t *target.Target, opts Options) *http.Transport {
 		// noticed by a ping within seconds instead of hanging a watch.
 		HTTP2: &http.HTTP2Config{SendPingTimeout: 15 * time.Second, PingTimeout: 5 * time.Second},
 	}
+	if opts.HTTP1 {
+		rt.ForceAttemptHTTP2 = false
+		rt.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{} // no h2
+	}
+	return rt
 }
 
 // tlsConfig verifies the server against the target's CA file alone, never the
@@ -232,4 +245,42 @@ func Classify(err error) error {
 		return err
 	}
 	return &NetworkError{Err: err}
+}
+
+// clientGoRoundTripper is the chain for a kubeconfig target: client-go's
+// transport, which knows every kind of credential kubeconfig can hold (client
+// certificates, exec plugins, token files it refreshes, basic auth,
+// proxy-url, tls-server-name), with kcurl's tracer below its authentication
+// (WrapTransport) and kcurl's defaults above it, as for every other target.
+func clientGoRoundTripper(t *target.Target, opts Options) http.RoundTripper {
+	cfg := rest.CopyConfig(t.REST)
+	cfg.DisableCompression = true // gzip is asked for and decoded by defaults
+	connectTimeout := opts.ConnectTimeout
+	if connectTimeout <= 0 {
+		connectTimeout = 10 * time.Second
+	}
+	cfg.Dial = (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	if opts.HTTP1 {
+		cfg.NextProtos = []string{"http/1.1"}
+	}
+	if opts.Trace != nil {
+		w := opts.Trace
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &tracer{next: rt, w: w} })
+	}
+	rt, err := rest.TransportFor(cfg)
+	if err != nil {
+		return failing{&target.CredentialsError{What: "kubeconfig credentials", Err: err}}
+	}
+	return rt
+}
+
+// failing answers every request with the error that kept a transport from
+// being built (an unreadable client certificate).
+type failing struct{ err error }
+
+func (f failing) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return nil, f.err
 }

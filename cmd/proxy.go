@@ -1,0 +1,152 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kcurl/kcurl/pkg/proxy"
+)
+
+func proxyCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:  "proxy",
+		Usage: "serve the API on localhost with the Pod's credentials, as kubectl proxy (for sidecars)",
+		UsageText: "kcurl proxy [-p PORT] [--address ADDR] [-u SOCKET] [--api-prefix /] [--accept-hosts RE] [--accept-paths RE]\n" +
+			"         [--reject-paths RE] [--reject-methods RE] [--disable-filter] [-v]",
+		Description: "Every request gets the Pod's token, re-read as the kubelet rotates it; an Authorization header a\n" +
+			"client sends is dropped. Watches, logs and other chunked answers stream through as they arrive.\n" +
+			"SIGTERM or SIGINT stops accepting, lets requests in flight finish, and exits within 5 seconds.",
+		Flags: append([]cli.Flag{
+			&cli.IntFlag{Name: "port", Aliases: []string{"p"}, Value: 8001, Usage: "the `PORT` to serve on; 0 picks a free one (and prints it)"},
+			&cli.StringFlag{Name: "address", Value: "127.0.0.1", Usage: "the `IP` address to serve on"},
+			&cli.StringFlag{Name: "unix-socket", Aliases: []string{"u"}, Usage: "serve on a unix socket at `PATH` (mode 0600) instead of a port"},
+			&cli.StringFlag{Name: "api-prefix", Value: "/", Usage: "serve the API under `PREFIX`"},
+			&cli.StringFlag{Name: "accept-hosts", Value: proxy.DefaultAcceptHosts, Usage: "Host headers to accept, comma-separated regular expressions (against DNS rebinding)"},
+			&cli.StringFlag{Name: "accept-paths", Value: proxy.DefaultAcceptPaths, Usage: "paths to accept, comma-separated regular expressions"},
+			&cli.StringFlag{Name: "reject-paths", Value: proxy.DefaultRejectPaths, Usage: "paths to reject even when accepted (default: a Pod's exec, attach and portforward)"},
+			&cli.StringFlag{Name: "reject-methods", Value: proxy.DefaultRejectMethods, Usage: "HTTP methods to reject, comma-separated regular expressions"},
+			&cli.BoolFlag{Name: "disable-filter", Usage: "accept every host, path and method (dangerous: warns)"},
+		}, connectionFlags()...),
+		Action: func(c *cli.Context) error { return runProxy(c, s) },
+	}
+}
+
+// shutdownGrace is how long requests in flight (a watch) may go on after
+// SIGTERM; the kubelet's default grace period is 30 s, kcurl's promise 5 s.
+const shutdownGrace = 4 * time.Second
+
+func runProxy(c *cli.Context, s Streams) error {
+	if c.NArg() > 0 {
+		return usagef("proxy takes no arguments, got %s", strings.Join(c.Args().Slice(), " "))
+	}
+	if c.IsSet("port") && c.IsSet("unix-socket") {
+		return usagef("--unix-socket and --port cannot be used together")
+	}
+	if p := c.Int("port"); p < 0 || p > 65535 {
+		return usagef("invalid --port %d", p)
+	}
+	var filter *proxy.Filter
+	if c.Bool("disable-filter") {
+		fmt.Fprintln(s.ErrOut, "kcurl: warning: --disable-filter: the proxy accepts every host, path and method; whoever reaches it acts as this Pod's service account")
+	} else {
+		filter = &proxy.Filter{}
+		for _, f := range []struct {
+			flag string
+			dst  *[]*regexp.Regexp
+		}{
+			{"accept-hosts", &filter.AcceptHosts}, {"accept-paths", &filter.AcceptPaths},
+			{"reject-paths", &filter.RejectPaths}, {"reject-methods", &filter.RejectMethods},
+		} {
+			res, err := proxy.Regexps(c.String(f.flag))
+			if err != nil {
+				return usagef("--%s: %v", f.flag, err)
+			}
+			*f.dst = res
+		}
+	}
+	opts, err := clientOptions(c, s)
+	if err != nil {
+		return err
+	}
+	opts.Trace = nil // -v logs one line per request here, not every header
+	t, err := resolveTarget(c, s)
+	if err != nil {
+		return err
+	}
+
+	streaming, upgrade := proxy.Transports(t, opts)
+	popts := proxy.Options{APIPrefix: c.String("api-prefix"), Filter: filter, Errors: s.ErrOut, Transport: streaming, Upgrade: upgrade}
+	if c.Bool("verbose") {
+		popts.Log = s.ErrOut
+	}
+	// Caught before "Starting to serve" is printed: whoever read it and
+	// sends SIGTERM gets the graceful stop, not the default death.
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	l, err := listen(c.String("unix-socket"), c.String("address"), c.Int("port"))
+	if err != nil {
+		return err
+	}
+	server := &http.Server{
+		Handler:           proxy.New(t, popts),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          log.New(s.ErrOut, "kcurl proxy: ", 0),
+	}
+	fmt.Fprintf(s.Out, "Starting to serve on %s\n", l.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(l) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := server.Shutdown(grace); err != nil {
+		_ = server.Close() // a watch still open after the grace period
+	}
+	return nil
+}
+
+// listen opens the socket the proxy serves on: a unix socket only its user
+// may use, or a TCP address.
+func listen(socket, address string, port int) (net.Listener, error) {
+	if socket == "" {
+		addr := net.JoinHostPort(address, strconv.Itoa(port)) // [::1]:8001
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("cannot serve on %s: %w", addr, err)
+		}
+		return l, nil
+	}
+	// A socket left by a previous run is replaced; any other file is not.
+	if info, err := os.Lstat(socket); err == nil && info.Mode()&fs.ModeSocket != 0 {
+		_ = os.Remove(socket)
+	}
+	old := syscall.Umask(0o177) // created 0600: no moment when others may connect
+	l, err := net.Listen("unix", socket)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("cannot serve on %s: %w", socket, err)
+	}
+	if err := os.Chmod(socket, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# image.sh: build kcurl's container image with podman, and run podman the
+# way this machine needs it. No registry is reachable here, so the build
+# stage's Go image is made locally from the machine's own Go toolchain.
+#
+# usage:
+#   scripts/image.sh build [IMAGE]   build the Dockerfile as IMAGE (default localhost/kcurl:dev)
+#   scripts/image.sh builder         make localhost/golang:1.26 (done by build when missing)
+#   scripts/image.sh podman ARGS...  podman with the project's configuration
+#
+# Configuration of the project's own (never the machine's), under
+# ${KCURL_PODMAN_DIR:-${XDG_CACHE_HOME:-~/.cache}/kcurl/podman}: runtime runc
+# (crun fails on these cgroups), default ulimits the machine accepts, and
+# storage in that dir. Containers run with --network host or none only: the
+# default bridge network would rewrite the host's iptables.
+set -euo pipefail
+
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+state=${KCURL_PODMAN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kcurl/podman}
+builder=localhost/golang:1.26
+say() { printf 'image.sh: %s\n' "$*" >&2; }
+
+configure() {
+	mkdir -p "$state/storage" "$state/run" "$state/tmp"
+	cat >"$state/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+log_driver = "k8s-file"
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$state/tmp"
+EOF
+	cat >"$state/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$state/storage"
+runroot = "$state/run"
+EOF
+	export CONTAINERS_CONF=$state/containers.conf CONTAINERS_STORAGE_CONF=$state/storage.conf
+	export CONTAINERS_REGISTRIES_CONF=$state/registries.conf
+	# No registry is searched for short names: images are local or fail.
+	printf 'unqualified-search-registries = []\n' >"$CONTAINERS_REGISTRIES_CONF"
+}
+
+need() {
+	local missing=()
+	for tool in podman buildah runc busybox; do
+		command -v "$tool" >/dev/null || missing+=("$tool")
+	done
+	if ((${#missing[@]})); then
+		say "missing: ${missing[*]}; install with: apt-get install -y podman buildah runc busybox-static"
+		exit 2
+	fi
+}
+
+# make_builder: a Go image from the machine's toolchain and busybox-static,
+# built from scratch with buildah (nothing is pulled).
+make_builder() {
+	local goroot ctr mnt
+	goroot=$(go env GOROOT)
+	say "making $builder from $goroot and busybox-static"
+	ctr=$(buildah from scratch)
+	mnt=$(buildah mount "$ctr")
+	mkdir -p "$mnt/bin" "$mnt/usr/local" "$mnt/etc/ssl/certs" "$mnt/tmp" "$mnt/go"
+	cp "$(command -v busybox)" "$mnt/bin/busybox"
+	chroot "$mnt" /bin/busybox --install -s /bin
+	cp -a "$goroot" "$mnt/usr/local/go"
+	cp /etc/ssl/certs/ca-certificates.crt "$mnt/etc/ssl/certs/"
+	chmod 1777 "$mnt/tmp"
+	buildah umount "$ctr" >/dev/null
+	buildah config --env PATH=/usr/local/go/bin:/bin --env GOPATH=/go --env GOTOOLCHAIN=local \
+		--env GOFLAGS=-buildvcs=false --workingdir /src "$ctr"
+	buildah commit --quiet "$ctr" "$builder" >/dev/null
+	buildah rm "$ctr" >/dev/null
+}
+
+build() {
+	local image=${1:-localhost/kcurl:dev} version
+	podman image exists "$builder" || make_builder
+	version=$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || echo dev)
+	say "building $image (kcurl $version)"
+	# The host's module and build caches are mounted into the build stage:
+	# no second download of the modules, and incremental compiles.
+	podman build --network host --build-arg GO_IMAGE="$builder" --build-arg VERSION="$version" \
+		-v "$(go env GOMODCACHE):/go/pkg/mod" -v "$(go env GOCACHE):/root/.cache/go-build" \
+		--tag "$image" "$repo" >&2
+	podman image inspect --format '{{.Size}}' "$image"
+}
+
+need
+configure
+case ${1:-} in
+build) shift; build "$@" ;;
+builder) make_builder ;;
+podman) shift; exec podman "$@" ;;
+*) sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+esac
