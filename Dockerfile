@@ -1,5 +1,6 @@
 # kcurl's image: one static binary on an empty base, run as a non-root user.
-# Build: podman build --build-arg VERSION=v0.1.0 -t kcurl .
+#   podman build --build-arg VERSION=v0.1.0 -t kcurl .
+# (scripts/image.sh builds it where no registry is reachable.)
 ARG GO_IMAGE=golang:1.26
 
 FROM ${GO_IMAGE} AS build
@@ -11,9 +12,19 @@ COPY main.go ./
 COPY cmd ./cmd
 COPY pkg ./pkg
 ARG VERSION=dev
-RUN go build -trimpath -ldflags "-s -w -X github.com/kcurl/kcurl/cmd.version=${VERSION}" -o /out/kcurl .
+ARG COMMIT=
+ARG DATE=
+RUN go build -trimpath -o /out/kcurl \
+    -ldflags "-s -w -X github.com/kcurl/kcurl/cmd.version=${VERSION} -X github.com/kcurl/kcurl/cmd.commit=${COMMIT} -X github.com/kcurl/kcurl/cmd.date=${DATE}" .
 
 FROM scratch
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="kcurl" \
+      org.opencontainers.image.description="curl for the Kubernetes API, from inside a Pod" \
+      org.opencontainers.image.source="https://github.com/kcurl/kcurl" \
+      org.opencontainers.image.version="${VERSION}"
 COPY --from=build /out/kcurl /kcurl
+# 65532 is "nonroot" in distroless images; any user works: kcurl writes
+# nothing but its discovery cache, and skips it on a read-only filesystem.
 USER 65532:65532
 ENTRYPOINT ["/kcurl"]

@@ -27,7 +27,7 @@ func connectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "token-file", Category: catConnection, Usage: "read the bearer token from `FILE`, re-read when it changes [$KCURL_TOKEN_FILE] (default: SA-DIR/token)"},
 		&cli.StringFlag{Name: "token", Category: catConnection, Usage: "bearer `TOKEN` (discouraged: visible in ps; prefer --token-file)"},
 		&cli.StringFlag{Name: "cacert", Category: catConnection, Usage: "verify the server against the CA certificates in `FILE` [$KCURL_CACERT] (default: SA-DIR/ca.crt)"},
-		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Category: catConnection, Usage: "namespace for {namespace} and RESOURCE (default: $POD_NAMESPACE, then SA-DIR/namespace, or the kubeconfig context's, then default)"},
+		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Category: catConnection, Usage: "`NS` for {namespace} and RESOURCE (default: $POD_NAMESPACE, then SA-DIR/namespace, or the kubeconfig context's, then default)"},
 		&cli.StringFlag{Name: "sa-dir", Category: catConnection, Usage: "service-account `DIR` with token, ca.crt, namespace [$KCURL_SA_DIR] (default: " + target.DefaultSADir + ")"},
 		&cli.BoolFlag{Name: "insecure", Aliases: []string{"k"}, Category: catConnection, Usage: "do not verify the server's certificate (warns)"},
 		&cli.StringFlag{Name: "kubeconfig", Category: catConnection, Usage: "use the kubeconfig `FILE` (outside a Pod; $KUBECONFIG, several files merged, and ~/.kube/config are read too)"},

@@ -11,6 +11,10 @@ import (
 // exit code; only main.go calls os.Exit.
 func Main(args []string, s Streams) int {
 	app := newApp(s)
+	if len(args) > 1 && args[1] == "__complete" {
+		complete(app, s, args[2:]) // the shell completion scripts' entry
+		return ExitOK
+	}
 	err := app.Run(interspersed(args, app))
 	if err != nil {
 		report(s.ErrOut, err)
@@ -23,6 +27,9 @@ func newApp(s Streams) *cli.App {
 		Name:      "kcurl",
 		Usage:     "curl for the Kubernetes API, from inside a Pod",
 		UsageText: "kcurl [flags] PATH|RESOURCE [flags]",
+		// The man page and docs/reference.md show it; --help has its own
+		// arrangement of the same text (help.go).
+		Description: helpExamples + "\n\n" + helpFooter,
 		// urfave/cli's own version flag would take -v, which is --verbose.
 		HideVersion: true,
 		Flags: append(append(append(append(requestFlags(), outputFlags()...), logFlags()...), connectionFlags()...),
@@ -47,7 +54,10 @@ func newApp(s Streams) *cli.App {
 			canICommand(s),
 			configCommand(s),
 			proxyCommand(s),
+			versionCommand(s),
+			completionCommand(s),
 		},
+		CustomAppHelpTemplate:     helpTemplate,
 		HideHelpCommand:           true,
 		UseShortOptionHandling:    true,
 		DisableSliceFlagSeparator: true,

@@ -1,19 +1,99 @@
 package cmd
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"runtime"
+	"runtime/debug"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kcurl/kcurl/pkg/output"
 )
 
-// Set at build time: -ldflags "-X github.com/kcurl/kcurl/cmd.version=v1.2.3 …".
+// Set at build time by the Dockerfile and release builds:
+//
+//	-ldflags "-X github.com/kcurl/kcurl/cmd.version=v1.2.3 -X …cmd.commit=… -X …cmd.date=…"
+//
+// Without them, `go install` and plain builds fill what they can from the
+// Go build info.
 var (
 	version = "dev"
 	commit  = ""
 	date    = ""
 )
 
+// versionInfo is what `kcurl version` reports.
+type versionInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit,omitempty"`
+	Date      string `json:"date,omitempty"`
+	GoVersion string `json:"goVersion"`
+	Platform  string `json:"platform"`
+}
+
+func currentVersion() versionInfo {
+	v := versionInfo{Version: version, Commit: commit, Date: date, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	if v.Version == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		v.Version = info.Main.Version // go install github.com/kcurl/kcurl@v1.2.3
+	}
+	settings := map[string]string{}
+	for _, s := range info.Settings {
+		settings[s.Key] = s.Value
+	}
+	if v.Commit == "" && settings["vcs.revision"] != "" {
+		v.Commit = settings["vcs.revision"]
+		if settings["vcs.modified"] == "true" {
+			v.Commit += "-dirty"
+		}
+	}
+	if v.Date == "" {
+		v.Date = settings["vcs.time"]
+	}
+	return v
+}
+
+func versionCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:      "version",
+		Usage:     "print kcurl's version, commit, build date and Go version",
+		UsageText: "kcurl version [-o json]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: text (default) or json"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("version takes no arguments")
+			}
+			switch c.String("output") {
+			case "", "text":
+				return printVersion(s)
+			case "json":
+				b, _ := json.Marshal(currentVersion())
+				return output.NewPrinter(s.Out, s.ErrOut, output.Options{Indent: 2}).Print(c.Context, bytes.NewReader(b), "application/json")
+			default:
+				return usagef("unknown output format %q: use text or json", c.String("output"))
+			}
+		},
+	}
+}
+
 func printVersion(s Streams) error {
-	_, err := fmt.Fprintf(s.Out, "kcurl %s (%s)\n", version, runtime.Version())
+	v := currentVersion()
+	out := "kcurl " + v.Version + "\n"
+	if v.Commit != "" {
+		out += "commit:   " + v.Commit + "\n"
+	}
+	if v.Date != "" {
+		out += "built:    " + v.Date + "\n"
+	}
+	out += fmt.Sprintf("go:       %s\nplatform: %s\n", v.GoVersion, v.Platform)
+	_, err := fmt.Fprint(s.Out, out)
 	return err
 }
 

@@ -78,13 +78,16 @@ make_builder() {
 }
 
 build() {
-	local image=${1:-localhost/kcurl:dev} version
+	local image=${1:-localhost/kcurl:dev} version commit date
 	podman image exists "$builder" || make_builder
 	version=$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || echo dev)
+	commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)
+	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	say "building $image (kcurl $version)"
 	# The host's module and build caches are mounted into the build stage:
 	# no second download of the modules, and incremental compiles.
 	podman build --network host --build-arg GO_IMAGE="$builder" --build-arg VERSION="$version" \
+		--build-arg COMMIT="$commit" --build-arg DATE="$date" \
 		-v "$(go env GOMODCACHE):/go/pkg/mod" -v "$(go env GOCACHE):/root/.cache/go-build" \
 		--tag "$image" "$repo" >&2
 	podman image inspect --format '{{.Size}}' "$image"

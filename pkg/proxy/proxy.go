@@ -121,11 +121,11 @@ func New(t *target.Target, opts Options) http.Handler {
 		pr.Out.Header.Del("Authorization")
 		pr.Out.Header.Del("Proxy-Authorization")
 	}
+	lines := &sync.Mutex{} // one for Log and Errors, often both stderr
+	onError := errorHandler(opts.Errors, lines)
 	// A client that hangs up in the middle of a watch is routine, not worth
 	// a line: failures before the answer go to the ErrorHandler instead.
 	quiet := log.New(io.Discard, "", 0)
-	lines := &sync.Mutex{} // one for Log and Errors, often both stderr
-	onError := errorHandler(opts.Errors, lines)
 	// Answers of unknown length (watches, logs, every chunked answer) are
 	// flushed as each piece arrives: ReverseProxy does that by itself when
 	// the length is unknown. Answers with a Content-Length are written whole,
@@ -301,6 +301,12 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // Transports builds the two chains the proxy forwards through, both with
 // kcurl's transport (the token re-read as it rotates, TLS against the CA
 // file): one as the client asked (HTTP/2), one HTTP/1.1 for upgrades.
+//
+// A 401 after the token rotated between reading it and the server checking
+// it is retried with the new token only for requests without a body (GET,
+// DELETE, watches, upgrades): a body (POST, PUT, PATCH) streams from the
+// client to the server and is not kept, so that client gets the 401, and
+// its own retry goes out with the new token.
 func Transports(t *target.Target, opts transport.Options) (streaming, upgrade http.RoundTripper) {
 	opts.Compress = false // the client's Accept-Encoding goes through untouched
 	streaming = transport.RoundTripper(t, opts)

@@ -3,6 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,53 +42,81 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: opts.Kubeconfig}
 	where := "--kubeconfig " + opts.Kubeconfig
 	if opts.Kubeconfig == "" {
-		if list := env("KUBECONFIG"); list != "" {
+		switch list, home := env("KUBECONFIG"), homeKubeconfig(env); {
+		case list != "":
 			rules.Precedence = filepath.SplitList(list)
 			where = "$KUBECONFIG (" + list + ")"
-		} else {
-			rules.Precedence = []string{homeKubeconfig(env)}
-			where = homeKubeconfig(env)
+		case home != "":
+			rules.Precedence = []string{home}
+			where = home
+		default:
+			return nil, &NotFoundError{Missing: []string{noKubeconfig(env)}}
 		}
 	}
+	raw, err := rules.Load()
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) && pathErr.Path == opts.Kubeconfig {
+			err = pathErr.Err // the message names the file already
+		}
+		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: configError(err)}
+	}
+	contextName := opts.Context
+	if contextName == "" {
+		contextName = raw.CurrentContext
+	}
+	ctx := raw.Contexts[contextName]
+	if opts.Context == "" && contextName != "" && ctx == nil && !isEmpty(raw) {
+		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: fmt.Errorf("current-context %q does not exist", contextName)}
+	}
+	user := opts.User
+	if user == "" && ctx != nil {
+		user = ctx.AuthInfo
+	}
+
 	overrides := &clientcmd.ConfigOverrides{
 		CurrentContext: opts.Context,
 		Context:        clientcmdapi.Context{Cluster: opts.Cluster, AuthInfo: opts.User, Namespace: opts.Namespace},
 		ClusterInfo:    clientcmdapi.Cluster{Server: opts.Server, CertificateAuthority: opts.CAFile, InsecureSkipTLSVerify: opts.Insecure},
-		AuthInfo:       clientcmdapi.AuthInfo{Token: opts.Token, TokenFile: opts.TokenFile},
 	}
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
-	raw, err := loader.RawConfig()
-	if err != nil {
-		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: err}
-	}
-	cfg, err := loader.ClientConfig()
-	if err != nil {
-		if clientcmd.IsEmptyConfig(err) {
-			return nil, &NotFoundError{Missing: []string{"no usable kubeconfig in " + where + ": " + emptyReason(raw)}}
+	switch {
+	case opts.Token != "":
+		overrides.AuthInfo.Token = opts.Token
+	case opts.TokenFile != "":
+		if _, err := NewTokenFile(hostFS{}, opts.TokenFile).Token(); err != nil {
+			return nil, err
 		}
-		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: errors.New(strings.TrimPrefix(err.Error(), "invalid configuration: "))}
+		overrides.AuthInfo.TokenFile = opts.TokenFile
 	}
 	if opts.Token != "" || opts.TokenFile != "" {
 		// A token given on the command line replaces the user's credentials:
-		// sent beside a client certificate, it would lose to it at the API
-		// server (kubectl sends both), and the flag would seem to do nothing.
-		cfg.CertFile, cfg.CertData, cfg.KeyFile, cfg.KeyData = "", nil, "", nil
-		cfg.ExecProvider, cfg.AuthProvider, cfg.Username, cfg.Password = nil, nil, "", ""
+		// merged with them, it would fail validation beside basic auth, lose
+		// to the user's token file (client-go re-reads it for every request)
+		// or to a client certificate at the API server (kubectl sends both),
+		// and the flag would seem to do nothing.
+		replaceCredentials(raw, user)
+	}
+	// Not NewNonInteractiveDeferredLoadingClientConfig: where the kubeconfig
+	// is empty, or names no namespace, it falls back to the in-cluster
+	// configuration, read from the process's own environment and the
+	// default service-account dir, behind kcurl's precedence and --sa-dir.
+	loader := clientcmd.NewNonInteractiveClientConfig(*raw, opts.Context, overrides, rules)
+	cfg, err := loader.ClientConfig()
+	if err != nil {
+		if isEmpty(raw) || clientcmd.IsEmptyConfig(err) {
+			return nil, &NotFoundError{Missing: []string{"no usable kubeconfig in " + where + ": " + emptyReason(raw, contextName)}}
+		}
+		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: configError(err)}
 	}
 	namespace, _, err := loader.Namespace()
 	if err != nil {
-		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: err}
+		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: configError(err)}
 	}
 	server, err := ParseServer(cfg.Host)
 	if err != nil {
 		return nil, err
 	}
 
-	contextName := opts.Context
-	if contextName == "" {
-		contextName = raw.CurrentContext
-	}
-	ctx := raw.Contexts[contextName]
 	from := fmt.Sprintf("kubeconfig %s, context %q", where, contextName)
 	t := &Target{
 		Server:    server,
@@ -106,10 +135,15 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 		t.Sources["namespace"] = "default (the context names none)"
 	}
 	switch {
+	case opts.Insecure:
+		t.Sources["ca"] = "none: -k, TLS not verified"
 	case cfg.Insecure:
 		t.Sources["ca"] = "none: TLS not verified (" + from + ")"
 	case opts.CAFile != "":
 		t.Sources["ca"] = origin(opts, "cacert", "--cacert") + " (" + opts.CAFile + ")"
+	case cfg.CAFile == "" && len(cfg.CAData) == 0:
+		// client-go, as kubectl, then verifies against the system's roots.
+		t.Sources["ca"] = "the system's roots (" + from + " names no certificate-authority)"
 	}
 	if cfg.CAFile != "" {
 		t.CA = NewCAFile(hostFS{}, cfg.CAFile)
@@ -117,10 +151,6 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 
 	// What kind of credential, for `kcurl config`, whoami and --curl; the
 	// transport itself is client-go's.
-	user := ""
-	if ctx != nil {
-		user = ctx.AuthInfo
-	}
 	switch {
 	case cfg.BearerTokenFile != "":
 		t.Token = NewTokenFile(hostFS{}, cfg.BearerTokenFile)
@@ -145,12 +175,62 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 	return t, nil
 }
 
-// emptyReason says what was missing from an empty kubeconfig.
-func emptyReason(raw clientcmdapi.Config) string {
-	if len(raw.Clusters) == 0 && len(raw.Contexts) == 0 {
-		return "the file is missing or empty"
+// replaceCredentials empties the credentials of the named user, keeping
+// what is not a credential (impersonation), so that a token from the
+// command line is the only one.
+func replaceCredentials(raw *clientcmdapi.Config, user string) {
+	old, ok := raw.AuthInfos[user]
+	if !ok {
+		return
 	}
-	return "no current-context and no --context"
+	raw.AuthInfos[user] = &clientcmdapi.AuthInfo{
+		LocationOfOrigin:     old.LocationOfOrigin,
+		Impersonate:          old.Impersonate,
+		ImpersonateUID:       old.ImpersonateUID,
+		ImpersonateGroups:    old.ImpersonateGroups,
+		ImpersonateUserExtra: old.ImpersonateUserExtra,
+	}
+}
+
+// configError is clientcmd's error without its "invalid configuration: "
+// and the brackets around several problems: one sentence each, joined.
+func configError(err error) error {
+	var several interface{ Errors() []error }
+	if !errors.As(err, &several) {
+		return err
+	}
+	var msgs []string
+	for _, e := range several.Errors() {
+		msgs = append(msgs, e.Error())
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+func isEmpty(raw *clientcmdapi.Config) bool {
+	return len(raw.Clusters) == 0 && len(raw.Contexts) == 0 && len(raw.AuthInfos) == 0
+}
+
+// emptyReason says why a kubeconfig gave no cluster.
+func emptyReason(raw *clientcmdapi.Config, contextName string) string {
+	ctx := raw.Contexts[contextName]
+	switch {
+	case isEmpty(raw):
+		return "the file is missing or empty"
+	case contextName == "":
+		return "no current-context and no --context"
+	case ctx == nil || ctx.Cluster == "":
+		return fmt.Sprintf("context %q names no cluster", contextName)
+	default:
+		return fmt.Sprintf("context %q names cluster %q, which is not defined", contextName, ctx.Cluster)
+	}
+}
+
+// noKubeconfig is the line of a NotFoundError about kubeconfig.
+func noKubeconfig(env Env) string {
+	if home := homeKubeconfig(env); home != "" {
+		return "no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no " + home
+	}
+	return "no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no $HOME for ~/.kube/config"
 }
 
 // kubeconfigExists: ~/.kube/config is there to fall back on.

@@ -126,11 +126,7 @@ func resolve(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	if kubeconfigExists(env) {
 		return fromKubeconfig(opts, env)
 	}
-	if home := homeKubeconfig(env); home != "" {
-		notFound.Missing = append(notFound.Missing, "no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no "+home)
-	} else {
-		notFound.Missing = append(notFound.Missing, "no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no $HOME for ~/.kube/config")
-	}
+	notFound.Missing = append(notFound.Missing, noKubeconfig(env))
 	return nil, notFound
 }
 

@@ -1,0 +1,171 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kcurl/kcurl/pkg/discovery"
+	"github.com/kcurl/kcurl/pkg/target"
+	"github.com/kcurl/kcurl/pkg/transport"
+)
+
+// The shell scripts only pass the words typed so far to `kcurl __complete`;
+// the candidates are computed here, in one place, for every shell.
+var completionScripts = map[string]string{
+	"bash": `# bash completion for kcurl. Load it with:  source <(kcurl completion bash)
+_kcurl() {
+    local IFS=$'\n'
+    COMPREPLY=($(compgen -W "$(kcurl __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)" -- "${COMP_WORDS[COMP_CWORD]}"))
+}
+complete -o default -F _kcurl kcurl
+`,
+	"zsh": `#compdef kcurl
+# zsh completion for kcurl. Load it with:  source <(kcurl completion zsh)
+_kcurl() {
+    local -a candidates
+    candidates=("${(@f)$(kcurl __complete "${(@)words[2,CURRENT]}" 2>/dev/null)}")
+    compadd -a candidates
+}
+compdef _kcurl kcurl
+`,
+	"fish": `# fish completion for kcurl. Load it with:  kcurl completion fish | source
+complete -c kcurl -f -a '(kcurl __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'
+`,
+}
+
+func completionCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:      "completion",
+		Usage:     "print the shell completion script for bash, zsh or fish",
+		UsageText: "kcurl completion bash|zsh|fish\n   source <(kcurl completion bash)      # bash, zsh\n   kcurl completion fish | source        # fish",
+		Action: func(c *cli.Context) error {
+			script, ok := completionScripts[c.Args().First()]
+			if c.NArg() != 1 || !ok {
+				return usagef("completion takes one shell: bash, zsh or fish")
+			}
+			_, err := io.WriteString(s.Out, script)
+			return err
+		},
+	}
+}
+
+// completionTimeout bounds asking the server for resource names: a
+// completion must never hang the shell.
+const completionTimeout = time.Second
+
+// complete prints the candidates for the last of words (the word being
+// typed, maybe empty), one per line: flags after a dash, the values of
+// flags that have a fixed set, commands, and resource names from discovery
+// when a server answers quickly (silently nothing when none does).
+func complete(app *cli.App, s Streams, words []string) {
+	if len(words) == 0 {
+		words = []string{""}
+	}
+	cur, typed := words[len(words)-1], words[:len(words)-1]
+	_, positional := splitFlags(typed, app.Flags, func(name string) []cli.Flag {
+		if c := app.Command(name); c != nil {
+			return c.Flags
+		}
+		return nil
+	}, nil)
+	var command *cli.Command
+	defs := app.Flags
+	if len(positional) > 0 {
+		if command = app.Command(positional[0]); command != nil {
+			defs = command.Flags
+			_, positional = splitFlags(positional[1:], command.Flags, nil, nil)
+		}
+	}
+	var out []string
+	switch {
+	case strings.HasPrefix(cur, "-"):
+		for _, f := range defs {
+			for _, n := range f.Names() {
+				if len(n) == 1 {
+					out = append(out, "-"+n)
+				} else {
+					out = append(out, "--"+n)
+				}
+			}
+		}
+	case len(typed) > 0 && fixedValues(typed[len(typed)-1]) != nil:
+		out = fixedValues(typed[len(typed)-1])
+	case command != nil && command.Name == "completion":
+		out = []string{"bash", "fish", "zsh"}
+	case command != nil && command.Name == "can-i" && countPositional(positional) == 1:
+		out = resourceNames(s)
+	case command != nil && command.Name == "can-i" && countPositional(positional) == 0:
+		out = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+	case command == nil && countPositional(positional) == 0:
+		for _, c := range app.VisibleCommands() {
+			out = append(out, c.Name)
+		}
+		out = append(out, "/api", "/apis", "/version")
+		out = append(out, resourceNames(s)...)
+	}
+	for _, c := range out {
+		if strings.HasPrefix(c, cur) {
+			fmt.Fprintln(s.Out, c)
+		}
+	}
+}
+
+func countPositional(positional []string) int {
+	n := 0
+	for _, p := range positional {
+		if p != "--" {
+			n++
+		}
+	}
+	return n
+}
+
+// fixedValues are the values of flags that take one of a few words.
+func fixedValues(flag string) []string {
+	switch strings.TrimLeft(flag, "-") {
+	case "o", "output":
+		return []string{"json", "yaml", "raw", "table", "wide", "name"}
+	case "color":
+		return []string{"auto", "always", "never"}
+	case "type":
+		return []string{"json", "merge", "strategic", "apply"}
+	case "X", "request":
+		return []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+	}
+	return nil
+}
+
+// resourceNames are the plural and short names the server serves, from the
+// discovery cache or a request of at most completionTimeout.
+func resourceNames(s Streams) []string {
+	t, err := target.Resolve(target.Options{ProcDir: s.ProcDir, Origins: map[string]string{}}, s.Getenv)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	defer cancel()
+	client := transport.New(t, transport.Options{UserAgent: userAgent(), ConnectTimeout: completionTimeout})
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	disco := &discovery.Client{HTTP: client, Server: t.Server, CacheDir: discoveryCacheDir(s)}
+	idx, err := disco.Index(ctx)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, r := range idx.Resources {
+		if !r.Preferred {
+			continue
+		}
+		names = append(names, r.Name)
+		names = append(names, r.ShortNames...)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
