@@ -1,0 +1,25 @@
+package e2e
+
+import (
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// The bash completion script, loaded as a user would, completes commands,
+// flag values and the resource names the real server serves.
+func TestBashCompletion(t *testing.T) {
+	s := newSandbox(t)
+	s.Env["PATH"] = filepath.Dir(kcurlBin) + ":" + s.Env["PATH"]
+	complete := func(words string, cword int) result {
+		t.Helper()
+		// bash by name: sh may be another shell.
+		return s.exec("", "bash", "-c", `source <(kcurl completion bash)
+COMP_WORDS=(`+words+`); COMP_CWORD=`+strconv.Itoa(cword)+`
+_kcurl; printf '%s\n' "${COMPREPLY[@]}"`)
+	}
+	expect(t, complete(`kcurl api-`, 1), "api-resources\n", "", 0)
+	expect(t, complete(`kcurl deploy`, 1), "deploy\ndeployments\n", "", 0)
+	expect(t, complete(`kcurl pods -o ya`, 3), "yaml\n", "", 0)
+	expect(t, complete(`kcurl can-i list configm`, 3), "configmaps\n", "", 0)
+}
