@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kcurl/kcurl/pkg/output"
-	"github.com/kcurl/kcurl/pkg/target"
 )
 
 func configCommand(s Streams) *cli.Command {
@@ -64,7 +63,12 @@ func runConfig(c *cli.Context, s Streams) error {
 	}
 	switch {
 	case t.CA != nil:
-		cfg.CA = caField(t)
+		pemBytes, err := t.CA.PEM()
+		cfg.CA = caField(pemBytes, err, t.Sources["ca"])
+	case t.REST != nil && len(t.REST.CAData) > 0:
+		cfg.CA = caField(t.REST.CAData, nil, t.Sources["ca"]+" (inline certificate-authority-data)")
+	case t.REST != nil && !t.Insecure:
+		cfg.CA = &field{Value: "the system's roots", Source: t.Sources["ca"]}
 	case t.Insecure:
 		// Sources["ca"] of -k reads "none: -k, TLS not verified", which
 		// says it twice after "from".
@@ -130,9 +134,8 @@ func expiresText(rfc3339 string) string {
 }
 
 // caField describes the CA bundle by its first certificate's subject.
-func caField(t *target.Target) *field {
-	f := &field{Source: t.Sources["ca"]}
-	pemBytes, err := t.CA.PEM()
+func caField(pemBytes []byte, err error, source string) *field {
+	f := &field{Source: source}
 	if err != nil {
 		f.Value = err.Error()
 		return f

@@ -170,5 +170,10 @@ func resolveTarget(c *cli.Context, s Streams) (*target.Target, error) {
 	if t.Process != nil {
 		fmt.Fprintf(s.ErrOut, "kcurl: using the service account of %s\n", t.Process)
 	}
+	if r := t.REST; r != nil && !r.Insecure && r.CAFile == "" && len(r.CAData) == 0 {
+		// As kubectl does, but not silently (SPEC §1): the kubeconfig names
+		// no CA for this cluster.
+		fmt.Fprintln(s.ErrOut, "kcurl: warning: the kubeconfig gives no CA for this cluster: the server is verified against the system's roots")
+	}
 	return t, nil
 }

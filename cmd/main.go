@@ -4,12 +4,19 @@
 package cmd
 
 import (
+	"io"
+
 	"github.com/urfave/cli/v2"
+	"k8s.io/klog/v2"
 )
 
 // Main runs kcurl with args (os.Args) on the given streams and returns the
 // exit code; only main.go calls os.Exit.
 func Main(args []string, s Streams) int {
+	// client-go logs through klog to the process's stderr ("Unable to
+	// rotate token"); kcurl reports what matters itself, in one voice.
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 	app := newApp(s)
 	if len(args) > 1 && args[1] == "__complete" {
 		complete(app, s, args[2:]) // the shell completion scripts' entry

@@ -113,6 +113,10 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: configError(err)}
 	}
 	server, err := ParseServer(cfg.Host)
+	if err != nil && opts.Server == "" {
+		// The file's, not a flag's: not a usage error (exit 2).
+		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,7 @@ func TestKubeconfigPrecedence(t *testing.T) {
 		server  string
 		token   string
 		ns      string
+		source  string // Sources["server"], "{home}" standing for $HOME
 		missing string // a NotFoundError mentioning this, instead of a target
 		without string // ... and not this
 	}{
@@ -119,6 +120,7 @@ func TestKubeconfigPrecedence(t *testing.T) {
 		{
 			name: "no Pod: ~/.kube/config", home: true,
 			server: "https://home.example:6443", token: "home-token", ns: "home-ns",
+			source: `kubeconfig {home}/.kube/config, context "main"`,
 		},
 		{
 			name: "a Pod without a token: ~/.kube/config", home: true,
@@ -188,6 +190,9 @@ func TestKubeconfigPrecedence(t *testing.T) {
 			}
 			if got.Server.String() != tt.server || token != tt.token || got.Namespace != tt.ns {
 				t.Errorf("got %s, token %q, namespace %q; want %s, %q, %q", got.Server, token, got.Namespace, tt.server, tt.token, tt.ns)
+			}
+			if want := strings.ReplaceAll(tt.source, "{home}", home); want != "" && got.Sources["server"] != want {
+				t.Errorf("Sources[server] = %q, want %q", got.Sources["server"], want)
 			}
 			if fromPod := tt.token == "pod-token"; (got.REST == nil) != fromPod {
 				t.Errorf("REST = %v, want a kubeconfig target: %v", got.REST, !fromPod)
@@ -346,6 +351,9 @@ func TestKubeconfigErrors(t *testing.T) {
 	garbage := kubeconfigAt(t, filepath.Join(dir, "garbage.yaml"), "clusters: [this is not: a kubeconfig\n")
 	badKey := kubeconfigAt(t, filepath.Join(dir, "bad-key.yaml"), strings.Replace(oneCluster("https://h.example", "tok", ""),
 		"user: {token: tok}", "user: {client-certificate: {dir}/missing.crt, client-key: {dir}/missing.key}", 1))
+	missingTokenFile := kubeconfigAt(t, filepath.Join(dir, "missing-token.yaml"), strings.Replace(oneCluster("https://h.example", "tok", ""),
+		"user: {token: tok}", "user: {tokenFile: missing-token}", 1))
+	ftpServer := kubeconfigAt(t, filepath.Join(dir, "ftp.yaml"), oneCluster("ftp://h.example", "tok", ""))
 	missing := filepath.Join(dir, "missing.yaml")
 	empty := kubeconfigAt(t, filepath.Join(dir, "empty.yaml"), "")
 
@@ -406,9 +414,17 @@ func TestKubeconfigErrors(t *testing.T) {
 			want: `kubeconfig --kubeconfig ` + noServer + `: no server found for cluster "main"`,
 		},
 		{
+			name: "a server that is not https or http", opts: Options{Kubeconfig: ftpServer},
+			want: `kubeconfig --kubeconfig ` + ftpServer + `: invalid server "ftp://h.example": the scheme must be https or http`,
+		},
+		{
 			name: "a client key that does not exist", opts: Options{Kubeconfig: badKey},
 			want: `kubeconfig --kubeconfig ` + badKey + `: unable to read client-cert ` + dir + `/missing.crt for main due to open ` + dir + `/missing.crt: no such file or directory; ` +
 				`unable to read client-key ` + dir + `/missing.key for main due to open ` + dir + `/missing.key: no such file or directory`,
+		},
+		{
+			name: "the user's token file does not exist", opts: Options{Kubeconfig: missingTokenFile},
+			want: `kubeconfig --kubeconfig ` + missingTokenFile + `: open ` + dir + `/missing-token: no such file or directory`,
 		},
 		{
 			name: "--token-file that does not exist", opts: Options{Kubeconfig: good, TokenFile: missing},
@@ -497,6 +513,8 @@ users:
   user: {username: admin, password: secret}
 - name: nobody
   user: {}
+- name: impersonating
+  user: {client-certificate-data: `+caData+`, client-key-data: `+caData+`, as: jane, as-groups: [ops]}
 `)
 	from := func(context string) string {
 		return `kubeconfig --kubeconfig ` + kc + `, context "` + context + `"`
@@ -646,6 +664,15 @@ users:
 			server: "https://dev.example:6443", ns: "dev-ns", token: "flag-token", caFile: caFile,
 		},
 		{
+			name: "--token keeps impersonation, which is not a credential", opts: Options{User: "impersonating", Token: "flag-token"},
+			server: "https://dev.example:6443", ns: "dev-ns", token: "flag-token", caFile: caFile,
+			check: func(t *testing.T, cfg *RESTConfig) {
+				if cfg.Impersonate.UserName != "jane" || strings.Join(cfg.Impersonate.Groups, ",") != "ops" {
+					t.Errorf("Impersonate %+v", cfg.Impersonate)
+				}
+			},
+		},
+		{
 			name: "--token-file replaces a token", opts: Options{TokenFile: flagTokenFile, Origins: map[string]string{"token-file": "$KCURL_TOKEN_FILE"}},
 			server: "https://dev.example:6443", ns: "dev-ns", token: "flag-file-token", tokenFile: flagTokenFile, caFile: caFile,
 			sources: map[string]string{"token": "$KCURL_TOKEN_FILE (" + flagTokenFile + ")"},
@@ -735,4 +762,15 @@ func mapValues(m map[string]string) []string {
 		values = append(values, v)
 	}
 	return values
+}
+
+// TestKubeconfigBadServerFlag: a bad --server is the user's typing (exit
+// 2), whichever source it overrides.
+func TestKubeconfigBadServerFlag(t *testing.T) {
+	kc := kubeconfigAt(t, filepath.Join(t.TempDir(), "config"), oneCluster("https://h.example", "tok", ""))
+	_, err := Resolve(Options{Kubeconfig: kc, Server: "ftp://flag.example", SADir: t.TempDir()}, targettest.Env(nil))
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `invalid server "ftp://flag.example"`) {
+		t.Errorf("err = %v (%T), want a UsageError", err, err)
+	}
 }

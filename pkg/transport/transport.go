@@ -5,6 +5,7 @@
 package transport
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -252,6 +253,12 @@ func Classify(err error) error {
 // certificates, exec plugins, token files it refreshes, basic auth,
 // proxy-url, tls-server-name), with kcurl's tracer below its authentication
 // (WrapTransport) and kcurl's defaults above it, as for every other target.
+//
+// client-go authenticates every request it is given, wherever it goes; as
+// bearerAuth does for a Pod, sentHome keeps the credentials on the target's
+// own scheme, host and port, and off a request whose Authorization the user
+// removed (-H 'Authorization:'), by marking the request for noCredentials
+// below client-go's authentication.
 func clientGoRoundTripper(t *target.Target, opts Options) http.RoundTripper {
 	cfg := rest.CopyConfig(t.REST)
 	cfg.DisableCompression = true // gzip is asked for and decoded by defaults
@@ -267,11 +274,83 @@ func clientGoRoundTripper(t *target.Target, opts Options) http.RoundTripper {
 		w := opts.Trace
 		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &tracer{next: rt, w: w} })
 	}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &noCredentials{next: rt} })
+	if cfg.CertFile != "" && cfg.KeyFile != "" && len(cfg.CertData) == 0 && len(cfg.KeyData) == 0 {
+		// client-go loads a certificate and key given as files at each
+		// handshake (to follow their rotation), so a bad one would fail as a
+		// network error; load them once here to say what is wrong.
+		if _, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile); err != nil {
+			return failing{&target.CredentialsError{What: "kubeconfig client certificate", Path: cfg.CertFile + " with key " + cfg.KeyFile, Err: err}}
+		}
+	}
+	// A token file is kcurl's to read, not client-go's: client-go caches it
+	// for about a minute and never re-reads it after a 401, where kcurl reads
+	// it again when it changes and once more after a 401, whatever the
+	// source (SPEC §1).
+	tokenFile, ownToken := t.Token.(*target.TokenFile)
+	if ownToken && cfg.BearerTokenFile != "" {
+		cfg.BearerToken, cfg.BearerTokenFile = "", ""
+	} else {
+		ownToken = false
+	}
 	rt, err := rest.TransportFor(cfg)
 	if err != nil {
 		return failing{&target.CredentialsError{What: "kubeconfig credentials", Err: err}}
 	}
+	rt = &sentHome{next: rt, scheme: t.Server.Scheme, host: t.Server.Host}
+	if ownToken {
+		rt = &bearerAuth{next: rt, tokens: tokenFile, scheme: t.Server.Scheme, host: t.Server.Host}
+	}
 	return rt
+}
+
+// withoutCredentials marks a request's context: noCredentials removes the
+// Authorization client-go added.
+type withoutCredentials struct{}
+
+type sentHome struct {
+	next         http.RoundTripper
+	scheme, host string
+}
+
+func (h *sentHome) RoundTrip(req *http.Request) (*http.Response, error) {
+	_, typed := req.Header["Authorization"]
+	if typed && req.Header.Get("Authorization") == "" || req.URL.Scheme != h.scheme || req.URL.Host != h.host {
+		req = req.WithContext(context.WithValue(req.Context(), withoutCredentials{}, true))
+	}
+	return h.next.RoundTrip(req)
+}
+
+// CloseIdleConnections reaches the http.Transport through client-go's
+// wrappers, which do not pass the call on themselves, and kcurl's below them.
+func (h *sentHome) CloseIdleConnections() {
+	for rt := h.next; rt != nil; {
+		switch r := rt.(type) {
+		case *noCredentials:
+			rt = r.next
+		case *tracer:
+			rt = r.next
+		case interface{ WrappedRoundTripper() http.RoundTripper }:
+			rt = r.WrappedRoundTripper()
+		case interface{ CloseIdleConnections() }:
+			r.CloseIdleConnections()
+			return
+		default:
+			return
+		}
+	}
+}
+
+type noCredentials struct{ next http.RoundTripper }
+
+func (n *noCredentials) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Context().Value(withoutCredentials{}) != nil {
+		if _, ok := req.Header["Authorization"]; ok {
+			req = req.Clone(req.Context())
+			req.Header.Del("Authorization")
+		}
+	}
+	return n.next.RoundTrip(req)
 }
 
 // failing answers every request with the error that kept a transport from
