@@ -20,9 +20,19 @@ import (
 // tls-server-name), and the transport builds on client-go's for it.
 
 // explicitKubeconfig: the user named a kubeconfig or a part of one, which
-// wins over the Pod's service account.
+// wins over the Pod's service account. A $KUBECONFIG whose files are all
+// missing (set in an image, say) names nothing: as with kubectl, the Pod
+// then answers.
 func explicitKubeconfig(opts Options, env Env) bool {
-	return opts.Kubeconfig != "" || opts.Context != "" || opts.Cluster != "" || opts.User != "" || env("KUBECONFIG") != ""
+	if opts.Kubeconfig != "" || opts.Context != "" || opts.Cluster != "" || opts.User != "" {
+		return true
+	}
+	for _, path := range filepath.SplitList(env("KUBECONFIG")) {
+		if _, err := os.Stat(path); path != "" && err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // homeKubeconfig is ~/.kube/config, "" without a HOME.
@@ -231,10 +241,20 @@ func emptyReason(raw *clientcmdapi.Config, contextName string) string {
 
 // noKubeconfig is the line of a NotFoundError about kubeconfig.
 func noKubeconfig(env Env) string {
+	if list := env("KUBECONFIG"); list != "" {
+		return "no kubeconfig: no --kubeconfig, $KUBECONFIG (" + list + ") names no file that exists, and no " + homeOr(env)
+	}
 	if home := homeKubeconfig(env); home != "" {
 		return "no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no " + home
 	}
 	return "no kubeconfig: no --kubeconfig, no $KUBECONFIG, and no $HOME for ~/.kube/config"
+}
+
+func homeOr(env Env) string {
+	if home := homeKubeconfig(env); home != "" {
+		return home
+	}
+	return "$HOME for ~/.kube/config"
 }
 
 // kubeconfigExists: ~/.kube/config is there to fall back on.

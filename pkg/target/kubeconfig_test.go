@@ -325,15 +325,20 @@ users:
 		})
 	}
 
-	t.Run("only missing files", func(t *testing.T) {
+	t.Run("only missing files name nothing: the Pod answers, as with kubectl", func(t *testing.T) {
 		only := missing + string(filepath.ListSeparator) + missing + "2"
 		_, err := Resolve(Options{SADir: t.TempDir()}, targettest.Env(map[string]string{"KUBECONFIG": only}))
 		var nf *NotFoundError
 		if !errors.As(err, &nf) {
 			t.Fatalf("err = %v (%T), want a NotFoundError", err, err)
 		}
-		if want := "no usable kubeconfig in $KUBECONFIG (" + only + "): the file is missing or empty"; err.Error() != "no Kubernetes credentials found: "+want {
-			t.Errorf("message:\n%s\nwant:\n%s", err, want)
+		if want := "no kubeconfig: no --kubeconfig, $KUBECONFIG (" + only + ") names no file that exists, and no $HOME for ~/.kube/config"; nf.Missing[len(nf.Missing)-1] != want {
+			t.Errorf("message:\n%s\nwant last line:\n%s", err, want)
+		}
+		sa := targettest.NewServiceAccount(t, map[string]string{"token": "pod-token", "ca.crt": string(targettest.NewCA(t, "pod").CertPEM)})
+		got, err := Resolve(Options{SADir: sa.Dir}, targettest.Env(map[string]string{"KUBECONFIG": only, "KUBERNETES_SERVICE_HOST": "10.0.0.1"}))
+		if err != nil || got.REST != nil {
+			t.Fatalf("in a Pod with a $KUBECONFIG of missing files: %+v, %v", got, err)
 		}
 	})
 }
