@@ -50,10 +50,12 @@ for batch in $(seq 0 9); do
 			printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-%05d","labels":{"app":"bench","shard":"s%d"}},"data":{"index":"%d","payload":"%s"}}' "$i" $((i % 10)) "$i" "$value"
 		done
 		printf ']}'
-	} >"$work/batch.json"
-	env -i PATH="$PATH" "$work/bin/kubectl" --kubeconfig "${cluster[KCURL_CLUSTER_ADMIN_KUBECONFIG]}" -n "$ns" create -f "$work/batch.json" >/dev/null &
+	} >"$work/batch-$batch.json"
+	env -i PATH="$PATH" "$work/bin/kubectl" --kubeconfig "${cluster[KCURL_CLUSTER_ADMIN_KUBECONFIG]}" -n "$ns" create -f "$work/batch-$batch.json" >/dev/null &
 done
 wait
+count=$(env -i PATH="$PATH" "$work/bin/kubectl" --kubeconfig "${cluster[KCURL_CLUSTER_ADMIN_KUBECONFIG]}" -n "$ns" get configmaps -o name | grep -c cm-)
+((count == 5000)) || { say "only $count of 5,000 ConfigMaps were created"; exit 1; }
 
 # Everything below runs in the sandbox, as a Pod would run it.
 port=${cluster[KCURL_CLUSTER_PORT]}
