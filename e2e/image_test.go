@@ -41,19 +41,7 @@ func TestImage(t *testing.T) {
 			"-v", s.Dir + ":" + saMountPath + ":ro"}
 		c := exec.Command(filepath.Join(repoRoot, "scripts", "image.sh"), append(base, args...)...)
 		c.Env = os.Environ()
-		var stdout, stderr bytes.Buffer
-		c.Stdout, c.Stderr = &stdout, &stderr
-		err := c.Run()
-		r := result{Stdout: stdout.String(), Stderr: stderr.String()}
-		if exitErr, ok := err.(*exec.ExitError); ok {
-			r.Code = exitErr.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(r.Stdout+r.Stderr, s.Token) {
-			t.Errorf("the token appears in the output")
-		}
-		return r
+		return runCmd(t, c, "", s.Token)
 	}
 
 	r := podman(image, "/api", "-q", ".kind", "-r")

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -28,16 +27,7 @@ func kcurlOutside(t *testing.T, env map[string]string, args ...string) result {
 	for k, v := range env {
 		c.Env = append(c.Env, k+"="+v)
 	}
-	var stdout, stderr bytes.Buffer
-	c.Stdout, c.Stderr = &stdout, &stderr
-	err := c.Run()
-	r := result{Stdout: stdout.String(), Stderr: stderr.String()}
-	if exitErr, ok := err.(*exec.ExitError); ok {
-		r.Code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return runCmd(t, c, "", "")
 }
 
 // clientCert issues a client certificate from the cluster's client CA: the

@@ -215,7 +215,13 @@ func (s *sandbox) shell(script string) result {
 
 func (s *sandbox) exec(stdin string, argv ...string) result {
 	s.t.Helper()
-	c := s.command(argv...)
+	return runCmd(s.t, s.command(argv...), stdin, s.Token)
+}
+
+// runCmd runs c to its end and returns what a user sees, failing the test
+// if secret (a token) shows anywhere in it.
+func runCmd(t *testing.T, c *exec.Cmd, stdin, secret string) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	c.Stdin, c.Stdout, c.Stderr = strings.NewReader(stdin), &stdout, &stderr
 	err := c.Run()
@@ -225,10 +231,10 @@ func (s *sandbox) exec(stdin string, argv ...string) result {
 	case errors.As(err, &exitErr):
 		r.Code = exitErr.ExitCode()
 	case err != nil:
-		s.t.Fatalf("running %q: %v", argv, err)
+		t.Fatalf("running %q: %v", c.Args, err)
 	}
-	if s.Token != "" && strings.Contains(r.Stdout+r.Stderr, s.Token) {
-		s.t.Errorf("the token appears in the output of %q", argv)
+	if secret != "" && strings.Contains(r.Stdout+r.Stderr, secret) {
+		t.Errorf("the token appears in the output of %q", c.Args)
 	}
 	return r
 }

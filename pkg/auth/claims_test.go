@@ -14,7 +14,7 @@ func jwt(payload string) string {
 
 func TestParseClaims(t *testing.T) {
 	t.Run("a bound token", func(t *testing.T) {
-		c, raw, err := ParseClaims(jwt(`{"aud":["https://kubernetes.default.svc"],"exp":1795852800,"iat":1795849200,"iss":"https://issuer","jti":"j-1",` +
+		c, raw, err := ParseClaims(jwt(`{"aud":["https://audience.kcurl.test"],"exp":1795852800,"iat":1795849200,"iss":"https://issuer","jti":"j-1",` +
 			`"kubernetes.io":{"namespace":"ns","node":{"name":"node-1","uid":"n-uid"},"pod":{"name":"web","uid":"p-uid"},"serviceaccount":{"name":"app","uid":"sa-uid"},"warnafter":1795851600},` +
 			`"nbf":1795849200,"sub":"system:serviceaccount:ns:app"}`))
 		if err != nil {

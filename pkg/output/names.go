@@ -11,15 +11,7 @@ const FormatName Format = "name"
 // names prints "kind.group/name" for an object, each item of a list, or the
 // object of a watch event.
 func (p *Printer) names(body io.Reader) error {
-	dec := NewDecoder(body)
-	for {
-		v, err := dec.Decode()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return p.eachValue(body, func(v any) error {
 		obj, _ := v.(map[string]any)
 		if event, ok := obj["object"].(map[string]any); ok && obj["type"] != nil {
 			obj = event
@@ -35,12 +27,8 @@ func (p *Printer) names(body io.Reader) error {
 		} else if obj != nil {
 			p.writeName(obj, "", "")
 		}
-		if p.opts.FlushEachValue {
-			if err := p.out.Flush(); err != nil {
-				return err
-			}
-		}
-	}
+		return nil
+	})
 }
 
 func (p *Printer) writeName(obj map[string]any, kind, apiVersion string) {

@@ -176,7 +176,9 @@ func looksBinary(head []byte) bool {
 	return true
 }
 
-func (p *Printer) query(ctx context.Context, body io.Reader) error {
+// eachValue decodes the body's values one by one (a watch's events as they
+// arrive) and hands each to fn, flushing after each when asked to.
+func (p *Printer) eachValue(body io.Reader, fn func(v any) error) error {
 	dec := NewDecoder(body)
 	for {
 		v, err := dec.Decode()
@@ -186,11 +188,24 @@ func (p *Printer) query(ctx context.Context, body io.Reader) error {
 		if err != nil {
 			return err
 		}
+		if err := fn(v); err != nil {
+			return err
+		}
+		if p.opts.FlushEachValue {
+			if err := p.out.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (p *Printer) query(ctx context.Context, body io.Reader) error {
+	return p.eachValue(body, func(v any) error {
 		iter := p.opts.Query.Run(ctx, v)
 		for {
 			result, ok := iter.Next()
 			if !ok {
-				break
+				return nil
 			}
 			if err, ok := result.(error); ok {
 				var halt *gojq.HaltError
@@ -203,12 +218,7 @@ func (p *Printer) query(ctx context.Context, body io.Reader) error {
 				return err
 			}
 		}
-		if p.opts.FlushEachValue {
-			if err := p.out.Flush(); err != nil {
-				return err
-			}
-		}
-	}
+	})
 }
 
 func (p *Printer) result(v any) error {
@@ -235,22 +245,13 @@ func (p *Printer) result(v any) error {
 // first, as jq results do: YAML's parser would refuse JSON's \/ escape,
 // escaped surrogate pairs and invalid UTF-8.
 func (p *Printer) yaml(body io.Reader) error {
-	dec := NewDecoder(body)
-	for {
-		v, err := dec.Decode()
-		if err == io.EOF {
-			return nil
-		} else if err != nil {
-			return err
-		}
+	return p.eachValue(body, func(v any) error {
 		b, err := gojq.Marshal(v)
 		if err != nil {
 			return err
 		}
-		if err := p.writeYAML(b); err != nil {
-			return err
-		}
-	}
+		return p.writeYAML(b)
+	})
 }
 
 func (p *Printer) writeYAML(jsonText []byte) error {
