@@ -169,6 +169,12 @@ func TestEphemeralContainer(t *testing.T) {
 	expect(t, debug.run("/api/v1/namespaces/{namespace}/configmaps", "-q", ".kind", "-r"), "ConfigMapList\n", using, 0)
 	expect(t, debug.run("/api", "--from-pid", "1", "-q", ".kind", "-r"), "APIVersions\n", using, 0)
 
+	// From the host, the target is a container of some Pod in a PID
+	// namespace of its own: kcurl must not take its identity.
+	if r := kcurlOutside(t, map[string]string{"HOME": t.TempDir()}, "/api"); r.Code != 3 || strings.Contains(r.Stderr, "using the service account") {
+		t.Errorf("on the host, kcurl took a container's service account:\n%s", r)
+	}
+
 	r := debug.run("config")
 	if !regexp.MustCompile(`(?m)^Token: +system:serviceaccount:` + s.NS + `:app +from service account of process 1 \(sleep\) \(` + regexp.QuoteMeta(saMountPath) + `/token\)$`).MatchString(r.Stdout) {
 		t.Errorf("config should say whose credentials these are:\n%s", r)

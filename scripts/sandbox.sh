@@ -67,8 +67,14 @@ hosts=${hosts:+$(realpath -- "$hosts")}
 unshare_args=(--mount --propagation private)
 inside_args=(--inside ${sa_dir:+--sa-dir "$sa_dir"} ${hosts:+--hosts "$hosts"})
 if ((pid_ns)); then
-	# --kill-child: the target dies with the unshare its test stops by pid.
-	unshare_args+=(--pid --fork --kill-child --mount-proc)
+	# As a container runtime does it: the PID namespace first, then, inside
+	# it, the mount namespace, so no process of the host's PID namespace
+	# lives in the container's mounts (the waiting parent of `unshare
+	# --fork --mount` would). --kill-child: the container dies with the
+	# unshare its test stops by pid.
+	((EUID == 0)) || { echo "sandbox.sh: --pid-ns needs root" >&2; exit 2; }
+	exec unshare --pid --fork --kill-child -- unshare "${unshare_args[@]}" -- \
+		"$(realpath -- "$0")" "${inside_args[@]}" --mount-proc -- "$@"
 fi
 if [[ -n $join_pid ]]; then
 	# nsenter forks into the PID namespace; the new mount namespace then gets

@@ -112,15 +112,23 @@ func (pf procFS) command(pid int) string {
 
 // candidates are the processes whose root holds saDir/token, one per mount
 // namespace (the processes of one container share it; the lowest pid stands
-// for them), leaving out our own mount namespace.
-func (pf procFS) candidates(saDir string) []Process {
+// for them), leaving out our own mount namespace. Only processes of our own
+// PID namespace count: that is what a Pod's containers share with an
+// ephemeral debug container, while on a node or a laptop every container
+// has a PID namespace of its own, and kcurl must not pick up some Pod's
+// identity there. denied are those whose root we may not read (another
+// user's, without CAP_SYS_PTRACE): worth naming when nothing else is found.
+func (pf procFS) candidates(saDir string) (found, denied []Process) {
 	entries, err := os.ReadDir(pf.Dir)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	own, _ := os.Readlink(filepath.Join(pf.Dir, strconv.Itoa(pf.Self), "ns", "mnt"))
+	ns := func(pid int, kind string) string {
+		link, _ := os.Readlink(filepath.Join(pf.Dir, strconv.Itoa(pid), "ns", kind))
+		return link
+	}
+	ownMnt, ownPID := ns(pf.Self, "mnt"), ns(pf.Self, "pid")
 	seen := map[string]bool{}
-	var out []Process
 	var pids []int
 	for _, e := range entries {
 		if pid, err := strconv.Atoi(e.Name()); err == nil && pid != pf.Self {
@@ -129,19 +137,25 @@ func (pf procFS) candidates(saDir string) []Process {
 	}
 	sort.Ints(pids)
 	for _, pid := range pids {
-		mnt, _ := os.Readlink(filepath.Join(pf.Dir, strconv.Itoa(pid), "ns", "mnt"))
-		if mnt != "" && (mnt == own || seen[mnt]) {
+		if pidNS := ns(pid, "pid"); pidNS != "" && ownPID != "" && pidNS != ownPID {
+			continue
+		}
+		mnt := ns(pid, "mnt")
+		if mnt != "" && (mnt == ownMnt || seen[mnt]) {
 			continue
 		}
 		if _, err := pf.root(pid).Stat(path.Join(saDir, "token")); err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				denied = append(denied, Process{PID: pid, Command: pf.command(pid)})
+			}
 			continue
 		}
 		if mnt != "" {
 			seen[mnt] = true
 		}
-		out = append(out, Process{PID: pid, Command: pf.command(pid)})
+		found = append(found, Process{PID: pid, Command: pf.command(pid)})
 	}
-	return out
+	return found, denied
 }
 
 // environ reads the variables a process was started with.

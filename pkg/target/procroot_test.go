@@ -200,6 +200,26 @@ func TestEphemeralContainerChoices(t *testing.T) {
 			t.Fatalf("%+v, %v", got, err)
 		}
 	})
+	t.Run("processes of another PID namespace are not this Pod's", func(t *testing.T) {
+		// On a node or a laptop, each container has a PID namespace of its
+		// own: kcurl must not take some Pod's identity from there.
+		p := newFakeProc(t)
+		must(t, os.Symlink("pid:[host]", filepath.Join(p.dir, strconv.Itoa(p.self), "ns", "pid")))
+		root := p.add(10, "app", "mnt:[app]", nil)
+		must(t, os.Symlink("pid:[a-pod]", filepath.Join(p.dir, "10", "ns", "pid")))
+		mountServiceAccount(t, root, "tok")
+		_, err := resolve(Options{}, targettest.Env(nil), mapFS{}, procFS{Dir: p.dir, Self: p.self})
+		var nf *NotFoundError
+		if !errors.As(err, &nf) {
+			t.Fatalf("want NotFoundError, got %v", err)
+		}
+		must(t, os.Remove(filepath.Join(p.dir, "10", "ns", "pid")))
+		must(t, os.Symlink("pid:[host]", filepath.Join(p.dir, "10", "ns", "pid")))
+		got, err := resolve(Options{}, targettest.Env(nil), mapFS{}, procFS{Dir: p.dir, Self: p.self})
+		if err != nil || got.Process == nil || got.Process.PID != 10 {
+			t.Fatalf("in the same PID namespace: %+v, %v", got, err)
+		}
+	})
 	t.Run("our own variables win over the other process's", func(t *testing.T) {
 		p := newFakeProc(t)
 		mountServiceAccount(t, p.add(10, "app", "mnt:[app]", []string{"KUBERNETES_SERVICE_HOST=10.0.0.1"}), "tok")

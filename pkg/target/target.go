@@ -7,6 +7,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -335,7 +336,9 @@ func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (*P
 	}
 	if opts.FromPID > 0 {
 		p := Process{PID: opts.FromPID, Command: procs.command(opts.FromPID)}
-		if _, err := procs.root(p.PID).Stat(tokenPath); err != nil {
+		if _, err := procs.root(p.PID).Stat(tokenPath); errors.Is(err, fs.ErrPermission) {
+			return nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token for --from-pid: %s's /proc/%d/root is not readable: run as that process's user, or with CAP_SYS_PTRACE (see docs/examples/ephemeral-container.md)", p, p.PID)}}
+		} else if err != nil {
 			return nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token for --from-pid: %s has no %s (%v)", p, tokenPath, unwrapPathError(err))}}
 		}
 		return &p, nil
@@ -346,7 +349,10 @@ func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (*P
 	if _, err := fsys.Stat(tokenPath); !errors.Is(err, errNotExist) {
 		return nil, nil // ours is there (or unreadable, which is reported as such)
 	}
-	switch found := procs.candidates(saDir); {
+	found, denied := procs.candidates(saDir)
+	switch {
+	case len(found) == 0 && len(denied) > 0:
+		return nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token: no %s of our own, and %s has one but its /proc/%d/root is not readable: run as that process's user, or with CAP_SYS_PTRACE (see docs/examples/ephemeral-container.md)", tokenPath, denied[0], denied[0].PID)}}
 	case len(found) == 0:
 		return nil, nil
 	case len(found) == 1 || procs.sameToken(saDir, found):
