@@ -78,6 +78,9 @@ type cliResponse struct {
 	// Hold keeps the response open after the body until the client goes
 	// away: a watch or a followed log that the server does not end.
 	Hold bool `json:"hold"`
+	// Cut breaks the connection after the body, as a crashing server or
+	// a load balancer would: no clean end of the response.
+	Cut bool `json:"cut"`
 }
 
 // cliResponses is one response, or a list of them.
@@ -204,6 +207,10 @@ func runCLICase(t *testing.T, tc cliCase) {
 			}
 		}
 		io.WriteString(w, resp.Body)
+		if resp.Cut {
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		}
 		if resp.Hold {
 			w.(http.Flusher).Flush()
 			select {

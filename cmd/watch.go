@@ -25,6 +25,7 @@ func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, 
 	path := o.paths[0]
 	rv := typedResourceVersion(path)
 	quiet := 0 // watches in a row that ended without an event or a bookmark
+	var lastConnected time.Time
 	for {
 		var extra url.Values
 		if rv != "" {
@@ -32,6 +33,7 @@ func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, 
 		}
 		resp, err := o.send(ctx, path, extra)
 		if err == nil {
+			lastConnected = time.Now()
 			before := rv
 			rv, err = o.readEvents(ctx, resp.Body, rv, printer, tables)
 			resp.Body.Close()
@@ -54,17 +56,24 @@ func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, 
 		case errors.Is(err, errGone):
 			return &transport.StatusError{Code: http.StatusGone, Reason: "Expired",
 				Message: "the watch fell too far behind: " + tooOld(rv) + " (410 Gone); watch again, or use --relist to list again and go on"}
-		case err != nil:
-			return err
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case brokenConnection(err) && !lastConnected.IsZero() && time.Since(lastConnected) < reconnectFor:
+			// The connection broke (an API server restarting, a load
+			// balancer, a failed HTTP/2 ping): resume where the events
+			// stopped, as when the server ends the watch itself.
+			fmt.Fprintf(o.streams.ErrOut, "kcurl: the watch's connection broke (%v); resuming from %s\n", err, resumePoint(rv))
+			quiet++
+			if err := sleepCtx(ctx, min(100*time.Millisecond<<min(quiet-1, 6), 5*time.Second)); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
 		case quiet > 0:
 			// A watch that ends as soon as it starts (a proxy that cuts
 			// long requests) is not resumed in a busy loop.
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(min(100*time.Millisecond<<min(quiet-1, 6), 5*time.Second)):
+			if err := sleepCtx(ctx, min(100*time.Millisecond<<min(quiet-1, 6), 5*time.Second)); err != nil {
+				return err
 			}
 		}
 	}
@@ -86,6 +95,10 @@ func (o *requestOptions) readEvents(ctx context.Context, body io.Reader, rv stri
 		} else if err != nil {
 			if ctx.Err() != nil {
 				return rv, ctx.Err()
+			}
+			var syntax *json.SyntaxError
+			if errors.As(err, &syntax) {
+				return rv, fmt.Errorf("the watch stream is not JSON: %v", err) // not resumed
 			}
 			return rv, transport.Classify(err)
 		}
@@ -158,4 +171,29 @@ func tooOld(rv string) string {
 		return "the server no longer has the history it asked for"
 	}
 	return "resourceVersion " + rv + " is too old"
+}
+
+// reconnectFor is how long a broken watch is retried since it last
+// connected, before kcurl gives up with exit 6.
+const reconnectFor = time.Minute
+
+func brokenConnection(err error) bool {
+	var network *transport.NetworkError
+	return errors.As(err, &network)
+}
+
+func resumePoint(rv string) string {
+	if rv == "" {
+		return "the start (no event seen yet)"
+	}
+	return "resourceVersion " + rv
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
