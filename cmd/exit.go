@@ -34,6 +34,13 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// reportedError was written to stderr where it happened (one line per
+// resource type of a category); it only sets the exit code.
+type reportedError struct{ err error }
+
+func (e *reportedError) Error() string { return e.err.Error() }
+func (e *reportedError) Unwrap() error { return e.err }
+
 // timeoutError is --max-time running out.
 type timeoutError struct{ limit string }
 
@@ -85,6 +92,8 @@ func report(w io.Writer, err error) {
 		usage  *usageError
 	)
 	switch {
+	case errors.As(err, new(*reportedError)):
+		return
 	case errors.Is(err, output.ErrFalsy), errors.Is(err, context.Canceled), errors.As(err, new(errNo)):
 		return // -e's and can-i's answer is the exit code alone; Ctrl-C needs no words
 	case errors.As(err, &status):

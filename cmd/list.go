@@ -19,6 +19,7 @@ import (
 func (o *requestOptions) runList(ctx context.Context, printer *output.Printer, tables *output.TablePrinter) error {
 	merged := &output.ListMerger{Mixed: o.category}
 	pageByPage := o.perPage || tables != nil || o.silent
+	var failed error // a category goes on past the types it may not list
 	for i, path := range o.paths {
 		if tables != nil && i > 0 {
 			tables.Separate()
@@ -30,6 +31,14 @@ func (o *requestOptions) runList(ctx context.Context, printer *output.Printer, t
 				extra = url.Values{"continue": {token}}
 			}
 			body, err := o.fetch(ctx, path, extra)
+			var status *transport.StatusError
+			if err != nil && o.category && errors.As(err, &status) {
+				// As kubectl get all: the lists it may read, and one line
+				// for each it may not; the exit code still says 4.
+				report(o.streams.ErrOut, err)
+				failed = &reportedError{err: err}
+				break
+			}
 			if err != nil {
 				return expiredContinue(err, token)
 			}
@@ -51,10 +60,12 @@ func (o *requestOptions) runList(ctx context.Context, printer *output.Printer, t
 			}
 		}
 	}
-	if pageByPage {
-		return nil
+	if !pageByPage {
+		if err := printer.Print(ctx, bytes.NewReader(merged.Bytes()), "application/json"); err != nil {
+			return err
+		}
 	}
-	return printer.Print(ctx, bytes.NewReader(merged.Bytes()), "application/json")
+	return failed
 }
 
 // fetch sends one request and reads its whole answer.
