@@ -16,9 +16,9 @@ var twoValueFlags = map[string]bool{"arg": true, "argjson": true}
 // argument that is not a flag, so the flags are moved in front of it. It also
 // splits curl's attached short values (-XPOST, -d@file) and rewrites the
 // two-value flags. Subcommands get the same treatment with their own flags.
-func interspersed(args []string, app *cli.App) []string {
+func interspersed(args []string, app *cli.App) ([]string, error) {
 	if len(args) == 0 {
-		return args
+		return args, nil
 	}
 	out := []string{args[0]}
 	commandFlags := func(first string) []cli.Flag {
@@ -39,7 +39,16 @@ func interspersed(args []string, app *cli.App) []string {
 			flags, positional = logFlags, logPositional
 		}
 	}
-	return append(append(out, flags...), positional...)
+	// What stays before a command are flags it does not have (its own were
+	// moved after its name): refused, not silently dropped.
+	if command := app.Command(firstPositional(positional)); command != nil {
+		for _, f := range flags {
+			if name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "="); strings.HasPrefix(f, "-") && name != "help" && name != "h" {
+				return nil, usagef("%s does not apply to %s", f, command.Name)
+			}
+		}
+	}
+	return append(append(out, flags...), positional...), nil
 }
 
 func firstPositional(positional []string) string {

@@ -8,6 +8,22 @@ import (
 
 // interspersed is the one place that lets flags follow the path; every way a
 // curl, jq or kubectl user types them is here.
+// A flag before a command that the command does not have is refused, not
+// dropped: `kcurl -q .x whoami` would otherwise ignore -q without a word.
+func TestInterspersedRefusesStrayFlags(t *testing.T) {
+	app := newApp(Streams{})
+	for _, args := range []string{"-q .x whoami -o json", "-s config", "-X DELETE api-resources", "--all whoami"} {
+		if _, err := interspersed(append([]string{"kcurl"}, strings.Fields(args)...), app); err == nil {
+			t.Errorf("%q: accepted", args)
+		} else if want := "does not apply to"; !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+	if _, err := interspersed([]string{"kcurl", "-h", "whoami"}, app); err != nil {
+		t.Errorf("-h before a command: %v", err)
+	}
+}
+
 func TestInterspersed(t *testing.T) {
 	tests := []struct {
 		name string
@@ -30,7 +46,6 @@ func TestInterspersed(t *testing.T) {
 		{"two paths both stay positional", "/api -v /apis", "-v /api /apis"},
 		{"help after the path", "/api --help", "--help /api"},
 		{"a command's own flags typed before it move after its name", "-n prod -k can-i list pods", "can-i -n prod -k list pods"},
-		{"flags of the app only stay before the command", "-q .x whoami -o json", "-q .x whoami -o json"},
 		{"a command's flags after its arguments", "can-i list pods -n prod", "can-i -n prod list pods"},
 
 		// -c is jq's compact output, except on a log: kubectl's container.
@@ -51,7 +66,10 @@ func TestInterspersed(t *testing.T) {
 	app := newApp(Streams{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := interspersed(append([]string{"kcurl"}, strings.Fields(tt.args)...), app)
+			got, err := interspersed(append([]string{"kcurl"}, strings.Fields(tt.args)...), app)
+			if err != nil {
+				t.Fatal(err)
+			}
 			want := append([]string{"kcurl"}, strings.Fields(tt.want)...)
 			if !slices.Equal(got, want) {
 				t.Errorf("interspersed(%q)\n got %q\nwant %q", tt.args, got, want)

@@ -22,7 +22,10 @@ func Main(args []string, s Streams) int {
 		complete(app, s, args[2:]) // the shell completion scripts' entry
 		return ExitOK
 	}
-	err := app.Run(interspersed(args, app))
+	args, err := interspersed(args, app)
+	if err == nil {
+		err = app.Run(args)
+	}
 	if err != nil {
 		report(s.ErrOut, err)
 	}

@@ -97,7 +97,10 @@ func startProxyCommand(t *testing.T, args ...string) *runningProxy {
 	p.cancel = cancel
 	go func() {
 		app := newApp(s)
-		err := app.RunContext(ctx, interspersed(append([]string{"kcurl", "proxy"}, args...), app))
+		argv, err := interspersed(append([]string{"kcurl", "proxy"}, args...), app)
+		if err == nil {
+			err = app.RunContext(ctx, argv)
+		}
 		if err != nil {
 			report(s.ErrOut, err)
 		}

@@ -144,7 +144,8 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	// An ephemeral container has no service account of its own: use the one
 	// another container of the Pod has, read through /proc/PID/root.
 	saFS, saSource, borrowedEnv := fsys, "service account", ""
-	if proc, err := otherProcess(opts, fsys, procs, saDir); err != nil {
+	proc, unreadable, err := otherProcess(opts, fsys, procs, saDir)
+	if err != nil {
 		return nil, err
 	} else if proc != nil {
 		t.Process = proc
@@ -184,6 +185,11 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 			t.Token, t.Sources["token"] = file, saSource+" ("+tokenPath+")"
 		case errors.Is(err, errNotExist):
 			missing = append(missing, fmt.Sprintf("no token: no --token or --token-file, and no %s: is automountServiceAccountToken false for this Pod?", tokenPath))
+			if unreadable != nil && env("KUBERNETES_SERVICE_HOST") != "" {
+				// Likely an ephemeral container running as another user than
+				// the app it debugs.
+				missing = append(missing, fmt.Sprintf("another container's service account may be there, but /proc/%d/root (%s) is not readable: run as that process's user, or with CAP_SYS_PTRACE (docs/examples/ephemeral-container.md)", unreadable.PID, unreadable))
+			}
 		default:
 			return nil, &CredentialsError{What: "token", Path: tokenPath, Err: unwrapPathError(err)}
 		}
@@ -329,36 +335,36 @@ func (e *ProcessChoiceError) Error() string {
 // otherProcess picks the process whose service account to use: --from-pid,
 // or, when ours is missing and no token was given, the one other container
 // that has one (several with the same token are one Pod's containers).
-func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (*Process, error) {
+func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (use, unreadable *Process, err error) {
 	tokenPath := path.Join(saDir, "token")
 	if opts.FromPID < 0 {
-		return nil, &UsageError{Err: errors.New("--from-pid takes a process ID")}
+		return nil, nil, &UsageError{Err: errors.New("--from-pid takes a process ID")}
 	}
 	if opts.FromPID > 0 {
 		p := Process{PID: opts.FromPID, Command: procs.command(opts.FromPID)}
 		if _, err := procs.root(p.PID).Stat(tokenPath); errors.Is(err, fs.ErrPermission) {
-			return nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token for --from-pid: %s's /proc/%d/root is not readable: run as that process's user, or with CAP_SYS_PTRACE (see docs/examples/ephemeral-container.md)", p, p.PID)}}
+			return nil, nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token for --from-pid: %s's /proc/%d/root is not readable: run as that process's user, or with CAP_SYS_PTRACE (see docs/examples/ephemeral-container.md)", p, p.PID)}}
 		} else if err != nil {
-			return nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token for --from-pid: %s has no %s (%v)", p, tokenPath, unwrapPathError(err))}}
+			return nil, nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token for --from-pid: %s has no %s (%v)", p, tokenPath, unwrapPathError(err))}}
 		}
-		return &p, nil
+		return &p, nil, nil
 	}
 	if opts.Token != "" || opts.TokenFile != "" || procs.Dir == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if _, err := fsys.Stat(tokenPath); !errors.Is(err, errNotExist) {
-		return nil, nil // ours is there (or unreadable, which is reported as such)
+		return nil, nil, nil // ours is there (or unreadable, which is reported as such)
 	}
 	found, denied := procs.candidates(saDir)
 	switch {
 	case len(found) == 0 && len(denied) > 0:
-		return nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token: no %s of our own, and %s has one but its /proc/%d/root is not readable: run as that process's user, or with CAP_SYS_PTRACE (see docs/examples/ephemeral-container.md)", tokenPath, denied[0], denied[0].PID)}}
+		return nil, &denied[0], nil
 	case len(found) == 0:
-		return nil, nil
+		return nil, nil, nil
 	case len(found) == 1 || procs.sameToken(saDir, found):
-		return &found[0], nil
+		return &found[0], nil, nil
 	default:
-		return nil, &ProcessChoiceError{Candidates: found}
+		return nil, nil, &ProcessChoiceError{Candidates: found}
 	}
 }
 
