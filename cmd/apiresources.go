@@ -12,7 +12,6 @@ import (
 
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/output"
-	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 func apiResourcesCommand(s Streams) *cli.Command {
@@ -54,21 +53,18 @@ func runAPIResources(c *cli.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	opts, err := clientOptions(c, s)
+	api, err := connect(c, s)
 	if err != nil {
 		return err
 	}
-	t, err := resolveTarget(c, s)
-	if err != nil {
-		return err
-	}
-	disco := &discovery.Client{HTTP: transport.New(t, opts), Server: t.Server}
+	defer api.cancel()
+	disco := &discovery.Client{HTTP: api.client, Server: api.target.Server}
 	if !c.Bool("no-cache") {
 		disco.CacheDir = discoveryCacheDir(s)
 	}
-	idx, err := disco.Index(c.Context)
+	idx, err := disco.Index(api.ctx)
 	if err != nil {
-		return err
+		return api.err(err)
 	}
 
 	rows := []discovery.Resource{} // -o json: [] when none match, not null

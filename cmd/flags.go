@@ -170,6 +170,9 @@ func resolveTarget(c *cli.Context, s Streams) (*target.Target, error) {
 	if t.Process != nil {
 		fmt.Fprintf(s.ErrOut, "kcurl: using the service account of %s\n", t.Process)
 	}
+	if t.Insecure && t.Server.Scheme == "https" {
+		fmt.Fprintln(s.ErrOut, "kcurl: warning: -k: the server's certificate is not verified")
+	}
 	if r := t.REST; r != nil && !r.Insecure && r.CAFile == "" && len(r.CAData) == 0 {
 		// As kubectl does, but not silently (SPEC §1): the kubeconfig names
 		// no CA for this cluster.

@@ -327,9 +327,6 @@ func (o *requestOptions) run(ctx context.Context) error {
 	if o.showCurl {
 		return o.printCurl(ctx)
 	}
-	if o.target.Insecure {
-		fmt.Fprintln(s.ErrOut, "kcurl: warning: -k: the server's certificate is not verified")
-	}
 
 	printer := output.NewPrinter(s.Out, s.ErrOut, o.print)
 	var tables *output.TablePrinter

@@ -2,12 +2,10 @@ package cmd
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -130,53 +128,6 @@ func runWhoami(c *cli.Context, s Streams) error {
 		return err
 	}
 	return unauthorized
-}
-
-// apiSession is what whoami and can-i talk to the server with.
-type apiSession struct {
-	target *target.Target
-	client *http.Client
-	// ctx runs out at --max-time, which covers discovery and the review.
-	ctx     context.Context
-	cancel  context.CancelFunc
-	maxTime string
-}
-
-// connect reads the connection flags (usage errors first), resolves the
-// target and builds its client; -k warns, as it does on a request.
-func connect(c *cli.Context, s Streams) (*apiSession, error) {
-	opts, err := clientOptions(c, s)
-	if err != nil {
-		return nil, err
-	}
-	api := &apiSession{maxTime: c.String("max-time")}
-	maxTime, err := parseDuration("max-time", api.maxTime)
-	if err != nil {
-		return nil, err
-	}
-	deadline := time.Now().Add(maxTime) // counted from the start
-	if api.target, err = resolveTarget(c, s); err != nil {
-		return nil, err
-	}
-	if api.target.Insecure {
-		fmt.Fprintln(s.ErrOut, "kcurl: warning: -k: the server's certificate is not verified")
-	}
-	api.client = transport.New(api.target, opts)
-	if maxTime > 0 {
-		api.ctx, api.cancel = context.WithDeadline(c.Context, deadline)
-	} else {
-		api.ctx, api.cancel = context.WithCancel(c.Context)
-	}
-	return api, nil
-}
-
-// err is a failed exchange as the user should read it: --max-time running
-// out is a timeout (exit 6), whatever the transport made of it.
-func (a *apiSession) err(err error) error {
-	if err != nil && errors.Is(a.ctx.Err(), context.DeadlineExceeded) {
-		return &timeoutError{limit: a.maxTime}
-	}
-	return err
 }
 
 func identityFormat(c *cli.Context) (string, error) {
