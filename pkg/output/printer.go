@@ -94,6 +94,12 @@ func (p *Printer) print(ctx context.Context, body io.Reader, contentType string)
 	switch {
 	case p.opts.Format == FormatRaw:
 		return p.stream(body)
+	case !IsJSON(contentType) && p.opts.Query != nil:
+		// A script that filters must not get unfiltered text and exit 0.
+		if contentType == "" {
+			contentType = "no Content-Type"
+		}
+		return fmt.Errorf("the answer is %s, not JSON, so -q cannot filter it (without -q it is printed as it is)", contentType)
 	case !IsJSON(contentType):
 		return p.passThrough(body, contentType)
 	case p.opts.Query != nil:

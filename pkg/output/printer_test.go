@@ -393,3 +393,15 @@ func TestIsJSON(t *testing.T) {
 		}
 	}
 }
+
+// A script that filters with -q must not get unfiltered text and exit 0.
+func TestQueryRefusesABodyThatIsNotJSON(t *testing.T) {
+	q, err := CompileQuery(".x", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := printWith(t, Options{Query: q}, "plain log line\n", "text/plain")
+	if err == nil || out != "" || err.Error() != "the answer is text/plain, not JSON, so -q cannot filter it (without -q it is printed as it is)" {
+		t.Errorf("got %q, %v", out, err)
+	}
+}
