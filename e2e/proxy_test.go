@@ -76,6 +76,10 @@ func TestProxy(t *testing.T) {
 			t.Errorf("secrets: %d %s", code, body)
 		}
 	})
+	t.Run("kcurl is a client of the proxy too, with no credentials of its own", func(t *testing.T) {
+		expect(t, kcurlOutside(t, map[string]string{"HOME": t.TempDir()}, "--server", "http://"+addr, "-n", s.NS, "cm", "-q", ".kind", "-r"),
+			"ConfigMapList\n", "", 0)
+	})
 	t.Run("a client's own Authorization is dropped", func(t *testing.T) {
 		if body, code := curl(t, "-H", "Authorization: Bearer not-a-token", base); code != 200 {
 			t.Errorf("with a bogus Authorization: %d %s", code, body)

@@ -229,3 +229,21 @@ func TestEphemeralContainerChoices(t *testing.T) {
 		}
 	})
 }
+
+// A plain-HTTP server is a proxy that adds credentials itself: no
+// service-account token (ours or another container's) is sent over it.
+func TestPlainHTTPServerGetsNoServiceAccountToken(t *testing.T) {
+	p := newFakeProc(t)
+	mountServiceAccount(t, p.add(10, "app", "mnt:[app]", nil), "tok-other")
+	own := targettest.NewServiceAccount(t, map[string]string{"token": "tok-own", "ca.crt": testCAPEM(t)})
+	for _, saDir := range []string{own.Dir, DefaultSADir} {
+		got, err := resolve(Options{Server: "http://127.0.0.1:8001", SADir: saDir}, targettest.Env(nil), hostFS{}, procFS{Dir: p.dir, Self: p.self})
+		if err != nil || got.Token != nil || got.CA != nil || got.Process != nil {
+			t.Fatalf("sa-dir %s: %+v, %v", saDir, got, err)
+		}
+	}
+	got, err := resolve(Options{Server: "http://127.0.0.1:8001", Token: "typed"}, targettest.Env(nil), hostFS{}, procFS{Dir: p.dir, Self: p.self})
+	if tok, _ := got.Token.Token(); err != nil || tok != "typed" {
+		t.Errorf("a typed token is still sent: %v", err)
+	}
+}

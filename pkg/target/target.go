@@ -144,7 +144,15 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	// An ephemeral container has no service account of its own: use the one
 	// another container of the Pod has, read through /proc/PID/root.
 	saFS, saSource, borrowedEnv := fsys, "service account", ""
-	proc, unreadable, err := otherProcess(opts, fsys, procs, saDir)
+	// A plain-HTTP server is a kcurl or kubectl proxy that adds credentials
+	// itself: a service-account token is never sent over plain HTTP (only
+	// one given with --token or --token-file).
+	plainHTTP := strings.HasPrefix(strings.ToLower(opts.Server), "http://")
+	var proc, unreadable *Process
+	var err error
+	if !plainHTTP {
+		proc, unreadable, err = otherProcess(opts, fsys, procs, saDir)
+	}
 	if err != nil {
 		return nil, err
 	} else if proc != nil {
@@ -174,6 +182,8 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 			return nil, err
 		}
 		t.Token, t.Sources["token"] = file, origin(opts, "token-file", "--token-file")+" ("+opts.TokenFile+")"
+	case plainHTTP:
+		t.Sources["token"] = "none: a plain-HTTP server (a proxy) gets no service-account token"
 	default:
 		tokenPath := path.Join(saDir, "token")
 		switch _, err := saFS.Stat(tokenPath); {
@@ -195,7 +205,9 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 		}
 	}
 
-	if !opts.Insecure {
+	if server.Scheme == "http" {
+		t.Sources["ca"] = "none: plain HTTP"
+	} else if !opts.Insecure {
 		caPath, caSource, caFS := opts.CAFile, origin(opts, "cacert", "--cacert")+" ("+opts.CAFile+")", fsys
 		if caPath == "" {
 			caPath, caSource, caFS = path.Join(saDir, "ca.crt"), saSource+" ("+path.Join(saDir, "ca.crt")+")", saFS
