@@ -8,7 +8,8 @@ import (
 )
 
 // twoValueFlags take NAME VALUE, as jq's do; urfave/cli knows only one value
-// per flag, so they are rewritten to NAME=VALUE before it parses them.
+// per flag, so they are joined into one (with a NUL between) before it
+// parses them.
 var twoValueFlags = map[string]bool{"arg": true, "argjson": true}
 
 // interspersed is the one place that lets flags follow the path, as curl
@@ -104,7 +105,9 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 			}
 			switch {
 			case twoValueFlags[name] && !hasValue && i+2 < len(args):
-				add("--"+name, args[i+1]+"="+args[i+2])
+				// NUL cannot occur in an argument, so NAME and VALUE part
+				// again exactly, whatever they contain.
+				add("--"+name, args[i+1]+"\x00"+args[i+2])
 				i += 2
 			case takesValue[name] && !hasValue:
 				if i+1 < len(args) {
@@ -113,11 +116,26 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 				} else {
 					add(a)
 				}
-			case singleDash && !hasValue && len(name) > 1 && takesValue[name[:1]]:
-				add("-"+name[:1], name[1:]) // -XPOST, -d@file
-			case singleDash && !hasValue && len(name) > 1 && allBool(name, isBool):
-				for _, c := range name { // -sv, -rc
-					add("-" + string(c))
+			case singleDash && !hasValue && len(name) > 1 && shortGroup(name, isBool, takesValue):
+				// A group of short flags as curl and jq take them: booleans,
+				// then at most one that takes a value, which is the rest of
+				// the group (-XPOST, -d@file, -sXPOST) or the next argument
+				// (-rq EXPR).
+				for j, c := range name {
+					short := "-" + string(c)
+					if isBool[string(c)] {
+						add(short)
+						continue
+					}
+					if rest := name[j+1:]; rest != "" {
+						add(short, rest)
+					} else if i+1 < len(args) {
+						add(short, args[i+1])
+						i++
+					} else {
+						add(short)
+					}
+					break
 				}
 			default:
 				add(a)
@@ -153,9 +171,15 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 	return flat(groups), positional
 }
 
-func allBool(shorts string, isBool map[string]bool) bool {
+// shortGroup: every letter a short flag, all booleans up to the first that
+// takes a value.
+func shortGroup(shorts string, isBool, takesValue map[string]bool) bool {
 	for _, c := range shorts {
-		if !isBool[string(c)] {
+		switch {
+		case isBool[string(c)]:
+		case takesValue[string(c)]:
+			return true
+		default:
 			return false
 		}
 	}

@@ -272,11 +272,17 @@ func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 	}
 	var vars []output.Var
 	for _, a := range c.StringSlice("arg") {
-		name, value, _ := strings.Cut(a, "=")
+		name, value, ok := strings.Cut(a, "\x00")
+		if !ok {
+			return opts, usagef("--arg takes a NAME and a VALUE: --arg %s VALUE", a)
+		}
 		vars = append(vars, output.Var{Name: name, Value: value})
 	}
 	for _, a := range c.StringSlice("argjson") {
-		name, value, _ := strings.Cut(a, "=")
+		name, value, ok := strings.Cut(a, "\x00")
+		if !ok {
+			return opts, usagef("--argjson takes a NAME and a JSON value: --argjson %s VALUE", a)
+		}
 		v, err := output.ParseJSONArg(name, value)
 		if err != nil {
 			return opts, err
