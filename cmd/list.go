@@ -61,7 +61,7 @@ func (o *requestOptions) runList(ctx context.Context, printer *output.Printer, t
 		}
 	}
 	if !pageByPage {
-		if err := printer.Print(ctx, bytes.NewReader(merged.Bytes()), "application/json"); err != nil {
+		if err := printer.Print(ctx, merged.Reader(), "application/json"); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
@@ -130,18 +131,38 @@ func unquote(raw json.RawMessage) string {
 // resourceVersion as the only metadata (a merged list has no continue), and
 // every item.
 func (m *ListMerger) Bytes() []byte {
-	if m.Mixed {
-		return []byte(`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[` + string(bytes.Join(m.items, []byte{','})) + "]}")
+	b, _ := io.ReadAll(m.Reader())
+	return b
+}
+
+// Reader reads the merged list without building it: the pages' items are
+// read where they are, so a long --all list is not held twice.
+func (m *ListMerger) Reader() io.Reader {
+	var parts []io.Reader
+	text := func(s string) { parts = append(parts, strings.NewReader(s)) }
+	items := func() {
+		text("[")
+		for i, item := range m.items {
+			if i > 0 {
+				text(",")
+			}
+			parts = append(parts, bytes.NewReader(item))
+		}
+		text("]")
 	}
-	var b bytes.Buffer
-	b.WriteByte('{')
+	if m.Mixed {
+		text(`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":`)
+		items()
+		text("}")
+		return io.MultiReader(parts...)
+	}
+	text("{")
 	for i, k := range m.keys {
 		if i > 0 {
-			b.WriteByte(',')
+			text(",")
 		}
 		key, _ := json.Marshal(k)
-		b.Write(key)
-		b.WriteByte(':')
+		text(string(key) + ":")
 		switch k {
 		case "metadata":
 			var meta struct {
@@ -149,15 +170,13 @@ func (m *ListMerger) Bytes() []byte {
 			}
 			_ = json.Unmarshal(m.fields[k], &meta)
 			rv, _ := json.Marshal(meta)
-			b.Write(rv)
+			text(string(rv))
 		case m.itemsKey:
-			b.WriteByte('[')
-			b.Write(bytes.Join(m.items, []byte{','}))
-			b.WriteByte(']')
+			items()
 		default:
-			b.Write(m.fields[k])
+			parts = append(parts, bytes.NewReader(m.fields[k]))
 		}
 	}
-	b.WriteByte('}')
-	return b.Bytes()
+	text("}")
+	return io.MultiReader(parts...)
 }
