@@ -121,8 +121,6 @@ func TestCLI(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no testdata/*.yaml: %v", err)
 	}
-	defer func(clock func() time.Time) { now = clock }(now)
-	now = func() time.Time { return cliNow }
 	names := map[string]string{}
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -265,6 +263,7 @@ func runCLICase(t *testing.T, tc cliCase) {
 		ErrOut:        &stderr,
 		OutIsTerminal: tc.Terminal,
 		Getenv:        func(k string) string { return env[k] },
+		Now:           func() time.Time { return cliNow },
 		Environ: func() []string {
 			var kv []string
 			for k, v := range env {

@@ -109,7 +109,7 @@ func runConfig(c *cli.Context, s Streams) error {
 	if cfg.CA != nil {
 		rows = append(rows, []string{"CA:", cfg.CA.Value, "from " + cfg.CA.Source})
 		if cfg.CA.Expires != "" {
-			rows = append(rows, []string{"", expiresText(cfg.CA.Expires), ""})
+			rows = append(rows, []string{"", expiresText(cfg.CA.Expires, s.now()), ""})
 		}
 	}
 	if cfg.Token == nil && t.Sources["token"] != "" {
@@ -118,19 +118,19 @@ func runConfig(c *cli.Context, s Streams) error {
 	if cfg.Token != nil {
 		rows = append(rows, []string{"Token:", cfg.Token.Value, "from " + cfg.Token.Source})
 		if cfg.Token.Expires != "" {
-			rows = append(rows, []string{"", expiresText(cfg.Token.Expires), ""})
+			rows = append(rows, []string{"", expiresText(cfg.Token.Expires, s.now()), ""})
 		}
 	}
 	return output.WriteColumns(s.Out, rows, false)
 }
 
 // expiresText is "expires 2026-11-27T09:01:44Z (1h0m0s left)".
-func expiresText(rfc3339 string) string {
+func expiresText(rfc3339 string, now time.Time) string {
 	t, err := time.Parse(time.RFC3339, rfc3339)
 	if err != nil {
 		return "expires " + rfc3339
 	}
-	return "expires " + rfc3339 + " (" + timeLeft(t) + ")"
+	return "expires " + rfc3339 + " (" + timeLeft(t, now) + ")"
 }
 
 // caField describes the CA bundle by its first certificate's subject.

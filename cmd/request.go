@@ -260,7 +260,7 @@ func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 
 	expr := c.String("jq")
 	if expr == "" {
-		for _, flag := range []string{"arg", "argjson", "exit-status"} {
+		for _, flag := range []string{"arg", "argjson", "exit-status", "raw-output"} {
 			if c.IsSet(flag) {
 				return opts, usagef("--%s goes with a jq expression (-q)", flag)
 			}
@@ -373,12 +373,27 @@ func (o *requestOptions) printCurl(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	auth := request.CurlAuth{Insecure: o.target.Insecure}
-	if o.target.CA != nil {
-		auth.CAFile = o.target.CA.Path()
+	t := o.target
+	auth := request.CurlAuth{Insecure: t.Insecure && t.Server.Scheme == "https", NoToken: t.Token == nil}
+	if t.CA != nil {
+		auth.CAFile = t.CA.Path()
 	}
-	if o.target.Token != nil {
-		auth.TokenFile = o.target.Token.File()
+	if t.Token != nil {
+		auth.TokenFile = t.Token.File()
+	}
+	if r := t.REST; r != nil {
+		auth.CertFile, auth.KeyFile = r.CertFile, r.KeyFile
+		if len(r.CAData) > 0 && t.CA == nil && !t.Insecure {
+			auth.CAFile = "ca.crt"
+			auth.Notes = append(auth.Notes, "ca.crt: the kubeconfig's certificate-authority-data, saved as a file")
+		}
+		if len(r.CertData) > 0 {
+			auth.Notes = append(auth.Notes, "the kubeconfig's client certificate is inline data: save it and its key, and add --cert and --key")
+		}
+		if r.ExecProvider != nil && t.Token == nil {
+			auth.NoToken = false
+			auth.Notes = append(auth.Notes, "TOKEN: what the kubeconfig's exec plugin ("+r.ExecProvider.Command+") prints as status.token")
+		}
 	}
 	_, err = io.WriteString(o.streams.Out, request.Curl(req, o.spec.Body, auth))
 	return err

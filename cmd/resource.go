@@ -32,6 +32,9 @@ func (o *requestOptions) resolvePaths(ctx context.Context) error {
 		sub = parts[2]
 	}
 
+	if o.all && name != "" {
+		return usagef("--all pages through a list; %s names one object", ref)
+	}
 	disco := o.discovery()
 	found, err := disco.Lookup(ctx, parts[0])
 	if err != nil {

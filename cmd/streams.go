@@ -3,6 +3,7 @@ package cmd
 import (
 	"io"
 	"os"
+	"time"
 
 	"github.com/mattn/go-isatty"
 )
@@ -28,6 +29,16 @@ type Streams struct {
 	// containers that read another container's service account; "" never
 	// looks.
 	ProcDir string
+	// Now is the clock, for "time left" of tokens and certificates; nil is
+	// the real one.
+	Now func() time.Time
+}
+
+func (s Streams) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // OSStreams are the process's own.

@@ -37,9 +37,6 @@ func colorFlag() cli.Flag {
 	return &cli.StringFlag{Name: "color", Value: "auto", Usage: "`WHEN`: auto (a terminal, and no $NO_COLOR), always, never"}
 }
 
-// now is the clock for "time left"; tests set it.
-var now = time.Now
-
 func runWhoami(c *cli.Context, s Streams) error {
 	if c.NArg() > 0 {
 		return usagef("whoami takes no arguments, got %s", strings.Join(c.Args().Slice(), " "))
@@ -124,7 +121,7 @@ func runWhoami(c *cli.Context, s Streams) error {
 		return unauthorized
 	}
 	fmt.Fprintln(s.Out, "Token (decoded here, not verified; the token itself is never shown):")
-	if err := output.WriteColumns(s.Out, claimRows(claims, t), false); err != nil {
+	if err := output.WriteColumns(s.Out, claimRows(claims, t, s.now()), false); err != nil {
 		return err
 	}
 	return unauthorized
@@ -155,7 +152,7 @@ func tokenClaims(t *target.Target) (*auth.Claims, json.RawMessage, error) {
 	return auth.ParseClaims(token)
 }
 
-func claimRows(c *auth.Claims, t *target.Target) [][]string {
+func claimRows(c *auth.Claims, t *target.Target, now time.Time) [][]string {
 	var rows [][]string
 	add := func(key, value string) {
 		if value != "" {
@@ -186,7 +183,7 @@ func claimRows(c *auth.Claims, t *target.Target) [][]string {
 		add("Issued:", c.IssuedAt.Format(time.RFC3339))
 	}
 	if c.Expiry != nil {
-		add("Expires:", c.Expiry.Format(time.RFC3339)+" ("+timeLeft(c.Expiry.Time)+")")
+		add("Expires:", c.Expiry.Format(time.RFC3339)+" ("+timeLeft(c.Expiry.Time, now)+")")
 	} else {
 		add("Expires:", "never (a legacy Secret-based token)")
 	}
@@ -208,8 +205,8 @@ func refText(r *auth.Ref) string {
 
 // timeLeft says how long until t, or how long ago it passed, as a person
 // would: "59m12s left", "3649 days left", "expired 2h5m ago".
-func timeLeft(t time.Time) string {
-	d := t.Sub(now())
+func timeLeft(t, now time.Time) string {
+	d := t.Sub(now)
 	if d < 0 {
 		return "expired " + humanDuration(-d) + " ago"
 	}

@@ -79,6 +79,9 @@ func (s Spec) ResolveMethod() (string, error) {
 	if method == http.MethodPatch && s.PatchType == "json" && s.Body[0] != '[' {
 		return "", usageErrorf("a JSON patch (--type json) is a list of operations, e.g. [{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":3}]")
 	}
+	if s.DryRun && (method == http.MethodGet || method == http.MethodHead) {
+		return "", usageErrorf("--dry-run goes with a write (POST, PUT, PATCH, DELETE): a %s changes nothing", method)
+	}
 	if s.ForceConflicts && s.PatchType != "apply" {
 		return "", usageErrorf("--force-conflicts goes with server-side apply (--type apply)")
 	}

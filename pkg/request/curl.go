@@ -13,6 +13,13 @@ type CurlAuth struct {
 	TokenFile string // "" when the token was given literally
 	CAFile    string // "" with Insecure
 	Insecure  bool
+	// NoToken: the target sends none (a client certificate, a proxy).
+	NoToken bool
+	// CertFile and KeyFile are a kubeconfig user's client certificate.
+	CertFile, KeyFile string
+	// Notes are shell comments printed first: what --curl cannot say
+	// (an inline CA, a token only an exec plugin knows).
+	Notes []string
 }
 
 // Curl renders req as the curl command that sends the same request, the
@@ -22,8 +29,15 @@ func Curl(req *http.Request, body []byte, auth CurlAuth) string {
 	// A typed Authorization header (even an empty one, which sends the
 	// request anonymously) replaces the token.
 	_, typedAuth := req.Header["Authorization"]
-	if auth.TokenFile != "" && !typedAuth {
+	for _, note := range auth.Notes {
+		b.WriteString("# " + note + "\n")
+	}
+	switch {
+	case typedAuth || auth.NoToken:
+	case auth.TokenFile != "":
 		b.WriteString("TOKEN=$(cat " + shellQuote(auth.TokenFile) + ")\n")
+	default:
+		b.WriteString("# TOKEN: set it to the bearer token first (kcurl never prints it)\n")
 	}
 	b.WriteString("curl")
 	if auth.Insecure {
@@ -31,7 +45,10 @@ func Curl(req *http.Request, body []byte, auth CurlAuth) string {
 	} else if auth.CAFile != "" {
 		b.WriteString(" --cacert " + shellQuote(auth.CAFile))
 	}
-	if !typedAuth {
+	if auth.CertFile != "" {
+		b.WriteString(" --cert " + shellQuote(auth.CertFile) + " --key " + shellQuote(auth.KeyFile))
+	}
+	if !typedAuth && !auth.NoToken {
 		b.WriteString(` -H "Authorization: Bearer $TOKEN"`)
 	}
 	switch {

@@ -70,7 +70,8 @@ curl --cacert /var/run/secrets/kubernetes.io/serviceaccount/ca.crt -H "Authoriza
 		{
 			name: "DELETE with -k and a literal token", auth: CurlAuth{Insecure: true, CAFile: sa + "/ca.crt"},
 			spec: Spec{Method: "DELETE", Path: "/api/v1/namespaces/default/pods/web"},
-			want: `curl -k -H "Authorization: Bearer $TOKEN" -X DELETE \
+			want: `# TOKEN: set it to the bearer token first (kcurl never prints it)
+curl -k -H "Authorization: Bearer $TOKEN" -X DELETE \
   -H 'Accept: application/json, */*' \
   https://10.96.0.1:443/api/v1/namespaces/default/pods/web
 `,
@@ -78,7 +79,8 @@ curl --cacert /var/run/secrets/kubernetes.io/serviceaccount/ca.crt -H "Authoriza
 		{
 			name: "DELETE with a body", auth: CurlAuth{Insecure: true},
 			spec: Spec{Method: "DELETE", Path: "/x", Body: []byte(`{"propagationPolicy":"Foreground"}`)},
-			want: `curl -k -H "Authorization: Bearer $TOKEN" -X DELETE \
+			want: `# TOKEN: set it to the bearer token first (kcurl never prints it)
+curl -k -H "Authorization: Bearer $TOKEN" -X DELETE \
   -H 'Accept: application/json, */*' \
   -H 'Content-Type: application/json' \
   --data-binary '{"propagationPolicy":"Foreground"}' \
@@ -86,9 +88,18 @@ curl --cacert /var/run/secrets/kubernetes.io/serviceaccount/ca.crt -H "Authoriza
 `,
 		},
 		{
+			name: "no token at all (a client certificate)", auth: CurlAuth{CAFile: "/ca.crt", NoToken: true, CertFile: "/u.crt", KeyFile: "/u.key"},
+			spec: Spec{Path: "/api"},
+			want: `curl --cacert /ca.crt --cert /u.crt --key /u.key \
+  -H 'Accept: application/json, */*' \
+  https://10.96.0.1:443/api
+`,
+		},
+		{
 			name: "HEAD", auth: CurlAuth{Insecure: true},
 			spec: Spec{Method: "HEAD", Path: "/readyz"},
-			want: `curl -k -H "Authorization: Bearer $TOKEN" --head \
+			want: `# TOKEN: set it to the bearer token first (kcurl never prints it)
+curl -k -H "Authorization: Bearer $TOKEN" --head \
   -H 'Accept: application/json, */*' \
   https://10.96.0.1:443/readyz
 `,
@@ -123,7 +134,8 @@ curl --cacert '/tmp/it'\''s ca.crt' -H "Authorization: Bearer $TOKEN" \
 		{
 			name: "removed headers, Host and extra headers", auth: CurlAuth{Insecure: true},
 			spec: Spec{Path: "/api", Headers: []string{"Accept:", "Host: api.internal", "X-B: 2", "X-A: 1", "X-A: 1b"}},
-			want: `curl -k -H "Authorization: Bearer $TOKEN" \
+			want: `# TOKEN: set it to the bearer token first (kcurl never prints it)
+curl -k -H "Authorization: Bearer $TOKEN" \
   -H Accept: \
   -H 'Host: api.internal' \
   -H 'X-A: 1' \

@@ -193,7 +193,7 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 				return nil, err
 			}
 			t.Token, t.Sources["token"] = file, saSource+" ("+tokenPath+")"
-		case errors.Is(err, errNotExist):
+		case errors.Is(err, fs.ErrNotExist):
 			missing = append(missing, fmt.Sprintf("no token: no --token or --token-file, and no %s: is automountServiceAccountToken false for this Pod?", tokenPath))
 			if unreadable != nil && env("KUBERNETES_SERVICE_HOST") != "" {
 				// Likely an ephemeral container running as another user than
@@ -219,7 +219,7 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 				return nil, err
 			}
 			t.CA, t.Sources["ca"] = ca, caSource
-		case errors.Is(err, errNotExist) && opts.CAFile == "":
+		case errors.Is(err, fs.ErrNotExist) && opts.CAFile == "":
 			missing = append(missing, fmt.Sprintf("no CA certificate: no --cacert, and no %s (-k skips verification, insecurely)", caPath))
 		default:
 			return nil, &CredentialsError{What: "CA file", Path: caPath, Err: unwrapPathError(err)}
@@ -364,7 +364,7 @@ func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (us
 	if opts.Token != "" || opts.TokenFile != "" || procs.Dir == "" {
 		return nil, nil, nil
 	}
-	if _, err := fsys.Stat(tokenPath); !errors.Is(err, errNotExist) {
+	if _, err := fsys.Stat(tokenPath); !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil // ours is there (or unreadable, which is reported as such)
 	}
 	found, denied := procs.candidates(saDir)
