@@ -62,7 +62,7 @@ func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, 
 			// The connection broke (an API server restarting, a load
 			// balancer, a failed HTTP/2 ping): resume where the events
 			// stopped, as when the server ends the watch itself.
-			fmt.Fprintf(o.streams.ErrOut, "kcurl: the watch's connection broke (%v); resuming from %s\n", err, resumePoint(rv))
+			fmt.Fprintf(o.streams.ErrOut, "kcurl: the watch's connection broke: %v; resuming from %s\n", err, resumePoint(rv))
 			quiet++
 			if err := sleepCtx(ctx, min(100*time.Millisecond<<min(quiet-1, 6), 5*time.Second)); err != nil {
 				return err

@@ -231,6 +231,8 @@ func (e *NetworkError) Error() string {
 	case errors.As(e.Err, &verr):
 		// Expired, not yet valid, wrong key usage: the CA may be right.
 		return msg + " (-k skips verification, insecurely)"
+	case errors.Is(e.Err, io.ErrUnexpectedEOF) && msg == io.ErrUnexpectedEOF.Error():
+		return "the connection closed before the answer was complete (unexpected EOF)"
 	}
 	return msg
 }
