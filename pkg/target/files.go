@@ -11,7 +11,6 @@ import (
 	"time"
 )
 
-
 // fileSystem is where credential files are read from: the host's own files,
 // or (for ephemeral containers) another process's root.
 type fileSystem interface {
