@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kcurl/kcurl/pkg/proxy"
+	"github.com/kcurl/kcurl/pkg/target"
 )
 
 func proxyCommand(s Streams) *cli.Command {
@@ -86,6 +88,13 @@ func runProxy(c *cli.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
+	// Per request, the proxy's own work is small next to TLS and HTTP/2:
+	// a stat of the token file for each one, and the collector running
+	// every few hundred kilobytes, were most of it (docs/performance.md).
+	if tokens, ok := t.Token.(*target.TokenFile); ok {
+		tokens.CheckEvery(time.Second)
+	}
+	debug.SetGCPercent(400) // a proxy's heap is a few MB: trade some for CPU
 
 	streaming, upgrade := proxy.Transports(t, opts)
 	popts := proxy.Options{APIPrefix: c.String("api-prefix"), Filter: filter, Errors: s.ErrOut, Transport: streaming, Upgrade: upgrade}

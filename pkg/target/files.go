@@ -108,8 +108,10 @@ func (StaticToken) File() string             { return "" }
 
 // TokenFile is a token read from a file, kept current as the file rotates.
 type TokenFile struct {
-	w     watchedFile
-	token string
+	checkEvery time.Duration
+	checked    time.Time
+	w          watchedFile
+	token      string
 }
 
 // NewTokenFile reads tokens from path on fsys.
@@ -122,10 +124,25 @@ func (t *TokenFile) File() string { return t.w.path }
 func (t *TokenFile) Token() (string, error) {
 	t.w.mu.Lock()
 	defer t.w.mu.Unlock()
+	if t.checkEvery > 0 && t.token != "" && time.Since(t.checked) < t.checkEvery {
+		return t.token, nil
+	}
 	if _, err := t.load(false); err != nil {
 		return "", err
 	}
+	t.checked = time.Now()
 	return t.token, nil
+}
+
+// CheckEvery lets Token look at the file at most once per d: a proxy
+// serving thousands of requests a second need not stat the file for each.
+// A rotated token is still picked up within d, and at once after a 401
+// (Reload), while the old one is still valid (the kubelet rotates at 80% of
+// a token's life).
+func (t *TokenFile) CheckEvery(d time.Duration) {
+	t.w.mu.Lock()
+	defer t.w.mu.Unlock()
+	t.checkEvery = d
 }
 
 func (t *TokenFile) Reload() (bool, error) {

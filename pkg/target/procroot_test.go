@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kcurl/kcurl/pkg/target/targettest"
 )
@@ -245,5 +246,31 @@ func TestPlainHTTPServerGetsNoServiceAccountToken(t *testing.T) {
 	got, err := resolve(Options{Server: "http://127.0.0.1:8001", Token: "typed"}, targettest.Env(nil), hostFS{}, procFS{Dir: p.dir, Self: p.self})
 	if tok, _ := got.Token.Token(); err != nil || tok != "typed" {
 		t.Errorf("a typed token is still sent: %v", err)
+	}
+}
+
+// With CheckEvery (the proxy's), the file is looked at once per interval; a
+// 401's Reload still reads it at once.
+func TestTokenFileCheckEvery(t *testing.T) {
+	sa := targettest.NewServiceAccount(t, map[string]string{"token": "one"})
+	tokens := NewTokenFile(hostFS{}, sa.Path("token"))
+	tokens.CheckEvery(time.Hour)
+	if tok, err := tokens.Token(); err != nil || tok != "one" {
+		t.Fatalf("%q %v", tok, err)
+	}
+	sa.Rotate(map[string]string{"token": "two"})
+	if tok, _ := tokens.Token(); tok != "one" {
+		t.Errorf("within the interval the file is not looked at: %q", tok)
+	}
+	if changed, err := tokens.Reload(); !changed || err != nil {
+		t.Errorf("Reload after a 401: changed %v, %v", changed, err)
+	}
+	if tok, _ := tokens.Token(); tok != "two" {
+		t.Errorf("after Reload: %q", tok)
+	}
+	tokens.CheckEvery(0)
+	sa.Rotate(map[string]string{"token": "three"})
+	if tok, _ := tokens.Token(); tok != "three" {
+		t.Errorf("without an interval every call looks: %q", tok)
 	}
 }
