@@ -58,9 +58,9 @@ func runAPIResources(c *cli.Context, s Streams) error {
 		return err
 	}
 	defer api.cancel()
-	disco := &discovery.Client{HTTP: api.client, Server: api.target.Server}
-	if !c.Bool("no-cache") {
-		disco.CacheDir = discoveryCacheDir(s)
+	disco := newDiscovery(s, api.client, api.target.Server)
+	if c.Bool("no-cache") {
+		disco.CacheDir = ""
 	}
 	idx, err := disco.Index(api.ctx)
 	if err != nil {

@@ -102,7 +102,7 @@ func runCanI(c *cli.Context, s Streams) error {
 		decision, err = client.CanI(ctx, nil, &auth.NonResourceAttributes{Path: what, Verb: verb})
 	} else {
 		var attrs *auth.ResourceAttributes
-		disco := &discovery.Client{HTTP: api.client, Server: t.Server, CacheDir: discoveryCacheDir(s)}
+		disco := newDiscovery(s, api.client, t.Server)
 		attrs, err = resourceAttributes(ctx, disco, s.ErrOut, verb, what, namespace, c.String("subresource"))
 		if err != nil {
 			return api.err(err)

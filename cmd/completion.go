@@ -11,7 +11,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -153,7 +152,7 @@ func resourceNames(s Streams) []string {
 	defer cancel()
 	client := transport.New(t, transport.Options{UserAgent: userAgent(), ConnectTimeout: completionTimeout})
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	disco := &discovery.Client{HTTP: client, Server: t.Server, CacheDir: discoveryCacheDir(s)}
+	disco := newDiscovery(s, client, t.Server)
 	idx, err := disco.Index(ctx)
 	if err != nil {
 		return nil

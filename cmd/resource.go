@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -80,7 +82,13 @@ func (o *requestOptions) resolvePaths(ctx context.Context) error {
 // discovery is the discovery client of this invocation, caching under the
 // user's cache dir when there is one.
 func (o *requestOptions) discovery() *discovery.Client {
-	return &discovery.Client{HTTP: o.client, Server: o.target.Server, CacheDir: discoveryCacheDir(o.streams)}
+	return newDiscovery(o.streams, o.client, o.target.Server)
+}
+
+// newDiscovery is the discovery client every command uses: the user's
+// cache when there is one.
+func newDiscovery(s Streams, client *http.Client, server *url.URL) *discovery.Client {
+	return &discovery.Client{HTTP: client, Server: server, CacheDir: discoveryCacheDir(s)}
 }
 
 // discoveryCacheDir is $XDG_CACHE_HOME/kcurl/discovery or
