@@ -24,7 +24,7 @@ func apiResourcesCommand(s Streams) *cli.Command {
 			&cli.StringFlag{Name: "api-group", Usage: "only the resources of `GROUP` (\"\" for the core group)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: table (default), wide (also verbs), json, name"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "ask the server, not the discovery cache"},
-			&cli.StringFlag{Name: "color", Value: "auto", Usage: "`WHEN`: auto, always, never (a bold header)"},
+			colorFlag(),
 		}, connectionFlags()...),
 		Action: func(c *cli.Context) error { return runAPIResources(c, s) },
 	}
@@ -48,16 +48,12 @@ func runAPIResources(c *cli.Context, s Streams) error {
 		}
 		namespaced = &b
 	}
-	// Usage errors first, before credentials are read or a byte is sent.
-	bold, err := useColor(c.String("color"), s)
-	if err != nil {
-		return err
-	}
 	api, err := connect(c, s)
 	if err != nil {
 		return err
 	}
 	defer api.cancel()
+	bold := api.color
 	disco := newDiscovery(s, api.client, api.target.Server)
 	if c.Bool("no-cache") {
 		disco.CacheDir = ""

@@ -61,15 +61,12 @@ func runCanI(c *cli.Context, s Streams) error {
 	case !list && !strings.HasPrefix(c.Args().Get(1), "/") && strings.Count(c.Args().Get(1), "/") > 1:
 		return usagef("%q: write RESOURCE[/NAME] and --subresource for a subresource", c.Args().Get(1))
 	}
-	color, err := useColor(c.String("color"), s)
-	if err != nil {
-		return err
-	}
 	api, err := connect(c, s)
 	if err != nil {
 		return err
 	}
 	defer api.cancel()
+	color := api.color
 	ctx, t := api.ctx, api.target
 	client := &auth.Client{HTTP: api.client, Server: t.Server}
 	namespace := t.Namespace

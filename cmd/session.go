@@ -21,16 +21,22 @@ type apiSession struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	maxTime string
+	color   bool // --color, decided with NO_COLOR and the terminal
 }
 
-// connect reads the connection flags (usage errors first), resolves the
-// target and builds its client.
+// connect reads the connection and colour flags (usage errors first, before
+// credentials are read or a byte is sent), resolves the target and builds
+// its client. Every command that uses it has --color.
 func connect(c *cli.Context, s Streams) (*apiSession, error) {
+	color, err := useColor(c.String("color"), s)
+	if err != nil {
+		return nil, err
+	}
 	opts, err := clientOptions(c, s)
 	if err != nil {
 		return nil, err
 	}
-	api := &apiSession{maxTime: c.String("max-time")}
+	api := &apiSession{maxTime: c.String("max-time"), color: color}
 	maxTime, err := parseDuration("max-time", api.maxTime)
 	if err != nil {
 		return nil, err

@@ -45,15 +45,12 @@ func runWhoami(c *cli.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	color, err := useColor(c.String("color"), s)
-	if err != nil {
-		return err
-	}
 	api, err := connect(c, s)
 	if err != nil {
 		return err
 	}
 	defer api.cancel()
+	color := api.color
 	t := api.target
 	client := &auth.Client{HTTP: api.client, Server: t.Server}
 	user, err := client.WhoAmI(api.ctx)
