@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package e2e runs the built kcurl binary against a real kube-apiserver and
 // etcd (scripts/cluster.sh) on 127.0.0.1, inside a Pod-like sandbox: the
 // service-account files at their real path in a private mount namespace, the
