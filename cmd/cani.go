@@ -13,6 +13,7 @@ import (
 
 	"github.com/kcurl/kcurl/pkg/auth"
 	"github.com/kcurl/kcurl/pkg/discovery"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/output"
 )
 
@@ -21,6 +22,7 @@ import (
 type errNo struct{}
 
 func (errNo) Error() string { return "no" }
+func (errNo) ExitCode() int { return exitcode.Failed }
 
 func canICommand(s Streams) *cli.Command {
 	return &cli.Command{

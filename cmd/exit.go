@@ -7,35 +7,31 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/output"
-	"github.com/kcurl/kcurl/pkg/request"
-	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
-// Exit codes: a contract with every script that runs kcurl. Never renumber
-// them; docs/exit-codes.md describes each.
+// The exit codes main returns; pkg/exitcode names them all, and
+// docs/exit-codes.md describes each.
 const (
-	ExitOK          = 0
-	ExitFalse       = 1 // -e: the last jq result was false or null, or none; or an internal error
-	ExitUsage       = 2 // bad flag or argument, invalid jq expression, invalid body
-	ExitCredentials = 3 // no cluster or credentials found, or unreadable
-	ExitHTTP4xx     = 4
-	ExitHTTP5xx     = 5
-	ExitNetwork     = 6 // DNS, connect, TLS, timeout, connection reset
+	ExitOK    = exitcode.OK
+	ExitUsage = exitcode.Usage
 )
 
-// usageError is a mistake in what the user typed.
+// usageError is a mistake in what the user typed: the message, and a
+// pointer to --help.
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+func (e *usageError) ExitCode() int { return exitcode.Usage }
 
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 // reportedError was written to stderr where it happened (one line per
-// resource type of a category); it only sets the exit code.
+// resource type of a category); it only sets the exit code, its cause's.
 type reportedError struct{ err error }
 
 func (e *reportedError) Error() string { return e.err.Error() }
@@ -47,40 +43,17 @@ type timeoutError struct{ limit string }
 func (e *timeoutError) Error() string {
 	return "the request did not complete within --max-time " + e.limit
 }
+func (e *timeoutError) ExitCode() int { return exitcode.Network }
 
-// exitCode is the one place where an error becomes an exit code.
+// exitCode is the one place where an error becomes an exit code: the one
+// it says. One that says none is an internal error, exit 1 (report says
+// so, so that it does not read as -e's false).
 func exitCode(err error) int {
-	var (
-		status     *transport.StatusError
-		network    *transport.NetworkError
-		notFound   *target.NotFoundError
-		credErr    *target.CredentialsError
-		targetErr  *target.UsageError
-		usage      *usageError
-		reqUsage   *request.UsageError
-		queryErr   *output.QueryError
-		halt       *output.HaltError
-		timeoutErr *timeoutError
-	)
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.As(err, &status):
-		if status.Code >= 500 {
-			return ExitHTTP5xx
-		}
-		return ExitHTTP4xx
-	case errors.As(err, &halt):
-		return halt.Code
-	case errors.As(err, &usage), errors.As(err, &reqUsage), errors.As(err, &queryErr), errors.As(err, &targetErr):
-		return ExitUsage
-	case errors.As(err, &notFound), errors.As(err, &credErr), errors.As(err, new(*target.ProcessChoiceError)):
-		return ExitCredentials
-	case errors.As(err, &timeoutErr), errors.As(err, &network):
-		return ExitNetwork
-	default:
-		return ExitFalse
+	if err == nil {
+		return exitcode.OK
 	}
+	code, _ := exitcode.Of(err)
+	return code
 }
 
 // report writes err the way a user should read it: API errors exactly as
@@ -91,6 +64,7 @@ func report(w io.Writer, err error) {
 		halt   *output.HaltError
 		usage  *usageError
 	)
+	_, coded := exitcode.Of(err)
 	switch {
 	case errors.As(err, new(*reportedError)):
 		return
@@ -102,6 +76,8 @@ func report(w io.Writer, err error) {
 		fmt.Fprint(w, halt.Message)
 	case errors.As(err, &usage):
 		fmt.Fprintf(w, "kcurl: %s\nRun 'kcurl --help' for usage.\n", strings.TrimSpace(usage.msg))
+	case !coded:
+		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
 	default:
 		fmt.Fprintf(w, "kcurl: %s\n", strings.TrimSpace(err.Error()))
 	}

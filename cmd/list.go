@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -48,7 +49,7 @@ func (o *requestOptions) runList(ctx context.Context, printer *output.Printer, t
 			}
 			page, err := merger.Add(body)
 			if err != nil {
-				return err
+				return exitcode.With(exitcode.Failed, err)
 			}
 			if pageByPage && !o.silent {
 				if err := o.printBody(ctx, bytes.NewReader(body), "application/json", printer, tables); err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -98,13 +99,13 @@ func (o *requestOptions) readEvents(ctx context.Context, body io.Reader, rv stri
 			}
 			var syntax *json.SyntaxError
 			if errors.As(err, &syntax) {
-				return rv, fmt.Errorf("the watch stream is not JSON: %v", err) // not resumed
+				return rv, exitcode.With(exitcode.Failed, fmt.Errorf("the watch stream is not JSON: %v", err)) // not resumed
 			}
 			return rv, transport.Classify(err)
 		}
 		var event watchEvent
 		if err := json.Unmarshal(raw, &event); err != nil || event.Type == "" {
-			return rv, fmt.Errorf("the server sent something that is not a watch event: %.200s", raw)
+			return rv, exitcode.With(exitcode.Failed, fmt.Errorf("the server sent something that is not a watch event: %.200s", raw))
 		}
 		var object struct {
 			Kind     string `json:"kind"`
@@ -153,7 +154,7 @@ func (o *requestOptions) relistVersion(ctx context.Context, path string) (string
 		return "", err
 	}
 	page, err := (&output.ListMerger{}).Add(body)
-	return page.ResourceVersion, err
+	return page.ResourceVersion, exitcode.With(exitcode.Failed, err)
 }
 
 // typedResourceVersion is ?resourceVersion= typed in the path, where a

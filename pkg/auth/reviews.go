@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
@@ -144,7 +145,7 @@ func (c *Client) create(ctx context.Context, path string, in, out any) error {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		// A read that failed is a NetworkError already (the transport's
 		// body says so); anything else is an answer that is not a review.
-		return fmt.Errorf("the answer to POST %s: %w", path, err)
+		return exitcode.With(exitcode.Failed, fmt.Errorf("the answer to POST %s: %w", path, err))
 	}
 	return nil
 }

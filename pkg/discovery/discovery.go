@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
@@ -262,6 +263,8 @@ func (e *AmbiguousError) Error() string {
 	return fmt.Sprintf("%q is ambiguous: it could be %s; qualify it with the group", e.Name, strings.Join(e.Candidates, ", "))
 }
 
+func (e *AmbiguousError) ExitCode() int { return exitcode.Usage }
+
 // UnknownError is a name no resource answers to.
 type UnknownError struct {
 	Name        string
@@ -275,6 +278,8 @@ func (e *UnknownError) Error() string {
 	}
 	return msg + " (kcurl api-resources lists them)"
 }
+
+func (e *UnknownError) ExitCode() int { return exitcode.Usage }
 
 // Lookup finds the resources a kubectl-style name means: a plural, singular,
 // short name or kind, optionally qualified as NAME.GROUP or

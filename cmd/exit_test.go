@@ -1,0 +1,47 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
+	"github.com/kcurl/kcurl/pkg/transport"
+)
+
+// Every error says its exit code; one that says none is an internal error,
+// exit 1 like -e's false but never silent like it.
+func TestExitCodeAndReport(t *testing.T) {
+	network := &transport.NetworkError{Err: errors.New("connection reset by peer")}
+	for _, tc := range []struct {
+		name   string
+		err    error
+		code   int
+		stderr string
+	}{
+		{"success", nil, 0, ""},
+		{"-e's false says nothing", output.ErrFalsy, 1, ""},
+		{"can-i's no says nothing", errNo{}, 1, ""},
+		{"an error with no code is internal", errors.New("boom"), 1, "kcurl: internal error: boom\n"},
+		{"a usage error points at --help", usagef("no PATH"), 2, "kcurl: no PATH\nRun 'kcurl --help' for usage.\n"},
+		{"an API error is kubectl's line", fmt.Errorf("wrapped: %w", &transport.StatusError{Code: 503, Reason: "ServiceUnavailable", Message: "down"}), 5,
+			"Error from server (ServiceUnavailable): down\n"},
+		{"a code given to an error keeps a cause's own", exitcode.With(exitcode.Failed, fmt.Errorf("the answer: %w", network)), 6,
+			"kcurl: the answer: connection reset by peer\n"},
+		{"a code given to an error without one", exitcode.With(exitcode.Failed, errors.New("not a list")), 1, "kcurl: not a list\n"},
+		{"a reported error only sets the code", &reportedError{err: &transport.StatusError{Code: 403}}, 4, ""},
+		{"--max-time", &timeoutError{limit: "1s"}, 6, "kcurl: the request did not complete within --max-time 1s\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			if tc.err != nil {
+				report(&stderr, tc.err)
+			}
+			if code := exitCode(tc.err); code != tc.code || stderr.String() != tc.stderr {
+				t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr.String(), tc.code, tc.stderr)
+			}
+		})
+	}
+}
