@@ -70,7 +70,7 @@ func runCanI(c *cli.Context, s Streams) error {
 	defer api.cancel()
 	color := api.color
 	ctx, t := api.ctx, api.target
-	client := &auth.Client{HTTP: api.client, Server: t.Server}
+	client := &auth.Client{API: api.apiClient()}
 	namespace := t.Namespace
 	if c.Bool("all-namespaces") {
 		namespace = ""
@@ -101,8 +101,7 @@ func runCanI(c *cli.Context, s Streams) error {
 		decision, err = client.CanI(ctx, nil, &auth.NonResourceAttributes{Path: what, Verb: verb})
 	} else {
 		var attrs *auth.ResourceAttributes
-		disco := newDiscovery(s, api.client, t.Server)
-		attrs, err = resourceAttributes(ctx, disco, s.ErrOut, verb, what, namespace, c.String("subresource"))
+		attrs, err = resourceAttributes(ctx, api.discovery(), s.ErrOut, verb, what, namespace, c.String("subresource"))
 		if err != nil {
 			return api.err(err)
 		}
@@ -165,7 +164,7 @@ func resourceAttributes(ctx context.Context, disco *discovery.Client, warnings i
 		attrs.Resource, attrs.Group, _ = strings.Cut(typ, ".")
 		fmt.Fprintf(warnings, "Warning: the server doesn't have a resource type '%s'\n", typ)
 	default:
-		return nil, lookupError(err)
+		return nil, discovery.LookupUsageError(err)
 	}
 	return attrs, nil
 }

@@ -19,31 +19,9 @@ const (
 	ExitUsage = exitcode.Usage
 )
 
-// usageError is a mistake in what the user typed: the message, and a
-// pointer to --help.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-func (e *usageError) ExitCode() int { return exitcode.Usage }
-
-func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
-}
-
-// reportedError was written to stderr where it happened (one line per
-// resource type of a category); it only sets the exit code, its cause's.
-type reportedError struct{ err error }
-
-func (e *reportedError) Error() string { return e.err.Error() }
-func (e *reportedError) Unwrap() error { return e.err }
-
-// timeoutError is --max-time running out.
-type timeoutError struct{ limit string }
-
-func (e *timeoutError) Error() string {
-	return "the request did not complete within --max-time " + e.limit
-}
-func (e *timeoutError) ExitCode() int { return exitcode.Network }
+// usagef is a mistake in what the user typed, reported with a pointer to
+// --help.
+func usagef(format string, args ...any) error { return exitcode.Usagef(format, args...) }
 
 // exitCode is the one place where an error becomes an exit code: the one
 // it says. One that says none is an internal error, exit 1 (report says
@@ -62,11 +40,11 @@ func report(w io.Writer, err error) {
 	var (
 		status *transport.StatusError
 		halt   *output.HaltError
-		usage  *usageError
+		usage  *exitcode.UsageError
 	)
 	_, coded := exitcode.Of(err)
 	switch {
-	case errors.As(err, new(*reportedError)):
+	case errors.As(err, new(*exitcode.ReportedError)):
 		return
 	case errors.Is(err, output.ErrFalsy), errors.Is(err, context.Canceled), errors.As(err, new(errNo)):
 		return // -e's and can-i's answer is the exit code alone; Ctrl-C needs no words
@@ -75,7 +53,7 @@ func report(w io.Writer, err error) {
 	case errors.As(err, &halt):
 		fmt.Fprint(w, halt.Message)
 	case errors.As(err, &usage):
-		fmt.Fprintf(w, "kcurl: %s\nRun 'kcurl --help' for usage.\n", strings.TrimSpace(usage.msg))
+		fmt.Fprintf(w, "kcurl: %s\nRun 'kcurl --help' for usage.\n", strings.TrimSpace(usage.Msg))
 	case !coded:
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
 	default:

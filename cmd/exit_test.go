@@ -31,7 +31,7 @@ func TestExitCodeAndReport(t *testing.T) {
 		{"a code given to an error keeps a cause's own", exitcode.With(exitcode.Failed, fmt.Errorf("the answer: %w", network)), 6,
 			"kcurl: the answer: connection reset by peer\n"},
 		{"a code given to an error without one", exitcode.With(exitcode.Failed, errors.New("not a list")), 1, "kcurl: not a list\n"},
-		{"a reported error only sets the code", &reportedError{err: &transport.StatusError{Code: 403}}, 4, ""},
+		{"a reported error only sets the code", &exitcode.ReportedError{Err: &transport.StatusError{Code: 403}}, 4, ""},
 		{"--max-time", &timeoutError{limit: "1s"}, 6, "kcurl: the request did not complete within --max-time 1s\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,7 +52,7 @@ func runWhoami(c *cli.Context, s Streams) error {
 	defer api.cancel()
 	color := api.color
 	t := api.target
-	client := &auth.Client{HTTP: api.client, Server: t.Server}
+	client := &auth.Client{API: api.apiClient()}
 	user, err := client.WhoAmI(api.ctx)
 	var unauthorized error
 	if err != nil {

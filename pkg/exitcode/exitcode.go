@@ -4,7 +4,10 @@
 // the one place that asks. An error that says none is an internal error.
 package exitcode
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 const (
 	OK = 0
@@ -60,3 +63,23 @@ func (e *Error) ExitCode() int {
 	}
 	return e.Code
 }
+
+// UsageError is a mistake in what the user typed (exit 2), one that
+// `kcurl --help` explains: its message is followed by a pointer there.
+type UsageError struct{ Msg string }
+
+// Usagef is a UsageError with a formatted message.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+func (e *UsageError) Error() string { return e.Msg }
+func (e *UsageError) ExitCode() int { return Usage }
+
+// ReportedError was told to the user where it happened (one line for each
+// resource type of a category that could not be listed): only its exit
+// code, its cause's, is left to say.
+type ReportedError struct{ Err error }
+
+func (e *ReportedError) Error() string { return e.Err.Error() }
+func (e *ReportedError) Unwrap() error { return e.Err }
