@@ -114,7 +114,6 @@ func (o *requestOptions) complete(c *cli.Context) error {
 	}
 	if r.Watch != nil {
 		r.Watch.Relist = o.relist
-		r.Spec.Watch = true
 		if !s.OutIsTerminal && !c.IsSet("compact-output") {
 			r.Print.Indent = 0 // NDJSON: one event per line in a pipe
 		}

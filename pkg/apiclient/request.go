@@ -29,8 +29,8 @@ type Request struct {
 
 	All     bool // follow metadata.continue and print one merged list
 	PerPage bool // with All: print each page as it arrives
-	Silent  bool // -s: read the whole answer, print nothing
-	Watch   *WatchOptions
+	Silent  bool // -s: print no body
+	Watch   *WatchOptions // -w: watch (Spec.Watch follows it)
 	// Streaming: a watch or a followed log; the end of ctx (Ctrl-C) or of
 	// Timeout ends it successfully.
 	Streaming bool
@@ -48,7 +48,7 @@ type Request struct {
 // with its resumptions) and prints the answer as it arrives. An error once
 // ctx is done is ctx's own (--max-time is the caller's to name).
 func (c *Client) Do(ctx context.Context, r Request) error {
-	r.Spec.Namespace = r.Namespace
+	r.Spec.Namespace, r.Spec.Watch = r.Namespace, r.Watch != nil
 	resolved, err := r.resolve(ctx)
 	if err != nil {
 		return err
