@@ -27,9 +27,9 @@ type Request struct {
 	Namespace     string // also {namespace} in a PATH
 	AllNamespaces bool
 
-	All     bool // follow metadata.continue and print one merged list
-	PerPage bool // with All: print each page as it arrives
-	Silent  bool // -s: print no body
+	All     bool          // follow metadata.continue and print one merged list
+	PerPage bool          // with All: print each page as it arrives
+	Silent  bool          // -s: print no body
 	Watch   *WatchOptions // -w: watch (Spec.Watch follows it)
 	// Streaming: a watch or a followed log; the end of ctx (Ctrl-C) or of
 	// Timeout ends it successfully.
