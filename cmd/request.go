@@ -17,8 +17,8 @@ import (
 
 // requestOptions is `kcurl [flags] PATH|RESOURCE`, in kubectl's order:
 // completed from the flags (complete), checked without reading a file or
-// touching the network (validate), then run: credentials, discovery and
-// the exchange, all in pkg/apiclient.
+// touching the network (validate), then run: the credentials (connect),
+// and one call into pkg/apiclient for discovery and the whole exchange.
 type requestOptions struct {
 	streams Streams
 	session sessionOptions
