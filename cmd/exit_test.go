@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/output"
+	"github.com/kcurl/kcurl/pkg/request"
+	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
@@ -43,5 +46,33 @@ func TestExitCodeAndReport(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr.String(), tc.code, tc.stderr)
 			}
 		})
+	}
+}
+
+// The codes the errors of pkg/ say: what exit.go's switch over their types
+// used to decide.
+func TestErrorsSayTheirCode(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code int
+	}{
+		{&transport.StatusError{Code: 404}, exitcode.HTTP4xx},
+		{&transport.StatusError{Code: 500}, exitcode.HTTP5xx},
+		{&transport.NetworkError{Err: errors.New("reset")}, exitcode.Network},
+		{&target.NotFoundError{}, exitcode.Credentials},
+		{&target.CredentialsError{Err: errors.New("unreadable")}, exitcode.Credentials},
+		{&target.ProcessChoiceError{}, exitcode.Credentials},
+		{&target.UsageError{Err: errors.New("invalid server")}, exitcode.Usage},
+		{&request.UsageError{Msg: "invalid body"}, exitcode.Usage},
+		{&output.QueryError{Msg: "invalid jq"}, exitcode.Usage},
+		{&output.HaltError{Code: 3}, 3},
+		{&output.RuntimeError{Err: errors.New("jq")}, exitcode.Failed},
+		{&output.SyntaxError{Msg: "not JSON"}, exitcode.Failed},
+		{&discovery.UnknownError{Name: "nope"}, exitcode.Usage},
+		{&discovery.AmbiguousError{Name: "ev"}, exitcode.Usage},
+	} {
+		if code, ok := exitcode.Of(tc.err); code != tc.code || !ok {
+			t.Errorf("%T: exit %d (coded %v), want %d", tc.err, code, ok, tc.code)
+		}
 	}
 }
