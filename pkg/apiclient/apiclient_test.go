@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -102,10 +103,7 @@ func TestPagesFollowContinue(t *testing.T) {
 		answer{body: `{"metadata":{"continue":"p3"},"items":[2]}`},
 		answer{body: `{"metadata":{},"items":[3]}`})
 	var pages []string
-	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods", Limit: 1}, true, func(page []byte) error {
-		pages = append(pages, string(page))
-		return nil
-	})
+	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods", Limit: 1}, true, readPage(&pages))
 	if err != nil || len(pages) != 3 {
 		t.Fatalf("err %v, pages %q", err, pages)
 	}
@@ -119,7 +117,7 @@ func TestPagesExplainAnExpiredContinue(t *testing.T) {
 	_, c := newServer(t,
 		answer{body: `{"metadata":{"continue":"p2"},"items":[]}`},
 		answer{410, `{"kind":"Status","reason":"Expired","message":"too old"}`})
-	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods"}, true, func([]byte) error { return nil })
+	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods"}, true, readPage(new([]string)))
 	if err == nil || !strings.Contains(err.Error(), "its continue token expired") {
 		t.Fatalf("err %v", err)
 	}
@@ -127,9 +125,21 @@ func TestPagesExplainAnExpiredContinue(t *testing.T) {
 
 func TestPagesRefuseWhatIsNotAList(t *testing.T) {
 	_, c := newServer(t, answer{body: `{"kind":"Pod"}`})
-	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods/x"}, true, func([]byte) error { return nil })
+	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods/x"}, true, readPage(new([]string)))
 	if err == nil || err.Error() != "the answer is not a list: it has no items" {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// readPage keeps each page and reads what it says about the rest.
+func readPage(pages *[]string) func(io.Reader) (output.Page, error) {
+	return func(body io.Reader) (output.Page, error) {
+		page, err := io.ReadAll(body)
+		if err != nil {
+			return output.Page{}, err
+		}
+		*pages = append(*pages, string(page))
+		return ReadListMeta(page)
 	}
 }
 
@@ -230,7 +240,7 @@ func TestDoCategoryGoesOnPastForbiddenTypes(t *testing.T) {
 
 func TestReadListMeta(t *testing.T) {
 	meta, err := ReadListMeta([]byte(`{"kind":"Table","metadata":{"continue":"c","resourceVersion":"9"},"rows":[]}`))
-	if err != nil || meta != (ListMeta{Continue: "c", ResourceVersion: "9"}) {
+	if err != nil || meta != (output.Page{Continue: "c", ResourceVersion: "9"}) {
 		t.Errorf("%+v %v", meta, err)
 	}
 	for _, body := range []string{`[]`, `null`, ``, `{"items":`} {

@@ -5,23 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
-// ListMeta is what a list (or one page of it) says about itself.
-type ListMeta struct {
-	Continue        string
-	ResourceVersion string
-}
-
-// ReadListMeta reads a list's metadata, and fails on an answer that is not
-// a list (no items, or a Table's rows).
-func ReadListMeta(body []byte) (ListMeta, error) {
+// ReadListMeta reads what a list (or one page of it) says about itself,
+// and fails on an answer that is not a list (no items, or a Table's rows).
+func ReadListMeta(body []byte) (output.Page, error) {
 	var list struct {
 		Metadata struct {
 			Continue        string `json:"continue"`
@@ -31,32 +27,31 @@ func ReadListMeta(body []byte) (ListMeta, error) {
 		Rows  json.RawMessage `json:"rows"`
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(body, &list) != nil {
-		return ListMeta{}, exitcode.With(exitcode.Failed, errors.New("the answer is not a list"))
+		return output.Page{}, exitcode.With(exitcode.Failed, errors.New("the answer is not a list"))
 	}
 	if list.Items == nil && list.Rows == nil {
-		return ListMeta{}, exitcode.With(exitcode.Failed, errors.New("the answer is not a list: it has no items"))
+		return output.Page{}, exitcode.With(exitcode.Failed, errors.New("the answer is not a list: it has no items"))
 	}
-	return ListMeta{Continue: list.Metadata.Continue, ResourceVersion: list.Metadata.ResourceVersion}, nil
+	return output.Page{Continue: list.Metadata.Continue, ResourceVersion: list.Metadata.ResourceVersion}, nil
 }
 
-// Pages sends spec, a list, and gives each page's body to each; with all,
-// it follows metadata.continue to the end of the list.
-func (c *Client) Pages(ctx context.Context, spec request.Spec, all bool, each func(page []byte) error) error {
+// Pages sends spec, a list, and hands each page's body to page, which
+// reads it and says what the page says about the rest; with all, Pages
+// follows metadata.continue to the end of the list.
+func (c *Client) Pages(ctx context.Context, spec request.Spec, all bool, page func(body io.Reader) (output.Page, error)) error {
 	token := ""
 	for {
-		page := spec
+		next := spec
 		if token != "" {
-			page.Query = withParams(spec.Query, url.Values{"continue": {token}})
+			next.Query = withParams(spec.Query, url.Values{"continue": {token}})
 		}
-		body, err := c.Read(ctx, page)
+		resp, err := c.Send(ctx, next)
 		if err != nil {
 			return expiredContinue(err, token)
 		}
-		meta, err := ReadListMeta(body)
+		meta, err := page(resp.Body)
+		resp.Body.Close()
 		if err != nil {
-			return err
-		}
-		if err := each(body); err != nil {
 			return err
 		}
 		if token = meta.Continue; !all || token == "" {

@@ -180,15 +180,20 @@ func (x *exchange) list(ctx context.Context) error {
 		if x.tables != nil && i > 0 {
 			x.tables.Separate()
 		}
-		err := x.Pages(ctx, x.spec(path), x.r.All, func(page []byte) error {
-			switch {
-			case !pageByPage:
-				_, err := merged.Add(page)
-				return exitcode.With(exitcode.Failed, err)
-			case x.r.Silent:
-				return nil
+		err := x.Pages(ctx, x.spec(path), x.r.All, func(body io.Reader) (output.Page, error) {
+			page, err := io.ReadAll(body)
+			if err != nil {
+				return output.Page{}, err
 			}
-			return x.print(ctx, bytes.NewReader(page), "application/json")
+			if !pageByPage {
+				next, err := merged.Add(page)
+				return next, exitcode.With(exitcode.Failed, err)
+			}
+			next, err := ReadListMeta(page)
+			if err == nil && !x.r.Silent {
+				err = x.print(ctx, bytes.NewReader(page), "application/json")
+			}
+			return next, err
 		})
 		var status *transport.StatusError
 		if err != nil && x.resolved.Category && errors.As(err, &status) {
