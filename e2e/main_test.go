@@ -5,6 +5,10 @@
 // service-account files at their real path in a private mount namespace, the
 // Pod's environment variables, and a real bound token from the TokenRequest
 // API. Nothing here is mocked.
+//
+// Every file here has the build constraint e2e, so that `go test ./...`
+// runs the unit tests alone; scripts/test.sh runs these with -tags e2e, and
+// so does `go test -tags e2e -run TestWatch ./e2e/` for a few of them.
 package e2e
 
 import (
