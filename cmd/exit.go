@@ -103,6 +103,8 @@ func report(w io.Writer, err error) {
 	case errors.As(err, &usage):
 		fmt.Fprintf(w, "kcurl: %s\nRun 'kcurl --help' for usage.\n", strings.TrimSpace(usage.msg))
 	default:
-		fmt.Fprintf(w, "kcurl: %s\n", strings.TrimSpace(err.Error()))
+		// Network and TLS errors quote what a server sent (a certificate's
+		// names): escaped as a Status message is.
+		fmt.Fprintf(w, "kcurl: %s\n", transport.Printable(strings.TrimSpace(err.Error())))
 	}
 }
