@@ -2,7 +2,9 @@ package cmd
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -32,7 +34,8 @@ type cliCase struct {
 	Env   map[string]string `json:"env"`   // on top of the Pod's defaults; "" unsets
 	NoSA  bool              `json:"no_sa"` // no service-account dir at all
 	Stdin string            `json:"stdin"`
-	Files map[string]string `json:"files"` // written into {tmp}
+	Files map[string]string `json:"files"` // written into {tmp} (mode 0600, dirs 0700)
+	Modes map[string]string `json:"modes"` // chmod (octal) of a path under {tmp} after that
 	// Special replaces files (placeholders expanded) by what no
 	// credential may be: "fifo" makes a named pipe, "size:N" a sparse
 	// regular file of N bytes.
@@ -242,9 +245,27 @@ func runCLICase(t *testing.T, tc cliCase) {
 		writeSADir(t, saDir, server, token)
 	}
 	port := server.URL[strings.LastIndexByte(server.URL, ':')+1:]
-	expand := strings.NewReplacer("{server}", server.URL, "{port}", port, "{sadir}", saDir, "{tmp}", tmp).Replace
+	// {discoverycache} is this server's discovery cache file, under {tmp};
+	// {now} the wall clock's time (the cache's age is real time).
+	sum := sha256.Sum256([]byte(server.URL))
+	discoveryCache := filepath.Join("cache", "kcurl", "discovery", hex.EncodeToString(sum[:12])+".json")
+	expand := strings.NewReplacer("{server}", server.URL, "{port}", port, "{sadir}", saDir, "{tmp}", tmp, "{discoverycache}", discoveryCache,
+		"{now}", time.Now().UTC().Format(time.RFC3339)).Replace
 	for name, content := range tc.Files {
-		if err := os.WriteFile(filepath.Join(tmp, name), []byte(expand(content)), 0o600); err != nil {
+		file := filepath.Join(tmp, expand(name))
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(expand(content)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, mode := range tc.Modes {
+		m, err := strconv.ParseUint(mode, 8, 32)
+		if err == nil {
+			err = os.Chmod(filepath.Join(tmp, expand(name)), os.FileMode(m))
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
