@@ -71,6 +71,9 @@ func openat2InRoot(rootFD int, name string) (int, error) {
 // to the directory walked before, never above the root. This is what
 // RESOLVE_IN_ROOT does in the kernel.
 func walkInRoot(rootFD int, name string) (int, error) {
+	if name == "" {
+		return -1, unix.ENOENT // as openat2 says of an empty name
+	}
 	root, err := unix.Dup(rootFD)
 	if err != nil {
 		return -1, err

@@ -56,7 +56,7 @@ func testCAPEM(t *testing.T) string {
 	return string(targettest.NewCA(t, "test").CertPEM)
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
