@@ -268,25 +268,8 @@ func TestEphemeralContainerAsAnotherUser(t *testing.T) {
 	// own, mode 0600, as the kubelet writes a projected token for a
 	// container with runAsUser and no fsGroup.
 	owned := filepath.Join(t.TempDir(), "serviceaccount")
-	ownBy := func(uid int) {
-		t.Helper()
-		err := filepath.Walk(owned, func(p string, info os.FileInfo, err error) error {
-			if err != nil {
-				return err
-			}
-			if info.Mode().IsRegular() {
-				if err := os.Chmod(p, 0o600); err != nil {
-					return err
-				}
-			}
-			return os.Lchown(p, uid, uid)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	writeKubeletDir(t, owned, map[string][]byte{"token": []byte(s.Token), "ca.crt": caPEM, "namespace": []byte(s.NS)})
-	ownBy(1000)
+	ownBy(t, owned, 1000)
 	targetPid := startTarget(t, s, owned, "setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups", "--", "sleep", "600")
 
 	// The image's binary, with and without its file capabilities, where
@@ -375,10 +358,31 @@ func TestEphemeralContainerAsAnotherUser(t *testing.T) {
 	}
 	adminMust(t, "POST", "/api/v1/namespaces/"+s.NS+"/serviceaccounts", obj{"metadata": obj{"name": "rotated"}}, nil)
 	swapKubeletData(t, owned, map[string][]byte{"token": []byte(requestToken(t, s.NS, "rotated", nil)), "ca.crt": caPEM, "namespace": []byte(s.NS)})
-	ownBy(1000)
+	ownBy(t, owned, 1000)
 	time.Sleep(1500 * time.Millisecond) // the proxy looks at the token file once a second
 	if got := whoami(); got != "system:serviceaccount:"+s.NS+":rotated" {
 		t.Errorf("after the rotation, through the proxy: %q\n%s", got, proxyErr.String())
+	}
+}
+
+// ownBy makes a service-account dir the given user's, its files mode 0600,
+// as the kubelet writes a projected token for a container with runAsUser
+// and no fsGroup.
+func ownBy(t *testing.T, dir string, uid int) {
+	t.Helper()
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if info.Mode().IsRegular() {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return err
+			}
+		}
+		return os.Lchown(p, uid, uid)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
