@@ -276,16 +276,19 @@ func TestEphemeralContainerAsAnotherUser(t *testing.T) {
 	// uid 65532 may run it.
 	bin := t.TempDir()
 	must(t, os.Chmod(bin, 0o755))
-	withCaps, plain := filepath.Join(bin, "kcurl"), filepath.Join(bin, "kcurl-plain")
-	for _, dst := range []string{withCaps, plain} {
+	withCaps, sidecar, plain := filepath.Join(bin, "kcurl"), filepath.Join(bin, "kcurl-sidecar"), filepath.Join(bin, "kcurl-plain")
+	for _, dst := range []string{withCaps, sidecar, plain} {
 		b, err := os.ReadFile(kcurlBin)
 		must(t, err)
 		must(t, os.WriteFile(dst, b, 0o755))
-	}
-	filecap := exec.Command("go", "run", "./scripts/filecap", withCaps, "cap_sys_ptrace,cap_dac_override")
-	filecap.Dir = repoRoot
-	if out, err := filecap.CombinedOutput(); err != nil {
-		t.Fatalf("scripts/filecap: %v\n%s", err, out)
+		if dst == plain {
+			continue
+		}
+		filecap := exec.Command("go", "run", "./scripts/filecap", dst, "cap_sys_ptrace,cap_dac_override")
+		filecap.Dir = repoRoot
+		if out, err := filecap.CombinedOutput(); err != nil {
+			t.Fatalf("scripts/filecap: %v\n%s", err, out)
+		}
 	}
 
 	debug := *s
@@ -327,14 +330,7 @@ func TestEphemeralContainerAsAnotherUser(t *testing.T) {
 	if _, err := fmt.Fscanf(stdout, "Starting to serve on %s\n", &addr); err != nil {
 		t.Fatalf("the proxy did not start: %v\n%s", err, proxyErr.String())
 	}
-	pid := findExe(t, withCaps)
-	for _, task := range listTasks(t, pid) {
-		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, task))
-		prm, eff := capField(string(status), "CapPrm"), capField(string(status), "CapEff")
-		if prm != 1<<19|1<<1 || eff != 0 {
-			t.Errorf("thread %s of kcurl proxy: CapPrm %#x CapEff %#x, want %#x and 0", task, prm, eff, 1<<19|1<<1)
-		}
-	}
+	expectCaps(t, findExe(t, withCaps), 1<<19|1<<1)
 	whoami := func() string {
 		t.Helper()
 		body := `{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`
@@ -362,6 +358,33 @@ func TestEphemeralContainerAsAnotherUser(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // the proxy looks at the token file once a second
 	if got := whoami(); got != "system:serviceaccount:"+s.NS+":rotated" {
 		t.Errorf("after the rotation, through the proxy: %q\n%s", got, proxyErr.String())
+	}
+
+	// The same binary as a sidecar, with a service account of its own,
+	// needs no other process's files: it drops the capabilities at once.
+	own := *s
+	own.Env = debug.Env
+	sidecarProxy := own.command(asImageUser(sidecar, "proxy", "-p", "0")...)
+	sidecarOut, err := sidecarProxy.StdoutPipe()
+	must(t, err)
+	must(t, sidecarProxy.Start())
+	t.Cleanup(func() { killTree(sidecarProxy.Process.Pid); _ = sidecarProxy.Wait() })
+	if _, err := fmt.Fscanf(sidecarOut, "Starting to serve on %s\n", &addr); err != nil {
+		t.Fatalf("the sidecar proxy did not start: %v", err)
+	}
+	expectCaps(t, findExe(t, sidecar), 0)
+}
+
+// expectCaps: every thread of process pid has exactly permitted in CapPrm
+// and nothing in CapEff.
+func expectCaps(t *testing.T, pid int, permitted uint64) {
+	t.Helper()
+	for _, task := range listTasks(t, pid) {
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, task))
+		prm, eff := capField(string(status), "CapPrm"), capField(string(status), "CapEff")
+		if prm != permitted || eff != 0 {
+			t.Errorf("thread %s of process %d: CapPrm %#x CapEff %#x, want %#x and 0", task, pid, prm, eff, permitted)
+		}
 	}
 }
 

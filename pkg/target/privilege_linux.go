@@ -2,6 +2,8 @@ package target
 
 import (
 	"runtime"
+	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -92,4 +94,24 @@ func raisedOnThisThread(open func() error) (lowered bool, err error) {
 	}
 	after, cerr := threadCaps()
 	return cerr == nil && after == before, err
+}
+
+// dropProcessRights takes processRights out of every thread's permitted
+// and effective sets for good, once the target needs no other process's
+// files (our own service account, a kubeconfig): a sidecar or a debug Pod
+// then runs without them, whatever the binary carries. Nothing to drop is
+// the common case. Only rights the binary's file capabilities gave
+// (permitted, not effective) are dropped: root's own stay, as root may
+// need them later (a kubeconfig's client key of another user, read at each
+// handshake). Where the runtime cannot act on all threads at once (a cgo
+// build) the rights stay permitted, and unused.
+func dropProcessRights() {
+	caps, err := threadCaps()
+	if err != nil || caps[0].Permitted&rightsMask() == 0 || caps[0].Effective&rightsMask() != 0 {
+		return
+	}
+	caps[0].Permitted &^= rightsMask()
+	caps[0].Effective &^= rightsMask()
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	_, _, _ = syscall.AllThreadsSyscall(syscall.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&caps[0])), 0)
 }

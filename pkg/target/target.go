@@ -101,8 +101,16 @@ func (e *CredentialsError) Unwrap() error { return e.Err }
 // Resolve turns the options and the environment into a Target, reading the
 // service-account directory of the Pod kcurl runs in when the options leave
 // something open.
+//
+// A target that reads no other process's files drops the capabilities the
+// binary may carry for them (docs/security.md): from here on they are of
+// no use.
 func Resolve(opts Options, env Env) (*Target, error) {
-	return resolve(opts, env, hostFS{}, procFS{Dir: opts.ProcDir, Self: os.Getpid()})
+	t, err := resolve(opts, env, hostFS{}, procFS{Dir: opts.ProcDir, Self: os.Getpid()})
+	if t != nil && t.Process == nil {
+		dropProcessRights()
+	}
+	return t, err
 }
 
 // resolve follows SPEC §1: an explicit kubeconfig (--kubeconfig, --context,
