@@ -16,11 +16,14 @@ if [[ -n $unformatted ]]; then
 	printf 'test.sh: gofmt would change:\n%s\n' "$unformatted" >&2
 	exit 1
 fi
-go vet ./...
-scripts/cluster.sh build
+go vet -tags e2e ./...
+# node: also kubelet, kube-controller-manager, kube-scheduler and containerd
+# for the real-Pod suite (e2e/node, scripts/node.sh).
+scripts/cluster.sh build node
 # -race: the proxy, the token and CA files and the watch run concurrently.
-# -tags e2e: the e2e files that carry the tag (the suite is moving behind it).
-go test -race -count=1 -timeout 30m -tags e2e "$@" ./...
+# -tags e2e: the e2e suites (e2e/ and e2e/node/) are behind that tag, so a
+# plain `go test ./...` runs the unit tests alone.
+go test -tags e2e -race -count=1 -timeout 30m "$@" ./...
 # Every fuzz target for a few seconds each (KCURL_FUZZTIME, 0 skips them):
 # the argument rewriter, the Status decoder, the /proc/PID/root resolver, the
 # JSON decoder and the formatter. Their seeds already ran above.

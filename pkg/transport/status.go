@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // StatusError is an HTTP answer of 400 or more, described as kubectl does.
@@ -29,6 +31,14 @@ func (e *StatusError) Error() string {
 	default:
 		return "Error from server: " + message
 	}
+}
+
+// ExitCode: 5 for the server's own errors, 4 for the request's.
+func (e *StatusError) ExitCode() int {
+	if e.Code >= 500 {
+		return exitcode.HTTP5xx
+	}
+	return exitcode.HTTP4xx
 }
 
 // Printable escapes what a terminal would act on in text from elsewhere (a
