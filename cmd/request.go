@@ -374,6 +374,11 @@ func (o *requestOptions) printCurl(ctx context.Context) error {
 		return err
 	}
 	t := o.target
+	if _, typed := req.Header["Impersonate-User"]; !typed { // as the transport does
+		for name, values := range transport.ImpersonationHeaders(t.Impersonate) {
+			req.Header[name] = values
+		}
+	}
 	auth := request.CurlAuth{Insecure: t.Insecure && t.Server.Scheme == "https", NoToken: t.Token == nil}
 	if t.CA != nil {
 		auth.CAFile = t.CA.Path()
