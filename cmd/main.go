@@ -62,6 +62,7 @@ func newApp(s Streams) *cli.App {
 			apiResourcesCommand(s),
 			whoamiCommand(s),
 			canICommand(s),
+			waitCommand(s),
 			configCommand(s),
 			proxyCommand(s),
 			versionCommand(s),
