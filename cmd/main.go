@@ -63,6 +63,7 @@ func newApp(s Streams) *cli.App {
 			whoamiCommand(s),
 			canICommand(s),
 			waitCommand(s),
+			explainCommand(s),
 			configCommand(s),
 			proxyCommand(s),
 			versionCommand(s),
