@@ -57,8 +57,12 @@ func (e *NotMetError) ExitCode() int { return 1 }
 // state is what the list and the watch have shown so far.
 type state struct {
 	objects map[string]Object // by namespace/name
-	order   []string          // keys in the order they were first seen
-	gone    []Object          // deleted while waiting (--for delete)
+	// unmet holds the keys of the objects that do not meet the condition,
+	// checked once per change of the object, not once per event.
+	unmet   map[string]bool
+	check   func(raw []byte) bool
+	order   []string // keys in the order they were first seen
+	gone    []Object // deleted while waiting (--for delete)
 	rv      string
 	kind    string // the list's item kind and apiVersion, for items without them
 	version string
@@ -145,7 +149,8 @@ var errGone = errors.New("gone")
 
 // list reads what exists now: the state the watch starts from.
 func (w *Waiter) list(ctx context.Context) (*state, error) {
-	st := &state{objects: map[string]Object{}}
+	st := &state{objects: map[string]Object{}, unmet: map[string]bool{},
+		check: func(raw []byte) bool { met, _ := w.For.check(ctx, raw); return met }}
 	resp, err := w.send(ctx, nil)
 	if err != nil {
 		return st, err
@@ -239,13 +244,12 @@ func (w *Waiter) done(ctx context.Context, st *state) (bool, []Object) {
 	if len(st.objects) == 0 {
 		return false, nil
 	}
+	if len(st.unmet) > 0 {
+		return false, nil
+	}
 	met := make([]Object, 0, len(st.order))
 	for _, key := range st.order {
-		o := st.objects[key]
-		if ok, _ := w.For.check(ctx, o.Raw); !ok {
-			return false, nil
-		}
-		met = append(met, o)
+		met = append(met, st.objects[key])
 	}
 	return true, met
 }
@@ -281,6 +285,11 @@ func (st *state) put(raw json.RawMessage) {
 		st.order = append(st.order, key)
 	}
 	st.objects[key] = Object{Ref: st.ref(raw, meta), Raw: raw}
+	if st.check(raw) {
+		delete(st.unmet, key)
+	} else {
+		st.unmet[key] = true
+	}
 }
 
 func (st *state) remove(raw json.RawMessage) {
@@ -290,6 +299,7 @@ func (st *state) remove(raw json.RawMessage) {
 		return
 	}
 	delete(st.objects, key)
+	delete(st.unmet, key)
 	st.order = slices.DeleteFunc(st.order, func(k string) bool { return k == key })
 	st.gone = append(st.gone, Object{Ref: st.ref(raw, meta), Raw: raw})
 }
