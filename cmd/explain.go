@@ -3,7 +3,6 @@ package cmd
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -52,7 +51,7 @@ func runExplain(c *cli.Context, s Streams) error {
 		return err
 	}
 	defer api.cancel()
-	r, fields, err := explainTarget(c, s, api, c.Args().First())
+	r, fields, err := explainTarget(c, api, c.Args().First())
 	if err != nil {
 		return api.err(err)
 	}
@@ -62,12 +61,9 @@ func runExplain(c *cli.Context, s Streams) error {
 		return api.err(err)
 	}
 	gvr := explain.GVR{Group: r.Group, Version: r.Version, Resource: r.Name}
-	var notFound *explain.NotFoundError
 	if format == "json" || format == "yaml" {
 		schema, err := explain.Schema(doc, gvr, fields)
-		if errors.As(err, &notFound) {
-			return usagef("%s", notFound.Msg)
-		} else if err != nil {
+		if err != nil {
 			return err
 		}
 		text, err := json.Marshal(schema)
@@ -77,25 +73,21 @@ func runExplain(c *cli.Context, s Streams) error {
 		return output.NewPrinter(s.Out, s.ErrOut, output.Options{Format: output.Format(format), Indent: 2, Color: api.color}).
 			Print(api.ctx, bytes.NewReader(text), "application/json")
 	}
-	err = explain.Render(s.Out, doc, gvr, fields, c.Bool("recursive"), c.Int("max-depth"))
-	if errors.As(err, &notFound) {
-		return usagef("%s", notFound.Msg)
-	}
-	return err
+	return explain.Render(s.Out, doc, gvr, fields, c.Bool("recursive"), c.Int("max-depth"))
 }
 
 // explainTarget splits TYPE.FIELD.FIELD: the longest dotted prefix that
 // names one resource type (deployments.apps, widgets.example.com, pods.v1)
 // is the type, the rest the path of fields, as kubectl explain reads it.
-func explainTarget(c *cli.Context, s Streams, api *apiSession, arg string) (discovery.Resource, []string, error) {
+func explainTarget(c *cli.Context, api *apiSession, arg string) (discovery.Resource, []string, error) {
 	parts := strings.Split(arg, ".")
 	if strings.Contains(arg, "/") || parts[0] == "" || strings.Contains(arg, "..") || strings.HasSuffix(arg, ".") {
 		return discovery.Resource{}, nil, usagef("%q: explain takes TYPE[.FIELD...], e.g. pods.spec.containers", arg)
 	}
-	disco := newDiscovery(s, api.client, api.target.Server)
+	disco := api.discovery()
 	found, err := disco.Lookup(api.ctx, parts[0]) // refreshes a cache that does not know the type yet
 	if err != nil {
-		return discovery.Resource{}, nil, lookupError(err)
+		return discovery.Resource{}, nil, discovery.LookupUsageError(err)
 	}
 	idx, err := disco.Index(api.ctx)
 	if err != nil {

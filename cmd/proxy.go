@@ -18,6 +18,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/proxy"
 	"github.com/kcurl/kcurl/pkg/target"
 )
@@ -139,7 +140,7 @@ func listen(socket, address string, port int) (net.Listener, error) {
 		addr := net.JoinHostPort(address, strconv.Itoa(port)) // [::1]:8001
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, fmt.Errorf("cannot serve on %s: %w", addr, err)
+			return nil, exitcode.With(exitcode.Failed, fmt.Errorf("cannot serve on %s: %w", addr, err))
 		}
 		return l, nil
 	}
@@ -151,7 +152,7 @@ func listen(socket, address string, port int) (net.Listener, error) {
 	l, err := net.Listen("unix", socket)
 	syscall.Umask(old)
 	if err != nil {
-		return nil, fmt.Errorf("cannot serve on %s: %w", socket, err)
+		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("cannot serve on %s: %w", socket, err))
 	}
 	if err := os.Chmod(socket, 0o600); err != nil {
 		l.Close()

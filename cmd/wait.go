@@ -2,14 +2,14 @@ package cmd
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/output"
+	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/wait"
 )
 
@@ -50,10 +50,7 @@ func runWait(c *cli.Context, s Streams) error {
 	cond, err := wait.ParseCondition(c.String("for"), func(expr string) (*output.Query, error) {
 		return output.CompileQuery(expr, nil, s.Environ)
 	})
-	var badFor *wait.UsageError
-	if errors.As(err, &badFor) {
-		return usagef("%s", badFor.Msg)
-	} else if err != nil {
+	if err != nil {
 		return err
 	}
 	timeout, err := parseDuration("timeout", c.String("timeout"))
@@ -70,11 +67,12 @@ func runWait(c *cli.Context, s Streams) error {
 	}
 	defer api.cancel()
 	w := &wait.Waiter{
-		HTTP: api.client, Server: api.target.Server,
-		LabelSelector: c.String("selector"), FieldSelector: c.String("field-selector"),
+		Client: api.apiClient(),
+		List: request.Spec{Namespace: api.target.Namespace, LabelSelector: c.String("selector"), FieldSelector: c.String("field-selector"),
+			Accept: "application/json"},
 		For: cond, Timeout: timeout, Notices: s.ErrOut,
 	}
-	if err := waitTarget(c, s, api, arg, w); err != nil {
+	if err := waitTarget(c, api, arg, w); err != nil {
 		return api.err(err)
 	}
 	met, err := w.Run(api.ctx)
@@ -96,51 +94,50 @@ func runWait(c *cli.Context, s Streams) error {
 	return printer.Done()
 }
 
-// waitTarget fills in the collection to watch: a RESOURCE through discovery,
-// or a PATH to a collection or to one object in it.
-func waitTarget(c *cli.Context, s Streams, api *apiSession, arg string, w *wait.Waiter) error {
-	namespace := api.target.Namespace
+// waitTarget says which collection to watch: a RESOURCE through discovery
+// (TYPE/NAME is the list, selected by name, as for -w), or a PATH to a
+// collection or to one object in it.
+func waitTarget(c *cli.Context, api *apiSession, arg string, w *wait.Waiter) error {
 	if strings.HasPrefix(arg, "/") {
 		path, query, _ := strings.Cut(arg, "?")
-		var err error
-		if w.Query, err = url.ParseQuery(query); err != nil {
-			return usagef("invalid query in %s: %v", arg, err)
+		list, name, err := wait.SplitObjectPath(path)
+		if err != nil {
+			return err
 		}
-		path = strings.NewReplacer("{namespace}", namespace, "{ns}", namespace).Replace(path)
-		if w.ListPath, w.Name, err = wait.SplitObjectPath(path); err != nil {
-			return &usageError{msg: err.Error()}
+		w.List.Path, w.List.Name = list, name
+		if query != "" {
+			w.List.Path += "?" + query
 		}
-		w.Describe = describeWait(path, w)
+		w.Describe = describeWait(strings.TrimSuffix(list+"/"+name, "/"), w)
 		return nil
 	}
-	typ, name, _ := strings.Cut(arg, "/")
-	if strings.Contains(name, "/") || typ == "" {
+	typ, _, _ := strings.Cut(arg, "/")
+	if strings.Count(arg, "/") > 1 {
 		return usagef("%q: wait takes TYPE or TYPE/NAME, not a subresource", arg)
 	}
-	found, err := newDiscovery(s, api.client, api.target.Server).Lookup(api.ctx, typ)
+	resolved, err := api.discovery().Resolve(api.ctx, arg, apiclient.ResolveOptions{
+		Namespace: api.target.Namespace, AllNamespaces: c.Bool("all-namespaces"), Watch: true})
 	if err != nil {
-		return lookupError(err)
+		return err
 	}
-	if len(found) > 1 || !found[0].AnswersTo(strings.SplitN(typ, ".", 2)[0]) {
-		return usagef("%q is a category of %d resource types; wait for one of them", typ, len(found))
+	if resolved.Category {
+		return usagef("%q is a category of %d resource types; wait for one of them", typ, len(resolved.Paths))
 	}
-	r := found[0]
-	if c.Bool("all-namespaces") {
-		namespace = ""
-	}
-	w.ListPath, w.Name = r.Path(namespace, "", ""), name
-	w.Describe = describeWait(strings.TrimSuffix(r.Name+"/"+name, "/"), w)
+	w.List.Path, w.List.Name = resolved.Paths[0], resolved.Name
+	list, _, _ := strings.Cut(resolved.Paths[0], "?")
+	plural := list[strings.LastIndexByte(list, '/')+1:] // kubectl's pods/web, whatever was typed
+	w.Describe = describeWait(strings.TrimSuffix(plural+"/"+resolved.Name, "/"), w)
 	return nil
 }
 
 // describeWait names what is waited for, as messages say it: pods/web,
 // pods -l app=web.
 func describeWait(what string, w *wait.Waiter) string {
-	if w.LabelSelector != "" {
-		what += " -l " + w.LabelSelector
+	if w.List.LabelSelector != "" {
+		what += " -l " + w.List.LabelSelector
 	}
-	if w.FieldSelector != "" {
-		what += " --field-selector " + w.FieldSelector
+	if w.List.FieldSelector != "" {
+		what += " --field-selector " + w.List.FieldSelector
 	}
 	return what
 }

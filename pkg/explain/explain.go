@@ -8,7 +8,6 @@ package explain
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
@@ -37,12 +38,6 @@ type Client struct {
 	HTTP   *http.Client
 	Server *url.URL
 }
-
-// NotFoundError is a type or field the documents do not have: a mistake in
-// what was typed.
-type NotFoundError struct{ Msg string }
-
-func (e *NotFoundError) Error() string { return e.Msg }
 
 // Document is the OpenAPI v3 document of one group version: /openapi/v3
 // lists where each is (a URL with the document's hash), then that URL.
@@ -66,7 +61,7 @@ func (c *Client) Document(ctx context.Context, group, version string) (map[strin
 	}
 	where, ok := index.Paths[key]
 	if !ok || where.ServerRelativeURL == "" {
-		return nil, fmt.Errorf("the server's OpenAPI v3 has no document for %s (/openapi/v3 lists no %s)", strings.TrimPrefix(key, "apis/"), key)
+		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("the server's OpenAPI v3 has no document for %s (/openapi/v3 lists no %s)", strings.TrimPrefix(key, "apis/"), key))
 	}
 	var doc map[string]any
 	if err := c.get(ctx, where.ServerRelativeURL, &doc); err != nil {
@@ -96,15 +91,16 @@ func (c *Client) get(ctx context.Context, ref string, out any) error {
 	if resp.StatusCode >= 400 {
 		return transport.ResponseError(resp)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("%s: %w", rel.Path, transport.Classify(err))
+	if err := apiclient.DecodeJSON(resp.Body, out); err != nil {
+		return fmt.Errorf("%s: %w", rel.Path, err)
 	}
 	return nil
 }
 
 // Render prints kubectl explain's text for the resource, or for the field
 // at fieldPath in it; recursive lists the fields of fields, to maxDepth
-// levels (0: all).
+// levels (0: all). A type or field the document does not have is a
+// UsageError.
 func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recursive bool, maxDepth int) error {
 	text, err := templates.ReadFile("templates/plaintext.tmpl")
 	if err != nil {
@@ -128,7 +124,7 @@ func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recurs
 	}{gvr, doc, recursive, maxDepth, fieldPath})
 	var thrown explainError
 	if errors.As(err, &thrown) {
-		return &NotFoundError{Msg: strings.TrimPrefix(string(thrown), "error: ")}
+		return &exitcode.UsageError{Msg: strings.TrimPrefix(string(thrown), "error: ")}
 	}
 	if err != nil {
 		return err
@@ -143,7 +139,7 @@ func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recurs
 func Schema(doc map[string]any, gvr GVR, fieldPath []string) (map[string]any, error) {
 	gvk := findGVK(doc, gvr)
 	if gvk == nil {
-		return nil, &NotFoundError{Msg: fmt.Sprintf("GVR (%v) not found in OpenAPI schema", gvr)}
+		return nil, &exitcode.UsageError{Msg: fmt.Sprintf("GVR (%v) not found in OpenAPI schema", gvr)}
 	}
 	var schema map[string]any
 	components, _ := doc["components"].(map[string]any)
@@ -156,12 +152,12 @@ func Schema(doc map[string]any, gvr GVR, fieldPath []string) (map[string]any, er
 		}
 	}
 	if schema == nil {
-		return nil, &NotFoundError{Msg: fmt.Sprintf("GVK %v not found in OpenAPI schema", gvk)}
+		return nil, &exitcode.UsageError{Msg: fmt.Sprintf("GVK %v not found in OpenAPI schema", gvk)}
 	}
 	for _, field := range fieldPath {
 		next := property(doc, schema, field, map[string]bool{})
 		if next == nil {
-			return nil, &NotFoundError{Msg: fmt.Sprintf("field %q does not exist", field)}
+			return nil, &exitcode.UsageError{Msg: fmt.Sprintf("field %q does not exist", field)}
 		}
 		schema = next
 	}

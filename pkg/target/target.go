@@ -13,6 +13,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // DefaultSADir is where the kubelet mounts a Pod's service-account token.
@@ -90,6 +92,8 @@ func (e *NotFoundError) Error() string {
 	return "no Kubernetes credentials found:\n  " + strings.Join(e.Missing, "\n  ")
 }
 
+func (e *NotFoundError) ExitCode() int { return exitcode.Credentials }
+
 // CredentialsError is a credential that was found but cannot be used: an
 // unreadable token file, a CA file without certificates.
 type CredentialsError struct {
@@ -106,6 +110,7 @@ func (e *CredentialsError) Error() string {
 }
 
 func (e *CredentialsError) Unwrap() error { return e.Err }
+func (e *CredentialsError) ExitCode() int { return exitcode.Credentials }
 
 // Resolve turns the options and the environment into a Target, reading the
 // service-account directory of the Pod kcurl runs in when the options leave
@@ -323,6 +328,7 @@ type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
+func (e *UsageError) ExitCode() int { return exitcode.Usage }
 
 // resolveNamespace: -n > $POD_NAMESPACE > <sa-dir>/namespace > "default".
 func resolveNamespace(opts Options, env Env, fsys fileSystem, saDir, saSource string) (string, string) {
@@ -355,6 +361,8 @@ func (e *ProcessChoiceError) Error() string {
 	}
 	return b.String()
 }
+
+func (e *ProcessChoiceError) ExitCode() int { return exitcode.Credentials }
 
 // otherProcess picks the process whose service account to use: --from-pid,
 // or, when ours is missing and no token was given, the one other container

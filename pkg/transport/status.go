@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // StatusError is an HTTP answer of 400 or more, described as kubectl does.
@@ -26,6 +28,14 @@ func (e *StatusError) Error() string {
 	default:
 		return "Error from server: " + e.Message
 	}
+}
+
+// ExitCode: 5 for the server's own errors, 4 for the request's.
+func (e *StatusError) ExitCode() int {
+	if e.Code >= 500 {
+		return exitcode.HTTP5xx
+	}
+	return exitcode.HTTP4xx
 }
 
 // maxStatusBody bounds how much of an error body is read to describe it.

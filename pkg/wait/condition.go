@@ -13,6 +13,7 @@ import (
 
 	"github.com/itchyny/gojq"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/output"
 )
 
@@ -35,11 +36,6 @@ const (
 	forCondition                      // status.conditions[type==NAME].status == VALUE
 )
 
-// UsageError is a --for that cannot be a condition.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
-
 // ParseCondition reads --for: create, delete, kubectl's
 // condition=NAME[=VALUE] (VALUE True when left out), or a jq expression,
 // compiled by compile.
@@ -47,7 +43,7 @@ func ParseCondition(text string, compile func(expr string) (*output.Query, error
 	c := &Condition{Text: text}
 	switch lower := strings.ToLower(text); {
 	case strings.TrimSpace(text) == "":
-		return nil, &UsageError{Msg: "--for needs a condition: create, delete, condition=NAME[=VALUE], or a jq expression"}
+		return nil, &exitcode.UsageError{Msg: "--for needs a condition: create, delete, condition=NAME[=VALUE], or a jq expression"}
 	case lower == "create":
 		c.kind = forCreate
 	case lower == "delete":
@@ -59,10 +55,10 @@ func ParseCondition(text string, compile func(expr string) (*output.Query, error
 			c.value = "True"
 		}
 		if c.name == "" {
-			return nil, &UsageError{Msg: "--for condition= needs a condition type: condition=Ready, condition=Available=False"}
+			return nil, &exitcode.UsageError{Msg: "--for condition= needs a condition type: condition=Ready, condition=Available=False"}
 		}
 	case strings.HasPrefix(text, "jsonpath="):
-		return nil, &UsageError{Msg: "kcurl wait takes a jq expression where kubectl takes jsonpath: --for '.status.phase == \"Running\"'"}
+		return nil, &exitcode.UsageError{Msg: "kcurl wait takes a jq expression where kubectl takes jsonpath: --for '.status.phase == \"Running\"'"}
 	default:
 		q, err := compile(text)
 		if err != nil {

@@ -12,24 +12,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 // Waiter waits for the objects of one collection: one by name, or every
-// object a selector matches.
+// object the selectors match.
 type Waiter struct {
-	HTTP   *http.Client
-	Server *url.URL
-	// ListPath is the collection (/api/v1/namespaces/ns1/pods); Query what
-	// was typed after it.
-	ListPath      string
-	Query         url.Values
-	Name          string // "" for every object the selectors match
-	LabelSelector string
-	FieldSelector string
+	Client *apiclient.Client
+	// List is the collection (its Path, with what was typed after it),
+	// with Name, LabelSelector and FieldSelector choosing the objects.
+	List request.Spec
 	// Describe names what is waited for in messages ("pods/web", "pods
-	// with -l app=web").
+	// -l app=web").
 	Describe string
 
 	For *Condition
@@ -90,68 +87,67 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 	if err != nil {
 		return nil, timedOut(st, err)
 	}
-	if done, met := w.done(ctx, st); done {
+	if done, met := w.done(st); done {
 		return met, nil
 	}
 	if w.Timeout == 0 {
 		return nil, &NotMetError{Msg: "condition not met for " + w.Describe + ": " + w.lastSeen(ctx, st)}
 	}
-	quiet := 0 // watches in a row that ended with nothing
-	var lastConnected time.Time
 	for {
-		resp, err := w.send(ctx, url.Values{"watch": {"true"}, "allowWatchBookmarks": {"true"}, "resourceVersion": {st.rv}})
-		var met []Object
-		done := false
-		if err == nil {
-			lastConnected = time.Now()
-			before := st.rv
-			done, met, err = w.follow(ctx, resp.Body, st)
-			resp.Body.Close()
-			if done {
-				return met, nil
-			}
-			if err == nil && st.rv == before {
-				quiet++
-			} else if err == nil {
-				quiet = 0
-			}
+		// The watch of -w: resumed from the last resourceVersion when the
+		// server ends it or the connection breaks, bookmarks included.
+		watch := w.List
+		watch.Watch = true
+		watch.Query = url.Values{}
+		for k, v := range w.List.Query {
+			watch.Query[k] = v
 		}
+		watch.Query.Set("resourceVersion", st.rv)
+		var met []Object
+		err := w.Client.Watch(ctx, watch, apiclient.WatchOptions{Notices: w.Notices}, func(e apiclient.Event) error {
+			switch e.Type {
+			case "ADDED", "MODIFIED":
+				st.put(e.Object)
+			case "DELETED":
+				st.remove(e.Object)
+			default:
+				return exitcode.With(exitcode.Failed, fmt.Errorf("the server sent an event of an unknown type: %.200s", e.Raw))
+			}
+			var done bool
+			if done, met = w.done(st); done {
+				return errMet
+			}
+			return nil
+		})
 		var status *transport.StatusError
 		switch {
+		case errors.Is(err, errMet):
+			return met, nil
 		case ctx.Err() != nil:
 			return nil, timedOut(st, ctx.Err())
-		case errors.As(err, &status) && status.Code == http.StatusGone, errors.Is(err, errGone):
+		case errors.As(err, &status) && status.Code == http.StatusGone:
 			// Too far behind to resume: what exists now is a fresh list.
 			fmt.Fprintf(w.Notices, "kcurl: the watch fell behind (410 Gone); listing %s again\n", w.Describe)
 			if st, err = w.list(ctx); err != nil {
 				return nil, timedOut(st, err)
 			}
-			if done, met := w.done(ctx, st); done {
+			if done, met := w.done(st); done {
 				return met, nil
 			}
-		case brokenConnection(err) && time.Since(lastConnected) < time.Minute && !lastConnected.IsZero():
-			fmt.Fprintf(w.Notices, "kcurl: the watch's connection broke: %v; resuming\n", err)
-			quiet++
-			if err := sleep(ctx, backoff(quiet)); err != nil {
-				return nil, timedOut(st, err)
-			}
-		case err != nil:
+		default:
 			return nil, err
-		case quiet > 0:
-			if err := sleep(ctx, backoff(quiet)); err != nil {
-				return nil, timedOut(st, err)
-			}
 		}
 	}
 }
 
-var errGone = errors.New("gone")
+// errMet ends the watch: the condition is met.
+var errMet = errors.New("met")
 
 // list reads what exists now: the state the watch starts from.
 func (w *Waiter) list(ctx context.Context) (*state, error) {
 	st := &state{objects: map[string]Object{}, unmet: map[string]bool{},
 		check: func(raw []byte) bool { met, _ := w.For.check(ctx, raw); return met }}
-	resp, err := w.send(ctx, nil)
+	resp, err := w.Client.Send(ctx, w.List)
 	if err != nil {
 		return st, err
 	}
@@ -164,14 +160,14 @@ func (w *Waiter) list(ctx context.Context) (*state, error) {
 		} `json:"metadata"`
 		Items []json.RawMessage `json:"items"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+	if err := apiclient.DecodeJSON(resp.Body, &list); err != nil {
 		if ctx.Err() != nil {
 			return st, ctx.Err()
 		}
-		return st, fmt.Errorf("the list of %s is not JSON: %w", w.Describe, transport.Classify(err))
+		return st, fmt.Errorf("the list of %s: %w", w.Describe, err)
 	}
 	if list.Metadata.ResourceVersion == "" && list.Items == nil && !strings.HasSuffix(list.Kind, "List") {
-		return st, fmt.Errorf("%s is not a list the server can watch (kind %q)", w.ListPath, list.Kind)
+		return st, exitcode.With(exitcode.Failed, fmt.Errorf("%s is not a list the server can watch (kind %q)", w.List.Path, list.Kind))
 	}
 	st.rv, st.kind, st.version = list.Metadata.ResourceVersion, strings.TrimSuffix(list.Kind, "List"), list.APIVersion
 	for _, item := range list.Items {
@@ -180,64 +176,10 @@ func (w *Waiter) list(ctx context.Context) (*state, error) {
 	return st, nil
 }
 
-// follow applies the events of one watch response to st until the
-// condition is met, the server ends the watch (no error), or it fails.
-func (w *Waiter) follow(ctx context.Context, body io.Reader, st *state) (bool, []Object, error) {
-	dec := json.NewDecoder(body)
-	for {
-		var event struct {
-			Type   string          `json:"type"`
-			Object json.RawMessage `json:"object"`
-		}
-		if err := dec.Decode(&event); err == io.EOF {
-			return false, nil, nil
-		} else if err != nil {
-			if ctx.Err() != nil {
-				return false, nil, ctx.Err()
-			}
-			var syntax *json.SyntaxError
-			if errors.As(err, &syntax) {
-				return false, nil, fmt.Errorf("the watch stream is not JSON: %v", err)
-			}
-			return false, nil, transport.Classify(err)
-		}
-		meta := objectMeta(event.Object)
-		switch event.Type {
-		case "ADDED", "MODIFIED":
-			st.put(event.Object)
-		case "DELETED":
-			st.remove(event.Object)
-		case "BOOKMARK":
-		case "ERROR":
-			var status struct {
-				Code    int    `json:"code"`
-				Reason  string `json:"reason"`
-				Message string `json:"message"`
-			}
-			_ = json.Unmarshal(event.Object, &status)
-			if status.Code == http.StatusGone {
-				return false, nil, errGone
-			}
-			return false, nil, &transport.StatusError{Code: status.Code, Reason: status.Reason, Message: status.Message}
-		default:
-			return false, nil, fmt.Errorf("the server sent something that is not a watch event: %.200s", event.Object)
-		}
-		if meta.ResourceVersion != "" {
-			st.rv = meta.ResourceVersion
-		}
-		if event.Type == "BOOKMARK" {
-			continue
-		}
-		if done, met := w.done(ctx, st); done {
-			return true, met, nil
-		}
-	}
-}
-
 // done: every object meets the condition, and there is at least one (a
 // selector that matches nothing yet has nothing ready); for delete, none
 // is left.
-func (w *Waiter) done(ctx context.Context, st *state) (bool, []Object) {
+func (w *Waiter) done(st *state) (bool, []Object) {
 	if w.For.kind == forDelete {
 		return len(st.objects) == 0, st.gone
 	}
@@ -260,7 +202,7 @@ func (w *Waiter) lastSeen(ctx context.Context, st *state) string {
 		return "nothing was listed in time"
 	}
 	if len(st.objects) == 0 {
-		if w.Name != "" {
+		if w.List.Name != "" {
 			return "it does not exist"
 		}
 		return "nothing matches"
@@ -345,52 +287,6 @@ func objectMeta(raw json.RawMessage) metadata {
 	return metadata{obj.Kind, obj.APIVersion, obj.Metadata.Name, obj.Metadata.Namespace, obj.Metadata.ResourceVersion}
 }
 
-// send GETs the collection with the selectors (the name as a field
-// selector) and extra parameters, and returns a successful response.
-func (w *Waiter) send(ctx context.Context, extra url.Values) (*http.Response, error) {
-	spec := request.Spec{Path: w.ListPath, LabelSelector: w.LabelSelector, FieldSelector: w.FieldSelector, Accept: "application/json", Query: url.Values{}}
-	if w.Name != "" {
-		spec.FieldSelector = strings.TrimPrefix(spec.FieldSelector+",metadata.name="+w.Name, ",")
-	}
-	for k, v := range w.Query {
-		spec.Query[k] = v
-	}
-	for k, v := range extra {
-		spec.Query[k] = v
-	}
-	req, err := spec.Build(ctx, w.Server)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := w.HTTP.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode >= 400 {
-		defer resp.Body.Close()
-		return nil, transport.ResponseError(resp)
-	}
-	return resp, nil
-}
-
-func brokenConnection(err error) bool {
-	var network *transport.NetworkError
-	return errors.As(err, &network)
-}
-
-func backoff(quiet int) time.Duration {
-	return min(100*time.Millisecond<<min(quiet-1, 6), 5*time.Second)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
-}
-
 // SplitObjectPath tells a collection's path from one object's: after
 // /api/VERSION or /apis/GROUP/VERSION, a collection has an odd number of
 // segments (pods; namespaces/NS/pods) and an object an even one (pods/web;
@@ -406,7 +302,7 @@ func SplitObjectPath(path string) (collection, name string, err error) {
 	}
 	rest := len(parts) - prefix
 	if prefix == 0 || rest < 1 || rest > 4 || slices.Contains(parts, "") {
-		return "", "", fmt.Errorf("%s is not the path of a collection or an object (/api/v1/namespaces/NS/pods[/NAME], /apis/GROUP/VERSION/…)", path)
+		return "", "", exitcode.Usagef("%s is not the path of a collection or an object (/api/v1/namespaces/NS/pods[/NAME], /apis/GROUP/VERSION/…)", path)
 	}
 	if rest%2 == 1 {
 		return "/" + strings.Join(parts, "/"), "", nil
