@@ -61,6 +61,7 @@ func requestFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "all", Category: catRequest, Usage: "follow metadata.continue and print one merged list"},
 		&cli.BoolFlag{Name: "per-page", Category: catRequest, Usage: "with --all: print (and filter) each page as it arrives"},
 		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Category: catRequest, Usage: "watch: print each event as it arrives, resuming when the server ends the watch"},
+		&cli.BoolFlag{Name: "watch-only", Category: catRequest, Usage: "watch the changes only, not the objects that exist already (implies -w)"},
 		&cli.BoolFlag{Name: "relist", Category: catRequest, Usage: "watch: when the server says 410 Gone, list again and go on instead of exiting"},
 		&cli.StringFlag{Name: "timeout", Category: catRequest, Usage: "watch or follow: stop cleanly after `DURATION`"},
 	}

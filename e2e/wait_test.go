@@ -14,26 +14,43 @@ var waitRules = []obj{
 	{"apiGroups": []string{""}, "resources": []string{"configmaps", "pods"}, "verbs": []string{"list", "watch"}},
 }
 
-// waitStarted gives kcurl time to list and start its watch before the
-// change it waits for, so that the watch (not the list) is what sees it.
-func waitStarted(t *testing.T, w *running) {
+// startWait starts kcurl wait with -v and returns once its watch request
+// is on its way (the trace says so), so that the change the test makes next
+// is seen by the watch, not by the list, however slow the machine is.
+func startWait(t *testing.T, s *sandbox, args ...string) *running {
 	t.Helper()
-	w.quiet(700 * time.Millisecond)
+	w := s.start(append(append([]string{"wait"}, args...), "-v")...)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(w.errText(), "&watch=true") {
+		if time.Now().After(deadline) {
+			t.Fatalf("kcurl wait did not start watching within 20 s; stderr:\n%s", w.errText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return w
+}
+
+// expectMet checks what a started wait printed and its exit code; stderr
+// has -v's trace.
+func expectMet(t *testing.T, w *running, stdout string) {
+	t.Helper()
+	r := w.wait(10 * time.Second)
+	if r.Stdout != stdout || r.Code != 0 {
+		t.Errorf("got:\n%s\nwant exit 0 and stdout:\n%s", r, stdout)
+	}
 }
 
 func TestWaitForCreateAndDelete(t *testing.T) {
 	s := newSandbox(t, waitRules...)
 	cms := "/api/v1/namespaces/" + s.NS + "/configmaps"
 
-	w := s.start("wait", "cm/later", "--for", "create", "--timeout", "20s")
-	waitStarted(t, w)
+	w := startWait(t, s, "cm/later", "--for", "create", "--timeout", "20s")
 	adminMust(t, "POST", cms, obj{"metadata": obj{"name": "later"}}, nil)
-	expect(t, w.wait(5*time.Second), "configmap/later condition met\n", "", 0)
+	expectMet(t, w, "configmap/later condition met\n")
 
-	w = s.start("wait", "cm/later", "--for", "delete", "--timeout", "20s")
-	waitStarted(t, w)
+	w = startWait(t, s, "cm/later", "--for", "delete", "--timeout", "20s")
 	adminMust(t, "DELETE", cms+"/later", nil, nil)
-	expect(t, w.wait(5*time.Second), "configmap/later condition met\n", "", 0)
+	expectMet(t, w, "configmap/later condition met\n")
 
 	// Gone already: met at once, and nothing to print, as kubectl.
 	expect(t, s.run("wait", "cm/later", "--for", "delete"), "", "", 0)
@@ -62,12 +79,11 @@ func TestWaitForPodCondition(t *testing.T) {
 	expect(t, s.run("wait", "po/app-pod", "--for", "condition=Ready", "--timeout", "1s"), "",
 		"kcurl: timed out after 1s waiting for pods/app-pod: pod/app-pod: condition Ready is False (ContainersNotReady: containers with unready status: [app])\n", 1)
 
-	w := s.start("wait", "po/app-pod", "--for", "condition=Ready", "--timeout", "20s")
-	j := s.start("wait", "pods", "--for", `.status.phase == "Running"`, "-q", ".status.phase", "-r")
-	waitStarted(t, w)
+	w := startWait(t, s, "po/app-pod", "--for", "condition=Ready", "--timeout", "20s")
+	j := startWait(t, s, "pods", "--for", `.status.phase == "Running"`, "-q", ".status.phase", "-r")
 	setStatus(`{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}`)
-	expect(t, w.wait(5*time.Second), "pod/app-pod condition met\n", "", 0)
-	expect(t, j.wait(5*time.Second), "Running\n", "", 0)
+	expectMet(t, w, "pod/app-pod condition met\n")
+	expectMet(t, j, "Running\n")
 
 	// kubectl wait, as the admin, says the same.
 	kubectl := exec.Command(cluster["KCURL_CLUSTER_KUBECTL"], "wait", "-n", s.NS, "pod/app-pod", "--for=condition=Ready", "--timeout=5s")
@@ -86,8 +102,7 @@ func TestWaitForEverySelected(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
 		adminMust(t, "POST", cms, obj{"metadata": obj{"name": name, "labels": obj{"app": "x"}}, "data": obj{"ready": "no"}}, nil)
 	}
-	w := s.start("wait", "cm", "-l", "app=x", "--for", `.data.ready == "yes"`, "--timeout", "20s")
-	waitStarted(t, w)
+	w := startWait(t, s, "cm", "-l", "app=x", "--for", `.data.ready == "yes"`, "--timeout", "20s")
 	if code, body := adminDoPatch(t, cms+"/a", `{"data":{"ready":"yes"}}`); code != 200 {
 		t.Fatalf("patch: HTTP %d: %s", code, body)
 	}
@@ -95,7 +110,7 @@ func TestWaitForEverySelected(t *testing.T) {
 	if code, body := adminDoPatch(t, cms+"/b", `{"data":{"ready":"yes"}}`); code != 200 {
 		t.Fatalf("patch: HTTP %d: %s", code, body)
 	}
-	expect(t, w.wait(5*time.Second), "configmap/a condition met\nconfigmap/b condition met\n", "", 0)
+	expectMet(t, w, "configmap/a condition met\nconfigmap/b condition met\n")
 }
 
 // No right to list (or watch): exit 4 at once, not a timeout.
@@ -122,10 +137,9 @@ func TestWaitWithoutRights(t *testing.T) {
 // selector that kcurl wait sends for TYPE/NAME.
 func TestWaitWithOneResourceName(t *testing.T) {
 	s := newSandbox(t, obj{"apiGroups": []string{""}, "resources": []string{"secrets"}, "resourceNames": []string{"db-credentials"}, "verbs": []string{"list", "watch"}})
-	w := s.start("wait", "secret/db-credentials", "--for", "create", "--timeout", "20s")
-	waitStarted(t, w)
+	w := startWait(t, s, "secret/db-credentials", "--for", "create", "--timeout", "20s")
 	adminMust(t, "POST", "/api/v1/namespaces/"+s.NS+"/secrets", obj{"metadata": obj{"name": "db-credentials"}, "stringData": obj{"password": "p"}}, nil)
-	expect(t, w.wait(5*time.Second), "secret/db-credentials condition met\n", "", 0)
+	expectMet(t, w, "secret/db-credentials condition met\n")
 	if r := s.run("wait", "secret/other", "--for", "create"); r.Code != 4 {
 		t.Errorf("another Secret's name should be forbidden:\n%s", r)
 	}
