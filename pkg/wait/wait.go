@@ -49,7 +49,7 @@ type NotMetError struct{ Msg string }
 func (e *NotMetError) Error() string { return e.Msg }
 
 // ExitCode is 1: the condition was not met (SPEC §5).
-func (e *NotMetError) ExitCode() int { return 1 }
+func (e *NotMetError) ExitCode() int { return exitcode.Failed }
 
 // state is what the list and the watch have shown so far.
 type state struct {
@@ -128,8 +128,15 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 		case errors.As(err, &status) && status.Code == http.StatusGone:
 			// Too far behind to resume: what exists now is a fresh list.
 			fmt.Fprintf(w.Notices, "kcurl: the watch fell behind (410 Gone); listing %s again\n", w.Describe)
+			before := st
 			if st, err = w.list(ctx); err != nil {
 				return nil, timedOut(st, err)
+			}
+			st.gone = before.gone // and what went in between, unseen
+			for _, key := range before.order {
+				if _, still := st.objects[key]; !still {
+					st.gone = append(st.gone, before.objects[key])
+				}
 			}
 			if done, met := w.done(st); done {
 				return met, nil
