@@ -57,6 +57,8 @@ func report(w io.Writer, err error) {
 	case !coded:
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
 	default:
-		fmt.Fprintf(w, "kcurl: %s\n", strings.TrimSpace(err.Error()))
+		// Network and TLS errors quote what a server sent (a certificate's
+		// names): escaped as a Status message is.
+		fmt.Fprintf(w, "kcurl: %s\n", transport.Printable(strings.TrimSpace(err.Error())))
 	}
 }

@@ -795,6 +795,37 @@ cmd_down() {
 	fi
 }
 
+# restart-apiserver [SECONDS]: stop only kube-apiserver, stay down SECONDS
+# (default 0), start it again on the same port with the same etcd, PKI and
+# flags, and return once /readyz answers: an apiserver restart as clients
+# (kcurl proxy) live through it.
+cmd_restart_apiserver() {
+	local gap=${1:-0} t0 deadline ms
+	[[ $gap =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "restart-apiserver takes a number of seconds, got '$gap'"
+	take_state_lock
+	cluster_running || { log "no cluster is up in $STATE_DIR; run: scripts/cluster.sh up"; exit 3; }
+	APISERVER_PORT=$(env_value KCURL_CLUSTER_PORT)
+	ETCD_CLIENT_PORT=$(env_value KCURL_CLUSTER_ETCD_SERVER)
+	ETCD_CLIENT_PORT=${ETCD_CLIENT_PORT##*:}
+	ETCD_PID=$(read_pid "$ETCD_PIDFILE")
+	stop_pid kube-apiserver "$(read_pid "$APISERVER_PIDFILE")" "$APISERVER_MARKER"
+	sleep "$gap"
+	t0=$EPOCHREALTIME
+	start_apiserver
+	deadline=$((${t0%.*} + READY_TIMEOUT))
+	until apiserver_ready "$APISERVER_PORT"; do
+		if ! is_ours "$APISERVER_PID" "$APISERVER_MARKER"; then
+			print_log_tails 40 >&2
+			die "kube-apiserver exited while restarting (port $APISERVER_PORT taken?)"
+		fi
+		((${EPOCHREALTIME%.*} < deadline)) || die "kube-apiserver was not ready within ${READY_TIMEOUT}s"
+		sleep 0.1
+	done
+	write_env
+	ms=$(((${EPOCHREALTIME/./} - ${t0/./}) / 1000))
+	log "kube-apiserver restarted on port $APISERVER_PORT, ready in ${ms} ms"
+}
+
 cmd_env() {
 	if ! cluster_running; then
 		log "no cluster is up in $STATE_DIR; run: scripts/cluster.sh up"
@@ -851,6 +882,9 @@ Commands:
   env          print the env file (exit 3 if no cluster is up)
   status       say whether the cluster runs and where (exit 3 if not)
   logs [N|all] print the last N (default 40) or all lines of both logs
+  restart-apiserver [SECONDS]
+               stop kube-apiserver only, stay down SECONDS (default 0), start
+               it on the same port and wait until it is ready (etcd keeps its data)
   help         this text
 
 Locations:
@@ -877,6 +911,7 @@ main() {
 	env) cmd_env ;;
 	status) cmd_status ;;
 	logs) cmd_logs "$@" ;;
+	restart-apiserver) cmd_restart_apiserver "$@" ;;
 	-h | --help | help) usage ;;
 	*)
 		usage >&2
