@@ -98,7 +98,8 @@ func complete(app *cli.App, s Streams, words []string) {
 		out = fixedValues(typed[len(typed)-1])
 	case command != nil && command.Name == "completion":
 		out = []string{"bash", "fish", "zsh"}
-	case command != nil && command.Name == "can-i" && countPositional(positional) == 1:
+	case command != nil && command.Name == "can-i" && countPositional(positional) == 1,
+		command != nil && (command.Name == "wait" || command.Name == "explain") && countPositional(positional) == 0:
 		out = resourceNames(s)
 	case command != nil && command.Name == "can-i" && countPositional(positional) == 0:
 		out = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
@@ -137,6 +138,8 @@ func fixedValues(flag string) []string {
 		return []string{"json", "merge", "strategic", "apply"}
 	case "X", "request":
 		return []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+	case "for": // wait's
+		return []string{"create", "delete", "condition=Ready", "condition=Available", "condition=Complete"}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kcurl/kcurl/pkg/auth"
 	"github.com/kcurl/kcurl/pkg/output"
+	"github.com/kcurl/kcurl/pkg/target"
 )
 
 func configCommand(s Streams) *cli.Command {
@@ -33,6 +34,8 @@ type resolvedConfig struct {
 	CA        *field `json:"ca,omitempty"`
 	Token     *field `json:"token,omitempty"`
 	Process   string `json:"process,omitempty"`
+	// ActingAs is the impersonated user (--as, or the kubeconfig's as).
+	ActingAs *field `json:"actingAs,omitempty"`
 }
 
 type field struct {
@@ -90,6 +93,12 @@ func runConfig(c *cli.Context, s Streams) error {
 			}
 		}
 	}
+	if imp := t.Impersonate; imp.IsSet() {
+		cfg.ActingAs = &field{Value: impersonationText(imp), Source: "the kubeconfig user's as"}
+		if c.IsSet("as") || c.IsSet("as-group") || c.IsSet("as-uid") {
+			cfg.ActingAs.Source = "--as"
+		}
+	}
 
 	if format != "text" {
 		color, err := useColor(c.String("color"), s)
@@ -122,7 +131,28 @@ func runConfig(c *cli.Context, s Streams) error {
 			rows = append(rows, []string{"", expiresText(cfg.Token.Expires, s.now()), ""})
 		}
 	}
+	if cfg.ActingAs != nil {
+		rows = append(rows, []string{"Acting as:", cfg.ActingAs.Value, "from " + cfg.ActingAs.Source})
+	}
 	return output.WriteColumns(s.Out, rows, false)
+}
+
+// impersonationText is "jane (groups dev, ops; uid 42)".
+func impersonationText(i target.Impersonation) string {
+	var more []string
+	if len(i.Groups) > 0 {
+		more = append(more, "groups "+strings.Join(i.Groups, ", "))
+	}
+	if i.UID != "" {
+		more = append(more, "uid "+i.UID)
+	}
+	if len(i.Extra) > 0 {
+		more = append(more, fmt.Sprintf("%d extra", len(i.Extra)))
+	}
+	if len(more) == 0 {
+		return i.User
+	}
+	return i.User + " (" + strings.Join(more, "; ") + ")"
 }
 
 // expiresText is "expires 2026-11-27T09:01:44Z (1h0m0s left)".

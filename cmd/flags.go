@@ -34,6 +34,9 @@ func connectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "context", Category: catConnection, Usage: "the kubeconfig `CONTEXT` to use (default: its current-context)"},
 		&cli.StringFlag{Name: "cluster", Category: catConnection, Usage: "the kubeconfig `CLUSTER` to use"},
 		&cli.StringFlag{Name: "user", Category: catConnection, Usage: "the kubeconfig `USER` to use"},
+		&cli.StringFlag{Name: "as", Category: catConnection, Usage: "act as `USER` (impersonation; needs the right to impersonate)"},
+		&cli.StringSliceFlag{Name: "as-group", Category: catConnection, Usage: "with --as: act as a member of `GROUP` (repeatable)"},
+		&cli.StringFlag{Name: "as-uid", Category: catConnection, Usage: "with --as: act as the user with this `UID`"},
 		&cli.IntFlag{Name: "from-pid", Category: catConnection, Usage: "use the service account of process `PID`, through /proc/PID/root (ephemeral containers; automatic when exactly one other container has one)"},
 		&cli.StringFlag{Name: "connect-timeout", Value: "10s", Category: catConnection, Usage: "limit for connecting and the TLS handshake (`DURATION`, or seconds)"},
 		&cli.StringFlag{Name: "max-time", Aliases: []string{"m"}, Category: catConnection, Usage: "limit for the whole request (`DURATION`, or seconds; default: none)"},
@@ -58,6 +61,7 @@ func requestFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "all", Category: catRequest, Usage: "follow metadata.continue and print one merged list"},
 		&cli.BoolFlag{Name: "per-page", Category: catRequest, Usage: "with --all: print (and filter) each page as it arrives"},
 		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Category: catRequest, Usage: "watch: print each event as it arrives, resuming when the server ends the watch"},
+		&cli.BoolFlag{Name: "watch-only", Category: catRequest, Usage: "watch the changes only, not the objects that exist already (implies -w)"},
 		&cli.BoolFlag{Name: "relist", Category: catRequest, Usage: "watch: when the server says 410 Gone, list again and go on instead of exiting"},
 		&cli.StringFlag{Name: "timeout", Category: catRequest, Usage: "watch or follow: stop cleanly after `DURATION`"},
 	}
@@ -123,6 +127,7 @@ func targetOptions(c *cli.Context, s Streams) target.Options {
 	o.Insecure = c.Bool("insecure")
 	o.ProcDir = s.ProcDir
 	o.Kubeconfig, o.Context, o.Cluster, o.User = c.String("kubeconfig"), c.String("context"), c.String("cluster"), c.String("user")
+	o.Impersonate = target.Impersonation{User: c.String("as"), Groups: c.StringSlice("as-group"), UID: c.String("as-uid")}
 	if c.IsSet("from-pid") {
 		if o.FromPID = c.Int("from-pid"); o.FromPID <= 0 {
 			o.FromPID = -1 // refused by Resolve

@@ -9,7 +9,9 @@ const helpExamples = `EXAMPLES:
    kcurl deploy/web -X PATCH -d 'spec: {replicas: 3}'  a merge patch, written in YAML
    kcurl cm -w -q '"\(.type) \(.object.metadata.name)"' -r
                                                        watch ConfigMaps change, one line per event
-   kcurl whoami                                        who the server says this Pod is, and what its token claims`
+   kcurl whoami                                        who the server says this Pod is, and what its token claims
+   kcurl wait secret/db --for create --timeout 2m      wait for the Secret to exist (a watch; exit 1 on timeout)
+   kcurl explain deploy.spec.strategy                  the fields of a type, from the server's OpenAPI`
 
 const helpFooter = `FINDING THE SERVER AND CREDENTIALS (kcurl config shows what was found):
    1. an explicit kubeconfig: --kubeconfig, --context, --cluster, --user or $KUBECONFIG

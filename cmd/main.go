@@ -64,6 +64,8 @@ func newApp(s Streams) *cli.App {
 			apiResourcesCommand(s),
 			whoamiCommand(s),
 			canICommand(s),
+			waitCommand(s),
+			explainCommand(s),
 			configCommand(s),
 			proxyCommand(s),
 			versionCommand(s),

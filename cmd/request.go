@@ -90,8 +90,8 @@ func (o *requestOptions) complete(c *cli.Context) error {
 	o.include, o.showCurl, r.Silent = c.Bool("include"), c.Bool("curl"), c.Bool("silent")
 	r.All, r.PerPage, r.AllNamespaces = c.Bool("all"), c.Bool("per-page"), c.Bool("all-namespaces")
 	o.relist = c.Bool("relist")
-	if c.Bool("watch") || typedWatch(r.Target) {
-		r.Watch = &apiclient.WatchOptions{}
+	if c.Bool("watch") || c.Bool("watch-only") || typedWatch(r.Target) {
+		r.Watch = &apiclient.WatchOptions{ChangesOnly: c.Bool("watch-only")}
 	}
 	if r.Print, err = printOptions(c, s); err != nil {
 		return err

@@ -24,4 +24,7 @@ _kcurl; printf '%s\n' "${COMPREPLY[@]}"`)
 	expect(t, complete(`kcurl deploy`, 1), "deploy\ndeployments\n", "", 0)
 	expect(t, complete(`kcurl pods -o ya`, 3), "yaml\n", "", 0)
 	expect(t, complete(`kcurl can-i list configm`, 3), "configmaps\n", "", 0)
+	expect(t, complete(`kcurl wait configm`, 2), "configmaps\n", "", 0)
+	expect(t, complete(`kcurl wait cm/a --for cr`, 4), "create\n", "", 0)
+	expect(t, complete(`kcurl explain configm`, 2), "configmaps\n", "", 0)
 }

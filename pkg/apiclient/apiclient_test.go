@@ -198,6 +198,32 @@ func TestWatchRelists(t *testing.T) {
 	}
 }
 
+// ChangesOnly (--watch-only) lists once for the current resourceVersion and
+// watches from it: what exists already is not given as ADDED.
+func TestWatchChangesOnly(t *testing.T) {
+	s, c := newServer(t,
+		answer{body: `{"metadata":{"resourceVersion":"30"},"items":[{"metadata":{"name":"old"}}]}`},
+		answer{body: `{"type":"MODIFIED","object":{"metadata":{"name":"old","resourceVersion":"31"}}}` + "\n"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var events []string
+	err := c.Watch(ctx, request.Spec{Path: "/api/v1/pods", Name: "old", Watch: true}, WatchOptions{ChangesOnly: true}, func(e Event) error {
+		events = append(events, e.Type)
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || !slices.Equal(events, []string{"MODIFIED"}) {
+		t.Fatalf("err %v, events %q", err, events)
+	}
+	want := []string{
+		"/api/v1/pods?fieldSelector=metadata.name%3Dold&limit=1&resourceVersion=&watch=false",
+		"/api/v1/pods?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dold&resourceVersion=30&watch=true",
+	}
+	if got := s.requests(); !slices.Equal(got, want) {
+		t.Errorf("requests %q, want %q", got, want)
+	}
+}
+
 // resolver is a RESOURCE that resolves to fixed paths.
 type resolver Resolved
 

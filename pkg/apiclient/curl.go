@@ -3,12 +3,14 @@ package apiclient
 import (
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/target"
+	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 // CurlAuth is what --curl says about a target's credentials: the files
 // curl should read, and notes for what it cannot say.
 func CurlAuth(t *target.Target) request.CurlAuth {
-	auth := request.CurlAuth{Insecure: t.Insecure && t.Server.Scheme == "https", NoToken: t.Token == nil}
+	auth := request.CurlAuth{Insecure: t.Insecure && t.Server.Scheme == "https", NoToken: t.Token == nil,
+		Impersonation: transport.ImpersonationHeaders(t.Impersonate)}
 	if t.CA != nil {
 		auth.CAFile = t.CA.Path()
 	}

@@ -21,6 +21,9 @@ type WatchOptions struct {
 	// Relist: after a 410 Gone, list once for a current resourceVersion
 	// and watch on from there, instead of failing.
 	Relist bool
+	// ChangesOnly starts from a list's resourceVersion, so that what
+	// exists already is not given as ADDED first (kubectl's --watch-only).
+	ChangesOnly bool
 	// Notices gets one line for each resumption that loses or may lose
 	// events (a relist, a broken connection).
 	Notices io.Writer
@@ -47,6 +50,12 @@ const reconnectFor = time.Minute
 // errors are not events.
 func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions, each func(Event) error) error {
 	rv := typedResourceVersion(spec.Path)
+	if rv == "" && spec.Query.Get("resourceVersion") == "" && opts.ChangesOnly {
+		var err error
+		if rv, err = c.relistVersion(ctx, spec); err != nil {
+			return err
+		}
+	}
 	quiet := 0 // watches in a row that ended without an event or a bookmark
 	var lastConnected time.Time
 	notices := opts.Notices

@@ -22,6 +22,9 @@ type CurlAuth struct {
 	// Notes are shell comments printed first: what --curl cannot say
 	// (an inline CA, a token only an exec plugin knows).
 	Notes []string
+	// Impersonation is the Impersonate-* headers the client adds (--as),
+	// unless the request names a user itself, as the transport does.
+	Impersonation http.Header
 }
 
 // Curl renders req as the curl command that sends the same request, the
@@ -65,6 +68,12 @@ func Curl(req *http.Request, body []byte, auth CurlAuth) string {
 	if req.Host != "" && req.Host != req.URL.Host { // -H 'Host: …'
 		header = header.Clone()
 		header["Host"] = []string{req.Host}
+	}
+	if _, typed := header["Impersonate-User"]; !typed && len(auth.Impersonation) > 0 {
+		header = header.Clone()
+		for name, values := range auth.Impersonation {
+			header[name] = values
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(header)) {
 		if len(header[name]) == 0 { // removed with -H 'Name:'; curl's own default too

@@ -89,6 +89,14 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 		Context:        clientcmdapi.Context{Cluster: opts.Cluster, AuthInfo: opts.User, Namespace: opts.Namespace},
 		ClusterInfo:    clientcmdapi.Cluster{Server: opts.Server, CertificateAuthority: opts.CAFile, InsecureSkipTLSVerify: opts.Insecure},
 	}
+	if imp := opts.Impersonate; imp.User != "" || len(imp.Groups) > 0 || imp.UID != "" {
+		if info := raw.AuthInfos[user]; imp.User == "" && (info == nil || info.Impersonate == "") {
+			return nil, &UsageError{Err: imp.check()}
+		}
+		overrides.AuthInfo.Impersonate = imp.User
+		overrides.AuthInfo.ImpersonateGroups = imp.Groups
+		overrides.AuthInfo.ImpersonateUID = imp.UID
+	}
 	switch {
 	case opts.Token != "":
 		overrides.AuthInfo.Token = opts.Token
@@ -152,7 +160,11 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 		Namespace: namespace,
 		Insecure:  cfg.Insecure,
 		REST:      cfg,
-		Sources:   map[string]string{"server": from, "namespace": from, "ca": from, "token": from},
+		Impersonate: Impersonation{
+			User: cfg.Impersonate.UserName, UID: cfg.Impersonate.UID,
+			Groups: cfg.Impersonate.Groups, Extra: cfg.Impersonate.Extra,
+		},
+		Sources: map[string]string{"server": from, "namespace": from, "ca": from, "token": from},
 	}
 	if opts.Server != "" {
 		t.Sources["server"] = origin(opts, "server", "--server")

@@ -41,6 +41,11 @@ type Options struct {
 	// over the Pod's service account.
 	Kubeconfig, Context, Cluster, User string
 
+	// Impersonate is --as, --as-group and --as-uid. For a kubeconfig target
+	// each one given replaces the kubeconfig's own (its user's as,
+	// as-groups, as-uid), as kubectl's flags do.
+	Impersonate Impersonation
+
 	// Origins name the flag or variable each option came from, for messages
 	// ("--server", "$KCURL_SERVER"). Missing entries read as the flag name.
 	Origins map[string]string
@@ -60,6 +65,10 @@ type Target struct {
 	// whatever kind of credential the kubeconfig holds. Token and CA then
 	// only describe it (for config, whoami, --curl), when they can.
 	REST *RESTConfig
+	// Impersonate is who the requests act as (Impersonate-* headers):
+	// the flags', or a kubeconfig user's own as, as-groups and as-uid.
+	// The transport applies it, for every kind of target alike.
+	Impersonate Impersonation
 
 	// Sources says where each value came from, keyed by "server", "token",
 	// "ca", "namespace".
@@ -151,7 +160,10 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	if saDir == "" {
 		saDir = DefaultSADir
 	}
-	t := &Target{Insecure: opts.Insecure, Sources: map[string]string{}}
+	if err := opts.Impersonate.check(); err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	t := &Target{Insecure: opts.Insecure, Impersonate: opts.Impersonate, Sources: map[string]string{}}
 	var missing []string
 
 	// An ephemeral container has no service account of its own: use the one

@@ -64,7 +64,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // network.
 func RoundTripper(t *target.Target, opts Options) http.RoundTripper {
 	if t.REST != nil {
-		return &defaults{next: clientGoRoundTripper(t, opts), userAgent: opts.UserAgent, compress: opts.Compress}
+		return &defaults{next: impersonating(t, clientGoRoundTripper(t, opts)), userAgent: opts.UserAgent, compress: opts.Compress}
 	}
 	var rt http.RoundTripper = base(t, opts)
 	if opts.Trace != nil {
@@ -73,7 +73,7 @@ func RoundTripper(t *target.Target, opts Options) http.RoundTripper {
 	if t.Token != nil {
 		rt = &bearerAuth{next: rt, tokens: t.Token, scheme: t.Server.Scheme, host: t.Server.Host}
 	}
-	return &defaults{next: rt, userAgent: opts.UserAgent, compress: opts.Compress}
+	return &defaults{next: impersonating(t, rt), userAgent: opts.UserAgent, compress: opts.Compress}
 }
 
 func base(t *target.Target, opts Options) *http.Transport {
@@ -202,8 +202,11 @@ func (t *tracer) CloseIdleConnections()     { closeIdle(t.next) }
 func (d *defaults) CloseIdleConnections()   { closeIdle(d.next) }
 
 func closeIdle(rt http.RoundTripper) {
-	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
+	switch r := rt.(type) {
+	case interface{ CloseIdleConnections() }:
+		r.CloseIdleConnections()
+	case interface{ WrappedRoundTripper() http.RoundTripper }: // client-go's impersonation
+		closeIdle(r.WrappedRoundTripper())
 	}
 }
 
@@ -266,6 +269,10 @@ func Classify(err error) error {
 func clientGoRoundTripper(t *target.Target, opts Options) http.RoundTripper {
 	cfg := rest.CopyConfig(t.REST)
 	cfg.DisableCompression = true // gzip is asked for and decoded by defaults
+	// Impersonation is kcurl's to add (t.Impersonate holds the kubeconfig's
+	// merged with the flags), above the tracer as for every target: left
+	// to client-go too, a group would be sent twice.
+	cfg.Impersonate = rest.ImpersonationConfig{}
 	connectTimeout := opts.ConnectTimeout
 	if connectTimeout <= 0 {
 		connectTimeout = 10 * time.Second

@@ -1,0 +1,125 @@
+package cmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kcurl/kcurl/pkg/discovery"
+	"github.com/kcurl/kcurl/pkg/explain"
+	"github.com/kcurl/kcurl/pkg/output"
+)
+
+func explainCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:  "explain",
+		Usage: "describe a resource type and its fields from the server's OpenAPI v3, as kubectl explain (CRDs too)",
+		UsageText: "kcurl explain TYPE[.FIELD...] [--recursive] [--api-version GROUP/VERSION] [-o json|yaml]\n" +
+			"   kcurl explain pods.spec.containers\n" +
+			"   kcurl explain widgets.example.com --recursive",
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: "recursive", Aliases: []string{"R"}, Usage: "print the fields of fields (--max-depth caps it)"},
+			&cli.IntFlag{Name: "max-depth", Usage: "with --recursive: at most `N` levels (0: all)"},
+			&cli.StringFlag{Name: "api-version", Usage: "explain `GROUP/VERSION` of the type, not its preferred version"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: plaintext (default, as kubectl), json or yaml (the schema itself)"},
+			colorFlag(),
+		}, connectionFlags()...),
+		Action: func(c *cli.Context) error { return runExplain(c, s) },
+	}
+}
+
+func runExplain(c *cli.Context, s Streams) error {
+	if c.NArg() != 1 {
+		return usagef("explain takes one TYPE[.FIELD...], e.g. kcurl explain pods.spec.containers")
+	}
+	format := c.String("output")
+	switch format {
+	case "", "plaintext", "json", "yaml":
+	default:
+		return usagef("unknown output format %q: use plaintext, json or yaml", format)
+	}
+	switch maxDepth := c.Int("max-depth"); {
+	case maxDepth < 0:
+		return usagef("--max-depth must be 0 or more")
+	case maxDepth > 0 && !c.Bool("recursive"):
+		return usagef("--max-depth goes with --recursive")
+	}
+	api, err := connect(c, s)
+	if err != nil {
+		return err
+	}
+	defer api.cancel()
+	r, fields, err := explainTarget(c, api, c.Args().First())
+	if err != nil {
+		return api.err(err)
+	}
+	client := &explain.Client{HTTP: api.client, Server: api.target.Server}
+	doc, err := client.Document(api.ctx, r.Group, r.Version)
+	if err != nil {
+		return api.err(err)
+	}
+	gvr := explain.GVR{Group: r.Group, Version: r.Version, Resource: r.Name}
+	if format == "json" || format == "yaml" {
+		schema, err := explain.Schema(doc, gvr, fields)
+		if err != nil {
+			return err
+		}
+		text, err := json.Marshal(schema)
+		if err != nil {
+			return err
+		}
+		return output.NewPrinter(s.Out, s.ErrOut, output.Options{Format: output.Format(format), Indent: 2, Color: api.color}).
+			Print(api.ctx, bytes.NewReader(text), "application/json")
+	}
+	return explain.Render(s.Out, doc, gvr, fields, c.Bool("recursive"), c.Int("max-depth"))
+}
+
+// explainTarget splits TYPE.FIELD.FIELD: the longest dotted prefix that
+// names one resource type (deployments.apps, widgets.example.com, pods.v1)
+// is the type, the rest the path of fields, as kubectl explain reads it.
+func explainTarget(c *cli.Context, api *apiSession, arg string) (discovery.Resource, []string, error) {
+	parts := strings.Split(arg, ".")
+	if strings.Contains(arg, "/") || parts[0] == "" || strings.Contains(arg, "..") || strings.HasSuffix(arg, ".") {
+		return discovery.Resource{}, nil, usagef("%q: explain takes TYPE[.FIELD...], e.g. pods.spec.containers", arg)
+	}
+	disco := api.discovery()
+	found, err := disco.Lookup(api.ctx, parts[0]) // refreshes a cache that does not know the type yet
+	if err != nil {
+		return discovery.Resource{}, nil, discovery.LookupUsageError(err)
+	}
+	idx, err := disco.Index(api.ctx)
+	if err != nil {
+		return discovery.Resource{}, nil, err
+	}
+	typeParts := 1
+	for n := len(parts); n > 1; n-- {
+		if qualified, err := idx.Lookup(strings.Join(parts[:n], ".")); err == nil && len(qualified) == 1 {
+			found, typeParts = qualified, n
+			break
+		}
+	}
+	if len(found) > 1 || !found[0].AnswersTo(parts[0]) {
+		return discovery.Resource{}, nil, usagef("%q is a category of %d resource types; explain one of them", parts[0], len(found))
+	}
+	r := found[0]
+	if v := c.String("api-version"); v != "" {
+		group, version, ok := strings.Cut(v, "/")
+		if !ok {
+			group, version = "", v
+		}
+		var other *discovery.Resource
+		for _, candidate := range idx.Resources {
+			if candidate.Name == r.Name && candidate.Group == group && candidate.Version == version {
+				other = &candidate
+				break
+			}
+		}
+		if other == nil {
+			return discovery.Resource{}, nil, usagef("the server does not serve %s in %s", r.QualifiedName(), v)
+		}
+		r = *other
+	}
+	return r, parts[typeParts:], nil
+}
