@@ -443,8 +443,11 @@ func (o *requestOptions) runOne(ctx context.Context, path string, printer *outpu
 		return err
 	}
 	defer resp.Body.Close()
-	if o.silent || resp.Request.Method == http.MethodHead {
+	if resp.Request.Method == http.MethodHead {
 		return nil
+	}
+	if o.silent {
+		return output.Drain(resp.Body, resp.Header.Get("Content-Type"))
 	}
 	return o.printBody(ctx, resp.Body, resp.Header.Get("Content-Type"), printer, tables)
 }

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
-	"sigs.k8s.io/yaml"
 )
 
 // Format is the -o choice.
@@ -54,8 +53,9 @@ type Printer struct {
 
 	jsonOut   *Formatter
 	wroteYAML bool
-	produced  bool // a jq result was printed
-	last      any  // the last jq result, for -e
+	results   *Decoder // re-reads jq results for YAML
+	produced  bool     // a jq result was printed
+	last      any      // the last jq result, for -e
 }
 
 // NewPrinter prints to out.
@@ -114,6 +114,21 @@ func (p *Printer) print(ctx context.Context, body io.Reader, contentType string)
 		}
 		return p.jsonOut.Close()
 	}
+}
+
+// Drain reads a body that -s does not print to its end, checking JSON as
+// printing it would: a body cut short, or not JSON, fails as in every other
+// mode instead of passing for a success.
+func Drain(body io.Reader, contentType string) error {
+	if !IsJSON(contentType) {
+		_, err := io.Copy(io.Discard, body)
+		return err
+	}
+	f := NewFormatter(io.Discard, 0, false)
+	if _, err := io.Copy(f, body); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // passThrough streams a body that is not JSON (logs, text) untouched, except
@@ -246,34 +261,41 @@ func (p *Printer) result(v any) error {
 	return p.jsonOut.Close()
 }
 
-// yaml converts each JSON value of the body; key order becomes sorted, as
-// with kubectl -o yaml. Values go through the Decoder and gojq's encoder
-// first, as jq results do: YAML's parser would refuse JSON's \/ escape,
-// escaped surrogate pairs and invalid UTF-8.
+// yaml writes each JSON value of the body as a YAML document as it is read
+// (a list item by item), keys in the server's order and numbers as sent.
 func (p *Printer) yaml(body io.Reader) error {
-	return p.eachValue(body, func(v any) error {
-		b, err := gojq.Marshal(v)
-		if err != nil {
-			return err
-		}
-		return p.writeYAML(b)
-	})
+	return p.yamlDocuments(NewDecoder(body))
 }
 
+func (p *Printer) yamlDocuments(dec *Decoder) error {
+	enc := &yamlEncoder{d: dec, w: p.out}
+	for {
+		more, err := dec.another()
+		if err != nil || !more {
+			return err
+		}
+		if p.wroteYAML {
+			p.out.WriteString("---\n")
+		}
+		p.wroteYAML = true
+		if err := enc.document(); err != nil {
+			return err
+		}
+		if p.opts.FlushEachValue {
+			if err := p.out.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// writeYAML writes a jq result, as gojq encodes it, as a YAML document.
 func (p *Printer) writeYAML(jsonText []byte) error {
-	y, err := yaml.JSONToYAML(jsonText)
-	if err != nil {
-		return err
+	if p.results == nil {
+		p.results = NewDecoder(nil)
 	}
-	if p.wroteYAML {
-		p.out.WriteString("---\n")
-	}
-	p.wroteYAML = true
-	_, err = p.out.Write(y)
-	if err == nil && p.opts.FlushEachValue {
-		err = p.out.Flush()
-	}
-	return err
+	p.results.reset(bytes.NewReader(jsonText))
+	return p.yamlDocuments(p.results)
 }
 
 // Done returns -e's verdict once every body is printed.
