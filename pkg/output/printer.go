@@ -53,7 +53,7 @@ type Printer struct {
 
 	jsonOut   *Formatter
 	wroteYAML bool
-	results   *Decoder // re-reads jq results for YAML
+	resultDec *Decoder // re-reads jq results for YAML
 	produced  bool     // a jq result was printed
 	last      any      // the last jq result, for -e
 }
@@ -201,15 +201,45 @@ func looksBinary(head []byte) bool {
 // arrive) and hands each to fn, flushing after each when asked to.
 func (p *Printer) eachValue(body io.Reader, fn func(v any) error) error {
 	dec := NewDecoder(body)
-	for {
-		v, err := dec.Decode()
-		if err == io.EOF {
-			return nil
-		}
+	return p.eachDecoded(dec, func() error {
+		v, err := dec.value()
 		if err != nil {
 			return err
 		}
-		if err := fn(v); err != nil {
+		return fn(v)
+	})
+}
+
+func (p *Printer) query(ctx context.Context, body io.Reader) error {
+	q := p.opts.Query
+	if !q.PerItem() {
+		return p.eachValue(body, func(v any) error {
+			return p.results(q.Run(ctx, v))
+		})
+	}
+	// `.items[] | F`: F on each item as it arrives, the list never held.
+	// Anything but a list gets the whole program, as it would otherwise.
+	dec := NewDecoder(body)
+	return p.eachDecoded(dec, func() error {
+		v, streamed, err := dec.decodeItems(func(_ map[string]any, item any) error {
+			return p.results(q.runItem(ctx, item))
+		})
+		if err != nil || streamed {
+			return err
+		}
+		return p.results(q.Run(ctx, v))
+	})
+}
+
+// eachDecoded runs one for each top-level value of dec's stream, flushing
+// after each when asked to.
+func (p *Printer) eachDecoded(dec *Decoder, one func() error) error {
+	for {
+		more, err := dec.another()
+		if err != nil || !more {
+			return err
+		}
+		if err := one(); err != nil {
 			return err
 		}
 		if p.opts.FlushEachValue {
@@ -220,26 +250,24 @@ func (p *Printer) eachValue(body io.Reader, fn func(v any) error) error {
 	}
 }
 
-func (p *Printer) query(ctx context.Context, body io.Reader) error {
-	return p.eachValue(body, func(v any) error {
-		iter := p.opts.Query.Run(ctx, v)
-		for {
-			result, ok := iter.Next()
-			if !ok {
-				return nil
-			}
-			if err, ok := result.(error); ok {
-				var halt *gojq.HaltError
-				if errors.As(err, &halt) {
-					return haltError(halt)
-				}
-				return &RuntimeError{Err: err}
-			}
-			if err := p.result(result); err != nil {
-				return err
-			}
+// results prints what a jq program gives, up to its first error.
+func (p *Printer) results(iter gojq.Iter) error {
+	for {
+		result, ok := iter.Next()
+		if !ok {
+			return nil
 		}
-	})
+		if err, ok := result.(error); ok {
+			var halt *gojq.HaltError
+			if errors.As(err, &halt) {
+				return haltError(halt)
+			}
+			return &RuntimeError{Err: err}
+		}
+		if err := p.result(result); err != nil {
+			return err
+		}
+	}
 }
 
 func (p *Printer) result(v any) error {
@@ -269,33 +297,22 @@ func (p *Printer) yaml(body io.Reader) error {
 
 func (p *Printer) yamlDocuments(dec *Decoder) error {
 	enc := &yamlEncoder{d: dec, w: p.out}
-	for {
-		more, err := dec.another()
-		if err != nil || !more {
-			return err
-		}
+	return p.eachDecoded(dec, func() error {
 		if p.wroteYAML {
 			p.out.WriteString("---\n")
 		}
 		p.wroteYAML = true
-		if err := enc.document(); err != nil {
-			return err
-		}
-		if p.opts.FlushEachValue {
-			if err := p.out.Flush(); err != nil {
-				return err
-			}
-		}
-	}
+		return enc.document()
+	})
 }
 
 // writeYAML writes a jq result, as gojq encodes it, as a YAML document.
 func (p *Printer) writeYAML(jsonText []byte) error {
-	if p.results == nil {
-		p.results = NewDecoder(nil)
+	if p.resultDec == nil {
+		p.resultDec = NewDecoder(nil)
 	}
-	p.results.reset(bytes.NewReader(jsonText))
-	return p.yamlDocuments(p.results)
+	p.resultDec.reset(bytes.NewReader(jsonText))
+	return p.yamlDocuments(p.resultDec)
 }
 
 // Done returns -e's verdict once every body is printed.
