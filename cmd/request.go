@@ -460,7 +460,7 @@ func (o *requestOptions) printBody(ctx context.Context, body io.Reader, contentT
 			return err
 		}
 		// Not every path can be a table (/api, /version): print it as JSON.
-		body = strings.NewReader(string(notTable.Body))
+		body = notTable.Body
 	}
 	return printer.Print(ctx, body, contentType)
 }
