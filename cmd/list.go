@@ -14,12 +14,49 @@ import (
 
 // runList prints lists that take more than one request: --all follows
 // metadata.continue, and a category lists each of its resource types. jq
-// sees one merged list, unless --per-page asks for each page as it comes;
-// tables print page by page under one header per resource type.
+// sees one merged list, written as the pages arrive and read by the
+// printer as it is written, so no page is held; --per-page prints each
+// page as it comes, and tables print page by page under one header per
+// resource type.
 func (o *requestOptions) runList(ctx context.Context, printer *output.Printer, tables *output.TablePrinter) error {
-	merged := &output.ListMerger{Mixed: o.category}
-	pageByPage := o.perPage || tables != nil || o.silent
-	var failed error // a category goes on past the types it may not list
+	if o.perPage || tables != nil || o.silent {
+		failed, err := o.eachPage(ctx, tables, func(body io.Reader) (output.Page, error) {
+			// One page at a time: --all asks for pages of a bounded size.
+			page, err := io.ReadAll(body)
+			if err != nil {
+				return output.Page{}, err
+			}
+			next, err := output.PageOf(page)
+			if err == nil && !o.silent {
+				err = o.printBody(ctx, bytes.NewReader(page), "application/json", printer, tables)
+			}
+			return next, err
+		})
+		if err != nil {
+			return err
+		}
+		return failed
+	}
+	var failed error
+	merged := output.PullReader(func(w io.Writer) error {
+		merger := output.NewListMerger(w, o.category)
+		var err error
+		if failed, err = o.eachPage(ctx, nil, merger.Add); err != nil {
+			return err
+		}
+		return merger.Close()
+	})
+	defer merged.Close()
+	if err := printer.Print(ctx, merged, "application/json"); err != nil {
+		return err
+	}
+	return failed
+}
+
+// eachPage requests each path, and with --all each page of it, and hands
+// every answer's body to page, which reads it and says what comes next. A
+// category goes on past the types it may not list; failed then says so.
+func (o *requestOptions) eachPage(ctx context.Context, tables *output.TablePrinter, page func(io.Reader) (output.Page, error)) (failed, err error) {
 	for i, path := range o.paths {
 		if tables != nil && i > 0 {
 			tables.Separate()
@@ -30,7 +67,7 @@ func (o *requestOptions) runList(ctx context.Context, printer *output.Printer, t
 			if token != "" {
 				extra = url.Values{"continue": {token}}
 			}
-			body, err := o.fetch(ctx, path, extra)
+			resp, err := o.send(ctx, path, extra)
 			var status *transport.StatusError
 			if err != nil && o.category && errors.As(err, &status) {
 				// As kubectl get all: the lists it may read, and one line
@@ -40,32 +77,19 @@ func (o *requestOptions) runList(ctx context.Context, printer *output.Printer, t
 				break
 			}
 			if err != nil {
-				return expiredContinue(err, token)
+				return failed, expiredContinue(err, token)
 			}
-			merger := merged
-			if pageByPage {
-				merger = &output.ListMerger{} // only to read the continue token
-			}
-			page, err := merger.Add(body)
+			next, err := page(resp.Body)
+			resp.Body.Close()
 			if err != nil {
-				return err
+				return failed, err
 			}
-			if pageByPage && !o.silent {
-				if err := o.printBody(ctx, bytes.NewReader(body), "application/json", printer, tables); err != nil {
-					return err
-				}
-			}
-			if token = page.Continue; !o.all || token == "" {
+			if token = next.Continue; !o.all || token == "" {
 				break
 			}
 		}
 	}
-	if !pageByPage {
-		if err := printer.Print(ctx, merged.Reader(), "application/json"); err != nil {
-			return err
-		}
-	}
-	return failed
+	return failed, nil
 }
 
 // fetch sends one request and reads its whole answer.

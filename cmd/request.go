@@ -55,6 +55,9 @@ type requestOptions struct {
 	deadline time.Time
 }
 
+// defaultPageSize is --all's limit= when none is given.
+const defaultPageSize = 500
+
 func runRequest(c *cli.Context, s Streams) error {
 	o := &requestOptions{streams: s}
 	if err := o.complete(c); err != nil {
@@ -100,6 +103,9 @@ func (o *requestOptions) complete(c *cli.Context) error {
 	o.spec.LabelSelector = c.String("selector")
 	o.spec.FieldSelector = c.String("field-selector")
 	o.spec.Limit = c.Int64("limit")
+	if c.Bool("all") && !c.IsSet("limit") {
+		o.spec.Limit = defaultPageSize // pages of a bounded size, as kubectl's --chunk-size
+	}
 	o.spec.Query = url.Values{}
 	if c.IsSet("data") {
 		if o.spec.Body, err = request.LoadBody(c.String("data"), s.In); err != nil {

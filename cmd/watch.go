@@ -152,7 +152,7 @@ func (o *requestOptions) relistVersion(ctx context.Context, path string) (string
 	if err != nil {
 		return "", err
 	}
-	page, err := (&output.ListMerger{}).Add(body)
+	page, err := output.PageOf(body)
 	return page.ResourceVersion, err
 }
 
