@@ -221,7 +221,11 @@ func (p *Printer) query(ctx context.Context, body io.Reader) error {
 	// Anything but a list gets the whole program, as it would otherwise.
 	dec := NewDecoder(body)
 	return p.eachDecoded(dec, func() error {
-		v, streamed, err := dec.decodeItems(func(_ map[string]any, item any) error {
+		v, streamed, err := dec.decodeItems(func(map[string]any) error {
+			item, err := dec.value()
+			if err != nil {
+				return err
+			}
 			return p.results(q.runItem(ctx, item))
 		})
 		if err != nil || streamed {

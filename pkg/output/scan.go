@@ -170,11 +170,11 @@ func (d *Decoder) another() (bool, error) {
 }
 
 // decodeItems reads the next top-level value. When it is an object whose
-// "items" is an array, each item is decoded and handed to item as it
-// arrives, and not kept: item sees the object's fields read before it. The
-// object is then returned without its items, and streamed is true.
-// Otherwise the whole value is returned.
-func (d *Decoder) decodeItems(item func(head map[string]any, v any) error) (v any, streamed bool, err error) {
+// "items" is an array, item is called to read each item as it arrives (one
+// value, from d), seeing the object's fields read before it; the object is
+// then returned without its items, and streamed is true. Otherwise the
+// whole value is returned.
+func (d *Decoder) decodeItems(item func(head map[string]any) error) (v any, streamed bool, err error) {
 	c, err := d.peekValue()
 	if err != nil {
 		return nil, false, err
@@ -210,11 +210,7 @@ func (d *Decoder) decodeItems(item func(head map[string]any, v any) error) (v an
 				if !ok {
 					break
 				}
-				v, err := d.value()
-				if err != nil {
-					return nil, false, err
-				}
-				if err := item(obj, v); err != nil {
+				if err := item(obj); err != nil {
 					return nil, false, err
 				}
 			}
@@ -225,5 +221,78 @@ func (d *Decoder) decodeItems(item func(head map[string]any, v any) error) (v an
 			return nil, false, err
 		}
 		obj[key] = v
+	}
+}
+
+// nameFields reads one value and, if it is an object, its kind, apiVersion
+// and metadata.name, skipping the rest unbuilt.
+func (d *Decoder) nameFields() (kind, apiVersion, name string, isObject bool, err error) {
+	c, err := d.peekValue()
+	if err != nil || c != '{' {
+		if err == nil {
+			err = d.skip()
+		}
+		return "", "", "", false, err
+	}
+	if err := d.enter(); err != nil {
+		return "", "", "", false, err
+	}
+	for first := true; ; first = false {
+		key, ok, err := d.member(first, true)
+		if err != nil || !ok {
+			return kind, apiVersion, name, true, err
+		}
+		switch key {
+		case "kind":
+			err = d.stringField(&kind)
+		case "apiVersion":
+			err = d.stringField(&apiVersion)
+		case "metadata":
+			if c, err = d.peekValue(); err == nil && c == '{' {
+				name, err = d.memberString("name")
+			} else if err == nil {
+				err = d.skip()
+			}
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return "", "", "", false, err
+		}
+	}
+}
+
+// stringField reads a value into s if it is a string, as the last of
+// duplicate keys wins.
+func (d *Decoder) stringField(s *string) error {
+	v, err := d.value()
+	if str, ok := v.(string); ok {
+		*s = str
+	} else {
+		*s = ""
+	}
+	return err
+}
+
+// memberString reads an object and returns its member key if that is a
+// string.
+func (d *Decoder) memberString(key string) (string, error) {
+	if err := d.enter(); err != nil {
+		return "", err
+	}
+	var s string
+	for first := true; ; first = false {
+		k, ok, err := d.member(first, true)
+		if err != nil || !ok {
+			return s, err
+		}
+		if k == key {
+			err = d.stringField(&s)
+		} else {
+			err = d.skip()
+		}
+		if err != nil {
+			return "", err
+		}
 	}
 }

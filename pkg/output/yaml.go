@@ -301,6 +301,12 @@ func scalarStyleOf(s []byte, blockAllowed bool) int {
 		}
 	}
 	for i := 0; i < len(s); {
+		for i < len(s) && !yamlNotable[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -340,6 +346,15 @@ func scalarStyleOf(s []byte, blockAllowed bool) int {
 	}
 	return styleSingle
 }
+
+// yamlNotable marks the bytes scalarStyleOf looks at: the rest are
+// printable ASCII that no YAML rule cares about in the middle of a string.
+var yamlNotable = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < ' ' || c >= 0x7f || c == ':' || c == '#'
+	}
+	return t
+}()
 
 // yamlPrintable: what YAML lets a document hold as it is, less the line
 // breaks of YAML 1.1 (NEL, LS, PS) and the byte order mark, which only
@@ -480,6 +495,14 @@ const hexDigits = "0123456789ABCDEF"
 func writeDoubleQuoted(w *bufio.Writer, s []byte) {
 	w.WriteByte('"')
 	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && !yamlNotable[s[j]] && s[j] != '"' && s[j] != '\\' {
+			j++
+		}
+		w.Write(s[i:j])
+		if i = j; i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
