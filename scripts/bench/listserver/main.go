@@ -161,7 +161,7 @@ func (l *lists) list(w http.ResponseWriter, r *http.Request) {
 		if table {
 			fmt.Fprintf(b, `{"cells":["cm-%06d",2,"5d"],"object":{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"cm-%06d","namespace":"%s","uid":"%s","resourceVersion":"%d","creationTimestamp":"2026-11-26T10:00:00Z"}}}`, i, i, namespace, uid(i), 1000+i)
 		} else {
-			writeConfigMap(b, i)
+			writeConfigMap(b, i, false)
 		}
 	}
 	b.WriteString("]}")
@@ -171,16 +171,20 @@ func (l *lists) list(w http.ResponseWriter, r *http.Request) {
 // connection until the client goes.
 func (l *lists) watch(b *bufio.Writer, r *http.Request) {
 	for i := 0; i < l.n && r.Context().Err() == nil; i++ {
-		b.WriteString(`{"type":"ADDED","object":`)
-		writeConfigMap(b, i)
+		b.WriteString(`{"type":"ADDED","object":{"kind":"ConfigMap","apiVersion":"v1",`)
+		writeConfigMap(b, i, true)
 		b.WriteString("}\n")
 	}
 }
 
 // writeConfigMap writes ConfigMap i as the API server sends it: about 1.66
-// KB with its managed fields.
-func writeConfigMap(b *bufio.Writer, i int) {
-	fmt.Fprintf(b, `{"metadata":{"name":"cm-%06d","namespace":"%s","uid":"%s","resourceVersion":"%d","creationTimestamp":"2026-11-26T10:%02d:%02dZ","labels":{"app":"bench","shard":"s%d"},`+
+// KB with its managed fields. An item of a list carries no kind; an event's
+// object does, and opened its brace already.
+func writeConfigMap(b *bufio.Writer, i int, opened bool) {
+	if !opened {
+		b.WriteByte('{')
+	}
+	fmt.Fprintf(b, `"metadata":{"name":"cm-%06d","namespace":"%s","uid":"%s","resourceVersion":"%d","creationTimestamp":"2026-11-26T10:%02d:%02dZ","labels":{"app":"bench","shard":"s%d"},`+
 		`"managedFields":[{"manager":"kubectl-create","operation":"Update","apiVersion":"v1","time":"2026-11-26T10:%02d:%02dZ","fieldsType":"FieldsV1","fieldsV1":{"f:data":{".":{},"f:index":{},"f:payload":{}},"f:metadata":{"f:labels":{".":{},"f:app":{},"f:shard":{}}}}}]},`+
 		`"data":{"index":"%d","payload":"%s"}}`,
 		i, namespace, uid(i), 1000+i, i/60%60, i%60, i%10, i/60%60, i%60, i, payload)
