@@ -417,3 +417,51 @@ func TestQueryRefusesABodyThatIsNotJSON(t *testing.T) {
 		t.Errorf("got %q, %v", out, err)
 	}
 }
+
+// TestOneNestingLimitForEveryMode: 500 levels print in every mode, 1,001
+// are an error that says why, and 200 KB of "[" never become more than a
+// few MB of output (indenting each level would make it 20 GB).
+func TestOneNestingLimitForEveryMode(t *testing.T) {
+	identity, err := CompileQuery(`.`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perItem, err := CompileQuery(`.items[]`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]Options{
+		"pretty": {Indent: 2}, "compact": {}, "yaml": {Format: FormatYAML}, "name": {Format: FormatName},
+		"jq": {Query: identity, Indent: 2}, "jq by item": {Query: perItem}, "jq yaml": {Query: identity, Format: FormatYAML},
+	}
+	nested := func(n int) string { return `{"items":[` + strings.Repeat("[", n-2) + strings.Repeat("]", n-2) + `]}` }
+	for name, opts := range modes {
+		if _, _, err := printWith(t, opts, nested(500), "application/json"); err != nil {
+			t.Errorf("%s, 500 levels: %v", name, err)
+		}
+		_, _, err := printWith(t, opts, nested(MaxDepth+1), "application/json")
+		if err == nil || !strings.Contains(err.Error(), "nested more than 1000 levels deep") {
+			t.Errorf("%s, %d levels: %v", name, MaxDepth+1, err)
+		}
+		var out countingWriter
+		p := NewPrinter(&out, io.Discard, opts)
+		if err := p.Print(context.Background(), strings.NewReader(strings.Repeat("[", 200<<10)), "application/json"); err == nil {
+			t.Errorf("%s: 200 KB of [: no error", name)
+		}
+		if out.n > 4<<20 {
+			t.Errorf("%s: 200 KB of [ became %d bytes", name, out.n)
+		}
+	}
+	tp := NewTablePrinter(io.Discard, io.Discard, TableOptions{})
+	deepRows := `{"kind":"Table","columnDefinitions":[{"name":"Name","priority":0}],"rows":[{"cells":[` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `]}]}`
+	if err := tp.Print(strings.NewReader(deepRows)); err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("table, deeper than the limit: %v", err)
+	}
+}
+
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += len(p)
+	return len(p), nil
+}
