@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -21,16 +20,22 @@ import (
 func (o *requestOptions) runList(ctx context.Context, printer *output.Printer, tables *output.TablePrinter) error {
 	if o.perPage || tables != nil || o.silent {
 		failed, err := o.eachPage(ctx, tables, func(body io.Reader) (output.Page, error) {
-			// One page at a time: --all asks for pages of a bounded size.
-			page, err := io.ReadAll(body)
+			// The page printed as it arrives, its continue token read on
+			// the side.
+			body, page := output.TeePage(body)
+			var err error
+			if o.silent {
+				err = output.Drain(body, "application/json")
+			} else {
+				err = o.printBody(ctx, body, "application/json", printer, tables)
+			}
 			if err != nil {
 				return output.Page{}, err
 			}
-			next, err := output.PageOf(page)
-			if err == nil && !o.silent {
-				err = o.printBody(ctx, bytes.NewReader(page), "application/json", printer, tables)
+			if _, err := io.Copy(io.Discard, body); err != nil {
+				return output.Page{}, err
 			}
-			return next, err
+			return page()
 		})
 		if err != nil {
 			return err

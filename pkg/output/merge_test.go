@@ -211,3 +211,31 @@ func TestPullReaderMergesPagesAsTheyAreRead(t *testing.T) {
 		t.Errorf("produce went on after Close: %v", produceErr)
 	}
 }
+
+func TestTeePageReadsThePageOnTheSide(t *testing.T) {
+	through, page := TeePage(iotest.HalfReader(strings.NewReader(configMapPages[0])))
+	got, err := io.ReadAll(iotest.OneByteReader(through))
+	if err != nil || string(got) != configMapPages[0] {
+		t.Fatalf("passed through %q, %v", got, err)
+	}
+	p, err := page()
+	if err != nil || p.Continue != "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwLCJzdGFydCI6ImIifQ" || p.ResourceVersion != "700" {
+		t.Errorf("page %+v, %v", p, err)
+	}
+
+	through, page = TeePage(strings.NewReader(`{"kind":"Pod"}`))
+	if _, err := io.ReadAll(through); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := page(); err == nil {
+		t.Error("a Pod read as a page")
+	}
+
+	through, page = TeePage(strings.NewReader(configMapPages[1]))
+	if _, err := through.Read(make([]byte, 20)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := page(); err == nil {
+		t.Error("a page read only in part gave no error")
+	}
+}

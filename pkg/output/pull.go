@@ -65,3 +65,58 @@ func (r *pullReader) Close() error {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TeePage passes body through to whoever reads the returned reader, and
+// reads the list page in it on the side, as the bytes go by: page, once the
+// body has been read to its end, says what the page says about the rest of
+// the list. So a page is printed as it arrives and never held.
+func TeePage(body io.Reader) (through io.Reader, page func() (Page, error)) {
+	t := &pageTee{}
+	t.next, t.stop = iter.Pull(func(yield func(struct{}) bool) {
+		in := readerFunc(func(p []byte) (int, error) {
+			for len(t.in) == 0 {
+				if t.eof || !yield(struct{}{}) {
+					return 0, io.EOF
+				}
+			}
+			n := copy(p, t.in)
+			t.in = t.in[n:]
+			return n, nil
+		})
+		t.page, t.err = NewListMerger(io.Discard, false).Add(in)
+	})
+	t.more = true
+	return io.TeeReader(body, t), t.result
+}
+
+type pageTee struct {
+	next func() (struct{}, bool)
+	stop func()
+	in   []byte
+	eof  bool
+	more bool // the page is still being read
+	page Page
+	err  error
+}
+
+// Write hands p to the page reader and waits until it has taken all of it.
+func (t *pageTee) Write(p []byte) (int, error) {
+	if t.more {
+		t.in = p
+		_, t.more = t.next()
+	}
+	return len(p), nil
+}
+
+func (t *pageTee) result() (Page, error) {
+	if t.more {
+		t.eof = true
+		_, t.more = t.next()
+	}
+	t.stop()
+	return t.page, t.err
+}
+
+type readerFunc func(p []byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
