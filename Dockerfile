@@ -16,6 +16,12 @@ ARG COMMIT=
 ARG DATE=
 RUN go build -trimpath -o /out/kcurl \
     -ldflags "-s -w -X github.com/kcurl/kcurl/cmd.version=${VERSION} -X github.com/kcurl/kcurl/cmd.commit=${COMMIT} -X github.com/kcurl/kcurl/cmd.date=${DATE}" .
+# File capabilities for `kubectl debug --target` (docs/security.md): permitted
+# only, no effective bit, so the binary starts under `drop: [ALL]` and kcurl
+# raises them itself, on one thread, only to open another container's
+# service-account files. Written by a tool of our own: no setcap here.
+COPY scripts/filecap ./scripts/filecap
+RUN go run ./scripts/filecap /out/kcurl cap_sys_ptrace,cap_dac_override
 
 FROM scratch
 ARG VERSION=dev

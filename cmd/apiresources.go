@@ -54,7 +54,7 @@ func runAPIResources(c *cli.Context, s Streams) error {
 	}
 	defer api.cancel()
 	bold := api.color
-	disco := newDiscovery(s, api.client, api.target.Server)
+	disco := api.discovery()
 	if c.Bool("no-cache") {
 		disco.CacheDir = ""
 	}

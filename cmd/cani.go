@@ -2,17 +2,14 @@ package cmd
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/kcurl/kcurl/pkg/auth"
-	"github.com/kcurl/kcurl/pkg/discovery"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/output"
 )
 
@@ -21,6 +18,7 @@ import (
 type errNo struct{}
 
 func (errNo) Error() string { return "no" }
+func (errNo) ExitCode() int { return exitcode.Failed }
 
 func canICommand(s Streams) *cli.Command {
 	return &cli.Command{
@@ -68,7 +66,7 @@ func runCanI(c *cli.Context, s Streams) error {
 	defer api.cancel()
 	color := api.color
 	ctx, t := api.ctx, api.target
-	client := &auth.Client{HTTP: api.client, Server: t.Server}
+	client := &auth.Client{API: api.apiClient()}
 	namespace := t.Namespace
 	if c.Bool("all-namespaces") {
 		namespace = ""
@@ -90,7 +88,7 @@ func runCanI(c *cli.Context, s Streams) error {
 		if format != "text" {
 			return printJSON(rules)
 		}
-		return output.WriteColumns(s.Out, ruleRows(rules), color)
+		return output.WriteColumns(s.Out, rules.Rows(), color)
 	}
 
 	verb, what := c.Args().Get(0), c.Args().Get(1)
@@ -99,8 +97,7 @@ func runCanI(c *cli.Context, s Streams) error {
 		decision, err = client.CanI(ctx, nil, &auth.NonResourceAttributes{Path: what, Verb: verb})
 	} else {
 		var attrs *auth.ResourceAttributes
-		disco := newDiscovery(s, api.client, t.Server)
-		attrs, err = resourceAttributes(ctx, disco, s.ErrOut, verb, what, namespace, c.String("subresource"))
+		attrs, err = auth.ResourceAttributesOf(ctx, api.discovery(), s.ErrOut, verb, what, namespace, c.String("subresource"))
 		if err != nil {
 			return api.err(err)
 		}
@@ -132,121 +129,4 @@ func runCanI(c *cli.Context, s Streams) error {
 		return errNo{}
 	}
 	return nil
-}
-
-// resourceAttributes names the resource as RBAC sees it: its plural and
-// group, from the same shorthand requests take. A name discovery does not
-// know is asked about as typed (RESOURCE or RESOURCE.GROUP), with a warning,
-// as kubectl does; "*" means every resource.
-func resourceAttributes(ctx context.Context, disco *discovery.Client, warnings io.Writer, verb, what, namespace, subresource string) (*auth.ResourceAttributes, error) {
-	typ, name, _ := strings.Cut(what, "/") // runCanI refused a second "/"
-	attrs := &auth.ResourceAttributes{Namespace: namespace, Verb: verb, Name: name, Subresource: subresource}
-	if typ == "*" {
-		attrs.Resource, attrs.Group = "*", "*"
-		return attrs, nil
-	}
-	found, err := disco.Lookup(ctx, typ)
-	switch err.(type) {
-	case nil:
-		if len(found) != 1 || !found[0].AnswersTo(strings.SplitN(typ, ".", 2)[0]) {
-			return nil, usagef("%q is a category; ask about one resource type", typ)
-		}
-		r := found[0]
-		attrs.Resource, attrs.Group = r.Name, r.Group
-		if !r.Namespaced {
-			attrs.Namespace = ""
-		}
-		if attrs.Subresource != "" && !slices.Contains(r.Subresources, attrs.Subresource) {
-			fmt.Fprintf(warnings, "Warning: %s has no subresource %q\n", r.QualifiedName(), attrs.Subresource)
-		}
-	case *discovery.UnknownError:
-		attrs.Resource, attrs.Group, _ = strings.Cut(typ, ".")
-		fmt.Fprintf(warnings, "Warning: the server doesn't have a resource type '%s'\n", typ)
-	default:
-		return nil, lookupError(err)
-	}
-	return attrs, nil
-}
-
-// ruleRows lays rules out as kubectl auth can-i --list does (printStatus):
-// each rule broken down into one per group, resource, verb and resource
-// name, or per path and verb (rbac.BreakdownRule); the resource ones merged
-// again where only their verbs differ (rbac.CompactRules), the paths not;
-// sorted by the rule's text (rbac.SortableRuleSlice).
-func ruleRows(rules *auth.Rules) [][]string {
-	type simple struct {
-		group, resource, name string
-		named                 bool
-	}
-	var compact []policyRule
-	merged := map[simple]int{} // index in compact
-	for _, r := range rules.ResourceRules {
-		names := []*string{nil}
-		if len(r.ResourceNames) > 0 {
-			names = names[:0]
-			for i := range r.ResourceNames {
-				names = append(names, &r.ResourceNames[i])
-			}
-		}
-		for _, g := range r.APIGroups { // none: kubectl shows nothing either
-			for _, res := range r.Resources {
-				for _, v := range r.Verbs {
-					for _, name := range names {
-						k := simple{group: g, resource: res}
-						rule := policyRule{Verbs: []string{v}, APIGroups: []string{g}, Resources: []string{res}}
-						if name != nil {
-							k.name, k.named = *name, true
-							rule.ResourceNames = []string{*name}
-						}
-						if i, ok := merged[k]; !ok {
-							merged[k] = len(compact)
-							compact = append(compact, rule)
-						} else if !slices.Contains(compact[i].Verbs, v) {
-							compact[i].Verbs = append(compact[i].Verbs, v)
-						}
-					}
-				}
-			}
-		}
-	}
-	for _, r := range rules.NonResourceRules {
-		for _, u := range r.NonResourceURLs {
-			for _, v := range r.Verbs {
-				compact = append(compact, policyRule{Verbs: []string{v}, NonResourceURLs: []string{u}})
-			}
-		}
-	}
-	slices.SortStableFunc(compact, func(a, b policyRule) int { return strings.Compare(a.String(), b.String()) })
-
-	rows := [][]string{{"Resources", "Non-Resource URLs", "Resource Names", "Verbs"}}
-	for _, r := range compact {
-		resource := ""
-		if len(r.Resources) > 0 {
-			resource = combineResourceGroup(r.Resources[0], r.APIGroups[0])
-		}
-		rows = append(rows, []string{resource, fmt.Sprint(r.NonResourceURLs), fmt.Sprint(r.ResourceNames), fmt.Sprint(r.Verbs)})
-	}
-	return rows
-}
-
-// policyRule is rbac/v1's PolicyRule, for its String, which kubectl sorts by.
-type policyRule struct {
-	Verbs, APIGroups, Resources, ResourceNames, NonResourceURLs []string
-}
-
-func (r policyRule) String() string {
-	return fmt.Sprintf("&PolicyRule{Verbs:%v,APIGroups:%v,Resources:%v,ResourceNames:%v,NonResourceURLs:%v,}",
-		r.Verbs, r.APIGroups, r.Resources, r.ResourceNames, r.NonResourceURLs)
-}
-
-// combineResourceGroup is kubectl's: pods, deployments.apps, pods/log.
-func combineResourceGroup(resource, group string) string {
-	name, sub, hasSub := strings.Cut(resource, "/")
-	if group != "" {
-		name += "." + group
-	}
-	if hasSub {
-		name += "/" + sub
-	}
-	return name
 }

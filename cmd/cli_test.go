@@ -2,7 +2,9 @@ package cmd
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -13,8 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,12 +29,17 @@ import (
 // API server answers, and what the user sees. Adding a case is adding a few
 // lines of YAML.
 type cliCase struct {
-	Name     string            `json:"name"`
-	Args     []string          `json:"args"`
-	Env      map[string]string `json:"env"`   // on top of the Pod's defaults; "" unsets
-	NoSA     bool              `json:"no_sa"` // no service-account dir at all
-	Stdin    string            `json:"stdin"`
-	Files    map[string]string `json:"files"` // written into {tmp}
+	Name  string            `json:"name"`
+	Args  []string          `json:"args"`
+	Env   map[string]string `json:"env"`   // on top of the Pod's defaults; "" unsets
+	NoSA  bool              `json:"no_sa"` // no service-account dir at all
+	Stdin string            `json:"stdin"`
+	Files map[string]string `json:"files"` // written into {tmp} (mode 0600, dirs 0700)
+	Modes map[string]string `json:"modes"` // chmod (octal) of a path under {tmp} after that
+	// Special replaces files (placeholders expanded) by what no
+	// credential may be: "fifo" makes a named pipe, "size:N" a sparse
+	// regular file of N bytes.
+	Special  map[string]string `json:"special"`
 	Terminal bool              `json:"terminal"`
 	// Token is the service account's token, instead of testToken;
 	// TokenClaims is a JWT payload (JSON, kept byte for byte) that becomes
@@ -236,11 +245,33 @@ func runCLICase(t *testing.T, tc cliCase) {
 		writeSADir(t, saDir, server, token)
 	}
 	port := server.URL[strings.LastIndexByte(server.URL, ':')+1:]
-	expand := strings.NewReplacer("{server}", server.URL, "{port}", port, "{sadir}", saDir, "{tmp}", tmp).Replace
+	// {discoverycache} is this server's discovery cache file, under {tmp};
+	// {now} the wall clock's time (the cache's age is real time).
+	sum := sha256.Sum256([]byte(server.URL))
+	discoveryCache := filepath.Join("cache", "kcurl", "discovery", hex.EncodeToString(sum[:12])+".json")
+	expand := strings.NewReplacer("{server}", server.URL, "{port}", port, "{sadir}", saDir, "{tmp}", tmp, "{discoverycache}", discoveryCache,
+		"{now}", time.Now().UTC().Format(time.RFC3339)).Replace
 	for name, content := range tc.Files {
-		if err := os.WriteFile(filepath.Join(tmp, name), []byte(expand(content)), 0o600); err != nil {
+		file := filepath.Join(tmp, expand(name))
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.WriteFile(file, []byte(expand(content)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, mode := range tc.Modes {
+		m, err := strconv.ParseUint(mode, 8, 32)
+		if err == nil {
+			err = os.Chmod(filepath.Join(tmp, expand(name)), os.FileMode(m))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for name, kind := range tc.Special {
+		makeSpecial(t, expand(name), kind)
 	}
 
 	// The Pod's environment, and nothing of the machine's. The discovery
@@ -277,7 +308,15 @@ func runCLICase(t *testing.T, tc cliCase) {
 		args = append(args, expand(a))
 	}
 
-	code := Main(args, streams)
+	// A case that would hang (a FIFO read without O_NONBLOCK) fails.
+	done := make(chan int, 1)
+	go func() { done <- Main(args, streams) }()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("kcurl did not exit within 30 s; stderr so far: %q", stderr.String())
+	}
 
 	if got, want := stdout.String(), expand(tc.Stdout); got != want {
 		t.Errorf("stdout:\n got %q\nwant %q", got, want)
@@ -336,6 +375,35 @@ func runCLICase(t *testing.T, tc cliCase) {
 	}
 	if tc.Request.Body != nil && string(got.body) != *tc.Request.Body {
 		t.Errorf("request body:\n got %q\nwant %q", got.body, *tc.Request.Body)
+	}
+}
+
+// makeSpecial replaces name by a file of the given kind (cliCase.Special).
+func makeSpecial(t *testing.T, name, kind string) {
+	t.Helper()
+	if err := os.Remove(name); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	switch size, isSize := strings.CutPrefix(kind, "size:"); {
+	case kind == "fifo":
+		if err := syscall.Mkfifo(name, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	case isSize:
+		n, err := strconv.ParseInt(size, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(name)
+		if err == nil {
+			err = f.Truncate(n)
+			f.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("special %s: unknown kind %q", name, kind)
 	}
 }
 

@@ -152,8 +152,8 @@ func resourceNames(s Streams) []string {
 	defer cancel()
 	client := transport.New(t, transport.Options{UserAgent: userAgent(), ConnectTimeout: completionTimeout})
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	disco := newDiscovery(s, client, t.Server)
-	idx, err := disco.Index(ctx)
+	api := &apiSession{streams: s, target: t, client: client}
+	idx, err := api.discovery().Index(ctx)
 	if err != nil {
 		return nil
 	}

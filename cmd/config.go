@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kcurl/kcurl/pkg/auth"
 	"github.com/kcurl/kcurl/pkg/output"
 )
 
@@ -130,7 +131,7 @@ func expiresText(rfc3339 string, now time.Time) string {
 	if err != nil {
 		return "expires " + rfc3339
 	}
-	return "expires " + rfc3339 + " (" + timeLeft(t, now) + ")"
+	return "expires " + rfc3339 + " (" + auth.TimeLeft(t, now) + ")"
 }
 
 // caField describes the CA bundle by its first certificate's subject.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"k8s.io/klog/v2"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // Main runs kcurl with args (os.Args) on the given streams and returns the
@@ -56,7 +58,7 @@ func newApp(s Streams) *cli.App {
 		// Only Main decides how kcurl exits.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &usageError{msg: err.Error()}
+			return &exitcode.UsageError{Msg: err.Error()}
 		},
 		Commands: []*cli.Command{
 			apiResourcesCommand(s),

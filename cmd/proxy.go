@@ -18,6 +18,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/proxy"
 	"github.com/kcurl/kcurl/pkg/target"
 )
@@ -29,7 +30,8 @@ func proxyCommand(s Streams) *cli.Command {
 		UsageText: "kcurl proxy [-p PORT] [--address ADDR] [-u SOCKET] [--api-prefix /] [--accept-hosts RE] [--accept-paths RE]\n" +
 			"         [--reject-paths RE] [--reject-methods RE] [--disable-filter] [-v]",
 		Description: "Every request gets the Pod's token, re-read as the kubelet rotates it; an Authorization header a\n" +
-			"client sends is dropped. Watches, logs and other chunked answers stream through as they arrive.\n" +
+			"client sends is dropped, and so are its Impersonate-* headers unless --allow-impersonation.\n" +
+			"Watches, logs and other chunked answers stream through as they arrive.\n" +
 			"SIGTERM or SIGINT stops accepting, lets requests in flight finish, and exits within 5 seconds.",
 		Flags: append([]cli.Flag{
 			&cli.IntFlag{Name: "port", Aliases: []string{"p"}, Value: 8001, Usage: "the `PORT` to serve on; 0 picks a free one (and prints it)"},
@@ -41,6 +43,7 @@ func proxyCommand(s Streams) *cli.Command {
 			&cli.StringFlag{Name: "reject-paths", Value: proxy.DefaultRejectPaths, Usage: "paths to reject even when accepted (default: a Pod's exec, attach and portforward)"},
 			&cli.StringFlag{Name: "reject-methods", Value: proxy.DefaultRejectMethods, Usage: "HTTP methods to reject, comma-separated regular expressions"},
 			&cli.BoolFlag{Name: "disable-filter", Usage: "accept every host, path and method (dangerous: warns)"},
+			&cli.BoolFlag{Name: "allow-impersonation", Usage: "pass clients' Impersonate-* headers on (dropped by default: any local client could act as whoever the Pod may impersonate)"},
 		}, connectionFlags()...),
 		Action: func(c *cli.Context) error { return runProxy(c, s) },
 	}
@@ -97,7 +100,7 @@ func runProxy(c *cli.Context, s Streams) error {
 	debug.SetGCPercent(400) // a proxy's heap is a few MB: trade some for CPU
 
 	streaming, upgrade := proxy.Transports(t, opts)
-	popts := proxy.Options{APIPrefix: c.String("api-prefix"), Filter: filter, Errors: s.ErrOut, Transport: streaming, Upgrade: upgrade}
+	popts := proxy.Options{APIPrefix: c.String("api-prefix"), Filter: filter, AllowImpersonation: c.Bool("allow-impersonation"), Errors: s.ErrOut, Transport: streaming, Upgrade: upgrade}
 	if c.Bool("verbose") {
 		popts.Log = s.ErrOut
 	}
@@ -139,7 +142,7 @@ func listen(socket, address string, port int) (net.Listener, error) {
 		addr := net.JoinHostPort(address, strconv.Itoa(port)) // [::1]:8001
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, fmt.Errorf("cannot serve on %s: %w", addr, err)
+			return nil, exitcode.With(exitcode.Failed, fmt.Errorf("cannot serve on %s: %w", addr, err))
 		}
 		return l, nil
 	}
@@ -151,7 +154,7 @@ func listen(socket, address string, port int) (net.Listener, error) {
 	l, err := net.Listen("unix", socket)
 	syscall.Umask(old)
 	if err != nil {
-		return nil, fmt.Errorf("cannot serve on %s: %w", socket, err)
+		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("cannot serve on %s: %w", socket, err))
 	}
 	if err := os.Chmod(socket, 0o600); err != nil {
 		l.Close()

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -475,6 +476,55 @@ func TestListen(t *testing.T) {
 		}
 		if _, err := os.Lstat(socket); err != nil {
 			t.Errorf("the other socket is gone: %v", err)
+		}
+	})
+}
+
+// A local client of the proxy acts as the Pod and no one else: its
+// Impersonate-* headers are dropped (as its Authorization is), unless the
+// proxy was started with --allow-impersonation.
+func TestProxyImpersonation(t *testing.T) {
+	backend := func(t *testing.T) []string {
+		return proxyBackend(t, func(w http.ResponseWriter, r *http.Request) {
+			var seen []string
+			for name, values := range r.Header {
+				if strings.HasPrefix(name, "Impersonate-") || name == "Authorization" {
+					seen = append(seen, name+"="+strings.Join(values, ","))
+				}
+			}
+			slices.Sort(seen)
+			io.WriteString(w, strings.Join(seen, " "))
+		})
+	}
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	get := func(t *testing.T, addr string) string {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/secrets", nil)
+		req.Header.Set("Authorization", "Bearer a-client-token")
+		req.Header.Set("Impersonate-User", "system:admin")
+		req.Header.Add("Impersonate-Group", "system:masters")
+		req.Header.Set("Impersonate-Uid", "1")
+		req.Header["impersonate-extra-scopes"] = []string{"all"} // as written, not canonical
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	pod := "Authorization=Bearer " + proxyTestToken
+	t.Run("dropped by default", func(t *testing.T) {
+		p := startProxyCommand(t, append(backend(t), "-p", "0")...)
+		if got := get(t, p.addr); got != pod {
+			t.Errorf("the server saw %q, want only the Pod's token", got)
+		}
+	})
+	t.Run("--allow-impersonation", func(t *testing.T) {
+		p := startProxyCommand(t, append(backend(t), "-p", "0", "--allow-impersonation")...)
+		want := pod + " Impersonate-Extra-Scopes=all Impersonate-Group=system:masters Impersonate-Uid=1 Impersonate-User=system:admin"
+		if got := get(t, p.addr); got != want {
+			t.Errorf("the server saw %q, want %q", got, want)
 		}
 	})
 }

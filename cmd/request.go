@@ -1,78 +1,57 @@
 package cmd
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/kcurl/kcurl/pkg/discovery"
+	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
-	"github.com/kcurl/kcurl/pkg/target"
-	"github.com/kcurl/kcurl/pkg/transport"
 )
 
-// requestOptions is `kcurl [flags] PATH|RESOURCE`: completed from flags and
-// the environment, validated without touching the network, then run.
+// requestOptions is `kcurl [flags] PATH|RESOURCE`, in kubectl's order:
+// completed from the flags (complete), checked without reading a file or
+// touching the network (validate), then run: the credentials (connect),
+// and one call into pkg/apiclient for discovery and the whole exchange.
 type requestOptions struct {
 	streams Streams
+	session sessionOptions
+	req     apiclient.Request
 
-	target    *target.Target
-	client    *http.Client
-	transport transport.Options
-
-	arg  string       // PATH or RESOURCE as typed
-	spec request.Spec // the request; Path is set per resolved path
-	// paths are what arg resolved to: one, or one per resource of a
-	// category. resources holds the discovery entries behind them.
-	paths     []string
-	resources []discovery.Resource
-	category  bool // arg named a category: its lists merge into one v1 List
-
-	print         output.Options
-	table         *output.TableOptions // -o table|wide
-	allNamespaces bool
-
-	include, silent, showCurl bool
-	all, perPage              bool
-	watch, relist             bool
-	streaming                 bool // a watch or a followed log: Ctrl-C ends it cleanly
-	maxTime, timeout          time.Duration
-	maxTimeText               string
-	// deadline is when --max-time runs out: it counts from the start, so
-	// that discovery and the request share it.
-	deadline time.Time
+	method        string
+	include       bool
+	showCurl      bool
+	relist        bool
+	timeoutGiven  bool
+	followGiven   bool
+	logFlagsGiven []string // log flags, which only a pod's log takes
 }
-
-// defaultPageSize is --all's limit= when none is given.
-const defaultPageSize = 500
 
 func runRequest(c *cli.Context, s Streams) error {
 	o := &requestOptions{streams: s}
 	if err := o.complete(c); err != nil {
 		return err
 	}
-	return o.run(c.Context)
+	if err := o.validate(); err != nil {
+		return err
+	}
+	return o.run(c)
 }
 
-// complete reads the flags and checks everything that can be checked before
-// any credential is read or byte is sent: usage errors come first.
+// complete reads the flags (and -d's file): usage errors come before any
+// credential is read or byte is sent.
 func (o *requestOptions) complete(c *cli.Context) error {
 	s := o.streams
+	r := &o.req
 	switch c.NArg() {
 	case 1:
-		o.arg = c.Args().First()
+		r.Target = c.Args().First()
 	case 0:
 		return usagef("no PATH or RESOURCE given: try kcurl /api, or kcurl pods")
 	default:
@@ -80,122 +59,142 @@ func (o *requestOptions) complete(c *cli.Context) error {
 	}
 
 	var err error
-	if o.transport, err = clientOptions(c, s); err != nil {
+	if o.session, err = newSessionOptions(c, s); err != nil {
 		return err
 	}
-	o.maxTimeText = c.String("max-time")
-	if o.maxTime, err = parseDuration("max-time", o.maxTimeText); err != nil {
+	if r.Timeout, err = parseDuration("timeout", c.String("timeout")); err != nil {
 		return err
 	}
-	if o.maxTime > 0 {
-		o.deadline = time.Now().Add(o.maxTime)
-	}
-	if o.timeout, err = parseDuration("timeout", c.String("timeout")); err != nil {
-		return err
-	}
+	o.timeoutGiven = c.IsSet("timeout")
 
-	o.spec.Method = c.String("request")
-	o.spec.PatchType = c.String("type")
-	o.spec.FieldManager = c.String("field-manager")
-	o.spec.ForceConflicts = c.Bool("force-conflicts")
-	o.spec.DryRun = c.Bool("dry-run")
-	o.spec.Headers = c.StringSlice("header")
-	o.spec.LabelSelector = c.String("selector")
-	o.spec.FieldSelector = c.String("field-selector")
-	o.spec.Limit = c.Int64("limit")
-	if c.Bool("all") && !c.IsSet("limit") {
-		o.spec.Limit = defaultPageSize // pages of a bounded size, as kubectl's --chunk-size
+	r.Spec = request.Spec{
+		Method:         c.String("request"),
+		PatchType:      c.String("type"),
+		FieldManager:   c.String("field-manager"),
+		ForceConflicts: c.Bool("force-conflicts"),
+		DryRun:         c.Bool("dry-run"),
+		Headers:        c.StringSlice("header"),
+		LabelSelector:  c.String("selector"),
+		FieldSelector:  c.String("field-selector"),
+		Limit:          c.Int64("limit"),
 	}
-	o.spec.Query = url.Values{}
 	if c.IsSet("data") {
-		if o.spec.Body, err = request.LoadBody(c.String("data"), s.In); err != nil {
+		if r.Spec.Body, err = request.LoadBody(c.String("data"), s.In); err != nil {
 			return err
 		}
 	}
-	method, err := o.spec.ResolveMethod()
-	if err != nil {
+	if o.method, err = r.Spec.ResolveMethod(); err != nil {
 		return err
 	}
 
-	o.include, o.silent, o.showCurl = c.Bool("include"), c.Bool("silent"), c.Bool("curl")
-	o.all, o.perPage, o.allNamespaces = c.Bool("all"), c.Bool("per-page"), c.Bool("all-namespaces")
+	o.include, o.showCurl, r.Silent = c.Bool("include"), c.Bool("curl"), c.Bool("silent")
+	r.All, r.PerPage, r.AllNamespaces = c.Bool("all"), c.Bool("per-page"), c.Bool("all-namespaces")
 	o.relist = c.Bool("relist")
-	o.watch = c.Bool("watch") || typedWatch(o.arg)
-	if o.print, err = printOptions(c, s); err != nil {
+	if c.Bool("watch") || typedWatch(r.Target) {
+		r.Watch = &apiclient.WatchOptions{}
+	}
+	if r.Print, err = printOptions(c, s); err != nil {
 		return err
 	}
-	switch o.print.Format {
+	switch r.Print.Format {
 	case "table", "wide":
-		o.table = &output.TableOptions{Wide: o.print.Format == "wide", Color: o.print.Color}
-		o.spec.Accept = output.TableAccept
+		r.Table = &output.TableOptions{Wide: r.Print.Format == "wide", Color: r.Print.Color}
+		r.Spec.Accept = output.TableAccept
 	}
-	if err := o.checkCombinations(c, method); err != nil {
-		return err
-	}
-	if o.watch {
-		o.streaming = true
-		o.spec.Query.Set("watch", "true")
-		o.spec.Query.Set("allowWatchBookmarks", "true")
-		if !s.OutIsTerminal && !c.IsSet("compact-output") {
-			o.print.Indent = 0 // NDJSON: one event per line in a pipe
+	for _, flag := range []string{"follow", "container", "tail", "since", "timestamps", "previous"} {
+		if c.IsSet(flag) {
+			o.logFlagsGiven = append(o.logFlagsGiven, flag)
 		}
-		o.print.FlushEachValue = true
 	}
-	if isLogTarget(o.arg) {
-		if err := o.logQuery(c); err != nil {
+	o.followGiven = c.Bool("follow")
+	if isLogTarget(r.Target) {
+		if err := o.completeLog(c); err != nil {
 			return err
 		}
-	} else {
-		for _, flag := range []string{"follow", "container", "tail", "since", "timestamps", "previous"} {
-			if c.IsSet(flag) {
-				return usagef("--%s goes with a pod's log: kcurl pods/NAME/log --%s …", flag, flag)
-			}
-		}
 	}
+	if r.Watch != nil {
+		r.Watch.Relist = o.relist
+		if !s.OutIsTerminal && !c.IsSet("compact-output") {
+			r.Print.Indent = 0 // NDJSON: one event per line in a pipe
+		}
+		r.Print.FlushEachValue = true
+	}
+	r.Streaming = r.Watch != nil || r.Spec.Log.Follow
+	return nil
+}
 
-	if o.target, err = resolveTarget(c, s); err != nil {
-		return err
+// completeLog maps the log flags to a pod's log options.
+func (o *requestOptions) completeLog(c *cli.Context) error {
+	l := &o.req.Spec.Log
+	l.Follow, l.Container = c.Bool("follow"), c.String("container")
+	l.Timestamps, l.Previous = c.Bool("timestamps"), c.Bool("previous")
+	if c.IsSet("tail") {
+		tail := c.Int64("tail")
+		l.TailLines = &tail
 	}
-	o.spec.Namespace = o.target.Namespace
-	o.client = transport.New(o.target, o.transport)
-	ctx := c.Context
-	if !o.deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, o.deadline)
-		defer cancel()
-	}
-	if err := o.resolvePaths(ctx); err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return &timeoutError{limit: o.maxTimeText}
+	if v := c.String("since"); v != "" {
+		var err error
+		if l.Since, err = request.ParseSince(v); err != nil {
+			return err
 		}
-		return err
 	}
 	return nil
 }
 
-func (o *requestOptions) checkCombinations(c *cli.Context, method string) error {
-	if o.silent && o.print.Query != nil {
+// validate checks the combination of flags; it reads nothing and sends
+// nothing.
+func (o *requestOptions) validate() error {
+	r := &o.req
+	watch := r.Watch != nil
+	switch {
+	case r.Silent && r.Print.Query != nil:
 		return usagef("-s prints no body, so -q has nothing to filter: drop one of them")
-	}
-	if o.table != nil && o.print.Query != nil {
-		return usagef("-o %s prints the server's table, so -q has nothing to filter: use -o json", o.print.Format)
-	}
-	if o.watch && o.all {
+	case r.Table != nil && r.Print.Query != nil:
+		return usagef("-o %s prints the server's table, so -q has nothing to filter: use -o json", r.Print.Format)
+	case watch && r.All:
 		return usagef("--all pages through a list and -w watches: choose one")
-	}
-	if o.perPage && !o.all {
+	case r.PerPage && !r.All:
 		return usagef("--per-page goes with --all")
-	}
-	if o.relist && !o.watch {
+	case o.relist && !watch:
 		return usagef("--relist goes with -w")
-	}
-	if c.IsSet("timeout") && !o.watch && !c.Bool("follow") {
+	case o.timeoutGiven && !watch && !o.followGiven:
 		return usagef("--timeout ends a watch (-w) or a followed log (-f); for any request use --max-time")
-	}
-	if (o.watch || o.all) && method != http.MethodGet {
-		return usagef("-w and --all are for GET, not %s", method)
+	case (watch || r.All) && o.method != http.MethodGet:
+		return usagef("-w and --all are for GET, not %s", o.method)
+	case len(o.logFlagsGiven) > 0 && !isLogTarget(r.Target):
+		flag := o.logFlagsGiven[0]
+		return usagef("--%s goes with a pod's log: kcurl pods/NAME/log --%s …", flag, flag)
 	}
 	return nil
+}
+
+// run connects, then leaves the whole exchange to pkg/apiclient.
+func (o *requestOptions) run(c *cli.Context) error {
+	s := o.streams
+	api, err := o.session.connect(c, s)
+	if err != nil {
+		return err
+	}
+	defer api.cancel()
+	ctx := api.ctx
+	if o.req.Streaming {
+		// Ctrl-C ends a watch or a followed log; that is success.
+		var stop func()
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
+	r := o.req
+	r.Namespace, r.Resources = api.target.Namespace, api.discovery()
+	r.Out, r.ErrOut = s.Out, s.ErrOut
+	if o.showCurl {
+		auth := apiclient.CurlAuth(api.target)
+		r.Curl = &auth
+	}
+	client := api.apiClient()
+	if o.include {
+		client.Include = s.Out
+	}
+	return api.err(client.Do(ctx, r))
 }
 
 // typedWatch: ?watch=true (or 1) in a typed path is a watch too.
@@ -207,37 +206,6 @@ func typedWatch(arg string) bool {
 	q, _ := url.ParseQuery(query)
 	w := q.Get("watch")
 	return w == "true" || w == "1"
-}
-
-// logQuery maps the log flags to pods/log's query parameters.
-func (o *requestOptions) logQuery(c *cli.Context) error {
-	q := o.spec.Query
-	if c.Bool("follow") {
-		q.Set("follow", "true")
-		o.streaming = true
-	}
-	if v := c.String("container"); v != "" {
-		q.Set("container", v)
-	}
-	if c.IsSet("tail") {
-		q.Set("tailLines", strconv.FormatInt(c.Int64("tail"), 10))
-	}
-	if v := c.String("since"); v != "" {
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			q.Set("sinceTime", t.UTC().Format(time.RFC3339))
-		} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			q.Set("sinceSeconds", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
-		} else {
-			return usagef("invalid --since %q: give a duration such as 5m or 1h, or an RFC 3339 time", v)
-		}
-	}
-	if c.Bool("timestamps") {
-		q.Set("timestamps", "true")
-	}
-	if c.Bool("previous") {
-		q.Set("previous", "true")
-	}
-	return nil
 }
 
 // printOptions reads the output flags shared by every command that prints
@@ -314,170 +282,4 @@ func useColor(mode string, s Streams) (bool, error) {
 		return s.OutIsTerminal, nil
 	}
 	return false, usagef("invalid --color %q: use auto, always or never", mode)
-}
-
-func (o *requestOptions) run(ctx context.Context) error {
-	s := o.streams
-	if o.streaming {
-		// Ctrl-C ends a watch or a followed log; that is success.
-		var stop context.CancelFunc
-		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-		defer stop()
-	}
-	limited := ctx // --max-time: running out is an error
-	if o.maxTime > 0 {
-		var cancel context.CancelFunc
-		limited, cancel = context.WithDeadline(ctx, o.deadline)
-		defer cancel()
-	}
-	ctx = limited
-	if o.timeout > 0 { // --timeout: running out ends a stream cleanly
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
-	if o.showCurl {
-		return o.printCurl(ctx)
-	}
-
-	printer := output.NewPrinter(s.Out, s.ErrOut, o.print)
-	var tables *output.TablePrinter
-	if o.table != nil {
-		o.table.WithNamespace = o.allNamespaces && len(o.resources) > 0 && o.resources[0].Namespaced
-		o.table.Empty = o.emptyMessage()
-		tables = output.NewTablePrinter(s.Out, s.ErrOut, *o.table)
-	}
-	var err error
-	switch {
-	case o.watch:
-		err = o.runWatch(ctx, printer, tables)
-	case o.all || o.category:
-		err = o.runList(ctx, printer, tables)
-	default:
-		err = o.runOne(ctx, o.paths[0], printer, tables)
-	}
-	switch {
-	case errors.Is(limited.Err(), context.DeadlineExceeded):
-		// Checked first: a body cut short by the deadline can read as a
-		// clean end.
-		return &timeoutError{limit: o.maxTimeText}
-	case err == nil:
-		if tables != nil {
-			tables.Done() // "No resources found", when no table had a row
-		}
-		return printer.Done()
-	case o.streaming && ctx.Err() != nil:
-		return printer.Done() // Ctrl-C or --timeout: the stream ended as asked
-	}
-	return err
-}
-
-func (o *requestOptions) printCurl(ctx context.Context) error {
-	spec := o.spec
-	spec.Path = o.paths[0]
-	req, err := spec.Build(ctx, o.target.Server)
-	if err != nil {
-		return err
-	}
-	t := o.target
-	auth := request.CurlAuth{Insecure: t.Insecure && t.Server.Scheme == "https", NoToken: t.Token == nil}
-	if t.CA != nil {
-		auth.CAFile = t.CA.Path()
-	}
-	if t.Token != nil {
-		auth.TokenFile = t.Token.File()
-	}
-	if r := t.REST; r != nil {
-		auth.CertFile, auth.KeyFile = r.CertFile, r.KeyFile
-		if len(r.CAData) > 0 && t.CA == nil && !t.Insecure {
-			auth.CAFile = "ca.crt"
-			auth.Notes = append(auth.Notes, "ca.crt: the kubeconfig's certificate-authority-data, saved as a file")
-		}
-		if len(r.CertData) > 0 {
-			auth.Notes = append(auth.Notes, "the kubeconfig's client certificate is inline data: save it and its key, and add --cert and --key")
-		}
-		if r.ExecProvider != nil && t.Token == nil {
-			auth.NoToken = false
-			auth.Notes = append(auth.Notes, "TOKEN: what the kubeconfig's exec plugin ("+r.ExecProvider.Command+") prints as status.token")
-		}
-	}
-	_, err = io.WriteString(o.streams.Out, request.Curl(req, o.spec.Body, auth))
-	return err
-}
-
-// send makes one request for path, with extra query parameters, and returns
-// the response once its status is known to be a success.
-func (o *requestOptions) send(ctx context.Context, path string, extra url.Values) (*http.Response, error) {
-	spec := o.spec
-	spec.Path = path
-	if len(extra) > 0 {
-		spec.Query = url.Values{}
-		for k, v := range o.spec.Query {
-			spec.Query[k] = v
-		}
-		for k, v := range extra {
-			spec.Query[k] = v
-		}
-	}
-	req, err := spec.Build(ctx, o.target.Server)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := o.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if o.include {
-		fmt.Fprintf(o.streams.Out, "%s %s\n", resp.Proto, resp.Status)
-		if err := transport.WriteHeaders(o.streams.Out, "", resp.Header); err != nil {
-			resp.Body.Close()
-			return nil, err
-		}
-		fmt.Fprintln(o.streams.Out)
-	}
-	if resp.StatusCode >= 400 {
-		defer resp.Body.Close()
-		return nil, transport.ResponseError(resp)
-	}
-	return resp, nil
-}
-
-// runOne is the plain request: one answer, streamed to the printer.
-func (o *requestOptions) runOne(ctx context.Context, path string, printer *output.Printer, tables *output.TablePrinter) error {
-	resp, err := o.send(ctx, path, nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.Request.Method == http.MethodHead {
-		return nil
-	}
-	if o.silent {
-		return output.Drain(resp.Body, resp.Header.Get("Content-Type"))
-	}
-	return o.printBody(ctx, resp.Body, resp.Header.Get("Content-Type"), printer, tables)
-}
-
-func (o *requestOptions) printBody(ctx context.Context, body io.Reader, contentType string, printer *output.Printer, tables *output.TablePrinter) error {
-	if tables != nil && output.IsJSON(contentType) {
-		err := tables.Print(body)
-		var notTable *output.ErrNotTable
-		if !errors.As(err, &notTable) {
-			return err
-		}
-		// Not every path can be a table (/api, /version): print it as JSON.
-		body = notTable.Body
-	}
-	return printer.Print(ctx, body, contentType)
-}
-
-// emptyMessage is kubectl's line for a table without rows.
-func (o *requestOptions) emptyMessage() string {
-	if len(o.resources) == 0 {
-		return ""
-	}
-	if o.resources[0].Namespaced && !o.allNamespaces {
-		return "No resources found in " + o.target.Namespace + " namespace."
-	}
-	return "No resources found"
 }

@@ -4,54 +4,97 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/discovery"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
-// apiSession is what the commands beside the request (whoami, can-i,
-// api-resources) talk to the server with.
+// sessionOptions are the flags every command that talks to the server
+// shares: how to connect, --max-time and --color. Reading them reads no
+// file.
+type sessionOptions struct {
+	transport   transport.Options
+	maxTimeText string
+	// deadline is when --max-time runs out, counted from the start, so
+	// that credentials, discovery and the request share it.
+	deadline time.Time
+	color    bool // --color, decided with NO_COLOR and the terminal
+}
+
+func newSessionOptions(c *cli.Context, s Streams) (sessionOptions, error) {
+	var o sessionOptions
+	var err error
+	if o.color, err = useColor(c.String("color"), s); err != nil {
+		return o, err
+	}
+	if o.transport, err = clientOptions(c, s); err != nil {
+		return o, err
+	}
+	o.maxTimeText = c.String("max-time")
+	maxTime, err := parseDuration("max-time", o.maxTimeText)
+	if err != nil {
+		return o, err
+	}
+	if maxTime > 0 {
+		o.deadline = time.Now().Add(maxTime)
+	}
+	return o, nil
+}
+
+// apiSession is one command's connection to the server.
 type apiSession struct {
-	target *target.Target
-	client *http.Client
-	// ctx runs out at --max-time, which covers discovery and the review.
+	streams Streams
+	target  *target.Target
+	client  *http.Client
+	// ctx runs out at --max-time.
 	ctx     context.Context
 	cancel  context.CancelFunc
 	maxTime string
-	color   bool // --color, decided with NO_COLOR and the terminal
+	color   bool
 }
 
-// connect reads the connection and colour flags (usage errors first, before
+// connect reads the session's flags (usage errors first, before
 // credentials are read or a byte is sent), resolves the target and builds
 // its client. Every command that uses it has --color.
 func connect(c *cli.Context, s Streams) (*apiSession, error) {
-	color, err := useColor(c.String("color"), s)
+	o, err := newSessionOptions(c, s)
 	if err != nil {
 		return nil, err
 	}
-	opts, err := clientOptions(c, s)
+	return o.connect(c, s)
+}
+
+// connect resolves the target and builds its client.
+func (o sessionOptions) connect(c *cli.Context, s Streams) (*apiSession, error) {
+	t, err := resolveTarget(c, s)
 	if err != nil {
 		return nil, err
 	}
-	api := &apiSession{maxTime: c.String("max-time"), color: color}
-	maxTime, err := parseDuration("max-time", api.maxTime)
-	if err != nil {
-		return nil, err
-	}
-	deadline := time.Now().Add(maxTime) // counted from the start
-	if api.target, err = resolveTarget(c, s); err != nil {
-		return nil, err
-	}
-	api.client = transport.New(api.target, opts)
-	if maxTime > 0 {
-		api.ctx, api.cancel = context.WithDeadline(c.Context, deadline)
-	} else {
+	api := &apiSession{streams: s, target: t, client: transport.New(t, o.transport), maxTime: o.maxTimeText, color: o.color}
+	if o.deadline.IsZero() {
 		api.ctx, api.cancel = context.WithCancel(c.Context)
+	} else {
+		api.ctx, api.cancel = context.WithDeadline(c.Context, o.deadline)
 	}
 	return api, nil
+}
+
+// apiClient is the exchange with the target's server.
+func (a *apiSession) apiClient() *apiclient.Client {
+	return &apiclient.Client{HTTP: a.client, Server: a.target.Server}
+}
+
+// discovery is the session's discovery client: through the user's cache,
+// when there is one.
+func (a *apiSession) discovery() *discovery.Client {
+	return &discovery.Client{HTTP: a.client, Server: a.target.Server, CacheDir: discoveryCacheDir(a.streams)}
 }
 
 // err is a failed exchange as the user should read it: --max-time running
@@ -61,4 +104,28 @@ func (a *apiSession) err(err error) error {
 		return &timeoutError{limit: a.maxTime}
 	}
 	return err
+}
+
+// timeoutError is --max-time running out.
+type timeoutError struct{ limit string }
+
+func (e *timeoutError) Error() string {
+	return "the request did not complete within --max-time " + e.limit
+}
+func (e *timeoutError) ExitCode() int { return exitcode.Network }
+
+// discoveryCacheDir is $KCURL_CACHE_DIR/discovery,
+// $XDG_CACHE_HOME/kcurl/discovery or ~/.cache/kcurl/discovery; "" (no
+// cache) without any of them.
+func discoveryCacheDir(s Streams) string {
+	if d := s.Getenv("KCURL_CACHE_DIR"); d != "" {
+		return filepath.Join(d, "discovery")
+	}
+	if d := s.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "kcurl", "discovery")
+	}
+	if h := s.Getenv("HOME"); h != "" && h != "/" {
+		return filepath.Join(h, ".cache", "kcurl", "discovery")
+	}
+	return ""
 }

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -52,7 +51,7 @@ func runWhoami(c *cli.Context, s Streams) error {
 	defer api.cancel()
 	color := api.color
 	t := api.target
-	client := &auth.Client{HTTP: api.client, Server: t.Server}
+	client := &auth.Client{API: api.apiClient()}
 	user, err := client.WhoAmI(api.ctx)
 	var unauthorized error
 	if err != nil {
@@ -118,7 +117,7 @@ func runWhoami(c *cli.Context, s Streams) error {
 		return unauthorized
 	}
 	fmt.Fprintln(s.Out, "Token (decoded here, not verified; the token itself is never shown):")
-	if err := output.WriteColumns(s.Out, claimRows(claims, t, s.now()), false); err != nil {
+	if err := output.WriteColumns(s.Out, claims.Rows(tokenSource(t), s.now()), false); err != nil {
 		return err
 	}
 	return unauthorized
@@ -149,76 +148,12 @@ func tokenClaims(t *target.Target) (*auth.Claims, json.RawMessage, error) {
 	return auth.ParseClaims(token)
 }
 
-func claimRows(c *auth.Claims, t *target.Target, now time.Time) [][]string {
-	var rows [][]string
-	add := func(key, value string) {
-		if value != "" {
-			rows = append(rows, []string{key, value})
-		}
+// tokenSource is where the token was read from, "" when it was given.
+func tokenSource(t *target.Target) string {
+	if t.Token.File() == "" {
+		return ""
 	}
-	add("Service account:", c.ServiceAccount())
-	if k := c.Kubernetes; k != nil {
-		for _, bound := range []struct {
-			kind string
-			ref  *auth.Ref
-		}{{"Pod", k.Pod}, {"Secret", k.Secret}} {
-			if bound.ref != nil {
-				add("Bound to:", bound.kind+" "+refText(bound.ref))
-			}
-		}
-		if k.Node != nil {
-			add("Node:", k.Node.Name)
-		}
-	}
-	if c.LegacySecret != "" { // valid as long as that Secret exists
-		add("Bound to:", "Secret "+c.LegacySecret)
-	}
-	add("Subject:", c.Subject)
-	add("Issuer:", c.Issuer)
-	add("Audiences:", strings.Join(c.Audiences, ", "))
-	if c.IssuedAt != nil {
-		add("Issued:", c.IssuedAt.Format(time.RFC3339))
-	}
-	if c.Expiry != nil {
-		add("Expires:", c.Expiry.Format(time.RFC3339)+" ("+timeLeft(c.Expiry.Time, now)+")")
-	} else {
-		add("Expires:", "never (a legacy Secret-based token)")
-	}
-	if c.Kubernetes != nil && c.Kubernetes.WarnAfter != nil {
-		add("Warn after:", c.Kubernetes.WarnAfter.Format(time.RFC3339))
-	}
-	if f := t.Token.File(); f != "" {
-		add("Read from:", t.Sources["token"])
-	}
-	return rows
-}
-
-func refText(r *auth.Ref) string {
-	if r.UID == "" {
-		return r.Name
-	}
-	return r.Name + " (uid " + r.UID + ")"
-}
-
-// timeLeft says how long until t, or how long ago it passed, as a person
-// would: "59m12s left", "3649 days left", "expired 2h5m ago".
-func timeLeft(t, now time.Time) string {
-	d := t.Sub(now)
-	if d < 0 {
-		return "expired " + humanDuration(-d) + " ago"
-	}
-	return humanDuration(d) + " left"
-}
-
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
-	case d >= time.Hour:
-		return d.Round(time.Minute).String()
-	default:
-		return d.Round(time.Second).String()
-	}
+	return t.Sources["token"]
 }
 
 func jsonOrNull(raw json.RawMessage) any {

@@ -1,8 +1,11 @@
+//go:build e2e
+
 package e2e
 
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,9 +57,75 @@ func TestImage(t *testing.T) {
 	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &who) != nil || who.UserInfo.Username != "system:serviceaccount:"+s.NS+":app" {
 		t.Errorf("whoami in the image:\n%s", r)
 	}
+	imageFileCaps(t, image)
+	expect(t, podman("--cap-drop", "ALL", "--security-opt", "no-new-privileges", image, "/api", "-q", ".kind", "-r"), "APIVersions\n", "", 0)
+	imageEphemeralContainer(t, image, s)
+
 	r = podman(image, "version", "-o", "json")
 	var v struct{ Version, Commit string }
 	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &v) != nil || v.Version == "" || v.Version == "dev" {
 		t.Errorf("the image's version is not stamped:\n%s", r)
+	}
+}
+
+// imageFileCaps: the image's binary carries its file capabilities, permitted
+// only, through COPY --from into the scratch stage.
+func imageFileCaps(t *testing.T, image string) {
+	t.Helper()
+	script := filepath.Join(repoRoot, "scripts", "image.sh")
+	out, err := exec.Command(script, "podman", "image", "mount", image).Output()
+	if err != nil {
+		t.Fatalf("podman image mount: %v", err)
+	}
+	defer exec.Command(script, "podman", "image", "unmount", image).Run()
+	caps, err := exec.Command("getcap", filepath.Join(strings.TrimSpace(string(out)), "kcurl")).Output()
+	if got := strings.Fields(string(caps)); err != nil || len(got) != 2 || got[1] != "cap_dac_override,cap_sys_ptrace=p" {
+		t.Errorf("getcap /kcurl in the image: %q, %v; want cap_dac_override,cap_sys_ptrace=p", caps, err)
+	}
+}
+
+// imageEphemeralContainer is kubectl debug --target with the default
+// profile, as podman can make it: the image as it is (user 65532), in the
+// target's PID namespace, with SYS_PTRACE added to the runtime's default
+// capabilities; the target runs as root, and as another user whose token
+// is mode 0600.
+func imageEphemeralContainer(t *testing.T, image string, s *sandbox) {
+	t.Helper()
+	script := filepath.Join(repoRoot, "scripts", "image.sh")
+	vars := []string{
+		"-e", "KUBERNETES_SERVICE_HOST=" + cluster["KCURL_CLUSTER_HOST"],
+		"-e", "KUBERNETES_SERVICE_PORT=" + cluster["KCURL_CLUSTER_PORT"],
+		"-e", "KUBERNETES_SERVICE_PORT_HTTPS=" + cluster["KCURL_CLUSTER_PORT"],
+	}
+	caPEM, err := os.ReadFile(cluster["KCURL_CLUSTER_CA"])
+	must(t, err)
+	for _, uid := range []int{0, 1000} {
+		dir := filepath.Join(t.TempDir(), "serviceaccount")
+		writeKubeletDir(t, dir, map[string][]byte{"token": []byte(s.Token), "ca.crt": caPEM, "namespace": []byte(s.NS)})
+		if uid != 0 {
+			ownBy(t, dir, uid)
+		}
+		user := fmt.Sprintf("%d:%d", uid, uid)
+		// The target: the image itself, as a long-running proxy.
+		args := append([]string{"podman", "run", "-d", "--network", "host", "--user", user, "-v", dir + ":" + saMountPath + ":ro"}, vars...)
+		out, err := exec.Command(script, append(args, image, "proxy", "-p", "0")...).Output()
+		if err != nil {
+			t.Fatalf("starting the target as %s: %v", user, err)
+		}
+		id := strings.TrimSpace(string(out))
+		t.Cleanup(func() { _ = exec.Command(script, "podman", "rm", "-f", "-t", "0", id).Run() })
+		debug := func(extra ...string) result {
+			args := append([]string{"podman", "run", "--rm", "--network", "host", "--pid", "container:" + id}, vars...)
+			c := exec.Command(script, append(append(args, extra...), image, "whoami", "-o", "json")...)
+			c.Env = os.Environ()
+			return runCmd(t, c, "", s.Token)
+		}
+		r := debug("--cap-add", "SYS_PTRACE")
+		if r.Code != 0 || r.Stderr != "kcurl: using the service account of process 1 (kcurl)\n" || !strings.Contains(r.Stdout, `"username": "system:serviceaccount:`+s.NS+`:app"`) {
+			t.Errorf("debug container (default profile) for a target running as %s:\n%s", user, r)
+		}
+		if r := debug("--cap-drop", "ALL"); r.Code != 3 || !strings.Contains(r.Stderr, "is not readable") {
+			t.Errorf("debug container with drop ALL, target as %s: starts, and cannot read:\n%s", user, r)
+		}
 	}
 }

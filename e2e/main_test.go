@@ -1,8 +1,14 @@
+//go:build e2e
+
 // Package e2e runs the built kcurl binary against a real kube-apiserver and
 // etcd (scripts/cluster.sh) on 127.0.0.1, inside a Pod-like sandbox: the
 // service-account files at their real path in a private mount namespace, the
 // Pod's environment variables, and a real bound token from the TokenRequest
 // API. Nothing here is mocked.
+//
+// Every file here has the build constraint e2e, so that `go test ./...`
+// runs the unit tests alone; scripts/test.sh runs these with -tags e2e, and
+// so does `go test -tags e2e -run TestWatch ./e2e/` for a few of them.
 package e2e
 
 import (

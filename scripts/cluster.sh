@@ -22,6 +22,7 @@ set -euo pipefail
 
 readonly K8S_VERSION=v1.37.2
 readonly ETCD_VERSION=v3.6.16
+readonly CONTAINERD_VERSION=v2.4.2
 readonly SA_ISSUER=https://kubernetes.default.svc.cluster.local
 readonly SA_AUDIENCE=$SA_ISSUER
 readonly SERVICE_CIDR=10.96.0.0/12
@@ -82,6 +83,10 @@ readonly ETCD_BIN_DIR=$BIN_CACHE/etcd-$ETCD_VERSION
 readonly APISERVER_BIN=$KUBE_BIN_DIR/kube-apiserver
 readonly KUBECTL_BIN=$KUBE_BIN_DIR/kubectl
 readonly ETCD_BIN=$ETCD_BIN_DIR/etcd
+# The node's binaries (scripts/node.sh), built only by `build node`.
+readonly NODE_KUBE_BINS=(kubelet kube-controller-manager kube-scheduler)
+readonly CONTAINERD_BIN_DIR=$BIN_CACHE/containerd-$CONTAINERD_VERSION
+readonly CONTAINERD_BINS=(containerd containerd-shim-runc-v2 ctr)
 
 if [[ -n ${KCURL_CLUSTER_DIR:-} ]]; then
 	STATE_DIR=$KCURL_CLUSTER_DIR
@@ -92,6 +97,19 @@ else
 fi
 STATE_DIR=$(safe_abs_path "$STATE_DIR")
 readonly STATE_DIR
+
+# KCURL_CLUSTER_NETNS names a network namespace (/run/netns/NAME, made by
+# scripts/node.sh) that the daemons, their readiness checks and the port
+# checks run in, so a real node's Pods can reach the apiserver without
+# anything being added to the host's network.
+readonly NETNS=${KCURL_CLUSTER_NETNS:-}
+IN_NETNS=()
+if [[ -n $NETNS ]]; then
+	[[ $NETNS =~ ^[A-Za-z0-9_.-]+$ && -e /run/netns/$NETNS ]] ||
+		die "KCURL_CLUSTER_NETNS=$NETNS is not a network namespace in /run/netns"
+	IN_NETNS=(nsenter "--net=/run/netns/$NETNS")
+fi
+readonly IN_NETNS
 readonly PKI_DIR=$STATE_DIR/pki
 readonly ETCD_DATA_DIR=$STATE_DIR/etcd-data
 readonly ENV_FILE=$STATE_DIR/env
@@ -168,23 +186,26 @@ release_build_lock() {
 	exec {BUILD_LOCK_FD}>&-
 }
 
+# ensure_kube_binaries [NAME...]: kube-apiserver and kubectl, and the named
+# other commands of k8s.io/kubernetes/cmd (the node's).
 ensure_kube_binaries() {
-	[[ -x $APISERVER_BIN && -x $KUBECTL_BIN ]] && return 0
+	local want=(kube-apiserver kubectl "$@") missing=() n
+	for n in "${want[@]}"; do
+		[[ -x $KUBE_BIN_DIR/$n ]] || missing+=("$n")
+	done
+	((${#missing[@]} > 0)) || return 0
 	take_build_lock "$KUBE_BIN_DIR"
 	# Another process may have finished the build while we waited.
-	local pkgs=() names=() tmp n
-	if [[ ! -x $APISERVER_BIN ]]; then
-		pkgs+=(k8s.io/kubernetes/cmd/kube-apiserver)
-		names+=(kube-apiserver)
-	fi
-	if [[ ! -x $KUBECTL_BIN ]]; then
-		pkgs+=(k8s.io/kubernetes/cmd/kubectl)
-		names+=(kubectl)
-	fi
+	local pkgs=() names=() tmp
+	for n in "${missing[@]}"; do
+		[[ -x $KUBE_BIN_DIR/$n ]] && continue
+		pkgs+=("k8s.io/kubernetes/cmd/$n")
+		names+=("$n")
+	done
 	if ((${#pkgs[@]} > 0)); then
 		local what="${names[*]}"
 		what=${what// / and }
-		log "building $what $K8S_VERSION from the pinned Go modules (first time only, about 4 minutes)…"
+		log "building $what $K8S_VERSION from the pinned Go modules (first time only, 2 to 4 minutes each group)…"
 		# Build into a temp dir beside the target and rename into place: the
 		# cache never holds a half-written binary, even if interrupted.
 		tmp=$(mktemp -d "$KUBE_BIN_DIR/.build.XXXXXX")
@@ -228,9 +249,42 @@ ensure_etcd_binary() {
 	release_build_lock
 }
 
+# ensure_containerd_binaries: containerd, its runc shim and ctr for the
+# node. CGO off and no btrfs/devmapper/zfs snapshotters: the node uses
+# overlayfs, and a static build needs no C headers.
+ensure_containerd_binaries() {
+	local n missing=0
+	for n in "${CONTAINERD_BINS[@]}"; do [[ -x $CONTAINERD_BIN_DIR/$n ]] || missing=1; done
+	((missing)) || return 0
+	take_build_lock "$CONTAINERD_BIN_DIR"
+	if [[ ! -x $CONTAINERD_BIN_DIR/ctr ]]; then
+		log "building containerd $CONTAINERD_VERSION from the pinned Go modules (first time only, about 1 minute)…"
+		local tmp pkgs=()
+		tmp=$(mktemp -d "$CONTAINERD_BIN_DIR/.build.XXXXXX")
+		CLEANUP+=("$tmp")
+		for n in "${CONTAINERD_BINS[@]}"; do pkgs+=("github.com/containerd/containerd/v2/cmd/$n"); done
+		CGO_ENABLED=0 go_build "$CONTROLPLANE_DIR/containerd" "$tmp" \
+			"-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
+			-tags "no_btrfs no_devmapper no_zfs" "${pkgs[@]}" ||
+			die "building containerd failed (see the go output above)"
+		env -i "$tmp/containerd" --version | grep -q " $CONTAINERD_VERSION" ||
+			die "the built containerd does not report $CONTAINERD_VERSION"
+		# ctr last: its presence says the set is complete.
+		for n in containerd containerd-shim-runc-v2 ctr; do mv -f -- "$tmp/$n" "$CONTAINERD_BIN_DIR/$n"; done
+		rm -rf -- "$tmp"
+		log "built containerd into $CONTAINERD_BIN_DIR"
+	fi
+	release_build_lock
+}
+
 cmd_build() {
 	ensure_kube_binaries
 	ensure_etcd_binary
+	if [[ ${1:-} == node ]]; then
+		ensure_kube_binaries "${NODE_KUBE_BINS[@]}"
+		ensure_containerd_binaries
+		log "node binaries: $KUBE_BIN_DIR/{${NODE_KUBE_BINS[*]// /,}} $CONTAINERD_BIN_DIR/{${CONTAINERD_BINS[*]// /,}}"
+	fi
 	log "binaries: $APISERVER_BIN $KUBECTL_BIN $ETCD_BIN"
 }
 
@@ -332,7 +386,7 @@ start_daemon() {
 	local name=$1 pidfile=$2 logfile=$3
 	shift 3
 	: >"$logfile"
-	setsid nohup env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$STATE_DIR" "$@" \
+	setsid nohup "${IN_NETNS[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$STATE_DIR" "$@" \
 		</dev/null >>"$logfile" 2>&1 {STATE_LOCK_FD}>&- &
 	REPLY=$!
 	# Not a job of ours: no "Killed" notices from bash if we must KILL it.
@@ -347,7 +401,7 @@ start_daemon() {
 port_in_use() {
 	if command -v ss >/dev/null; then
 		# Any listener on that port number, on any address.
-		[[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]
+		[[ -n $("${IN_NETNS[@]}" ss -Hltn "sport = :$1" 2>/dev/null) ]]
 	else
 		(exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
 	fi
@@ -377,6 +431,9 @@ pick_ports() {
 	ETCD_CLIENT_PORT=${picked[0]}
 	ETCD_PEER_PORT=${picked[1]}
 	APISERVER_PORT=${picked[2]}
+	# In a node's namespace the apiserver is where a Pod looks for it: every
+	# address, port 443 (10.96.0.1:443 is the kubernetes Service).
+	if [[ -n $NETNS ]]; then APISERVER_PORT=443; fi
 }
 
 # --- PKI -------------------------------------------------------------------------
@@ -490,7 +547,7 @@ ensure_pki() {
 # curl_local: our own curl flags. -q (first!) skips ~/.curlrc, --noproxy
 # keeps every request on 127.0.0.1 whatever the environment says.
 curl_local() {
-	curl -q --noproxy '*' -fsS --max-time 2 "$@"
+	"${IN_NETNS[@]}" curl -q --noproxy '*' -fsS --max-time 2 "$@"
 }
 
 apiserver_ready() { # PORT
@@ -571,10 +628,11 @@ start_apiserver() {
 	# --cert-dir: unused (we pass the serving cert) but keeps any write the
 	#   apiserver might do inside the state dir instead of /var/run/kubernetes.
 	start_daemon kube-apiserver "$APISERVER_PIDFILE" "$APISERVER_LOG" "$APISERVER_BIN" \
-		--bind-address=$HOST \
+		--bind-address="$([[ -n $NETNS ]] && echo 0.0.0.0 || echo "$HOST")" \
 		--advertise-address=$HOST \
 		--secure-port="$APISERVER_PORT" \
 		--endpoint-reconciler-type=none \
+		--kubelet-preferred-address-types=InternalIP \
 		"$APISERVER_MARKER" \
 		--tls-private-key-file="$PKI_DIR/apiserver.key" \
 		--cert-dir="$PKI_DIR/apiserver-generated" \
@@ -647,6 +705,7 @@ KCURL_CLUSTER_ETCD_SERVER=https://$HOST:$ETCD_CLIENT_PORT
 KCURL_CLUSTER_ETCD_CA=$PKI_DIR/etcd-ca.crt
 KCURL_CLUSTER_ETCD_CERT=$PKI_DIR/etcd-client.crt
 KCURL_CLUSTER_ETCD_KEY=$PKI_DIR/etcd-client.key
+KCURL_CLUSTER_NETNS=$NETNS
 EOF
 	mv -f -- "$tmp" "$ENV_FILE"
 }
@@ -736,6 +795,37 @@ cmd_down() {
 	fi
 }
 
+# restart-apiserver [SECONDS]: stop only kube-apiserver, stay down SECONDS
+# (default 0), start it again on the same port with the same etcd, PKI and
+# flags, and return once /readyz answers: an apiserver restart as clients
+# (kcurl proxy) live through it.
+cmd_restart_apiserver() {
+	local gap=${1:-0} t0 deadline ms
+	[[ $gap =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "restart-apiserver takes a number of seconds, got '$gap'"
+	take_state_lock
+	cluster_running || { log "no cluster is up in $STATE_DIR; run: scripts/cluster.sh up"; exit 3; }
+	APISERVER_PORT=$(env_value KCURL_CLUSTER_PORT)
+	ETCD_CLIENT_PORT=$(env_value KCURL_CLUSTER_ETCD_SERVER)
+	ETCD_CLIENT_PORT=${ETCD_CLIENT_PORT##*:}
+	ETCD_PID=$(read_pid "$ETCD_PIDFILE")
+	stop_pid kube-apiserver "$(read_pid "$APISERVER_PIDFILE")" "$APISERVER_MARKER"
+	sleep "$gap"
+	t0=$EPOCHREALTIME
+	start_apiserver
+	deadline=$((${t0%.*} + READY_TIMEOUT))
+	until apiserver_ready "$APISERVER_PORT"; do
+		if ! is_ours "$APISERVER_PID" "$APISERVER_MARKER"; then
+			print_log_tails 40 >&2
+			die "kube-apiserver exited while restarting (port $APISERVER_PORT taken?)"
+		fi
+		((${EPOCHREALTIME%.*} < deadline)) || die "kube-apiserver was not ready within ${READY_TIMEOUT}s"
+		sleep 0.1
+	done
+	write_env
+	ms=$(((${EPOCHREALTIME/./} - ${t0/./}) / 1000))
+	log "kube-apiserver restarted on port $APISERVER_PORT, ready in ${ms} ms"
+}
+
 cmd_env() {
 	if ! cluster_running; then
 		log "no cluster is up in $STATE_DIR; run: scripts/cluster.sh up"
@@ -782,7 +872,9 @@ A real Kubernetes control plane (etcd $ETCD_VERSION + kube-apiserver $K8S_VERSIO
 on 127.0.0.1, for kcurl's tests. No scheduler, controller-manager or nodes.
 
 Commands:
-  build        build the pinned binaries if missing (first time about 4 minutes)
+  build [node] build the pinned binaries if missing (first time about 4 minutes);
+               with node also kubelet, kube-controller-manager, kube-scheduler
+               and containerd for scripts/node.sh (about 4 minutes more)
   up           build if needed, start the cluster (or reuse a ready one), print
                the env file; each fresh start has an empty etcd
   down         stop the cluster (logs and PKI are kept, etcd data is not);
@@ -790,6 +882,9 @@ Commands:
   env          print the env file (exit 3 if no cluster is up)
   status       say whether the cluster runs and where (exit 3 if not)
   logs [N|all] print the last N (default 40) or all lines of both logs
+  restart-apiserver [SECONDS]
+               stop kube-apiserver only, stay down SECONDS (default 0), start
+               it on the same port and wait until it is ready (etcd keeps its data)
   help         this text
 
 Locations:
@@ -810,12 +905,13 @@ main() {
 	local cmd=${1:-help}
 	(($# > 0)) && shift
 	case $cmd in
-	build) cmd_build ;;
+	build) cmd_build "$@" ;;
 	up) cmd_up ;;
 	down) cmd_down ;;
 	env) cmd_env ;;
 	status) cmd_status ;;
 	logs) cmd_logs "$@" ;;
+	restart-apiserver) cmd_restart_apiserver "$@" ;;
 	-h | --help | help) usage ;;
 	*)
 		usage >&2

@@ -6,6 +6,12 @@
 # usage:
 #   scripts/image.sh build [IMAGE]   build the Dockerfile as IMAGE (default localhost/kcurl:dev)
 #   scripts/image.sh builder         make localhost/golang:1.26 (done by build when missing)
+#   scripts/image.sh save IMAGE FILE write IMAGE as a docker-archive (for containerd's ctr import)
+#   scripts/image.sh node-images DIR the node's own images as docker-archives in DIR:
+#                                    pause, a busybox shell, and curl (scripts/node.sh)
+#   scripts/image.sh toolbox BINARY FILE
+#                                    a busybox shell with BINARY as /bin/kcurl, as a
+#                                    docker-archive (scripts/try.sh --pod)
 #   scripts/image.sh podman ARGS...  podman with the project's configuration
 #
 # Configuration of the project's own (never the machine's), under
@@ -93,11 +99,74 @@ build() {
 	podman image inspect --format '{{.Size}}' "$image"
 }
 
+# from_busybox IMAGE CMD...: a scratch image with busybox-static's applets
+# in /bin, made with buildah (nothing is pulled).
+from_busybox() {
+	local image=$1 ctr mnt
+	shift
+	ctr=$(buildah from scratch)
+	mnt=$(buildah mount "$ctr")
+	mkdir -p "$mnt/bin" "$mnt/tmp" "$mnt/etc"
+	cp "$(command -v busybox)" "$mnt/bin/busybox"
+	chroot "$mnt" /bin/busybox --install -s /bin
+	chmod 1777 "$mnt/tmp"
+	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$mnt/etc/passwd"
+	if [[ -n ${KCURL_BINARY:-} ]]; then
+		cp "$KCURL_BINARY" "$mnt/bin/kcurl"
+	fi
+	if [[ $image == */curl:* ]]; then
+		# The machine's curl with the libraries it links: the sidecar
+		# example's app container, as written in docs/examples.
+		local lib
+		cp /usr/bin/curl "$mnt/bin/curl"
+		for lib in $(ldd /usr/bin/curl | grep -o '/[^ ]*'); do
+			mkdir -p "$mnt$(dirname "$lib")"
+			cp -L "$lib" "$mnt$lib"
+		done
+	fi
+	buildah umount "$ctr" >/dev/null
+	local entrypoint word
+	entrypoint=$(for word in "$@"; do printf ',"%s"' "$word"; done)
+	# curl runs as a user of its own, as curlimages/curl does (user 100).
+	local user=0:0
+	[[ $image == */curl:* ]] && user=100:101
+	buildah config --env PATH=/bin --cmd '' --user "$user" --entrypoint "[${entrypoint#,}]" "$ctr"
+	buildah commit --quiet "$ctr" "$image" >/dev/null
+	buildah rm "$ctr" >/dev/null
+}
+
+save() { # IMAGE FILE
+	mkdir -p -- "$(dirname -- "$2")"
+	rm -f -- "$2"
+	podman save --quiet --format docker-archive -o "$2" "$1"
+}
+
+node_images() { # DIR
+	mkdir -p "$1"
+	local spec image
+	for spec in "pause:1 /bin/sleep 2147483647" "shell:1 /bin/sh" "curl:1 /bin/curl"; do
+		image=localhost/kcurl-e2e/${spec%% *}
+		# Made anew each time (a few seconds): a cached image of an older
+		# script would otherwise live on.
+		# shellcheck disable=SC2086 # the entrypoint's words
+		from_busybox "$image" ${spec#* }
+		save "$image" "$1/${spec%%:*}.tar"
+	done
+	ls -1 "$1"/*.tar
+}
+
 need
 configure
 case ${1:-} in
 build) shift; build "$@" ;;
 builder) make_builder ;;
+save) shift; save "$@" ;;
+node-images) shift; node_images "$@" ;;
+toolbox)
+	[[ -x ${2:-} && -n ${3:-} ]] || { say "usage: toolbox BINARY FILE"; exit 2; }
+	KCURL_BINARY=$2 from_busybox localhost/kcurl-try/toolbox:latest /bin/sh
+	save localhost/kcurl-try/toolbox:latest "$3"
+	;;
 podman) shift; exec podman "$@" ;;
 *) sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

@@ -14,11 +14,26 @@
 # The ServiceAccount may read pods, services, configmaps, serviceaccounts,
 # events and deployments in its namespace, and write configmaps
 # (scripts/pod.sh has the Role).
+#
+# scripts/try.sh --pod [COMMAND...]           (needs root; default: a shell)
+# A real Pod instead: starts (or reuses) the one-node cluster of
+# scripts/node.sh (kubelet, containerd, runc), runs the Pod kcurl-try in
+# namespace kcurl-try (a busybox shell with kcurl as /bin/kcurl, the same
+# ServiceAccount and Role), and enters it with kubectl exec -it:
+#   scripts/try.sh --pod                 then: kcurl whoami; kcurl pods -o table
+#   scripts/try.sh --pod kcurl can-i --list
+# `scripts/node.sh kubectl ...` reaches the same cluster as its admin;
+# `scripts/node.sh down` stops it.
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 say() { printf 'try.sh: %s\n' "$*" >&2; }
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
+
+if [[ ${1:-} == --pod ]]; then
+	shift
+	exec "$repo/scripts/try-pod.sh" "$@"
+fi
 
 (($#)) || set -- /api
 

@@ -1,22 +1,14 @@
 package auth
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strings"
 
-	"github.com/kcurl/kcurl/pkg/transport"
+	"github.com/kcurl/kcurl/pkg/apiclient"
 )
 
 // Client asks one API server about the identity it is called with.
 type Client struct {
-	HTTP   *http.Client
-	Server *url.URL
+	API *apiclient.Client
 }
 
 // UserInfo is the server's view of the caller (SelfSubjectReview).
@@ -117,34 +109,5 @@ func (c *Client) List(ctx context.Context, namespace string) (*Rules, error) {
 
 // create POSTs a review object and decodes the answer.
 func (c *Client) create(ctx context.Context, path string, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	u := *c.Server
-	u.Path = strings.TrimSuffix(c.Server.Path, "/") + path
-	if c.Server.RawPath != "" { // an escaped prefix (%2F) stays escaped
-		u.RawPath = strings.TrimSuffix(c.Server.RawPath, "/") + path
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		return transport.ResponseError(resp)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		// A read that failed is a NetworkError already (the transport's
-		// body says so); anything else is an answer that is not a review.
-		return fmt.Errorf("the answer to POST %s: %w", path, err)
-	}
-	return nil
+	return c.API.Create(ctx, path, in, out)
 }

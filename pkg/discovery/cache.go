@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -92,7 +93,7 @@ func (c *Client) Lookup(ctx context.Context, name string) ([]Resource, error) {
 }
 
 func (c *Client) load() *Index {
-	if c.CacheDir == "" {
+	if c.CacheDir == "" || !trusted(c.cachePath()) {
 		return nil
 	}
 	b, err := os.ReadFile(c.cachePath())
@@ -115,7 +116,7 @@ func (c *Client) store(idx *Index) {
 		return
 	}
 	b, err := json.Marshal(cacheFile{Server: c.Server.String(), FetchedAt: c.now(), Index: *idx})
-	if err != nil || os.MkdirAll(c.CacheDir, 0o700) != nil {
+	if err != nil || os.MkdirAll(c.CacheDir, 0o700) != nil || !trusted(c.CacheDir) {
 		return
 	}
 	tmp, err := os.CreateTemp(c.CacheDir, ".discovery-*")
@@ -126,5 +127,42 @@ func (c *Client) store(idx *Index) {
 	cerr := tmp.Close()
 	if werr != nil || cerr != nil || os.Rename(tmp.Name(), c.cachePath()) != nil {
 		os.Remove(tmp.Name())
+	}
+}
+
+// trusted reports whether the cache at path (a file or the cache dir) is
+// the user's own: owned by us, writable by no one else, and so is every
+// directory above it (after links), up to the root, each owned by us or by
+// root (a root-owned sticky dir such as /tmp may be writable by all: no one
+// else can replace what is ours in it). Anyone else who could write there
+// could point `configmaps` at `secrets`; such a cache is not used (nor
+// written), only slower.
+func trusted(path string) bool {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	uid := uint32(os.Geteuid())
+	for p := real; ; p = filepath.Dir(p) {
+		info, err := os.Lstat(p)
+		if err != nil {
+			return false
+		}
+		st, ok := info.Sys().(*syscall.Stat_t)
+		if !ok {
+			return false
+		}
+		othersWrite := info.Mode().Perm()&0o022 != 0
+		switch {
+		case p == real && st.Uid != uid: // the cache itself is ours alone
+			return false
+		case st.Uid != uid && st.Uid != 0:
+			return false
+		case othersWrite && !(info.IsDir() && info.Mode()&os.ModeSticky != 0 && st.Uid == 0 && p != real):
+			return false
+		}
+		if parent := filepath.Dir(p); parent == p {
+			return true
+		}
 	}
 }

@@ -251,3 +251,55 @@ func TestCacheDisabled(t *testing.T) {
 		t.Errorf("%d requests, want 4: no cache", n)
 	}
 }
+
+// A cache anyone else could have written is not believed: not ours, or
+// writable by others, or in a dir that is.
+func TestCacheOnlyWhenOurOwn(t *testing.T) {
+	s := newDiscoveryServer(t, aggregatedRoutes(t))
+	c := &clock{time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	for _, tc := range []struct {
+		name   string
+		spoil  func(t *testing.T, dir, file string)
+		reused bool
+	}{
+		{"ours", func(*testing.T, string, string) {}, true},
+		{"file writable by others", func(t *testing.T, _, file string) { chmod(t, file, 0o666) }, false},
+		{"file writable by the group", func(t *testing.T, _, file string) { chmod(t, file, 0o620) }, false},
+		{"dir writable by others", func(t *testing.T, dir, _ string) { chmod(t, dir, 0o777) }, false},
+		{"a dir above writable by others", func(t *testing.T, dir, _ string) { chmod(t, filepath.Dir(dir), 0o757) }, false},
+		{"file of another user", func(t *testing.T, _, file string) {
+			if os.Geteuid() != 0 {
+				t.Skip("chown needs root")
+			}
+			if err := os.Chown(file, 12345, 12345); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "kcurl", "discovery")
+			if _, err := newClient(s, t, dir, c).Index(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+			if len(files) != 1 {
+				t.Fatalf("cache files %q", files)
+			}
+			tc.spoil(t, dir, files[0])
+			before := s.count()
+			if _, err := newClient(s, t, dir, c).Index(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if reused := s.count() == before; reused != tc.reused {
+				t.Errorf("cache used: %v, want %v", reused, tc.reused)
+			}
+		})
+	}
+}
+
+func chmod(t *testing.T, name string, mode os.FileMode) {
+	t.Helper()
+	if err := os.Chmod(name, mode); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -16,6 +16,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
@@ -62,11 +65,12 @@ const aggregatedAccept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGrou
 
 // Fetch asks the server at base for its resources.
 func Fetch(ctx context.Context, client *http.Client, base *url.URL) (*Index, error) {
+	api := &apiclient.Client{HTTP: client, Server: base}
 	idx := &Index{}
 	classic := false
 	for _, root := range []string{"/api", "/apis"} {
 		var list aggregatedList
-		aggregated, err := getJSON(ctx, client, base, root, aggregatedAccept, &list)
+		aggregated, err := getJSON(ctx, api, root, aggregatedAccept, &list)
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +81,7 @@ func Fetch(ctx context.Context, client *http.Client, base *url.URL) (*Index, err
 		idx.Resources = append(idx.Resources, list.resources()...)
 	}
 	if classic {
-		return fetchClassic(ctx, client, base)
+		return fetchClassic(ctx, api)
 	}
 	return idx, nil
 }
@@ -132,7 +136,7 @@ func (l aggregatedList) resources() []Resource {
 
 // fetchClassic walks /api, /apis and every group version, as kubectl does on
 // servers older than aggregated discovery; the group versions in parallel.
-func fetchClassic(ctx context.Context, client *http.Client, base *url.URL) (*Index, error) {
+func fetchClassic(ctx context.Context, api *apiclient.Client) (*Index, error) {
 	type groupVersion struct {
 		path, group, version string
 		preferred            bool
@@ -141,7 +145,7 @@ func fetchClassic(ctx context.Context, client *http.Client, base *url.URL) (*Ind
 	var core struct {
 		Versions []string `json:"versions"`
 	}
-	if _, err := getJSON(ctx, client, base, "/api", "application/json", &core); err != nil {
+	if _, err := getJSON(ctx, api, "/api", "application/json", &core); err != nil {
 		return nil, err
 	}
 	for i, v := range core.Versions {
@@ -158,7 +162,7 @@ func fetchClassic(ctx context.Context, client *http.Client, base *url.URL) (*Ind
 			} `json:"preferredVersion"`
 		} `json:"groups"`
 	}
-	if _, err := getJSON(ctx, client, base, "/apis", "application/json", &groups); err != nil {
+	if _, err := getJSON(ctx, api, "/apis", "application/json", &groups); err != nil {
 		return nil, err
 	}
 	for _, g := range groups.Groups {
@@ -188,7 +192,7 @@ func fetchClassic(ctx context.Context, client *http.Client, base *url.URL) (*Ind
 					Categories   []string `json:"categories"`
 				} `json:"resources"`
 			}
-			if _, errs[i] = getJSON(ctx, client, base, gv.path, "application/json", &list); errs[i] != nil {
+			if _, errs[i] = getJSON(ctx, api, gv.path, "application/json", &list); errs[i] != nil {
 				return
 			}
 			subresources := map[string][]string{}
@@ -224,22 +228,12 @@ func fetchClassic(ctx context.Context, client *http.Client, base *url.URL) (*Ind
 
 // getJSON GETs path and decodes it into out. It reports whether the answer
 // was aggregated discovery, by its Content-Type.
-func getJSON(ctx context.Context, client *http.Client, base *url.URL, path, accept string, out any) (bool, error) {
-	u := *base
-	u.Path = strings.TrimSuffix(base.Path, "/") + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Accept", accept)
-	resp, err := client.Do(req)
+func getJSON(ctx context.Context, api *apiclient.Client, path, accept string, out any) (bool, error) {
+	resp, err := api.Send(ctx, request.Spec{Path: path, Accept: accept})
 	if err != nil {
 		return false, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		return false, transport.ResponseError(resp)
-	}
 	_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	aggregated := params["g"] == "apidiscovery.k8s.io" && params["as"] == "APIGroupDiscoveryList"
 	if accept == aggregatedAccept && !aggregated {
@@ -262,6 +256,8 @@ func (e *AmbiguousError) Error() string {
 	return fmt.Sprintf("%q is ambiguous: it could be %s; qualify it with the group", e.Name, strings.Join(e.Candidates, ", "))
 }
 
+func (e *AmbiguousError) ExitCode() int { return exitcode.Usage }
+
 // UnknownError is a name no resource answers to.
 type UnknownError struct {
 	Name        string
@@ -275,6 +271,8 @@ func (e *UnknownError) Error() string {
 	}
 	return msg + " (kcurl api-resources lists them)"
 }
+
+func (e *UnknownError) ExitCode() int { return exitcode.Usage }
 
 // Lookup finds the resources a kubectl-style name means: a plural, singular,
 // short name or kind, optionally qualified as NAME.GROUP or

@@ -10,6 +10,8 @@ import (
 	"io"
 
 	"github.com/fatih/color"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // palette holds the escape sequences of the colours jq users know (gojq's).
@@ -103,6 +105,9 @@ type SyntaxError struct {
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
 }
+
+// ExitCode: the answer is not what it claimed to be.
+func (e *SyntaxError) ExitCode() int { return exitcode.Failed }
 
 const flushAt = 32 << 10
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // Var is a jq variable from --arg (a string) or --argjson (any JSON).
@@ -53,6 +55,7 @@ type QueryError struct {
 }
 
 func (e *QueryError) Error() string { return e.Msg }
+func (e *QueryError) ExitCode() int { return exitcode.Usage }
 
 // CompileQuery compiles expr with the given variables; environ supplies
 // $ENV and env.
@@ -200,6 +203,7 @@ func (e *RuntimeError) Error() string {
 	return "jq: error: " + e.Err.Error()
 }
 func (e *RuntimeError) Unwrap() error { return e.Err }
+func (e *RuntimeError) ExitCode() int { return exitcode.Failed }
 
 // HaltError is `halt` or `halt_error`: the program chose the exit code.
 type HaltError struct {
@@ -208,6 +212,7 @@ type HaltError struct {
 }
 
 func (e *HaltError) Error() string { return e.Message }
+func (e *HaltError) ExitCode() int { return e.Code }
 
 func haltError(err *gojq.HaltError) *HaltError {
 	h := &HaltError{Code: err.ExitCode()}

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // Format is the -o choice.
@@ -40,8 +42,13 @@ type Options struct {
 }
 
 // ErrFalsy is -e's verdict when the last jq result was false or null, or
-// there was none.
-var ErrFalsy = errors.New("the last jq result was false or null, or there was none")
+// there was none: exit 1, and the exit code alone says it.
+var ErrFalsy error = falsyError{}
+
+type falsyError struct{}
+
+func (falsyError) Error() string { return "the last jq result was false or null, or there was none" }
+func (falsyError) ExitCode() int { return exitcode.Failed }
 
 // Printer writes response bodies to out, and notices (a withheld binary
 // body) to notices.
@@ -99,7 +106,7 @@ func (p *Printer) print(ctx context.Context, body io.Reader, contentType string)
 		if contentType == "" {
 			contentType = "no Content-Type"
 		}
-		return fmt.Errorf("the answer is %s, not JSON, so -q cannot filter it (without -q it is printed as it is)", contentType)
+		return exitcode.With(exitcode.Failed, fmt.Errorf("the answer is %s, not JSON, so -q cannot filter it (without -q it is printed as it is)", contentType))
 	case !IsJSON(contentType):
 		return p.passThrough(body, contentType)
 	case p.opts.Query != nil:

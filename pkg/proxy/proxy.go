@@ -104,6 +104,10 @@ type Options struct {
 	// Errors gets one line per request the proxy could not forward. It may
 	// be the same writer as Log: lines are written one at a time.
 	Errors io.Writer
+	// AllowImpersonation passes a client's Impersonate-User, -Group, -Uid
+	// and -Extra-* headers on (--allow-impersonation); by default they are
+	// dropped, as Authorization always is.
+	AllowImpersonation bool
 	// Transport is the chain that adds the Pod's credentials; Upgrade is
 	// an HTTP/1.1-only one for exec, attach and port-forward.
 	Transport, Upgrade http.RoundTripper
@@ -120,6 +124,16 @@ func New(t *target.Target, opts Options) http.Handler {
 		// typed Authorization alone).
 		pr.Out.Header.Del("Authorization")
 		pr.Out.Header.Del("Proxy-Authorization")
+		// Impersonation headers would let any local client act as
+		// whichever user, group or service account the Pod may
+		// impersonate; they pass only when the proxy was told so.
+		if !opts.AllowImpersonation {
+			for name := range pr.Out.Header {
+				if isImpersonation(name) {
+					delete(pr.Out.Header, name)
+				}
+			}
+		}
 	}
 	lines := &sync.Mutex{} // one for Log and Errors, often both stderr
 	onError := errorHandler(opts.Errors, lines)
@@ -197,6 +211,11 @@ func cleanPath(p string) string {
 		clean += "/"
 	}
 	return clean
+}
+
+// isImpersonation: Impersonate-User, -Group, -Uid, -Extra-KEY, in any case.
+func isImpersonation(name string) bool {
+	return len(name) >= len("Impersonate-") && strings.EqualFold(name[:len("Impersonate-")], "Impersonate-")
 }
 
 func isUpgrade(r *http.Request) bool {

@@ -10,12 +10,15 @@ import (
 
 	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // UsageError is a request that cannot be sent as given; nothing was sent.
 type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
+func (e *UsageError) ExitCode() int { return exitcode.Usage }
 
 func usageErrorf(format string, args ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, args...)}

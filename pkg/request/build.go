@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // PatchTypes maps --type to the Content-Type the API server expects.
@@ -39,11 +42,49 @@ type Spec struct {
 	Headers        []string // -H "Name: value"; "Name:" removes a default header
 	LabelSelector  string
 	FieldSelector  string
-	Limit          int64
-	Accept         string // "" means DefaultAccept
-	// Query holds more parameters (log options, watch, continue); a value
-	// here replaces the same parameter typed in Path.
+	// Name selects one object of a list by its name, beside FieldSelector:
+	// the API server watches lists, not objects (a GET of one ignores
+	// watch=true), so a watch of TYPE/NAME watches the list, selected by
+	// name, as kubectl get NAME -w does.
+	Name   string
+	Limit  int64
+	Accept string // "" means DefaultAccept
+
+	// Watch asks for a stream of changes, with bookmarks to resume from.
+	Watch bool
+	Log   LogOptions // pods/NAME/log
+
+	// Query holds more parameters (continue, resourceVersion). It, Watch
+	// and Log replace the same parameter typed in Path.
 	Query url.Values
+}
+
+// LogOptions are the query parameters of a pod's log.
+type LogOptions struct {
+	Follow     bool
+	Container  string
+	TailLines  *int64 // nil: every line
+	Since      Since
+	Timestamps bool
+	Previous   bool
+}
+
+// Since is --since: a time, or a number of seconds back.
+type Since struct {
+	Time    time.Time
+	Seconds int64
+}
+
+// ParseSince takes a duration (5m) or an RFC 3339 time, as kubectl logs
+// --since and --since-time do.
+func ParseSince(v string) (Since, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return Since{Time: t}, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return Since{Seconds: int64((d + time.Second - 1) / time.Second)}, nil
+	}
+	return Since{}, exitcode.Usagef("invalid --since %q: give a duration such as 5m or 1h, or an RFC 3339 time", v)
 }
 
 // ResolveMethod applies the defaults curl and gh users expect and checks the
@@ -89,7 +130,9 @@ func (s Spec) ResolveMethod() (string, error) {
 }
 
 // URL resolves the path against the server: placeholders replaced, the
-// server's own path prefix kept, query flags appended to the typed query.
+// server's own path prefix kept (escaped as it was: a%2Fb), query flags
+// appended to the typed query. It is the one place where a server and an
+// API path are joined: every request kcurl sends is built here.
 func (s Spec) URL(server *url.URL) (*url.URL, error) {
 	if !strings.HasPrefix(s.Path, "/") {
 		return nil, usageErrorf("%q is not an API path: paths start with / (e.g. /api/v1/namespaces/{namespace}/pods)", s.Path)
@@ -104,17 +147,18 @@ func (s Spec) URL(server *url.URL) (*url.URL, error) {
 		return nil, usageErrorf("invalid path %q", s.Path)
 	}
 	u := *server
-	u.Path, u.RawPath = server.Path+ref.Path, ""
+	u.Path, u.RawPath = strings.TrimSuffix(server.Path, "/")+ref.Path, ""
 	if ref.RawPath != "" || server.RawPath != "" {
 		// Either part was escaped in a way of its own (a%2Fb): keep both
 		// spellings rather than let the server's stale RawPath be dropped.
-		u.RawPath = server.EscapedPath() + ref.EscapedPath()
+		u.RawPath = strings.TrimSuffix(server.EscapedPath(), "/") + ref.EscapedPath()
 	}
 	u.Fragment = ""
 	u.RawQuery = ref.RawQuery
+	replacing := s.replacing()
 	if typed, err := url.ParseQuery(ref.RawQuery); err == nil && ref.RawQuery != "" {
 		replaced := false
-		for k := range s.Query {
+		for k := range replacing {
 			if _, ok := typed[k]; ok {
 				delete(typed, k)
 				replaced = true
@@ -124,7 +168,7 @@ func (s Spec) URL(server *url.URL) (*url.URL, error) {
 			u.RawQuery = typed.Encode()
 		}
 	}
-	if extra := s.query().Encode(); extra != "" {
+	if extra := s.query(replacing).Encode(); extra != "" {
 		if u.RawQuery != "" {
 			u.RawQuery += "&"
 		}
@@ -133,7 +177,9 @@ func (s Spec) URL(server *url.URL) (*url.URL, error) {
 	return &u, nil
 }
 
-func (s Spec) query() url.Values {
+// query is every parameter the flags ask for, in one place; replacing's
+// win over the others.
+func (s Spec) query(replacing url.Values) url.Values {
 	q := url.Values{}
 	if s.DryRun {
 		q.Set("dryRun", "All")
@@ -151,11 +197,50 @@ func (s Spec) query() url.Values {
 	if s.LabelSelector != "" {
 		q.Set("labelSelector", s.LabelSelector)
 	}
-	if s.FieldSelector != "" {
-		q.Set("fieldSelector", s.FieldSelector)
+	fieldSelector := s.FieldSelector
+	if s.Name != "" {
+		fieldSelector = strings.TrimPrefix(fieldSelector+",metadata.name="+s.Name, ",")
+	}
+	if fieldSelector != "" {
+		q.Set("fieldSelector", fieldSelector)
 	}
 	if s.Limit > 0 {
 		q.Set("limit", strconv.FormatInt(s.Limit, 10))
+	}
+	for k, v := range replacing {
+		q[k] = v
+	}
+	return q
+}
+
+// replacing are the parameters that replace the same ones typed in the
+// path: a watch's, a log's, and Query.
+func (s Spec) replacing() url.Values {
+	q := url.Values{}
+	if s.Watch {
+		q.Set("watch", "true")
+		q.Set("allowWatchBookmarks", "true")
+	}
+	l := s.Log
+	if l.Follow {
+		q.Set("follow", "true")
+	}
+	if l.Container != "" {
+		q.Set("container", l.Container)
+	}
+	if l.TailLines != nil {
+		q.Set("tailLines", strconv.FormatInt(*l.TailLines, 10))
+	}
+	if !l.Since.Time.IsZero() {
+		q.Set("sinceTime", l.Since.Time.UTC().Format(time.RFC3339))
+	} else if l.Since.Seconds > 0 {
+		q.Set("sinceSeconds", strconv.FormatInt(l.Since.Seconds, 10))
+	}
+	if l.Timestamps {
+		q.Set("timestamps", "true")
+	}
+	if l.Previous {
+		q.Set("previous", "true")
 	}
 	for k, v := range s.Query {
 		q[k] = v

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/kcurl/kcurl/pkg/redact"
 )
 
 // CurlAuth is what --curl needs to know about the credentials, never the
@@ -69,9 +71,8 @@ func Curl(req *http.Request, body []byte, auth CurlAuth) string {
 			b.WriteString(" \\\n  -H " + shellQuote(name+":"))
 		}
 		for _, v := range header[name] {
-			if name == "Authorization" { // typed with -H: still never printed
-				v = redact(v)
-			}
+			v = redact.Header(name, v) // a credential typed with -H is never printed
+
 			b.WriteString(" \\\n  -H " + shellQuote(name+": "+v))
 		}
 	}
@@ -80,15 +81,6 @@ func Curl(req *http.Request, body []byte, auth CurlAuth) string {
 	}
 	b.WriteString(" \\\n  " + shellQuote(req.URL.String()) + "\n")
 	return b.String()
-}
-
-// redact keeps the scheme of a credential ("Bearer <redacted>"); a value
-// without one is all secret.
-func redact(v string) string {
-	if scheme, _, ok := strings.Cut(v, " "); ok {
-		return scheme + " <redacted>"
-	}
-	return "<redacted>"
 }
 
 // shellQuote quotes s for a POSIX shell, leaving plain words bare.

@@ -3,6 +3,8 @@ package target
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -12,16 +14,94 @@ import (
 )
 
 // fileSystem is where credential files are read from: the host's own files,
-// or (for ephemeral containers) another process's root.
+// or (for ephemeral containers) another process's root. Open opens a file
+// for reading without blocking (a FIFO or a device opens at once, to be
+// refused by what it is, never waited on), following links only within
+// the file system's root; the caller reads size, kind and content from the
+// one open file, so nothing can be swapped between looking and reading.
 type fileSystem interface {
-	Stat(name string) (fs.FileInfo, error)
-	ReadFile(name string) ([]byte, error)
+	Open(name string) (fs.File, error)
 }
 
 type hostFS struct{}
 
-func (hostFS) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
-func (hostFS) ReadFile(name string) ([]byte, error)  { return os.ReadFile(name) }
+func (hostFS) Open(name string) (fs.File, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// maxCredentialFile bounds a token, CA bundle or namespace file: a projected
+// token is about 1 KB, a CA bundle (even every public root) some 200 KB.
+// Anything bigger is not a credential, and is not read into memory.
+const maxCredentialFile = 1 << 20
+
+// statFile is the FileInfo of name, opened as a credential is.
+func statFile(fsys fileSystem, name string) (fs.FileInfo, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Stat()
+}
+
+// readFile reads a whole credential file, refusing what cannot be one.
+func readFile(fsys fileSystem, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return readCredential(f, info)
+}
+
+// checkCredential refuses a file that is not a regular file of sane size.
+func checkCredential(info fs.FileInfo) error {
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s, not a regular file: credentials are read only from regular files", fileKind(info.Mode()))
+	}
+	if info.Size() > maxCredentialFile {
+		return fmt.Errorf("%d bytes, more than the 1 MiB a credential file may hold", info.Size())
+	}
+	return nil
+}
+
+// readCredential reads f, whose info says it may be read; a file that grows
+// past the limit meanwhile is refused too.
+func readCredential(f io.Reader, info fs.FileInfo) ([]byte, error) {
+	if err := checkCredential(info); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxCredentialFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxCredentialFile {
+		return nil, errors.New("more than the 1 MiB a credential file may hold")
+	}
+	return b, nil
+}
+
+func fileKind(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	case mode.IsDir():
+		return "a directory"
+	}
+	return "not a plain file (" + mode.Type().String() + ")"
+}
 
 // stamp identifies one version of a file. The kubelet rotates projected
 // tokens by writing a new directory and renaming the `..data` symlink over the
@@ -70,15 +150,23 @@ func (w *watchedFile) read(force bool) ([]byte, stamp, error) {
 }
 
 func (w *watchedFile) readOnce(force bool) ([]byte, stamp, error) {
-	info, err := w.fs.Stat(w.path)
+	f, err := w.fs.Open(w.path)
 	if err != nil {
+		return nil, stamp{}, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, stamp{}, err
+	}
+	if err := checkCredential(info); err != nil {
 		return nil, stamp{}, err
 	}
 	s := stampOf(info)
 	if !force && w.loaded && s == w.current {
 		return nil, s, nil
 	}
-	b, err := w.fs.ReadFile(w.path)
+	b, err := readCredential(f, info)
 	if err != nil {
 		return nil, stamp{}, err
 	}

@@ -93,10 +93,13 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 	case opts.Token != "":
 		overrides.AuthInfo.Token = opts.Token
 	case opts.TokenFile != "":
-		if _, err := NewTokenFile(hostFS{}, opts.TokenFile).Token(); err != nil {
+		token, err := NewTokenFile(hostFS{}, opts.TokenFile).Token()
+		if err != nil {
 			return nil, err
 		}
-		overrides.AuthInfo.TokenFile = opts.TokenFile
+		// With the token given, clientcmd does not read the file itself
+		// (it would, whole, and wait on a FIFO forever).
+		overrides.AuthInfo.Token, overrides.AuthInfo.TokenFile = token, opts.TokenFile
 	}
 	if opts.Token != "" || opts.TokenFile != "" {
 		// A token given on the command line replaces the user's credentials:
@@ -105,6 +108,18 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 		// or to a client certificate at the API server (kubectl sends both),
 		// and the flag would seem to do nothing.
 		replaceCredentials(raw, user)
+	}
+	// The user's tokenFile is read by kcurl, with the limits of every
+	// credential file, and handed to clientcmd, which would read it
+	// without any.
+	if ai := raw.AuthInfos[user]; ai != nil && ai.TokenFile != "" && ai.Token == "" && opts.Token == "" && opts.TokenFile == "" {
+		// A missing file is left to clientcmd, which says so in its words.
+		switch token, err := NewTokenFile(hostFS{}, ai.TokenFile).Token(); {
+		case err == nil:
+			ai.Token = token
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, err
+		}
 	}
 	// Not NewNonInteractiveDeferredLoadingClientConfig: where the kubeconfig
 	// is empty, or names no namespace, it falls back to the in-cluster

@@ -18,70 +18,34 @@ import (
 // containers' files are reachable under /proc/PID/root, so kcurl reads the
 // token, CA and namespace from there.
 
-// procRoot is the filesystem as process pid sees it. Symlinks are resolved
-// here, inside that root: the kernel resolves an absolute link met under
-// /proc/PID/root (such as /var/run -> /run) against the reader's root, not
-// the target's, which would find nothing, or our own files.
+// procRoot is the filesystem as process pid sees it. Every open starts at
+// that root, opened afresh (a restarted container has a new one), and
+// resolves the name inside it in one step (openInRoot): symlinks, absolute
+// ones included, never leave it, and nothing can be swapped between
+// resolving and opening, so another process cannot make kcurl read and send
+// a file of kcurl's own root as its token. (The kernel alone would resolve
+// an absolute link met under /proc/PID/root, such as /var/run -> /run,
+// against the reader's root, not the target's.)
 type procRoot struct {
 	root string // e.g. /proc/42/root
 }
 
+// maxSymlinks is the kernel's own limit (MAXSYMLINKS).
 const maxSymlinks = 40
 
-// resolve returns the host path of name inside the root, every symlink on
-// the way followed within the root. It runs on every read, so a kubelet
-// rotation (a new ..data link) is seen at once.
-func (p procRoot) resolve(name string) (string, error) {
-	pending := strings.Split(strings.Trim(path.Clean("/"+name), "/"), "/")
-	resolved := "/"
-	for links := 0; len(pending) > 0; {
-		part := pending[0]
-		pending = pending[1:]
-		switch part {
-		case "", ".":
-			continue
-		case "..":
-			resolved = path.Dir(resolved) // never above the root
-			continue
-		}
-		next := path.Join(resolved, part)
-		info, err := os.Lstat(p.root + next)
-		if err != nil {
-			return "", err
-		}
-		if info.Mode()&fs.ModeSymlink == 0 {
-			resolved = next
-			continue
-		}
-		if links++; links > maxSymlinks {
-			return "", &fs.PathError{Op: "resolve", Path: name, Err: errors.New("too many levels of symbolic links")}
-		}
-		target, err := os.Readlink(p.root + next)
-		if err != nil {
-			return "", err
-		}
-		if strings.HasPrefix(target, "/") {
-			resolved = "/" // an absolute link starts again at the target's root
-		}
-		pending = append(strings.Split(strings.Trim(target, "/"), "/"), pending...)
-	}
-	return p.root + resolved, nil
-}
-
-func (p procRoot) Stat(name string) (fs.FileInfo, error) {
-	real, err := p.resolve(name)
+// Open opens name inside the root, with the capabilities the binary may
+// carry for it raised only for the open (withProcessAccess).
+func (p procRoot) Open(name string) (fs.File, error) {
+	var f *os.File
+	err := withProcessAccess(func() error {
+		var err error
+		f, err = openInRoot(p.root, name)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return os.Stat(real)
-}
-
-func (p procRoot) ReadFile(name string) ([]byte, error) {
-	real, err := p.resolve(name)
-	if err != nil {
-		return nil, err
-	}
-	return os.ReadFile(real)
+	return f, nil
 }
 
 // Process is another container's process whose service account kcurl uses.
@@ -123,8 +87,13 @@ func (pf procFS) candidates(saDir string) (found, denied []Process) {
 	if err != nil {
 		return nil, nil
 	}
-	ns := func(pid int, kind string) string {
-		link, _ := os.Readlink(filepath.Join(pf.Dir, strconv.Itoa(pid), "ns", kind))
+	// Reading another user's namespace links needs the same access as its
+	// root (ptrace's read mode).
+	ns := func(pid int, kind string) (link string) {
+		_ = withProcessAccess(func() error {
+			link, _ = os.Readlink(filepath.Join(pf.Dir, strconv.Itoa(pid), "ns", kind))
+			return nil
+		})
 		return link
 	}
 	ownMnt, ownPID := ns(pf.Self, "mnt"), ns(pf.Self, "pid")
@@ -144,7 +113,7 @@ func (pf procFS) candidates(saDir string) (found, denied []Process) {
 		if mnt != "" && (mnt == ownMnt || seen[mnt]) {
 			continue
 		}
-		if _, err := pf.root(pid).Stat(path.Join(saDir, "token")); err != nil {
+		if _, err := statFile(pf.root(pid), path.Join(saDir, "token")); err != nil {
 			if errors.Is(err, fs.ErrPermission) {
 				denied = append(denied, Process{PID: pid, Command: pf.command(pid)})
 			}
@@ -160,7 +129,11 @@ func (pf procFS) candidates(saDir string) (found, denied []Process) {
 
 // environ reads the variables a process was started with.
 func (pf procFS) environ(pid int) map[string]string {
-	b, err := os.ReadFile(filepath.Join(pf.Dir, strconv.Itoa(pid), "environ"))
+	var b []byte
+	err := withProcessAccess(func() (err error) {
+		b, err = os.ReadFile(filepath.Join(pf.Dir, strconv.Itoa(pid), "environ"))
+		return err
+	})
 	if err != nil {
 		return nil
 	}
@@ -178,7 +151,7 @@ func (pf procFS) environ(pid int) map[string]string {
 func (pf procFS) sameToken(saDir string, procs []Process) bool {
 	var first []byte
 	for i, p := range procs {
-		b, err := pf.root(p.PID).ReadFile(path.Join(saDir, "token"))
+		b, err := readFile(pf.root(p.PID), path.Join(saDir, "token"))
 		if err != nil {
 			return false
 		}

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // DefaultSADir is where the kubelet mounts a Pod's service-account token.
@@ -81,6 +83,8 @@ func (e *NotFoundError) Error() string {
 	return "no Kubernetes credentials found:\n  " + strings.Join(e.Missing, "\n  ")
 }
 
+func (e *NotFoundError) ExitCode() int { return exitcode.Credentials }
+
 // CredentialsError is a credential that was found but cannot be used: an
 // unreadable token file, a CA file without certificates.
 type CredentialsError struct {
@@ -97,12 +101,21 @@ func (e *CredentialsError) Error() string {
 }
 
 func (e *CredentialsError) Unwrap() error { return e.Err }
+func (e *CredentialsError) ExitCode() int { return exitcode.Credentials }
 
 // Resolve turns the options and the environment into a Target, reading the
 // service-account directory of the Pod kcurl runs in when the options leave
 // something open.
+//
+// A target that reads no other process's files drops the capabilities the
+// binary may carry for them (docs/security.md): from here on they are of
+// no use.
 func Resolve(opts Options, env Env) (*Target, error) {
-	return resolve(opts, env, hostFS{}, procFS{Dir: opts.ProcDir, Self: os.Getpid()})
+	t, err := resolve(opts, env, hostFS{}, procFS{Dir: opts.ProcDir, Self: os.Getpid()})
+	if t != nil && t.Process == nil {
+		dropProcessRights()
+	}
+	return t, err
 }
 
 // resolve follows SPEC §1: an explicit kubeconfig (--kubeconfig, --context,
@@ -158,7 +171,11 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	} else if proc != nil {
 		t.Process = proc
 		saFS, saSource = procs.root(proc.PID), "service account of "+proc.String()
-		if env("KUBERNETES_SERVICE_HOST") == "" {
+		// Our own service variables say where the server is whenever we
+		// have any: an ephemeral container gets them too. Only without
+		// them are the other process's taken, all of them or none, never
+		// its host with our port.
+		if !hasServiceEnv(env) {
 			env = withEnv(env, procs.environ(proc.PID))
 			borrowedEnv = " of " + proc.String()
 		}
@@ -186,7 +203,7 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 		t.Sources["token"] = "none: a plain-HTTP server (a proxy) gets no service-account token"
 	default:
 		tokenPath := path.Join(saDir, "token")
-		switch _, err := saFS.Stat(tokenPath); {
+		switch _, err := statFile(saFS, tokenPath); {
 		case err == nil:
 			file := NewTokenFile(saFS, tokenPath)
 			if _, err := file.Token(); err != nil {
@@ -212,7 +229,7 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 		if caPath == "" {
 			caPath, caSource, caFS = path.Join(saDir, "ca.crt"), saSource+" ("+path.Join(saDir, "ca.crt")+")", saFS
 		}
-		switch _, err := caFS.Stat(caPath); {
+		switch _, err := statFile(caFS, caPath); {
 		case err == nil:
 			ca := NewCAFile(caFS, caPath)
 			if _, err := ca.Pool(); err != nil {
@@ -228,7 +245,9 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 		t.Sources["ca"] = "none: -k, TLS not verified"
 	}
 
-	t.Namespace, t.Sources["namespace"] = resolveNamespace(opts, env, saFS, saDir, saSource)
+	if t.Namespace, t.Sources["namespace"], err = resolveNamespace(opts, env, saFS, saDir, saSource); err != nil {
+		return nil, err
+	}
 
 	if len(missing) > 0 {
 		if opts.Server == "" && env("KUBERNETES_SERVICE_HOST") == "" {
@@ -311,22 +330,29 @@ type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
+func (e *UsageError) ExitCode() int { return exitcode.Usage }
 
 // resolveNamespace: -n > $POD_NAMESPACE > <sa-dir>/namespace > "default".
-func resolveNamespace(opts Options, env Env, fsys fileSystem, saDir, saSource string) (string, string) {
+// A namespace file that is there but cannot be read (a FIFO, say) is an
+// error, not a silent "default".
+func resolveNamespace(opts Options, env Env, fsys fileSystem, saDir, saSource string) (string, string, error) {
 	if opts.Namespace != "" {
-		return opts.Namespace, origin(opts, "namespace", "-n")
+		return opts.Namespace, origin(opts, "namespace", "-n"), nil
 	}
 	if ns := env("POD_NAMESPACE"); ns != "" {
-		return ns, "$POD_NAMESPACE"
+		return ns, "$POD_NAMESPACE", nil
 	}
 	nsPath := path.Join(saDir, "namespace")
-	if b, err := fsys.ReadFile(nsPath); err == nil {
+	b, err := readFile(fsys, nsPath)
+	switch {
+	case err == nil:
 		if ns := strings.TrimSpace(string(b)); ns != "" {
-			return ns, saSource + " (" + nsPath + ")"
+			return ns, saSource + " (" + nsPath + ")", nil
 		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", "", &CredentialsError{What: "namespace file", Path: nsPath, Err: unwrapPathError(err)}
 	}
-	return "default", "default"
+	return "default", "default", nil
 }
 
 // ProcessChoiceError is more than one other container with a service
@@ -344,6 +370,8 @@ func (e *ProcessChoiceError) Error() string {
 	return b.String()
 }
 
+func (e *ProcessChoiceError) ExitCode() int { return exitcode.Credentials }
+
 // otherProcess picks the process whose service account to use: --from-pid,
 // or, when ours is missing and no token was given, the one other container
 // that has one (several with the same token are one Pod's containers).
@@ -354,7 +382,7 @@ func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (us
 	}
 	if opts.FromPID > 0 {
 		p := Process{PID: opts.FromPID, Command: procs.command(opts.FromPID)}
-		if _, err := procs.root(p.PID).Stat(tokenPath); errors.Is(err, fs.ErrPermission) {
+		if _, err := statFile(procs.root(p.PID), tokenPath); errors.Is(err, fs.ErrPermission) {
 			return nil, nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token for --from-pid: %s's /proc/%d/root is not readable: run as that process's user, or with CAP_SYS_PTRACE (see docs/examples/ephemeral-container.md)", p, p.PID)}}
 		} else if err != nil {
 			return nil, nil, &NotFoundError{Missing: []string{fmt.Sprintf("no token for --from-pid: %s has no %s (%v)", p, tokenPath, unwrapPathError(err))}}
@@ -364,7 +392,7 @@ func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (us
 	if opts.Token != "" || opts.TokenFile != "" || procs.Dir == "" {
 		return nil, nil, nil
 	}
-	if _, err := fsys.Stat(tokenPath); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := statFile(fsys, tokenPath); !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil // ours is there (or unreadable, which is reported as such)
 	}
 	found, denied := procs.candidates(saDir)
@@ -378,6 +406,10 @@ func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (us
 	default:
 		return nil, nil, &ProcessChoiceError{Candidates: found}
 	}
+}
+
+func hasServiceEnv(env Env) bool {
+	return env("KUBERNETES_SERVICE_HOST") != "" || env("KUBERNETES_SERVICE_PORT") != "" || env("KUBERNETES_SERVICE_PORT_HTTPS") != ""
 }
 
 // withEnv falls back to another process's environment: an ephemeral

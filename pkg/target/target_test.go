@@ -11,7 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
+	"testing/fstest"
 
 	"github.com/kcurl/kcurl/pkg/target/targettest"
 )
@@ -376,7 +376,7 @@ func TestResolveErrors(t *testing.T) {
 		},
 		{
 			name: "token is a directory", opts: Options{TokenFile: dir}, sa: map[string]string{"ca.crt": string(ca.CertPEM)},
-			wantType: &CredentialsError{}, want: "token " + dir + ": is a directory",
+			wantType: &CredentialsError{}, want: "token " + dir + ": a directory, not a regular file: credentials are read only from regular files",
 		},
 		{
 			name: "--sa-dir is a file", opts: Options{SADir: notADir},
@@ -612,30 +612,41 @@ func TestErrorMessages(t *testing.T) {
 	}
 }
 
-// countingFS is the host's file system, counting reads.
+// countingFS is the host's file system, counting the opens whose content
+// was read.
 type countingFS struct{ reads atomic.Int64 }
 
-func (c *countingFS) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
-func (c *countingFS) ReadFile(name string) ([]byte, error) {
-	c.reads.Add(1)
-	return os.ReadFile(name)
+func (c *countingFS) Open(name string) (fs.File, error) {
+	f, err := hostFS{}.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return &countingFile{File: f, reads: &c.reads}, nil
+}
+
+type countingFile struct {
+	fs.File
+	reads   *atomic.Int64
+	counted bool
+}
+
+func (c *countingFile) Read(p []byte) (int, error) {
+	if !c.counted {
+		c.counted = true
+		c.reads.Add(1)
+	}
+	return c.File.Read(p)
 }
 
 // mapFS is a file system of regular files held in memory.
 type mapFS map[string]string
 
-func (m mapFS) Stat(name string) (fs.FileInfo, error) {
-	if _, ok := m[name]; !ok {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+func (m mapFS) Open(name string) (fs.File, error) {
+	s, ok := m[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
-	return fileInfo{name: name, size: int64(len(m[name]))}, nil
-}
-
-func (m mapFS) ReadFile(name string) ([]byte, error) {
-	if s, ok := m[name]; ok {
-		return []byte(s), nil
-	}
-	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	return fstest.MapFS{"f": &fstest.MapFile{Data: []byte(s), Mode: 0o644}}.Open("f")
 }
 
 func writeFile(t *testing.T, name, content string) {
@@ -644,18 +655,6 @@ func writeFile(t *testing.T, name, content string) {
 		t.Fatal(err)
 	}
 }
-
-type fileInfo struct {
-	name string
-	size int64
-}
-
-func (f fileInfo) Name() string       { return filepath.Base(f.name) }
-func (f fileInfo) Size() int64        { return f.size }
-func (f fileInfo) Mode() fs.FileMode  { return 0o644 }
-func (f fileInfo) ModTime() time.Time { return time.Time{} }
-func (f fileInfo) IsDir() bool        { return false }
-func (f fileInfo) Sys() any           { return nil }
 
 func x509VerifyOptions(roots *x509.CertPool) x509.VerifyOptions {
 	return x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
@@ -677,18 +676,11 @@ func (v *vanishingFS) miss(op, name string) error {
 	return nil
 }
 
-func (v *vanishingFS) Stat(name string) (fs.FileInfo, error) {
-	if err := v.miss("stat", name); err != nil {
-		return nil, err
-	}
-	return v.mapFS.Stat(name)
-}
-
-func (v *vanishingFS) ReadFile(name string) ([]byte, error) {
+func (v *vanishingFS) Open(name string) (fs.File, error) {
 	if err := v.miss("open", name); err != nil {
 		return nil, err
 	}
-	return v.mapFS.ReadFile(name)
+	return v.mapFS.Open(name)
 }
 
 func TestLookupDuringRotation(t *testing.T) {

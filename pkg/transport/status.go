@@ -6,6 +6,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // StatusError is an HTTP answer of 400 or more, described as kubectl does.
@@ -16,16 +19,60 @@ type StatusError struct {
 }
 
 // Error renders the line kubectl prints for the same answer
-// (k8s.io/kubectl/pkg/cmd/util.StandardErrorMessage).
+// (k8s.io/kubectl/pkg/cmd/util.StandardErrorMessage), with the server's
+// control characters escaped: the line goes to a terminal.
 func (e *StatusError) Error() string {
+	reason, message := Printable(e.Reason), Printable(e.Message)
 	switch {
 	case e.Reason == "Unauthorized":
-		return "error: You must be logged in to the server (" + e.Message + ")"
+		return "error: You must be logged in to the server (" + message + ")"
 	case e.Reason != "":
-		return fmt.Sprintf("Error from server (%s): %s", e.Reason, e.Message)
+		return fmt.Sprintf("Error from server (%s): %s", reason, message)
 	default:
-		return "Error from server: " + e.Message
+		return "Error from server: " + message
 	}
+}
+
+// ExitCode: 5 for the server's own errors, 4 for the request's.
+func (e *StatusError) ExitCode() int {
+	if e.Code >= 500 {
+		return exitcode.HTTP5xx
+	}
+	return exitcode.HTTP4xx
+}
+
+// Printable escapes what a terminal would act on in text from elsewhere (a
+// server's message, a certificate's names): C0 controls but newline and
+// tab, DEL and the C1 controls become \x1b or \u009b, invalid UTF-8 U+FFFD.
+// An ESC sequence can recolour, retitle or rewrite the terminal; escaped,
+// it is only read.
+func Printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || isControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case !isControl(r):
+			b.WriteRune(r)
+		case r < 0x80:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\n' && r != '\t') || (r >= 0x7f && r < 0xa0)
 }
 
 // maxStatusBody bounds how much of an error body is read to describe it.

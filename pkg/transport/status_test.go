@@ -111,3 +111,18 @@ func TestResponseErrorUnreadable(t *testing.T) {
 		t.Fatalf("err = %v (%T), want a NetworkError", err, err)
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, with\ttab\nand newline": "plain text, with\ttab\nand newline",
+		"\x1b[31mred\x1b[0m":                 `\x1b[31mred\x1b[0m`,
+		"bell\a, cr\r, del\x7f":              `bell\x07, cr\x0d, del\x7f`,
+		"csi \u009b2J":                       `csi \u009b2J`,
+		"bad \xff utf-8":                     "bad \uFFFD utf-8",
+		"ünïcode ✓":                          "ünïcode ✓",
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

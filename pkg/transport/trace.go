@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/kcurl/kcurl/pkg/redact"
 )
 
 // tracer writes what goes over the wire for -v, in curl's `> ` / `< ` form.
@@ -58,23 +60,9 @@ func WriteHeaders(w io.Writer, prefix string, h http.Header) error {
 func writeHeaders(b *strings.Builder, prefix string, h http.Header) {
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[name] {
-			b.WriteString(prefix + name + ": " + Redact(name, v) + "\n")
+			b.WriteString(prefix + name + ": " + redact.Header(name, v) + "\n")
 		}
 	}
-}
-
-// Redact hides the secret part of credential headers: "Bearer <redacted>".
-func Redact(name, value string) string {
-	switch http.CanonicalHeaderKey(name) {
-	case "Authorization", "Proxy-Authorization":
-		if scheme, _, ok := strings.Cut(value, " "); ok {
-			return scheme + " <redacted>"
-		}
-		return "<redacted>"
-	case "Cookie", "Set-Cookie":
-		return "<redacted>"
-	}
-	return value
 }
 
 // defaults sets kcurl's User-Agent and, for the CLI, asks for gzip and

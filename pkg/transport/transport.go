@@ -16,6 +16,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/target"
 )
 
@@ -238,6 +239,7 @@ func (e *NetworkError) Error() string {
 }
 
 func (e *NetworkError) Unwrap() error { return e.Err }
+func (e *NetworkError) ExitCode() int { return exitcode.Network }
 
 // Classify wraps an error from sending a request or reading its body, so the
 // caller can tell network failures from credential problems.

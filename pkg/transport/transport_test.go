@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kcurl/kcurl/pkg/redact"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/target/targettest"
 )
@@ -871,7 +872,7 @@ func TestRedact(t *testing.T) {
 		{"Accept", "application/json", "application/json"},
 	}
 	for _, tt := range tests {
-		if got := Redact(tt.name, tt.value); got != tt.want {
+		if got := redact.Header(tt.name, tt.value); got != tt.want {
 			t.Errorf("Redact(%q, %q) = %q, want %q", tt.name, tt.value, got, tt.want)
 		}
 	}

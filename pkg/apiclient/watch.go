@@ -1,7 +1,6 @@
-package cmd
+package apiclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,33 +8,61 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
-	"github.com/kcurl/kcurl/pkg/output"
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
+
+// WatchOptions say what a watch does when the server lets it down.
+type WatchOptions struct {
+	// Relist: after a 410 Gone, list once for a current resourceVersion
+	// and watch on from there, instead of failing.
+	Relist bool
+	// Notices gets one line for each resumption that loses or may lose
+	// events (a relist, a broken connection).
+	Notices io.Writer
+}
+
+// Event is one watch event: Raw as the server sent it, Object its object.
+type Event struct {
+	Type   string          `json:"type"`
+	Object json.RawMessage `json:"object"`
+	Raw    json.RawMessage `json:"-"`
+}
 
 // errGone is the server saying the watch's resourceVersion is too old.
 var errGone = errors.New("gone")
 
-// runWatch prints each event as it arrives. When the server ends the watch
+// reconnectFor is how long a broken watch is retried since it last
+// connected, before kcurl gives up with exit 6.
+const reconnectFor = time.Minute
+
+// Watch sends spec (with Watch set) and gives each event to each as it
+// arrives, until ctx ends or each fails. When the server ends the watch
 // (its timeout, a restart), it resumes from the last resourceVersion seen,
-// bookmarks included, so no event is lost or printed twice.
-func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, tables *output.TablePrinter) error {
-	path := o.paths[0]
-	rv := typedResourceVersion(path)
+// bookmarks included, so no event is lost or given twice; bookmarks and
+// errors are not events.
+func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions, each func(Event) error) error {
+	rv := typedResourceVersion(spec.Path)
 	quiet := 0 // watches in a row that ended without an event or a bookmark
 	var lastConnected time.Time
+	notices := opts.Notices
+	if notices == nil {
+		notices = io.Discard
+	}
 	for {
-		var extra url.Values
+		attempt := spec
 		if rv != "" {
-			extra = url.Values{"resourceVersion": {rv}}
+			attempt.Query = withParams(spec.Query, url.Values{"resourceVersion": {rv}})
 		}
-		resp, err := o.send(ctx, path, extra)
+		resp, err := c.Send(ctx, attempt)
 		if err == nil {
 			lastConnected = time.Now()
 			before := rv
-			rv, err = o.readEvents(ctx, resp.Body, rv, printer, tables)
+			rv, err = readEvents(ctx, resp.Body, rv, each)
 			resp.Body.Close()
 			if err == nil && rv == before {
 				quiet++
@@ -48,11 +75,11 @@ func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, 
 			err = errGone
 		}
 		switch {
-		case errors.Is(err, errGone) && o.relist:
-			if rv, err = o.relistVersion(ctx, path); err != nil {
+		case errors.Is(err, errGone) && opts.Relist:
+			if rv, err = c.relistVersion(ctx, spec); err != nil {
 				return err
 			}
-			fmt.Fprintf(o.streams.ErrOut, "kcurl: the watch fell behind (410 Gone); listed again at resourceVersion %s and watching on: changes in between are not shown\n", rv)
+			fmt.Fprintf(notices, "kcurl: the watch fell behind (410 Gone); listed again at resourceVersion %s and watching on: changes in between are not shown\n", rv)
 		case errors.Is(err, errGone):
 			return &transport.StatusError{Code: http.StatusGone, Reason: "Expired",
 				Message: "the watch fell too far behind: " + tooOld(rv) + " (410 Gone); watch again, or use --relist to list again and go on"}
@@ -62,9 +89,9 @@ func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, 
 			// The connection broke (an API server restarting, a load
 			// balancer, a failed HTTP/2 ping): resume where the events
 			// stopped, as when the server ends the watch itself.
-			fmt.Fprintf(o.streams.ErrOut, "kcurl: the watch's connection broke: %v; resuming from %s\n", err, resumePoint(rv))
+			fmt.Fprintf(notices, "kcurl: the watch's connection broke: %v; resuming from %s\n", err, resumePoint(rv))
 			quiet++
-			if err := sleepCtx(ctx, min(100*time.Millisecond<<min(quiet-1, 6), 5*time.Second)); err != nil {
+			if err := sleepCtx(ctx, backoff(quiet)); err != nil {
 				return err
 			}
 		case err != nil:
@@ -72,21 +99,16 @@ func (o *requestOptions) runWatch(ctx context.Context, printer *output.Printer, 
 		case quiet > 0:
 			// A watch that ends as soon as it starts (a proxy that cuts
 			// long requests) is not resumed in a busy loop.
-			if err := sleepCtx(ctx, min(100*time.Millisecond<<min(quiet-1, 6), 5*time.Second)); err != nil {
+			if err := sleepCtx(ctx, backoff(quiet)); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-type watchEvent struct {
-	Type   string          `json:"type"`
-	Object json.RawMessage `json:"object"`
-}
-
-// readEvents prints the events of one watch response and returns the last
+// readEvents reads the events of one watch response and returns the last
 // resourceVersion seen; io.EOF (the server ended the watch) is no error.
-func (o *requestOptions) readEvents(ctx context.Context, body io.Reader, rv string, printer *output.Printer, tables *output.TablePrinter) (string, error) {
+func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event) error) (string, error) {
 	dec := json.NewDecoder(body)
 	for {
 		var raw json.RawMessage
@@ -98,14 +120,15 @@ func (o *requestOptions) readEvents(ctx context.Context, body io.Reader, rv stri
 			}
 			var syntax *json.SyntaxError
 			if errors.As(err, &syntax) {
-				return rv, fmt.Errorf("the watch stream is not JSON: %v", err) // not resumed
+				return rv, exitcode.With(exitcode.Failed, fmt.Errorf("the watch stream is not JSON: %v", err)) // not resumed
 			}
 			return rv, transport.Classify(err)
 		}
-		var event watchEvent
+		var event Event
 		if err := json.Unmarshal(raw, &event); err != nil || event.Type == "" {
-			return rv, fmt.Errorf("the server sent something that is not a watch event: %.200s", raw)
+			return rv, exitcode.With(exitcode.Failed, fmt.Errorf("the server sent something that is not a watch event: %.200s", raw))
 		}
+		event.Raw = raw
 		var object struct {
 			Kind     string `json:"kind"`
 			Code     int    `json:"code"`
@@ -130,16 +153,7 @@ func (o *requestOptions) readEvents(ctx context.Context, body io.Reader, rv stri
 		if object.Metadata.ResourceVersion != "" {
 			rv = object.Metadata.ResourceVersion
 		}
-		if o.silent {
-			continue
-		}
-		var err error
-		if tables != nil {
-			err = o.printBody(ctx, bytes.NewReader(event.Object), "application/json", printer, tables)
-		} else {
-			err = printer.Print(ctx, bytes.NewReader(raw), "application/json")
-		}
-		if err != nil {
+		if err := each(event); err != nil {
 			return rv, err
 		}
 	}
@@ -147,20 +161,22 @@ func (o *requestOptions) readEvents(ctx context.Context, body io.Reader, rv stri
 
 // relistVersion lists the resource once to learn a current resourceVersion
 // to watch from.
-func (o *requestOptions) relistVersion(ctx context.Context, path string) (string, error) {
-	body, err := o.fetch(ctx, path, url.Values{"watch": {"false"}, "allowWatchBookmarks": nil, "resourceVersion": {""}, "limit": {"1"}})
+func (c *Client) relistVersion(ctx context.Context, spec request.Spec) (string, error) {
+	spec.Watch = false
+	spec.Query = withParams(spec.Query, url.Values{"watch": {"false"}, "allowWatchBookmarks": nil, "resourceVersion": {""}, "limit": {"1"}})
+	body, err := c.Read(ctx, spec)
 	if err != nil {
 		return "", err
 	}
-	page, err := output.PageOf(body)
-	return page.ResourceVersion, err
+	meta, err := ReadListMeta(body)
+	return meta.ResourceVersion, err
 }
 
 // typedResourceVersion is ?resourceVersion= typed in the path, where a
 // watch starts.
 func typedResourceVersion(path string) string {
-	if i := bytes.IndexByte([]byte(path), '?'); i >= 0 {
-		q, _ := url.ParseQuery(path[i+1:])
+	if _, query, ok := strings.Cut(path, "?"); ok {
+		q, _ := url.ParseQuery(query)
 		return q.Get("resourceVersion")
 	}
 	return ""
@@ -173,10 +189,6 @@ func tooOld(rv string) string {
 	return "resourceVersion " + rv + " is too old"
 }
 
-// reconnectFor is how long a broken watch is retried since it last
-// connected, before kcurl gives up with exit 6.
-const reconnectFor = time.Minute
-
 func brokenConnection(err error) bool {
 	var network *transport.NetworkError
 	return errors.As(err, &network)
@@ -187,6 +199,10 @@ func resumePoint(rv string) string {
 		return "the start (no event seen yet)"
 	}
 	return "resourceVersion " + rv
+}
+
+func backoff(attempt int) time.Duration {
+	return min(100*time.Millisecond<<min(attempt-1, 6), 5*time.Second)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -1,0 +1,45 @@
+package cmd
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// FuzzInterspersed: whatever is typed, the argument rewriter does not
+// panic, keeps the program name first, loses no word (every argument that
+// is not a flag is in the result, maybe joined to its flag), and leaves
+// what follows -- as it was, at the end.
+func FuzzInterspersed(f *testing.F) {
+	for _, seed := range []string{
+		"/api -v", "/api -n kube-system -q .kind", "/api -XPOST", "/api -d@body.json", "/api -sv",
+		"/echo -sXPOST -d {}", "/api --arg name web -q .x", "-v -- /api -x", "pods/web/log -c app",
+		"-c app pods/web/log", "-n prod -k can-i list pods", "proxy -p 0 --allow-impersonation",
+		"--arg", "-c", "-", "--", "-=", "--=x", "-qq", "whoami -o json -q .x",
+	} {
+		f.Add(seed)
+	}
+	app := newApp(Streams{})
+	f.Fuzz(func(t *testing.T, line string) {
+		args := append([]string{"kcurl"}, strings.Fields(line)...)
+		got, err := interspersed(slices.Clone(args), app)
+		if err != nil {
+			return // refused: a usage error, which is fine
+		}
+		if len(got) == 0 || got[0] != "kcurl" {
+			t.Fatalf("interspersed(%q) = %q: the program name is not first", args, got)
+		}
+		joined := strings.Join(got[1:], "\x00")
+		for _, a := range args[1:] {
+			if !strings.HasPrefix(a, "-") && !strings.Contains(joined, a) {
+				t.Fatalf("interspersed(%q) = %q: %q is lost", args, got, a)
+			}
+		}
+		if i := slices.Index(args, "--"); i > 0 {
+			rest := args[i+1:]
+			if len(got) < len(rest) || !slices.Equal(got[len(got)-len(rest):], rest) {
+				t.Fatalf("interspersed(%q) = %q: what follows -- changed", args, got)
+			}
+		}
+	})
+}

@@ -1,0 +1,176 @@
+//go:build e2e
+
+package node
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// background is a process of the test's own in the node's namespace,
+// stopped by its pid when the test ends.
+type background struct {
+	cmd   *exec.Cmd
+	mu    sync.Mutex
+	lines []string
+	more  chan struct{}
+}
+
+func startInNode(t *testing.T, argv ...string) *background {
+	t.Helper()
+	full := append([]string{"--net=/run/netns/" + node["KCURL_NODE_NETNS"], "env", "-i",
+		"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + t.TempDir()}, argv...)
+	b := &background{cmd: exec.Command("nsenter", full...), more: make(chan struct{}, 1)}
+	pr, pw := io.Pipe()
+	b.cmd.Stdout, b.cmd.Stderr = pw, pw
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			b.mu.Lock()
+			b.lines = append(b.lines, sc.Text())
+			b.mu.Unlock()
+			select {
+			case b.more <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = b.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = b.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = b.cmd.Process.Kill()
+			<-done
+		}
+		pw.Close()
+	})
+	return b
+}
+
+// waitFor returns the first submatch of re in the output, waiting up to d.
+func (b *background) waitFor(t *testing.T, re *regexp.Regexp, d time.Duration) string {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		b.mu.Lock()
+		for _, l := range b.lines {
+			if m := re.FindStringSubmatch(l); m != nil {
+				b.mu.Unlock()
+				return m[len(m)-1]
+			}
+		}
+		out := strings.Join(b.lines, "\n")
+		b.mu.Unlock()
+		select {
+		case <-b.more:
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no line matching %s within %s; output:\n%s", re, d, out)
+		}
+	}
+}
+
+// kubectl's own exec (with stdin), attach and port-forward through kcurl
+// proxy, as a client of http://127.0.0.1:PORT: refused by the default
+// filter, passed through when the filter allows them.
+func TestKubectlThroughProxy(t *testing.T) {
+	ns := namespace(t)
+	apply(t, fmt.Sprintf(`apiVersion: v1
+kind: ServiceAccount
+metadata: {name: streamer, namespace: %[1]s}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: streamer, namespace: %[1]s}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list]
+- apiGroups: [""]
+  resources: [pods/exec, pods/attach, pods/portforward]
+  verbs: [get, create]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: streamer, namespace: %[1]s}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: streamer}
+subjects:
+- {kind: ServiceAccount, name: streamer, namespace: %[1]s}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: %[1]s}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: %[2]s
+    command: [sh, -c, 'mkdir -p /www && echo hello-through-port-forward > /www/index.html && exec httpd -f -p 8080 -h /www']
+  - name: echo
+    image: %[2]s
+    stdin: true
+    command: [sh, -c, 'while read line; do echo "got $line"; done']
+`, ns, shellImage))
+	waitReady(t, ns, "web")
+
+	token := mustKubectl(t, "create", "token", "streamer", "-n", ns, "--duration=1h")
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(strings.TrimSpace(token)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serve := regexp.MustCompile(`Starting to serve on (127\.0\.0\.1:\d+)`)
+	proxy := func(t *testing.T, flags ...string) string {
+		p := startInNode(t, append([]string{kcurlBin, "--server=https://127.0.0.1:443", "--cacert=" + node["KCURL_CLUSTER_CA"],
+			"--token-file=" + tokenFile, "proxy", "--port=0"}, flags...)...)
+		return "http://" + p.waitFor(t, serve, 10*time.Second)
+	}
+	viaProxy := func(server, stdin string, args ...string) result {
+		return inNode(t, stdin, append([]string{node["KCURL_NODE_KUBECTL"], "--server=" + server, "-n", ns}, args...)...)
+	}
+
+	t.Run("refused-by-default", func(t *testing.T) {
+		server := proxy(t)
+		expect(t, viaProxy(server, "", "get", "pod", "web", "-o", "name"), "pod/web", "", 0)
+		r := viaProxy(server, "ping\n", "exec", "-i", "web", "-c", "web", "--", "cat")
+		if r.Code == 0 || strings.Contains(r.Stdout, "ping") || !strings.Contains(r.Stderr, "Forbidden") {
+			t.Errorf("exec through the default filter was not refused:\n%s", r)
+		}
+		r = viaProxy(server, "", "port-forward", "pod/web", ":8080")
+		if r.Code == 0 || !strings.Contains(r.Stderr, "Forbidden") {
+			t.Errorf("port-forward through the default filter was not refused:\n%s", r)
+		}
+	})
+
+	t.Run("allowed", func(t *testing.T) {
+		server := proxy(t, "--reject-paths=")
+		expect(t, viaProxy(server, "ping\npong\n", "exec", "-i", "web", "-c", "web", "--", "cat"), "ping\npong\n", "", 0)
+		expect(t, viaProxy(server, "", "exec", "web", "-c", "web", "--", "sh", "-c", "exit 7"), "", "", 7)
+
+		fwd := startInNode(t, node["KCURL_NODE_KUBECTL"], "--server="+server, "-n", ns, "port-forward", "--address=127.0.0.1", "pod/web", ":8080")
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
+		expect(t, inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "10", "http://127.0.0.1:"+port+"/"),
+			"hello-through-port-forward\n", "", 0)
+
+		// Last: the echo container ends when its stdin does.
+		attach := viaProxy(server, "one\ntwo\n", "attach", "-i", "web", "-c", "echo", "--quiet")
+		if !strings.Contains(attach.Stdout, "got one\ngot two\n") {
+			t.Errorf("attach through the proxy:\n%s", attach)
+		}
+	})
+}

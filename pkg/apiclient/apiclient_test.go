@@ -1,0 +1,251 @@
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
+	"github.com/kcurl/kcurl/pkg/request"
+	"github.com/kcurl/kcurl/pkg/transport"
+)
+
+// answer is one response of the test server.
+type answer struct {
+	status int
+	body   string
+}
+
+// server answers requests in turn, the last answer again after that, and
+// records each request's URI.
+type server struct {
+	*httptest.Server
+	mu      sync.Mutex
+	answers []answer
+	uris    []string
+}
+
+func newServer(t *testing.T, answers ...answer) (*server, *Client) {
+	s := &server{answers: answers}
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		a := s.answers[min(len(s.uris), len(s.answers)-1)]
+		s.uris = append(s.uris, r.RequestURI)
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if a.status != 0 {
+			w.WriteHeader(a.status)
+		}
+		w.Write([]byte(a.body))
+	}))
+	t.Cleanup(s.Close)
+	u, _ := url.Parse(s.URL)
+	return s, &Client{HTTP: s.Client(), Server: u}
+}
+
+func (s *server) requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.uris)
+}
+
+func TestSendChecksTheStatus(t *testing.T) {
+	_, c := newServer(t, answer{403, `{"kind":"Status","reason":"Forbidden","message":"pods is forbidden"}`})
+	_, err := c.Send(context.Background(), request.Spec{Path: "/api/v1/pods"})
+	var status *transport.StatusError
+	if !errors.As(err, &status) || status.Error() != "Error from server (Forbidden): pods is forbidden" {
+		t.Fatalf("err %v", err)
+	}
+	if code, _ := exitcode.Of(err); code != exitcode.HTTP4xx {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// A server URL with an escaped path prefix keeps it escaped, for every
+// request built from a Spec.
+func TestSendUnderAnEscapedPrefix(t *testing.T) {
+	s, c := newServer(t, answer{body: `{}`})
+	c.Server.Path, c.Server.RawPath = "/a/b", "/a%2Fb"
+	resp, err := c.Send(context.Background(), request.Spec{Path: "/api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := s.requests(); !slices.Equal(got, []string{"/a%2Fb/api"}) {
+		t.Errorf("requests %q", got)
+	}
+}
+
+func TestCreateSaysWhenTheAnswerIsNotJSON(t *testing.T) {
+	_, c := newServer(t, answer{body: `<html>`})
+	err := c.Create(context.Background(), "/apis/x/v1/reviews", map[string]string{}, &struct{}{})
+	if err == nil || !strings.HasPrefix(err.Error(), "the answer to POST /apis/x/v1/reviews: ") {
+		t.Fatalf("err %v", err)
+	}
+	if code, ok := exitcode.Of(err); code != exitcode.Failed || !ok {
+		t.Errorf("exit %d, coded %v", code, ok)
+	}
+}
+
+func TestPagesFollowContinue(t *testing.T) {
+	s, c := newServer(t,
+		answer{body: `{"metadata":{"continue":"p2"},"items":[1]}`},
+		answer{body: `{"metadata":{"continue":"p3"},"items":[2]}`},
+		answer{body: `{"metadata":{},"items":[3]}`})
+	var pages []string
+	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods", Limit: 1}, true, readPage(&pages))
+	if err != nil || len(pages) != 3 {
+		t.Fatalf("err %v, pages %q", err, pages)
+	}
+	want := []string{"/api/v1/pods?limit=1", "/api/v1/pods?continue=p2&limit=1", "/api/v1/pods?continue=p3&limit=1"}
+	if got := s.requests(); !slices.Equal(got, want) {
+		t.Errorf("requests %q, want %q", got, want)
+	}
+}
+
+func TestPagesExplainAnExpiredContinue(t *testing.T) {
+	_, c := newServer(t,
+		answer{body: `{"metadata":{"continue":"p2"},"items":[]}`},
+		answer{410, `{"kind":"Status","reason":"Expired","message":"too old"}`})
+	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods"}, true, readPage(new([]string)))
+	if err == nil || !strings.Contains(err.Error(), "its continue token expired") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestPagesRefuseWhatIsNotAList(t *testing.T) {
+	_, c := newServer(t, answer{body: `{"kind":"Pod"}`})
+	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods/x"}, true, readPage(new([]string)))
+	if err == nil || err.Error() != "the answer is not a list: it has no items" {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// readPage keeps each page and reads what it says about the rest.
+func readPage(pages *[]string) func(io.Reader) (output.Page, error) {
+	return func(body io.Reader) (output.Page, error) {
+		page, err := io.ReadAll(body)
+		if err != nil {
+			return output.Page{}, err
+		}
+		*pages = append(*pages, string(page))
+		return ReadListMeta(page)
+	}
+}
+
+// The watch resumes from the last resourceVersion it saw, a bookmark's
+// included, and says clearly when the server no longer has it.
+func TestWatchResumesFromABookmark(t *testing.T) {
+	s, c := newServer(t,
+		answer{body: `{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"5"}}}` + "\n" +
+			`{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"7"}}}` + "\n"},
+		answer{body: `{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}}` + "\n"})
+	var events []string
+	err := c.Watch(context.Background(), request.Spec{Path: "/api/v1/pods", Watch: true}, WatchOptions{}, func(e Event) error {
+		events = append(events, e.Type+" "+string(e.Object))
+		return nil
+	})
+	var status *transport.StatusError
+	if !errors.As(err, &status) || status.Code != 410 || !strings.Contains(status.Message, "resourceVersion 7 is too old") {
+		t.Fatalf("err %v", err)
+	}
+	if len(events) != 1 || !strings.HasPrefix(events[0], "ADDED ") {
+		t.Errorf("events %q", events)
+	}
+	want := []string{"/api/v1/pods?allowWatchBookmarks=true&watch=true", "/api/v1/pods?allowWatchBookmarks=true&resourceVersion=7&watch=true"}
+	if got := s.requests(); !slices.Equal(got, want) {
+		t.Errorf("requests %q, want %q", got, want)
+	}
+}
+
+// With Relist, a 410 lists once for a current resourceVersion and the
+// watch goes on from there, saying so.
+func TestWatchRelists(t *testing.T) {
+	s, c := newServer(t,
+		answer{410, `{"kind":"Status","reason":"Expired","message":"too old"}`},
+		answer{body: `{"metadata":{"resourceVersion":"20"},"items":[]}`},
+		answer{body: `{"type":"ADDED","object":{"metadata":{"name":"b","resourceVersion":"21"}}}` + "\n"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var notices bytes.Buffer
+	err := c.Watch(ctx, request.Spec{Path: "/api/v1/pods?resourceVersion=1", Watch: true}, WatchOptions{Relist: true, Notices: &notices}, func(Event) error {
+		cancel() // one event is enough
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	want := []string{
+		"/api/v1/pods?allowWatchBookmarks=true&resourceVersion=1&watch=true",
+		"/api/v1/pods?limit=1&resourceVersion=&watch=false",
+		"/api/v1/pods?allowWatchBookmarks=true&resourceVersion=20&watch=true",
+	}
+	if got := s.requests(); !slices.Equal(got, want) {
+		t.Errorf("requests %q, want %q", got, want)
+	}
+	if !strings.Contains(notices.String(), "listed again at resourceVersion 20") {
+		t.Errorf("notices %q", notices.String())
+	}
+}
+
+// resolver is a RESOURCE that resolves to fixed paths.
+type resolver Resolved
+
+func (r resolver) Resolve(context.Context, string, ResolveOptions) (*Resolved, error) {
+	out := Resolved(r)
+	return &out, nil
+}
+
+// A category lists what it may and reports, in one line each, what it may
+// not; the exit code still says 4.
+func TestDoCategoryGoesOnPastForbiddenTypes(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v1/namespaces/ns1/pods", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"web"}}]}`))
+	})
+	mux.HandleFunc("/api/v1/namespaces/ns1/secrets", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(403)
+		w.Write([]byte(`{"kind":"Status","reason":"Forbidden","message":"secrets is forbidden"}`))
+	})
+	s := httptest.NewTLSServer(mux)
+	defer s.Close()
+	u, _ := url.Parse(s.URL)
+	c := &Client{HTTP: s.Client(), Server: u}
+	var out, errOut bytes.Buffer
+	err := c.Do(context.Background(), Request{
+		Target: "all", Namespace: "ns1",
+		Resources: resolver{Paths: []string{"/api/v1/namespaces/ns1/pods", "/api/v1/namespaces/ns1/secrets"}, Category: true, Namespaced: true},
+		Print:     output.Options{Format: output.FormatName},
+		Out:       &out, ErrOut: &errOut,
+	})
+	if code, _ := exitcode.Of(err); code != exitcode.HTTP4xx || !errors.As(err, new(*exitcode.ReportedError)) {
+		t.Errorf("err %v, exit %d", err, code)
+	}
+	if out.String() != "pod/web\n" || errOut.String() != "Error from server (Forbidden): secrets is forbidden\n" {
+		t.Errorf("stdout %q, stderr %q", out.String(), errOut.String())
+	}
+}
+
+func TestReadListMeta(t *testing.T) {
+	meta, err := ReadListMeta([]byte(`{"kind":"Table","metadata":{"continue":"c","resourceVersion":"9"},"rows":[]}`))
+	if err != nil || meta != (output.Page{Continue: "c", ResourceVersion: "9"}) {
+		t.Errorf("%+v %v", meta, err)
+	}
+	for _, body := range []string{`[]`, `null`, ``, `{"items":`} {
+		if _, err := ReadListMeta([]byte(body)); err == nil || err.Error() != "the answer is not a list" {
+			t.Errorf("%q: %v", body, err)
+		}
+	}
+}

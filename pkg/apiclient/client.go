@@ -1,0 +1,92 @@
+// Package apiclient is kcurl's exchange with the API server: a request
+// built from a request.Spec (the one place where a server URL and an API
+// path are joined, and where query parameters are made), sent, its status
+// checked, its answer decoded; lists paged through `continue`; watches
+// resumed from bookmarks and reported clearly when the server says 410.
+// Discovery, the reviews (pkg/auth) and the request command all talk to
+// the server through it, and none of it needs the CLI to be tested.
+package apiclient
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/request"
+	"github.com/kcurl/kcurl/pkg/transport"
+)
+
+// Client talks to one API server.
+type Client struct {
+	HTTP   *http.Client
+	Server *url.URL
+	// Include, when set, gets each response's status line and headers as
+	// soon as they arrive (-i), before the body is read.
+	Include io.Writer
+}
+
+// Send makes the request spec describes and returns the response once its
+// status is known to be a success; 400 or more is a transport.StatusError.
+func (c *Client) Send(ctx context.Context, spec request.Spec) (*http.Response, error) {
+	req, err := spec.Build(ctx, c.Server)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if c.Include != nil {
+		fmt.Fprintf(c.Include, "%s %s\n", resp.Proto, resp.Status)
+		if err := transport.WriteHeaders(c.Include, "", resp.Header); err != nil {
+			resp.Body.Close()
+			return nil, err
+		}
+		fmt.Fprintln(c.Include)
+	}
+	if resp.StatusCode >= 400 {
+		defer resp.Body.Close()
+		return nil, transport.ResponseError(resp)
+	}
+	return resp, nil
+}
+
+// Read sends spec and reads the whole answer.
+func (c *Client) Read(ctx context.Context, spec request.Spec) ([]byte, error) {
+	resp, err := c.Send(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+// Create POSTs in as JSON to path and decodes the answer into out: how a
+// review (SelfSubjectReview, SelfSubjectAccessReview) is asked.
+func (c *Client) Create(ctx context.Context, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	spec := request.Spec{Method: http.MethodPost, Path: path, Body: body, Accept: "application/json"}
+	resp, err := c.Send(ctx, spec)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := DecodeJSON(resp.Body, out); err != nil {
+		return fmt.Errorf("the answer to POST %s: %w", path, err)
+	}
+	return nil
+}
+
+// DecodeJSON decodes an answer into out. A read that failed is the
+// transport's NetworkError already; anything else is an answer that is not
+// what it claims to be (exit 1).
+func DecodeJSON(body io.Reader, out any) error {
+	return exitcode.With(exitcode.Failed, json.NewDecoder(body).Decode(out))
+}

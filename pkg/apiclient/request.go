@@ -1,0 +1,268 @@
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
+	"github.com/kcurl/kcurl/pkg/request"
+	"github.com/kcurl/kcurl/pkg/transport"
+)
+
+// Request is one `kcurl PATH|RESOURCE`: what to ask, and how to print the
+// answer.
+type Request struct {
+	Target string       // PATH or RESOURCE, as typed
+	Spec   request.Spec // the request; its Path is each resolved path in turn
+	// Resources resolves a RESOURCE; Namespace is where namespaced ones
+	// are, unless AllNamespaces.
+	Resources     Resolver
+	Namespace     string // also {namespace} in a PATH
+	AllNamespaces bool
+
+	All     bool          // follow metadata.continue and print one merged list
+	PerPage bool          // with All: print each page as it arrives
+	Silent  bool          // -s: print no body
+	Watch   *WatchOptions // -w: watch (Spec.Watch follows it)
+	// Streaming: a watch or a followed log; the end of ctx (Ctrl-C) or of
+	// Timeout ends it successfully.
+	Streaming bool
+	Timeout   time.Duration
+
+	Print  output.Options
+	Table  *output.TableOptions // -o table|wide: the server's Table
+	Out    io.Writer
+	ErrOut io.Writer // notices: a withheld binary body, a watch resumed
+	// Curl, when set, prints the equivalent curl command and sends nothing.
+	Curl *request.CurlAuth
+}
+
+// Do resolves the request's target, sends it (every page, or the watch
+// with its resumptions) and prints the answer as it arrives. An error once
+// ctx is done is ctx's own (--max-time is the caller's to name).
+func (c *Client) Do(ctx context.Context, r Request) error {
+	r.Spec.Namespace, r.Spec.Watch = r.Namespace, r.Watch != nil
+	resolved, err := r.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	if r.Curl != nil {
+		spec := r.Spec
+		spec.Path, spec.Name = resolved.Paths[0], resolved.Name
+		req, err := spec.Build(ctx, c.Server)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(r.Out, request.Curl(req, spec.Body, *r.Curl))
+		return err
+	}
+	streamCtx := ctx
+	if r.Timeout > 0 { // --timeout: running out ends a stream cleanly
+		var cancel context.CancelFunc
+		streamCtx, cancel = context.WithTimeout(ctx, r.Timeout)
+		defer cancel()
+	}
+	x := &exchange{Client: c, r: r, resolved: resolved, printer: output.NewPrinter(r.Out, r.ErrOut, r.Print)}
+	if r.Table != nil {
+		table := *r.Table
+		table.WithNamespace = r.AllNamespaces && resolved.Namespaced && r.isResource()
+		table.Empty = r.emptyMessage(resolved)
+		x.tables = output.NewTablePrinter(r.Out, r.ErrOut, table)
+	}
+	switch {
+	case r.Watch != nil:
+		err = x.watch(streamCtx)
+	case r.All || resolved.Category:
+		err = x.list(streamCtx)
+	default:
+		err = x.one(streamCtx)
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// Checked first: a body cut short by the deadline can read as a
+		// clean end.
+		return ctx.Err()
+	case err == nil:
+		if x.tables != nil {
+			x.tables.Done() // "No resources found", when no table had a row
+		}
+		return x.printer.Done()
+	case r.Streaming && streamCtx.Err() != nil:
+		return x.printer.Done() // Ctrl-C or --timeout: the stream ended as asked
+	}
+	return err
+}
+
+func (r Request) isResource() bool { return !strings.HasPrefix(r.Target, "/") }
+
+// resolve is the paths the target means: a PATH as typed, a RESOURCE
+// through discovery.
+func (r Request) resolve(ctx context.Context) (*Resolved, error) {
+	if !r.isResource() {
+		if r.AllNamespaces {
+			return nil, exitcode.Usagef("-A goes with a RESOURCE (kcurl pods -A); a PATH names its namespace itself")
+		}
+		return &Resolved{Paths: []string{r.Target}}, nil
+	}
+	return r.Resources.Resolve(ctx, r.Target, ResolveOptions{
+		Namespace: r.Namespace, AllNamespaces: r.AllNamespaces, All: r.All, Watch: r.Watch != nil,
+	})
+}
+
+// emptyMessage is kubectl's line for a table without rows.
+func (r Request) emptyMessage(resolved *Resolved) string {
+	switch {
+	case !r.isResource():
+		return ""
+	case resolved.Namespaced && !r.AllNamespaces:
+		return "No resources found in " + r.Namespace + " namespace."
+	}
+	return "No resources found"
+}
+
+// exchange is one Request under way.
+type exchange struct {
+	*Client
+	r        Request
+	resolved *Resolved
+	printer  *output.Printer
+	tables   *output.TablePrinter
+}
+
+func (x *exchange) spec(path string) request.Spec {
+	spec := x.r.Spec
+	spec.Path, spec.Name = path, x.resolved.Name
+	return spec
+}
+
+// one is the plain request: one answer, streamed to the printer.
+func (x *exchange) one(ctx context.Context) error {
+	resp, err := x.Send(ctx, x.spec(x.resolved.Paths[0]))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.Request.Method == http.MethodHead {
+		return nil
+	}
+	if x.r.Silent {
+		return output.Drain(resp.Body, resp.Header.Get("Content-Type"))
+	}
+	return x.print(ctx, resp.Body, resp.Header.Get("Content-Type"))
+}
+
+func (x *exchange) print(ctx context.Context, body io.Reader, contentType string) error {
+	if x.tables != nil && output.IsJSON(contentType) {
+		err := x.tables.Print(body)
+		var notTable *output.ErrNotTable
+		if !errors.As(err, &notTable) {
+			return err
+		}
+		// Not every path can be a table (/api, /version): print it as JSON.
+		body = notTable.Body
+	}
+	return x.printer.Print(ctx, body, contentType)
+}
+
+// DefaultPageSize is --all's limit= when none is given: kubectl's
+// --chunk-size, so that a page is never the whole list.
+const DefaultPageSize = 500
+
+// list prints lists that take more than one request: --all follows
+// metadata.continue, and a category lists each of its resource types. jq
+// sees one merged list, written as the pages arrive and read by the
+// printer as it is written (the next page is asked for once the printer
+// has read the last), so no page is held. --per-page prints each page as
+// it comes, and tables print page by page under one header per resource
+// type.
+func (x *exchange) list(ctx context.Context) error {
+	if x.r.PerPage || x.tables != nil || x.r.Silent {
+		return x.pages(ctx, func(body io.Reader) (output.Page, error) {
+			// The page printed as it arrives, its continue token read
+			// on the side.
+			body, page := output.TeePage(body)
+			var err error
+			if x.r.Silent {
+				err = output.Drain(body, "application/json")
+			} else {
+				err = x.print(ctx, body, "application/json")
+			}
+			if err == nil {
+				_, err = io.Copy(io.Discard, body)
+			}
+			if err != nil {
+				return output.Page{}, err
+			}
+			next, err := page()
+			return next, exitcode.With(exitcode.Failed, err)
+		})
+	}
+	var failed error
+	merged := output.PullReader(func(w io.Writer) error {
+		merger := output.NewListMerger(w, x.resolved.Category)
+		if failed = x.pages(ctx, func(body io.Reader) (output.Page, error) {
+			next, err := merger.Add(body)
+			return next, exitcode.With(exitcode.Failed, err)
+		}); failed != nil && !errors.As(failed, new(*exitcode.ReportedError)) {
+			return failed
+		}
+		return merger.Close()
+	})
+	defer merged.Close()
+	if err := x.printer.Print(ctx, merged, "application/json"); err != nil {
+		return err
+	}
+	return failed
+}
+
+// pages hands each page of each path to page. A category goes on past
+// the types it may not list, and then says so at the end.
+func (x *exchange) pages(ctx context.Context, page func(body io.Reader) (output.Page, error)) error {
+	var failed error
+	for i, path := range x.resolved.Paths {
+		if x.tables != nil && i > 0 {
+			x.tables.Separate()
+		}
+		spec := x.spec(path)
+		if x.r.All && spec.Limit == 0 {
+			spec.Limit = DefaultPageSize
+		}
+		err := x.Pages(ctx, spec, x.r.All, page)
+		var status *transport.StatusError
+		if err != nil && x.resolved.Category && errors.As(err, &status) {
+			// As kubectl get all: the lists it may read, and one line
+			// for each it may not; the exit code still says 4.
+			fmt.Fprintln(x.r.ErrOut, status.Error())
+			failed = &exitcode.ReportedError{Err: err}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return failed
+}
+
+// watch prints each event as it arrives.
+func (x *exchange) watch(ctx context.Context) error {
+	opts := *x.r.Watch
+	if opts.Notices == nil {
+		opts.Notices = x.r.ErrOut
+	}
+	return x.Watch(ctx, x.spec(x.resolved.Paths[0]), opts, func(e Event) error {
+		switch {
+		case x.r.Silent:
+			return nil
+		case x.tables != nil:
+			return x.print(ctx, bytes.NewReader(e.Object), "application/json")
+		}
+		return x.printer.Print(ctx, bytes.NewReader(e.Raw), "application/json")
+	})
+}

@@ -1,0 +1,75 @@
+package discovery
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/exitcode"
+)
+
+// Resolve turns a RESOURCE (pods, deploy/web, deployments.apps/web/scale,
+// a category such as all) into its API paths, as kubectl get does. What
+// cannot be meant is a usage error.
+func (c *Client) Resolve(ctx context.Context, resource string, opts apiclient.ResolveOptions) (*apiclient.Resolved, error) {
+	ref, query, _ := strings.Cut(resource, "?")
+	parts := strings.Split(ref, "/")
+	if len(parts) > 3 || slices.Contains(parts, "") {
+		return nil, exitcode.Usagef("%q is neither a PATH (/api/…) nor a RESOURCE (TYPE, TYPE/NAME or TYPE/NAME/SUBRESOURCE)", resource)
+	}
+	typ, name, sub := parts[0], "", ""
+	if len(parts) > 1 {
+		name = parts[1]
+	}
+	if len(parts) > 2 {
+		sub = parts[2]
+	}
+	if opts.All && name != "" {
+		return nil, exitcode.Usagef("--all pages through a list; %s names one object", ref)
+	}
+	found, err := c.Lookup(ctx, typ)
+	if err != nil {
+		return nil, LookupUsageError(err)
+	}
+	unqualified, _, _ := strings.Cut(typ, ".")
+	out := &apiclient.Resolved{Category: len(found) > 1 || !found[0].AnswersTo(unqualified), Namespaced: found[0].Namespaced}
+	if out.Category && (name != "" || opts.Watch) {
+		return nil, exitcode.Usagef("%q is a category of %d resource types; name one of them to get or watch a single object", typ, len(found))
+	}
+	for _, r := range found {
+		if sub != "" && !slices.Contains(r.Subresources, sub) {
+			if len(r.Subresources) == 0 {
+				return nil, exitcode.Usagef("%s has no subresources", r.QualifiedName())
+			}
+			return nil, exitcode.Usagef("%s has no subresource %q: it has %s", r.QualifiedName(), sub, strings.Join(r.Subresources, ", "))
+		}
+		namespace := opts.Namespace
+		if opts.AllNamespaces {
+			if name != "" && r.Namespaced {
+				return nil, exitcode.Usagef("-A lists across namespaces; %s/%s names one object: drop -A, or give its namespace with -n", typ, name)
+			}
+			namespace = ""
+		}
+		object := name
+		if opts.Watch && name != "" && sub == "" {
+			object, out.Name = "", name // the server watches lists, not objects
+		}
+		path := r.Path(namespace, object, sub)
+		if query != "" {
+			path += "?" + query
+		}
+		out.Paths = append(out.Paths, path)
+	}
+	return out, nil
+}
+
+// LookupUsageError makes an unknown or ambiguous name a usage error that
+// points at --help; other errors (the server's, the network's) stay.
+func LookupUsageError(err error) error {
+	switch err.(type) {
+	case *UnknownError, *AmbiguousError:
+		return &exitcode.UsageError{Msg: err.Error()}
+	}
+	return err
+}

@@ -1,0 +1,85 @@
+// Package exitcode names kcurl's exit codes, a contract with every script
+// that runs it (docs/exit-codes.md; never renumbered). An error says its own
+// code with an ExitCode() int method, as gojq's errors do; cmd/exit.go is
+// the one place that asks. An error that says none is an internal error.
+package exitcode
+
+import (
+	"errors"
+	"fmt"
+)
+
+const (
+	OK = 0
+	// Failed is an answer that did not satisfy: -e's false, null or no
+	// result, can-i's "no", a jq runtime error, an answer that is not what
+	// it claims to be. Internal errors, which say no code, exit 1 too.
+	Failed      = 1
+	Usage       = 2 // bad flag or argument, invalid jq expression, invalid body
+	Credentials = 3 // no cluster or credentials found, or unreadable
+	HTTP4xx     = 4
+	HTTP5xx     = 5
+	Network     = 6 // DNS, connect, TLS, timeout, connection reset
+)
+
+// Coder is an error that knows its exit code.
+type Coder interface {
+	error
+	ExitCode() int
+}
+
+// Of is the exit code err says, from the first error in its chain that says
+// one; ok is false when none does (an internal error).
+func Of(err error) (code int, ok bool) {
+	var coder Coder
+	if errors.As(err, &coder) {
+		return coder.ExitCode(), true
+	}
+	return Failed, false
+}
+
+// Error gives an error that has no type of its own an exit code: Code,
+// unless Err already says one (a body that failed to read is a network
+// error whatever was reading it).
+type Error struct {
+	Code int
+	Err  error
+}
+
+// With wraps err with code; nil stays nil.
+func With(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: code, Err: err}
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func (e *Error) ExitCode() int {
+	if code, ok := Of(e.Err); ok {
+		return code
+	}
+	return e.Code
+}
+
+// UsageError is a mistake in what the user typed (exit 2), one that
+// `kcurl --help` explains: its message is followed by a pointer there.
+type UsageError struct{ Msg string }
+
+// Usagef is a UsageError with a formatted message.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+func (e *UsageError) Error() string { return e.Msg }
+func (e *UsageError) ExitCode() int { return Usage }
+
+// ReportedError was told to the user where it happened (one line for each
+// resource type of a category that could not be listed): only its exit
+// code, its cause's, is left to say.
+type ReportedError struct{ Err error }
+
+func (e *ReportedError) Error() string { return e.Err.Error() }
+func (e *ReportedError) Unwrap() error { return e.Err }
