@@ -35,6 +35,8 @@ const (
 	kcurlImage = "localhost/kcurl:node-e2e"
 	shellImage = "localhost/kcurl-e2e/shell:1"
 	curlImage  = "localhost/kcurl-e2e/curl:1"
+	// busybox with this run's kcurl as /bin/kcurl (scripts/image.sh toolbox).
+	toolboxImage = "localhost/kcurl-try/toolbox:latest"
 )
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -78,6 +80,10 @@ func run(m *testing.M) int {
 	}
 	if err := script(nil, "image.sh", "node-images", images); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e/node: making the node's images:", err)
+		return 1
+	}
+	if err := script(nil, "image.sh", "toolbox", kcurlBin, filepath.Join(images, "toolbox.tar")); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e/node: making the toolbox image:", err)
 		return 1
 	}
 	archives, _ := filepath.Glob(filepath.Join(images, "*.tar"))
@@ -212,6 +218,29 @@ func applyFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	apply(t, string(b))
+}
+
+// serviceAccount makes a ServiceAccount and a Role of the rules given
+// (YAML list items) bound to it, both named sa.
+func serviceAccount(t *testing.T, ns, sa, rules string) {
+	t.Helper()
+	apply(t, fmt.Sprintf(`apiVersion: v1
+kind: ServiceAccount
+metadata: {name: %[2]s, namespace: %[1]s}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: %[2]s, namespace: %[1]s}
+rules:
+%[3]s
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: %[2]s, namespace: %[1]s}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: %[2]s}
+subjects:
+- {kind: ServiceAccount, name: %[2]s, namespace: %[1]s}
+`, ns, sa, strings.TrimRight(rules, "\n")))
 }
 
 // waitReady waits until the Pod's Ready condition is True.

@@ -51,26 +51,10 @@ func TestSidecarExample(t *testing.T) {
 // Pods, and the container spec given.
 func appPod(t *testing.T, ns, name, podSpec, container string) {
 	t.Helper()
-	apply(t, fmt.Sprintf(`apiVersion: v1
-kind: ServiceAccount
-metadata: {name: app, namespace: %[1]s}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: pod-reader, namespace: %[1]s}
-rules:
-- apiGroups: [""]
+	serviceAccount(t, ns, "app", `- apiGroups: [""]
   resources: [pods]
-  verbs: [get, list]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: app-pod-reader, namespace: %[1]s}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
-subjects:
-- {kind: ServiceAccount, name: app, namespace: %[1]s}
----
-apiVersion: v1
+  verbs: [get, list]`)
+	apply(t, fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: %[2]s, namespace: %[1]s}
 spec:
@@ -223,7 +207,12 @@ func ephemeralEnded(t *testing.T, ns, pod, container string) (int, string) {
 // code and log.
 func terminated(t *testing.T, ns, pod string) (int, string) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	return terminatedWithin(t, ns, pod, 90*time.Second)
+}
+
+func terminatedWithin(t *testing.T, ns, pod string, d time.Duration) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		out := kubectl(t, "get", "pod", "-n", ns, pod, "-o", "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}")
 		if out.Code == 0 && out.Stdout != "" {

@@ -91,29 +91,13 @@ func (b *background) waitFor(t *testing.T, re *regexp.Regexp, d time.Duration) s
 // filter, passed through when the filter allows them.
 func TestKubectlThroughProxy(t *testing.T) {
 	ns := namespace(t)
-	apply(t, fmt.Sprintf(`apiVersion: v1
-kind: ServiceAccount
-metadata: {name: streamer, namespace: %[1]s}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: streamer, namespace: %[1]s}
-rules:
-- apiGroups: [""]
+	serviceAccount(t, ns, "streamer", `- apiGroups: [""]
   resources: [pods]
   verbs: [get, list]
 - apiGroups: [""]
   resources: [pods/exec, pods/attach, pods/portforward]
-  verbs: [get, create]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: streamer, namespace: %[1]s}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: streamer}
-subjects:
-- {kind: ServiceAccount, name: streamer, namespace: %[1]s}
----
-apiVersion: v1
+  verbs: [get, create]`)
+	apply(t, fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: web, namespace: %[1]s}
 spec:

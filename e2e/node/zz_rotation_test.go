@@ -21,26 +21,10 @@ import (
 // trust both).
 func TestCARotation(t *testing.T) {
 	ns := namespace(t)
-	apply(t, fmt.Sprintf(`apiVersion: v1
-kind: ServiceAccount
-metadata: {name: app, namespace: %[1]s}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: cm-reader, namespace: %[1]s}
-rules:
-- apiGroups: [""]
+	serviceAccount(t, ns, "app", `- apiGroups: [""]
   resources: [configmaps]
-  verbs: [get, list, watch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: cm-reader, namespace: %[1]s}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}
-subjects:
-- {kind: ServiceAccount, name: app, namespace: %[1]s}
----
-apiVersion: v1
+  verbs: [get, list, watch]`)
+	apply(t, fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: rotating, namespace: %[1]s}
 spec:
