@@ -58,7 +58,7 @@ func requestFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "limit", Category: catRequest, Usage: "at most `N` items per list (limit=)"},
 		&cli.BoolFlag{Name: "curl", Category: catRequest, Usage: "print the equivalent curl command (token as $TOKEN) and send nothing"},
 		&cli.BoolFlag{Name: "all-namespaces", Aliases: []string{"A"}, Category: catRequest, Usage: "RESOURCE: list across all namespaces"},
-		&cli.BoolFlag{Name: "all", Category: catRequest, Usage: "follow metadata.continue and print one merged list"},
+		&cli.BoolFlag{Name: "all", Category: catRequest, Usage: "follow metadata.continue (pages of 500 unless --limit) and print one merged list"},
 		&cli.BoolFlag{Name: "per-page", Category: catRequest, Usage: "with --all: print (and filter) each page as it arrives"},
 		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Category: catRequest, Usage: "watch: print each event as it arrives, resuming when the server ends the watch"},
 		&cli.BoolFlag{Name: "watch-only", Category: catRequest, Usage: "watch the changes only, not the objects that exist already (implies -w)"},
@@ -90,7 +90,7 @@ func outputFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "argjson", Category: catOutput, Usage: "jq: `NAME JSON` sets $NAME to the JSON value (repeatable)"},
 		&cli.BoolFlag{Name: "exit-status", Aliases: []string{"e"}, Category: catOutput, Usage: "jq: exit 1 when the last result is false or null, or there is none"},
 		&cli.BoolFlag{Name: "include", Aliases: []string{"i"}, Category: catOutput, Usage: "print the status line and response headers before the body"},
-		&cli.BoolFlag{Name: "silent", Aliases: []string{"s"}, Category: catOutput, Usage: "print no body (the exit code still tells)"},
+		&cli.BoolFlag{Name: "silent", Aliases: []string{"s"}, Category: catOutput, Usage: "print no body, but read it to its end (the exit code still tells)"},
 	}
 }
 

@@ -77,7 +77,7 @@ make_builder() {
 	cp /etc/ssl/certs/ca-certificates.crt "$mnt/etc/ssl/certs/"
 	chmod 1777 "$mnt/tmp"
 	buildah umount "$ctr" >/dev/null
-	buildah config --env PATH=/usr/local/go/bin:/bin --env GOPATH=/go --env GOTOOLCHAIN=local \
+	buildah config --env PATH=/usr/local/go/bin:/bin --env GOPATH=/go --env GOCACHE=/root/.cache/go-build --env GOTOOLCHAIN=local \
 		--env GOFLAGS=-buildvcs=false --workingdir /src "$ctr"
 	buildah commit --quiet "$ctr" "$builder" >/dev/null
 	buildah rm "$ctr" >/dev/null
@@ -85,7 +85,8 @@ make_builder() {
 
 build() {
 	local image=${1:-localhost/kcurl:dev} version commit date
-	podman image exists "$builder" || make_builder
+	# A builder made before it set GOCACHE compiles everything anew, every time.
+	podman image inspect --format '{{.Config.Env}}' "$builder" 2>/dev/null | grep -q GOCACHE= || make_builder
 	version=$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || echo dev)
 	commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)
 	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)

@@ -26,11 +26,12 @@ scripts/cluster.sh build node
 go test -tags e2e -race -count=1 -timeout 30m "$@" ./...
 # Every fuzz target for a few seconds each (KCURL_FUZZTIME, 0 skips them):
 # the argument rewriter, the Status decoder, the /proc/PID/root resolver, the
-# JSON decoder and the formatter. Their seeds already ran above.
+# JSON decoder, the formatter and the YAML writer. Their seeds already ran
+# above.
 fuzztime=${KCURL_FUZZTIME:-4s}
 if [[ $fuzztime != 0 ]]; then
 	for target in ./cmd:FuzzInterspersed ./pkg/transport:FuzzResponseError ./pkg/target:FuzzOpenInRoot \
-		./pkg/output:FuzzDecoder ./pkg/output:FuzzFormatter; do
+		./pkg/output:FuzzDecoder ./pkg/output:FuzzFormatter ./pkg/output:FuzzYAML; do
 		go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$fuzztime" "${target%%:*}"
 	done
 fi

@@ -168,7 +168,10 @@ spec:
 			"hello-through-port-forward\n", "", 0)
 
 		// Last: the echo container ends when its stdin does.
-		attach := viaProxy(server, "one\ntwo\n", "attach", "-i", "web", "-c", "echo", "--quiet")
+		// stdin stays open a moment: kubectl attach ends when stdin does,
+		// and would not wait for the answer.
+		attach := inNode(t, "", "sh", "-c", `(echo one; echo two; sleep 3) | "$0" --server="$1" -n "$2" attach -i web -c echo --quiet`,
+			node["KCURL_NODE_KUBECTL"], server, ns)
 		if !strings.Contains(attach.Stdout, "got one\ngot two\n") {
 			t.Errorf("attach through the proxy:\n%s", attach)
 		}

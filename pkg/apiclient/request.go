@@ -149,8 +149,11 @@ func (x *exchange) one(ctx context.Context) error {
 		return err
 	}
 	defer resp.Body.Close()
-	if x.r.Silent || resp.Request.Method == http.MethodHead {
+	if resp.Request.Method == http.MethodHead {
 		return nil
+	}
+	if x.r.Silent {
+		return output.Drain(resp.Body, resp.Header.Get("Content-Type"))
 	}
 	return x.print(ctx, resp.Body, resp.Header.Get("Content-Type"))
 }
@@ -163,38 +166,75 @@ func (x *exchange) print(ctx context.Context, body io.Reader, contentType string
 			return err
 		}
 		// Not every path can be a table (/api, /version): print it as JSON.
-		body = strings.NewReader(string(notTable.Body))
+		body = notTable.Body
 	}
 	return x.printer.Print(ctx, body, contentType)
 }
 
+// DefaultPageSize is --all's limit= when none is given: kubectl's
+// --chunk-size, so that a page is never the whole list.
+const DefaultPageSize = 500
+
 // list prints lists that take more than one request: --all follows
 // metadata.continue, and a category lists each of its resource types. jq
-// sees one merged list, unless --per-page asks for each page as it comes;
-// tables print page by page under one header per resource type.
+// sees one merged list, written as the pages arrive and read by the
+// printer as it is written (the next page is asked for once the printer
+// has read the last), so no page is held. --per-page prints each page as
+// it comes, and tables print page by page under one header per resource
+// type.
 func (x *exchange) list(ctx context.Context) error {
-	merged := &output.ListMerger{Mixed: x.resolved.Category}
-	pageByPage := x.r.PerPage || x.tables != nil || x.r.Silent
-	var failed error // a category goes on past the types it may not list
+	if x.r.PerPage || x.tables != nil || x.r.Silent {
+		return x.pages(ctx, func(body io.Reader) (output.Page, error) {
+			// The page printed as it arrives, its continue token read
+			// on the side.
+			body, page := output.TeePage(body)
+			var err error
+			if x.r.Silent {
+				err = output.Drain(body, "application/json")
+			} else {
+				err = x.print(ctx, body, "application/json")
+			}
+			if err == nil {
+				_, err = io.Copy(io.Discard, body)
+			}
+			if err != nil {
+				return output.Page{}, err
+			}
+			next, err := page()
+			return next, exitcode.With(exitcode.Failed, err)
+		})
+	}
+	var failed error
+	merged := output.PullReader(func(w io.Writer) error {
+		merger := output.NewListMerger(w, x.resolved.Category)
+		if failed = x.pages(ctx, func(body io.Reader) (output.Page, error) {
+			next, err := merger.Add(body)
+			return next, exitcode.With(exitcode.Failed, err)
+		}); failed != nil && !errors.As(failed, new(*exitcode.ReportedError)) {
+			return failed
+		}
+		return merger.Close()
+	})
+	defer merged.Close()
+	if err := x.printer.Print(ctx, merged, "application/json"); err != nil {
+		return err
+	}
+	return failed
+}
+
+// pages hands each page of each path to page. A category goes on past
+// the types it may not list, and then says so at the end.
+func (x *exchange) pages(ctx context.Context, page func(body io.Reader) (output.Page, error)) error {
+	var failed error
 	for i, path := range x.resolved.Paths {
 		if x.tables != nil && i > 0 {
 			x.tables.Separate()
 		}
-		err := x.Pages(ctx, x.spec(path), x.r.All, func(body io.Reader) (output.Page, error) {
-			page, err := io.ReadAll(body)
-			if err != nil {
-				return output.Page{}, err
-			}
-			if !pageByPage {
-				next, err := merged.Add(page)
-				return next, exitcode.With(exitcode.Failed, err)
-			}
-			next, err := ReadListMeta(page)
-			if err == nil && !x.r.Silent {
-				err = x.print(ctx, bytes.NewReader(page), "application/json")
-			}
-			return next, err
-		})
+		spec := x.spec(path)
+		if x.r.All && spec.Limit == 0 {
+			spec.Limit = DefaultPageSize
+		}
+		err := x.Pages(ctx, spec, x.r.All, page)
 		var status *transport.StatusError
 		if err != nil && x.resolved.Category && errors.As(err, &status) {
 			// As kubectl get all: the lists it may read, and one line
@@ -204,11 +244,6 @@ func (x *exchange) list(ctx context.Context) error {
 			continue
 		}
 		if err != nil {
-			return err
-		}
-	}
-	if !pageByPage {
-		if err := x.printer.Print(ctx, merged.Reader(), "application/json"); err != nil {
 			return err
 		}
 	}

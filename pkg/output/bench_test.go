@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -97,6 +98,18 @@ func BenchmarkJSONDecodeUseNumber(b *testing.B) {
 		dec.UseNumber()
 		var v any
 		if err := dec.Decode(&v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkYAML(b *testing.B) {
+	body := configMapList()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p := NewPrinter(io.Discard, io.Discard, Options{Format: FormatYAML})
+		if err := p.Print(context.Background(), bytes.NewReader(body), "application/json"); err != nil {
 			b.Fatal(err)
 		}
 	}

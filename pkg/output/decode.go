@@ -37,6 +37,11 @@ type Decoder struct {
 	elements []any
 	scratch  []byte // a string being unescaped
 	values   valueCache
+
+	// recFrom is where in buf the value being recorded (rawValue) starts,
+	// or -1; rec holds its bytes that more already moved out of buf.
+	recFrom int
+	rec     []byte
 }
 
 type member struct {
@@ -46,10 +51,24 @@ type member struct {
 
 // NewDecoder reads from r.
 func NewDecoder(r io.Reader) *Decoder {
-	return &Decoder{r: r, buf: make([]byte, 0, 64<<10), keys: make(map[string]string, 256)}
+	return &Decoder{r: r, buf: make([]byte, 0, 64<<10), keys: make(map[string]string, 256), recFrom: -1}
 }
 
-const maxDepth = 10000 // as encoding/json
+// reset makes d read a new stream from r, keeping its buffers.
+func (d *Decoder) reset(r io.Reader) {
+	d.r, d.buf, d.pos, d.offset, d.err, d.depth, d.recFrom = r, d.buf[:0], 0, 0, nil, 0, -1
+	clear(d.members)
+	clear(d.elements)
+	d.members, d.elements = d.members[:0], d.elements[:0]
+}
+
+// MaxDepth is how deeply arrays and objects may nest, in every output mode:
+// deep enough for any Kubernetes object (500 levels print), shallow enough
+// that indenting a hostile body of nested brackets stays within a few MB.
+const MaxDepth = 1000
+
+// errTooDeep is the message of a body nested deeper than MaxDepth.
+var errTooDeep = fmt.Sprintf("nested more than %d levels deep (kcurl's limit for every output)", MaxDepth)
 
 // Decode returns the next value, or io.EOF when the stream ends cleanly.
 func (d *Decoder) Decode() (any, error) {
@@ -67,6 +86,10 @@ func (d *Decoder) more(keep int) (int, error) {
 	}
 	shift := 0
 	if keep > 0 {
+		if d.recFrom >= 0 {
+			d.rec = append(d.rec, d.buf[d.recFrom:keep]...)
+			d.recFrom = 0
+		}
 		n := copy(d.buf, d.buf[keep:])
 		d.buf = d.buf[:n]
 		d.pos -= keep
@@ -164,8 +187,8 @@ func (d *Decoder) literal(word string) error {
 }
 
 func (d *Decoder) object() (any, error) {
-	if d.depth++; d.depth > maxDepth {
-		return nil, d.syntaxError("nested too deeply")
+	if d.depth++; d.depth > MaxDepth {
+		return nil, d.syntaxError(errTooDeep)
 	}
 	d.pos++ // '{'
 	base := len(d.members)
@@ -223,8 +246,8 @@ func (d *Decoder) object() (any, error) {
 }
 
 func (d *Decoder) array() (any, error) {
-	if d.depth++; d.depth > maxDepth {
-		return nil, d.syntaxError("nested too deeply")
+	if d.depth++; d.depth > MaxDepth {
+		return nil, d.syntaxError(errTooDeep)
 	}
 	d.pos++ // '['
 	base := len(d.elements)
@@ -264,6 +287,16 @@ func (d *Decoder) array() (any, error) {
 // number reads the longest number at d.pos, as encoding/json does: "01" at
 // the top level is two numbers.
 func (d *Decoder) number() (any, error) {
+	b, err := d.numberText()
+	if err != nil {
+		return nil, err
+	}
+	return json.Number(b), nil
+}
+
+// numberText reads the number at d.pos and returns its literal text, valid
+// until the next read.
+func (d *Decoder) numberText() ([]byte, error) {
 	start := d.pos
 	i := start
 	s := numStart
@@ -292,7 +325,7 @@ func (d *Decoder) number() (any, error) {
 		}
 		return nil, d.syntaxError(fmt.Sprintf("unexpected %q in a number", d.buf[i]))
 	}
-	return json.Number(d.buf[start:i]), nil
+	return d.buf[start:i], nil
 }
 
 // str reads a string and returns its bytes, unescaped; they are valid until

@@ -188,18 +188,15 @@ func TestDecoderSyntaxErrors(t *testing.T) {
 
 func TestDecoderNestingLimit(t *testing.T) {
 	nested := func(n int) string { return strings.Repeat(`[`, n) + strings.Repeat(`]`, n) }
-	if _, err := NewDecoder(strings.NewReader(nested(maxDepth))).Decode(); err != nil {
-		t.Errorf("%d levels: %v", maxDepth, err)
+	if _, err := NewDecoder(strings.NewReader(nested(MaxDepth))).Decode(); err != nil {
+		t.Errorf("%d levels: %v", MaxDepth, err)
 	}
-	if _, err := NewDecoder(strings.NewReader(nested(maxDepth + 1))).Decode(); err == nil {
-		t.Errorf("%d levels: no error", maxDepth+1)
+	if _, err := NewDecoder(strings.NewReader(nested(MaxDepth + 1))).Decode(); err == nil || !strings.Contains(err.Error(), "nested more than 1000 levels deep") {
+		t.Errorf("%d levels: %v", MaxDepth+1, err)
 	}
-	if _, err := jsonValues(strings.NewReader(nested(maxDepth + 1))); err == nil {
-		t.Errorf("encoding/json's limit is no longer %d", maxDepth)
-	}
-	objects := strings.Repeat(`{"a":`, maxDepth+1) + "1" + strings.Repeat(`}`, maxDepth+1)
+	objects := strings.Repeat(`{"a":`, MaxDepth+1) + "1" + strings.Repeat(`}`, MaxDepth+1)
 	if _, err := NewDecoder(strings.NewReader(objects)).Decode(); err == nil {
-		t.Errorf("%d levels of objects: no error", maxDepth+1)
+		t.Errorf("%d levels of objects: no error", MaxDepth+1)
 	}
 }
 
@@ -290,6 +287,9 @@ func FuzzDecoder(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		want, wantErr := jsonValues(bytes.NewReader(in))
+		if wantErr == nil && tooDeep(in) {
+			return // kcurl's limit is lower than encoding/json's
+		}
 		for _, r := range []io.Reader{bytes.NewReader(in), iotest.HalfReader(bytes.NewReader(in))} {
 			got, err := ourValues(r)
 			if (err != nil) != (wantErr != nil) {
@@ -300,4 +300,21 @@ func FuzzDecoder(f *testing.F) {
 			}
 		}
 	})
+}
+
+// tooDeep: in nests brackets deeper than MaxDepth (strings ignored roughly:
+// only a fuzzing guard).
+func tooDeep(in []byte) bool {
+	depth := 0
+	for _, c := range in {
+		switch c {
+		case '[', '{':
+			if depth++; depth > MaxDepth {
+				return true
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return false
 }

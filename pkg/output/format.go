@@ -265,6 +265,9 @@ func (f *Formatter) between(c byte) error {
 		if !f.valueAllowed() {
 			break
 		}
+		if len(f.stack) == MaxDepth {
+			return &SyntaxError{Msg: errTooDeep}
+		}
 		f.beginValue()
 		f.out = append(f.out, c)
 		f.stack = append(f.stack, c)

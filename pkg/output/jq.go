@@ -42,6 +42,10 @@ func ParseJSONArg(name, text string) (Var, error) {
 type Query struct {
 	code   *gojq.Code
 	values []any
+	// perItem, for a program of the form `.items[] | F` (and
+	// `.items[].a.b | F`), is F: run on each item of a list as it is
+	// read, it gives what the program gives on the whole list.
+	perItem *gojq.Code
 }
 
 // QueryError is a jq expression that does not parse or compile. Its message
@@ -73,8 +77,60 @@ func CompileQuery(expr string, vars []Var, environ func() []string) (*Query, err
 	if err != nil {
 		return nil, &QueryError{Msg: "invalid jq expression: " + err.Error()}
 	}
-	return &Query{code: code, values: values}, nil
+	q := &Query{code: code, values: values}
+	if rest := perItemQuery(parsed); rest != nil {
+		if q.perItem, err = gojq.Compile(rest, opts...); err != nil {
+			q.perItem = nil // the whole program compiled: run it whole
+		}
+	}
+	return q, nil
 }
+
+// perItemQuery is F when the program is `.items[] | F`, or `.items[]S | F`
+// with S a chain of plain indexes (`.items[].metadata.name`): F then sees
+// one item where the program would see each in turn, and nothing else of
+// the answer. It is nil for every other program: a binding (`.items[] as
+// $i | …` runs its body on the whole input), a `?` (`try` would end at the
+// first error of any item), a comma or any other operator, definitions.
+func perItemQuery(q *gojq.Query) *gojq.Query {
+	if q.Meta != nil || len(q.Imports) > 0 || len(q.FuncDefs) > 0 || len(q.Patterns) > 0 {
+		return nil
+	}
+	first, rest := q, (*gojq.Query)(nil)
+	if q.Op == gojq.OpPipe {
+		first, rest = q.Left, q.Right
+	} else if q.Op != 0 {
+		return nil
+	}
+	if first == nil || first.Op != 0 || first.Term == nil || first.Meta != nil || len(first.FuncDefs) > 0 || len(first.Patterns) > 0 {
+		return nil
+	}
+	t := first.Term
+	if t.Type != gojq.TermTypeIndex || !plainIndex(t.Index, "items") || len(t.SuffixList) == 0 {
+		return nil
+	}
+	if iter := t.SuffixList[0]; !iter.Iter || iter.Index != nil || iter.Optional {
+		return nil
+	}
+	for _, s := range t.SuffixList[1:] {
+		if s.Optional || s.Iter || !plainIndex(s.Index, "") {
+			return nil
+		}
+	}
+	item := &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeIdentity, SuffixList: t.SuffixList[1:]}}
+	if rest == nil {
+		return item
+	}
+	return &gojq.Query{Op: gojq.OpPipe, Left: item, Right: rest}
+}
+
+// plainIndex: `.name` (and name is the one wanted, unless that is "").
+func plainIndex(ix *gojq.Index, name string) bool {
+	return ix != nil && ix.Name != "" && (name == "" || ix.Name == name) && ix.Str == nil && ix.Start == nil && ix.End == nil && !ix.IsSlice
+}
+
+// PerItem reports whether the program runs item by item on a list.
+func (q *Query) PerItem() bool { return q.perItem != nil }
 
 // describeParseError points at the error in the expression:
 //
@@ -121,6 +177,11 @@ func caretIndent(before string) string {
 // Run runs the query on one input value.
 func (q *Query) Run(ctx context.Context, input any) gojq.Iter {
 	return q.code.RunWithContext(ctx, input, q.values...)
+}
+
+// runItem runs the per-item part of the query on one item of a list.
+func (q *Query) runItem(ctx context.Context, item any) gojq.Iter {
+	return q.perItem.RunWithContext(ctx, item, q.values...)
 }
 
 // RuntimeError is an error the jq program raised while running (`error`,

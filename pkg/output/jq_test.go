@@ -1,11 +1,16 @@
 package output
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestCompileQueryParseErrorPointsAtTheColumn(t *testing.T) {
@@ -183,5 +188,98 @@ func TestErrorsSayWhatTheyAre(t *testing.T) {
 	}
 	if !strings.Contains(ErrFalsy.Error(), "false or null") {
 		t.Errorf("ErrFalsy: %q", ErrFalsy.Error())
+	}
+}
+
+func TestPerItemQueryIsDecidedFromTheParsedProgram(t *testing.T) {
+	perItem := []string{`.items[]`, `.items[].metadata.name`, `.items[] | select(.a) | .b`, `.items[]|.a as $x|.b`,
+		`.items [] .metadata`, ".items[]\n| .a", `.items[] | .a, .b`}
+	whole := []string{`.items`, `.items[0]`, `.items[]?`, `.items[].a?`, `.items[] as $i | $i`, `.items[], .a`,
+		`.items[] // 1`, `def f: .; .items[]`, `.["items"][]`, `.items[][]`, `.items[].a[]`, `.items[].a[0]`,
+		`[.items[]]`, `.items[] + 1`, `.item[]`, `.x.items[]`, `first(.items[])`, `"\(.items[])"`, `(.items[])`}
+	for _, expr := range perItem {
+		if q, err := CompileQuery(expr, nil, nil); err != nil || !q.PerItem() {
+			t.Errorf("%s: not per item (%v)", expr, err)
+		}
+	}
+	for _, expr := range whole {
+		if q, err := CompileQuery(expr, nil, nil); err != nil || q.PerItem() {
+			t.Errorf("%s: per item (%v)", expr, err)
+		}
+	}
+}
+
+// TestPerItemGivesWhatTheWholeProgramGives runs each per-item program both
+// ways on answers that are lists and answers that are not.
+func TestPerItemGivesWhatTheWholeProgramGives(t *testing.T) {
+	exprs := []string{`.items[]`, `.items[].metadata.name`, `.items[] | select(.metadata.name == $n) | .data`,
+		`.items[] | .x | error`, `.items[].a | halt_error`, `.items[] | .metadata.name, .kind`, `.items[] | $ENV.HOME`,
+		`.items[].metadata | keys`, `.items[] | tostring`, `.items[] | length`}
+	bodies := []string{
+		`{"kind":"List","items":[{"metadata":{"name":"a"},"data":{"x":1.50}},{"metadata":{"name":"b"},"kind":"Pod"},{"metadata":{"name":12345678901234567890}}]}`,
+		`{"items":[]}`, `{"items":[1,"s",null]}`, `{"items":null}`, `{"items":{"a":{"metadata":{"name":"x"}}}}`, `{}`, `[1,2]`, `"s"`, `null`,
+		`{"metadata":{},"items":[{"a":"x"}]}`,
+		"{\"items\":[{\"metadata\":{\"name\":\"a\"}}]}\n{\"items\":[{\"metadata\":{\"name\":\"b\"}}]}",
+		`{"items":[{"metadata":{"name":"a"}},`, // cut short
+	}
+	vars := []Var{{Name: "n", Value: "a"}}
+	for _, expr := range exprs {
+		for _, body := range bodies {
+			for _, opts := range []Options{{Indent: 2}, {Indent: 0, RawStrings: true, ExitStatus: true}, {Format: FormatYAML}} {
+				q, err := CompileQuery(expr, vars, func() []string { return []string{"HOME=/h"} })
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !q.PerItem() {
+					t.Fatalf("%s: not per item", expr)
+				}
+				streamed, streamedErr := runPrinter(opts, q, body)
+				q.perItem = nil
+				whole, wholeErr := runPrinter(opts, q, body)
+				var runtime *RuntimeError
+				var halt *HaltError
+				if strings.HasSuffix(body, ",") && (errors.As(streamedErr, &runtime) || errors.As(streamedErr, &halt)) {
+					// Streamed, an item's error comes before the end of
+					// the body is known to be missing; both fail.
+					continue
+				}
+				if fmt.Sprint(streamedErr) != fmt.Sprint(wholeErr) {
+					t.Errorf("%s on %s: error %v, whole %v", expr, body, streamedErr, wholeErr)
+				}
+				if streamedErr == nil && streamed != whole {
+					t.Errorf("%s on %s: %q, whole %q", expr, body, streamed, whole)
+				}
+			}
+		}
+	}
+}
+
+func runPrinter(opts Options, q *Query, body string) (string, error) {
+	var out bytes.Buffer
+	opts.Query = q
+	p := NewPrinter(&out, io.Discard, opts)
+	err := p.Print(context.Background(), strings.NewReader(body), "application/json")
+	if err == nil {
+		err = p.Done()
+	}
+	return out.String(), err
+}
+
+// TestPerItemStreams: the first item's result is printed before the rest of
+// the list has arrived.
+func TestPerItemStreams(t *testing.T) {
+	q, err := CompileQuery(`.items[].metadata.name`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	p := NewPrinter(&out, io.Discard, Options{Query: q, RawStrings: true, FlushEachValue: true})
+	broken := errors.New("the rest never came")
+	body := io.MultiReader(strings.NewReader(`{"kind":"List","items":[{"metadata":{"name":"first"}},`), iotest.ErrReader(broken))
+	if err := p.Print(context.Background(), body, "application/json"); !errors.Is(err, broken) {
+		t.Fatalf("error %v", err)
+	}
+	if out.String() != "first\n" {
+		t.Errorf("printed %q before the body broke", out.String())
 	}
 }

@@ -6,25 +6,32 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 )
 
 // ListMerger joins the pages of a list (--all) and the lists of several
-// resources (a category) into one list, so jq sees a single .items. Items
-// are kept as the server sent them (key order, number literals); only the
-// list's own metadata is rewritten.
+// resources (a category) into one list, so jq sees a single .items. It
+// writes the merged list as the pages are read, one item at a time, and
+// holds none of them. Items are kept as the server sent them (key order,
+// number literals); only the list's own metadata is rewritten.
 type ListMerger struct {
-	// Mixed merges lists of different kinds (a category such as "all"):
+	w io.Writer
+	// mixed merges lists of different kinds (a category such as "all"):
 	// each item gets its kind and apiVersion, and the result is a v1 List,
 	// as kubectl get -o json prints it.
-	Mixed bool
+	mixed bool
 
-	keys     []string                   // the first page's top-level keys, in order
-	fields   map[string]json.RawMessage // the first page's top-level values
-	itemsKey string                     // "items", or "rows" for a Table
-	items    [][]byte                   // each page's items, without brackets
+	dec      *Decoder
 	pages    int
+	itemsKey string   // "items", or "rows" for a Table
+	items    int      // items written so far
+	after    [][]byte // the first page's fields after its items, written last
+	err      error    // a failed write: the merged list is broken
+}
+
+// NewListMerger writes the merged list to w; mixed is a category's merge.
+func NewListMerger(w io.Writer, mixed bool) *ListMerger {
+	return &ListMerger{w: w, mixed: mixed, dec: NewDecoder(nil)}
 }
 
 // Page is what one page says about the rest of the list.
@@ -33,150 +40,230 @@ type Page struct {
 	ResourceVersion string
 }
 
-// Add takes one page (or one resource's list) and returns its metadata.
-func (m *ListMerger) Add(body []byte) (Page, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+// PageOf reads what a page says about the rest of its list.
+func PageOf(body []byte) (Page, error) {
+	return NewListMerger(io.Discard, false).Add(bytes.NewReader(body))
+}
+
+// Add reads one page (or one resource's list) to its end, writes its items
+// on, and returns its metadata.
+func (m *ListMerger) Add(body io.Reader) (Page, error) {
+	d := m.dec
+	d.reset(body)
+	if c, err := d.peekValue(); err != nil || c != '{' {
+		if err != nil && !isSyntaxError(err) {
+			return Page{}, err // the connection, not the answer
+		}
 		return Page{}, errors.New("the answer is not a list")
 	}
-	fields := map[string]json.RawMessage{}
-	var keys []string
-	for dec.More() {
-		tok, err := dec.Token()
+	if err := d.enter(); err != nil {
+		return Page{}, err
+	}
+	first := m.pages == 0
+	m.pages++
+	if first {
+		if m.mixed {
+			m.write(`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[`)
+		} else {
+			m.write("{")
+		}
+	}
+	var page Page
+	var kind, apiVersion string // the list's, for a category's items
+	var waiting [][]byte        // items that came before the list's kind
+	foundItems, otherItems := false, ""
+	fields := 0 // of the first page, written
+	for firstMember := true; ; firstMember = false {
+		key, ok, err := d.member(firstMember, true)
 		if err != nil {
 			return Page{}, err
 		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return Page{}, err
+		if !ok {
+			break
 		}
-		if _, dup := fields[key]; !dup {
-			keys = append(keys, key)
+		isItems := key == "items" || key == "rows"
+		if isItems && m.itemsKey == "" {
+			m.itemsKey = key
 		}
-		fields[key] = raw
-	}
-	itemsKey := "items"
-	if _, ok := fields["items"]; !ok {
-		if _, ok := fields["rows"]; !ok {
-			return Page{}, errors.New("the answer is not a list: it has no items")
+		switch {
+		case isItems && key == m.itemsKey && !foundItems:
+			foundItems = true
+			if first && !m.mixed {
+				m.field(&fields, key)
+				m.write("[")
+			}
+			c, err := d.peekValue()
+			if err != nil {
+				return Page{}, err
+			}
+			if c != '[' {
+				if err := d.skip(); err != nil { // null: no items
+					return Page{}, err
+				}
+				continue
+			}
+			if err := d.enter(); err != nil {
+				return Page{}, err
+			}
+			for firstItem := true; ; firstItem = false {
+				ok, err := d.element(firstItem)
+				if err != nil {
+					return Page{}, err
+				}
+				if !ok {
+					break
+				}
+				item, err := d.rawValue()
+				if err != nil {
+					return Page{}, err
+				}
+				switch {
+				case !m.mixed:
+					m.item(item)
+				case kind == "":
+					waiting = append(waiting, bytes.Clone(item))
+				default:
+					m.item(typed(item, kind, apiVersion))
+				}
+			}
+		case isItems && key != m.itemsKey:
+			otherItems = key
+			if err := d.skip(); err != nil {
+				return Page{}, err
+			}
+		case key == "metadata":
+			raw, err := d.rawValue()
+			if err != nil {
+				return Page{}, err
+			}
+			var meta struct {
+				Continue        string `json:"continue"`
+				ResourceVersion string `json:"resourceVersion"`
+			}
+			_ = json.Unmarshal(raw, &meta)
+			page = Page{Continue: meta.Continue, ResourceVersion: meta.ResourceVersion}
+			if first && !m.mixed {
+				// A merged list has no continue: only its version.
+				rv, _ := json.Marshal(struct {
+					ResourceVersion string `json:"resourceVersion,omitempty"`
+				}{meta.ResourceVersion})
+				m.firstPageField(&fields, foundItems, key, rv)
+			}
+		default:
+			raw, err := d.rawValue()
+			if err != nil {
+				return Page{}, err
+			}
+			switch key {
+			case "kind":
+				kind = strings.TrimSuffix(unquote(raw), "List")
+			case "apiVersion":
+				apiVersion = unquote(raw)
+			}
+			if first && !m.mixed {
+				m.firstPageField(&fields, foundItems, key, raw)
+			}
 		}
-		itemsKey = "rows"
 	}
-	var meta struct {
-		Continue        string `json:"continue"`
-		ResourceVersion string `json:"resourceVersion"`
+	if !foundItems && otherItems != "" {
+		return Page{}, fmt.Errorf("cannot merge a list of %s with one of %s", m.itemsKey, otherItems)
 	}
-	_ = json.Unmarshal(fields["metadata"], &meta)
-
-	if m.pages == 0 {
-		m.keys, m.fields, m.itemsKey = keys, fields, itemsKey
-	} else if itemsKey != m.itemsKey {
-		return Page{}, fmt.Errorf("cannot merge a list of %s with one of %s", m.itemsKey, itemsKey)
+	if !foundItems {
+		return Page{}, errors.New("the answer is not a list: it has no items")
 	}
-	m.pages++
-	if m.Mixed {
-		return Page{Continue: meta.Continue, ResourceVersion: meta.ResourceVersion}, m.addTyped(fields)
+	for _, item := range waiting {
+		m.item(typed(item, kind, apiVersion))
 	}
-	if items := bytes.TrimSpace(fields[itemsKey]); len(items) > 2 && items[0] == '[' {
-		if inner := bytes.TrimSpace(items[1 : len(items)-1]); len(inner) > 0 {
-			m.items = append(m.items, inner)
-		}
-	}
-	return Page{Continue: meta.Continue, ResourceVersion: meta.ResourceVersion}, nil
+	return page, m.err
 }
 
-// addTyped adds each item with the kind and apiVersion its list implies:
-// items of a typed list carry none of their own.
-func (m *ListMerger) addTyped(fields map[string]json.RawMessage) error {
-	var list struct {
-		Kind       string            `json:"kind"`
-		APIVersion string            `json:"apiVersion"`
-		Items      []json.RawMessage `json:"items"`
+// Close writes the end of the merged list.
+func (m *ListMerger) Close() error {
+	switch {
+	case m.pages == 0 && m.mixed:
+		m.write(`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[]}`)
+	case m.pages == 0:
+		m.write("{}")
+	default:
+		m.write("]")
+		for _, f := range m.after {
+			m.write(",")
+			m.writeBytes(f)
+		}
+		m.write("}")
 	}
-	list.Kind, list.APIVersion = unquote(fields["kind"]), unquote(fields["apiVersion"])
-	if err := json.Unmarshal(fields["items"], &list.Items); err != nil {
-		return err
+	return m.err
+}
+
+// firstPageField writes a field of the first page, or keeps it for the end
+// when it comes after the items, which stay open for the pages to come.
+func (m *ListMerger) firstPageField(fields *int, afterItems bool, key string, value []byte) {
+	if afterItems {
+		k, _ := json.Marshal(key)
+		m.after = append(m.after, slicesConcat(k, []byte{':'}, value))
+		return
+	}
+	m.field(fields, key)
+	m.writeBytes(value)
+}
+
+func (m *ListMerger) field(fields *int, key string) {
+	if *fields > 0 {
+		m.write(",")
+	}
+	*fields++
+	k, _ := json.Marshal(key)
+	m.writeBytes(k)
+	m.write(":")
+}
+
+func (m *ListMerger) item(item []byte) {
+	if m.items > 0 {
+		m.write(",")
+	}
+	m.items++
+	m.writeBytes(item)
+}
+
+func (m *ListMerger) write(s string) { m.writeBytes([]byte(s)) }
+
+func (m *ListMerger) writeBytes(b []byte) {
+	if m.err == nil {
+		_, m.err = m.w.Write(b)
+	}
+}
+
+// typed gives an object without a kind of its own the kind and apiVersion
+// its list implies, written first: items of a typed list carry none.
+func typed(item []byte, kind, apiVersion string) []byte {
+	var probe struct {
+		Kind string `json:"kind"`
+	}
+	// Objects only ({} included); null or a string stays as it is.
+	if len(item) < 2 || item[0] != '{' || json.Unmarshal(item, &probe) != nil || probe.Kind != "" {
+		return item
 	}
 	typeMeta, _ := json.Marshal(struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
-	}{list.APIVersion, strings.TrimSuffix(list.Kind, "List")})
-	for _, item := range list.Items {
-		item = bytes.TrimSpace(item)
-		var probe struct {
-			Kind string `json:"kind"`
-		}
-		// Objects only ({} included); null or a string stays as it is.
-		if len(item) >= 2 && item[0] == '{' && json.Unmarshal(item, &probe) == nil && probe.Kind == "" {
-			// {"apiVersion":…,"kind":…, then the item's own fields.
-			if inner := bytes.TrimSpace(item[1 : len(item)-1]); len(inner) == 0 {
-				item = typeMeta
-			} else {
-				item = slices.Concat(typeMeta[:len(typeMeta)-1], []byte{','}, item[1:])
-			}
-		}
-		m.items = append(m.items, item)
+	}{apiVersion, kind})
+	if inner := bytes.TrimSpace(item[1 : len(item)-1]); len(inner) == 0 {
+		return typeMeta
 	}
-	return nil
+	return slicesConcat(typeMeta[:len(typeMeta)-1], []byte{','}, item[1:])
 }
 
-func unquote(raw json.RawMessage) string {
+func slicesConcat(parts ...[]byte) []byte {
+	return bytes.Join(parts, nil)
+}
+
+func unquote(raw []byte) string {
 	var s string
 	_ = json.Unmarshal(raw, &s)
 	return s
 }
 
-// Bytes is the merged list: the first page's fields in their order, its
-// resourceVersion as the only metadata (a merged list has no continue), and
-// every item.
-func (m *ListMerger) Bytes() []byte {
-	b, _ := io.ReadAll(m.Reader())
-	return b
-}
-
-// Reader reads the merged list without building it: the pages' items are
-// read where they are, so a long --all list is not held twice.
-func (m *ListMerger) Reader() io.Reader {
-	var parts []io.Reader
-	text := func(s string) { parts = append(parts, strings.NewReader(s)) }
-	items := func() {
-		text("[")
-		for i, item := range m.items {
-			if i > 0 {
-				text(",")
-			}
-			parts = append(parts, bytes.NewReader(item))
-		}
-		text("]")
-	}
-	if m.Mixed {
-		text(`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":`)
-		items()
-		text("}")
-		return io.MultiReader(parts...)
-	}
-	text("{")
-	for i, k := range m.keys {
-		if i > 0 {
-			text(",")
-		}
-		key, _ := json.Marshal(k)
-		text(string(key) + ":")
-		switch k {
-		case "metadata":
-			var meta struct {
-				ResourceVersion string `json:"resourceVersion,omitempty"`
-			}
-			_ = json.Unmarshal(m.fields[k], &meta)
-			rv, _ := json.Marshal(meta)
-			text(string(rv))
-		case m.itemsKey:
-			items()
-		default:
-			parts = append(parts, bytes.NewReader(m.fields[k]))
-		}
-	}
-	text("}")
-	return io.MultiReader(parts...)
+func isSyntaxError(err error) bool {
+	var se *SyntaxError
+	return errors.As(err, &se)
 }

@@ -1,9 +1,13 @@
 package output
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // The pages of one ConfigMap list as the API server sends them with
@@ -15,14 +19,29 @@ var configMapPages = []string{
 	`{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"700"},"items":[{"metadata":{"name":"e"}}]}`,
 }
 
-func TestListMergerPages(t *testing.T) {
-	m := &ListMerger{}
-	var continues []string
-	for _, p := range configMapPages {
-		page, err := m.Add([]byte(p))
+// merge runs pages through a ListMerger, each read a few bytes at a time.
+func merge(t *testing.T, mixed bool, pages []string) (string, []Page) {
+	t.Helper()
+	var out bytes.Buffer
+	m := NewListMerger(&out, mixed)
+	var read []Page
+	for _, p := range pages {
+		page, err := m.Add(iotest.HalfReader(strings.NewReader(p)))
 		if err != nil {
 			t.Fatal(err)
 		}
+		read = append(read, page)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), read
+}
+
+func TestListMergerPages(t *testing.T) {
+	got, pages := merge(t, false, configMapPages)
+	var continues []string
+	for _, page := range pages {
 		if page.ResourceVersion != "700" {
 			t.Errorf("resourceVersion %q", page.ResourceVersion)
 		}
@@ -33,9 +52,9 @@ func TestListMergerPages(t *testing.T) {
 	}
 	want := `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"700"},"items":[` +
 		`{"metadata":{"name":"a","namespace":"ns1"},"data":{"n":"1"}},{"metadata":{"name":"b","namespace":"ns1"},"data":{"big":12345678901234567890,"f":1.50}},` +
-		`{"metadata":{"name":"c"} , "data":{}} ,{"metadata":{"name":"d"}},` +
+		`{"metadata":{"name":"c"} , "data":{}},{"metadata":{"name":"d"}},` +
 		`{"metadata":{"name":"e"}}]}`
-	if got := string(m.Bytes()); got != want {
+	if got != want {
 		t.Errorf("merged\n got %s\nwant %s", got, want)
 	}
 }
@@ -70,13 +89,7 @@ func TestListMergerEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := &ListMerger{}
-			for _, p := range tt.pages {
-				if _, err := m.Add([]byte(p)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			got := string(m.Bytes())
+			got, _ := merge(t, false, tt.pages)
 			if got != tt.want {
 				t.Errorf("got  %s\nwant %s", got, tt.want)
 			}
@@ -96,16 +109,16 @@ func TestListMergerNotAList(t *testing.T) {
 		`{"items":`,
 		`{"kind":"Status","status":"Failure","code":410}`,
 	} {
-		if _, err := (&ListMerger{}).Add([]byte(body)); err == nil {
+		if _, err := PageOf([]byte(body)); err == nil {
 			t.Errorf("%q: no error", body)
 		}
 	}
 
-	m := &ListMerger{}
-	if _, err := m.Add([]byte(`{"items":[1]}`)); err != nil {
+	m := NewListMerger(io.Discard, false)
+	if _, err := m.Add(strings.NewReader(`{"items":[1]}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Add([]byte(`{"kind":"Table","rows":[]}`)); err == nil || !strings.Contains(err.Error(), "cannot merge") {
+	if _, err := m.Add(strings.NewReader(`{"kind":"Table","rows":[]}`)); err == nil || !strings.Contains(err.Error(), "cannot merge") {
 		t.Errorf("a list, then a Table: %v", err)
 	}
 }
@@ -114,7 +127,6 @@ func TestListMergerNotAList(t *testing.T) {
 // kubectl get -o json prints it: each item gets the kind and apiVersion of
 // its list, written first, unless it has its own.
 func TestListMergerMixed(t *testing.T) {
-	m := &ListMerger{Mixed: true}
 	pages := []string{
 		`{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"web","namespace":"ns1"},"spec":{"priority":0}},{}]}`,
 		`{"kind":"ServiceList","apiVersion":"v1","metadata":{"resourceVersion":"10"},"items":[]}`,
@@ -122,12 +134,9 @@ func TestListMergerMixed(t *testing.T) {
 		`{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{"resourceVersion":"11"},"items":[{"kind":"Deployment","apiVersion":"apps/v1beta2","metadata":{"name":"old"}}]}`,
 		`{"kind":"WidgetList","apiVersion":"stable.example.com/v1","metadata":{},"items":[{"apiVersion":"stable.example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":1.50}},null,"odd"]}`,
 	}
+	got, read := merge(t, true, pages)
 	var continues []string
-	for _, p := range pages {
-		page, err := m.Add([]byte(p))
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, page := range read {
 		continues = append(continues, page.Continue)
 	}
 	if continues[2] != "tok" {
@@ -141,11 +150,92 @@ func TestListMergerMixed(t *testing.T) {
 		`{"kind":"Deployment","apiVersion":"apps/v1beta2","metadata":{"name":"old"}},` +
 		`{"apiVersion":"stable.example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":1.50}},` +
 		`null,"odd"]}`
-	got := string(m.Bytes())
 	if got != want {
 		t.Errorf("merged\n got %s\nwant %s", got, want)
 	}
 	if !json.Valid([]byte(got)) {
 		t.Errorf("not JSON: %s", got)
+	}
+}
+
+func TestListMergerCategoryOfNone(t *testing.T) {
+	if got, _ := merge(t, true, nil); got != `{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[]}` {
+		t.Errorf("got %s", got)
+	}
+}
+
+// TestPullReaderMergesPagesAsTheyAreRead: the next page is only asked for
+// once the reader has read the one before, and closing it stops the pages.
+func TestPullReaderMergesPagesAsTheyAreRead(t *testing.T) {
+	var asked []int
+	merged := PullReader(func(w io.Writer) error {
+		m := NewListMerger(w, false)
+		for i, p := range configMapPages {
+			asked = append(asked, i)
+			if _, err := m.Add(strings.NewReader(p)); err != nil {
+				return err
+			}
+		}
+		return m.Close()
+	})
+	head := make([]byte, 10)
+	if _, err := io.ReadFull(merged, head); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 1 {
+		t.Errorf("pages asked for after 10 bytes: %v", asked)
+	}
+	rest, err := io.ReadAll(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := merge(t, false, configMapPages); string(head)+string(rest) != want {
+		t.Errorf("got %s", append(head, rest...))
+	}
+
+	stopped := errors.New("never returned")
+	var produceErr error = stopped
+	early := PullReader(func(w io.Writer) error {
+		_, err := w.Write([]byte("{"))
+		if err == nil {
+			_, err = w.Write([]byte("}"))
+		}
+		produceErr = err
+		return err
+	})
+	if _, err := early.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	early.Close()
+	if produceErr == nil || produceErr == stopped {
+		t.Errorf("produce went on after Close: %v", produceErr)
+	}
+}
+
+func TestTeePageReadsThePageOnTheSide(t *testing.T) {
+	through, page := TeePage(iotest.HalfReader(strings.NewReader(configMapPages[0])))
+	got, err := io.ReadAll(iotest.OneByteReader(through))
+	if err != nil || string(got) != configMapPages[0] {
+		t.Fatalf("passed through %q, %v", got, err)
+	}
+	p, err := page()
+	if err != nil || p.Continue != "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwLCJzdGFydCI6ImIifQ" || p.ResourceVersion != "700" {
+		t.Errorf("page %+v, %v", p, err)
+	}
+
+	through, page = TeePage(strings.NewReader(`{"kind":"Pod"}`))
+	if _, err := io.ReadAll(through); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := page(); err == nil {
+		t.Error("a Pod read as a page")
+	}
+
+	through, page = TeePage(strings.NewReader(configMapPages[1]))
+	if _, err := through.Read(make([]byte, 20)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := page(); err == nil {
+		t.Error("a page read only in part gave no error")
 	}
 }

@@ -3,8 +3,11 @@ package output
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestPrinterNames(t *testing.T) {
@@ -27,6 +30,8 @@ func TestPrinterNames(t *testing.T) {
 			"service/s\ndeployment.apps/d\n"},
 		{"an item's own kind beats the list's", `{"kind":"PodList","apiVersion":"v1","items":[{"kind":"Event","apiVersion":"events.k8s.io/v1","metadata":{"name":"e"}}]}`,
 			"event.events.k8s.io/e\n"},
+		{"kind after the items (not the API server's order) still names them", `{"items":[{"metadata":{"name":"a"}}],"apiVersion":"apps/v1","kind":"DeploymentList"}`,
+			"deployment.apps/a\n"},
 		{"watch events, one per line", `{"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a"}}}
 {"type":"DELETED","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"b"}}}
 {"type":"MODIFIED","object":{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"c"}}}`,
@@ -70,5 +75,20 @@ func TestPrinterNamesNotJSON(t *testing.T) {
 	}
 	if _, _, err := printWith(t, Options{Format: FormatName}, `{"kind":`, "application/json"); err == nil {
 		t.Errorf("a truncated body: %v", err)
+	}
+}
+
+// TestPrinterNamesStream: a list's first name is printed before the rest
+// of the list has arrived.
+func TestPrinterNamesStream(t *testing.T) {
+	var out bytes.Buffer
+	p := NewPrinter(&out, io.Discard, Options{Format: FormatName})
+	broken := errors.New("the rest never came")
+	body := io.MultiReader(strings.NewReader(`{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"first"}},`), iotest.ErrReader(broken))
+	if err := p.Print(context.Background(), body, "application/json"); !errors.Is(err, broken) {
+		t.Fatalf("error %v", err)
+	}
+	if out.String() != "pod/first\n" {
+		t.Errorf("printed %q before the body broke", out.String())
 	}
 }

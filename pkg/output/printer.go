@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
 )
@@ -61,8 +60,9 @@ type Printer struct {
 
 	jsonOut   *Formatter
 	wroteYAML bool
-	produced  bool // a jq result was printed
-	last      any  // the last jq result, for -e
+	resultDec *Decoder // re-reads jq results for YAML
+	produced  bool     // a jq result was printed
+	last      any      // the last jq result, for -e
 }
 
 // NewPrinter prints to out.
@@ -121,6 +121,21 @@ func (p *Printer) print(ctx context.Context, body io.Reader, contentType string)
 		}
 		return p.jsonOut.Close()
 	}
+}
+
+// Drain reads a body that -s does not print to its end, checking JSON as
+// printing it would: a body cut short, or not JSON, fails as in every other
+// mode instead of passing for a success.
+func Drain(body io.Reader, contentType string) error {
+	if !IsJSON(contentType) {
+		_, err := io.Copy(io.Discard, body)
+		return err
+	}
+	f := NewFormatter(io.Discard, 0, false)
+	if _, err := io.Copy(f, body); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // passThrough streams a body that is not JSON (logs, text) untouched, except
@@ -193,15 +208,49 @@ func looksBinary(head []byte) bool {
 // arrive) and hands each to fn, flushing after each when asked to.
 func (p *Printer) eachValue(body io.Reader, fn func(v any) error) error {
 	dec := NewDecoder(body)
-	for {
-		v, err := dec.Decode()
-		if err == io.EOF {
-			return nil
-		}
+	return p.eachDecoded(dec, func() error {
+		v, err := dec.value()
 		if err != nil {
 			return err
 		}
-		if err := fn(v); err != nil {
+		return fn(v)
+	})
+}
+
+func (p *Printer) query(ctx context.Context, body io.Reader) error {
+	q := p.opts.Query
+	if !q.PerItem() {
+		return p.eachValue(body, func(v any) error {
+			return p.results(q.Run(ctx, v))
+		})
+	}
+	// `.items[] | F`: F on each item as it arrives, the list never held.
+	// Anything but a list gets the whole program, as it would otherwise.
+	dec := NewDecoder(body)
+	return p.eachDecoded(dec, func() error {
+		v, streamed, err := dec.decodeItems(func(map[string]any) error {
+			item, err := dec.value()
+			if err != nil {
+				return err
+			}
+			return p.results(q.runItem(ctx, item))
+		})
+		if err != nil || streamed {
+			return err
+		}
+		return p.results(q.Run(ctx, v))
+	})
+}
+
+// eachDecoded runs one for each top-level value of dec's stream, flushing
+// after each when asked to.
+func (p *Printer) eachDecoded(dec *Decoder, one func() error) error {
+	for {
+		more, err := dec.another()
+		if err != nil || !more {
+			return err
+		}
+		if err := one(); err != nil {
 			return err
 		}
 		if p.opts.FlushEachValue {
@@ -212,26 +261,24 @@ func (p *Printer) eachValue(body io.Reader, fn func(v any) error) error {
 	}
 }
 
-func (p *Printer) query(ctx context.Context, body io.Reader) error {
-	return p.eachValue(body, func(v any) error {
-		iter := p.opts.Query.Run(ctx, v)
-		for {
-			result, ok := iter.Next()
-			if !ok {
-				return nil
-			}
-			if err, ok := result.(error); ok {
-				var halt *gojq.HaltError
-				if errors.As(err, &halt) {
-					return haltError(halt)
-				}
-				return &RuntimeError{Err: err}
-			}
-			if err := p.result(result); err != nil {
-				return err
-			}
+// results prints what a jq program gives, up to its first error.
+func (p *Printer) results(iter gojq.Iter) error {
+	for {
+		result, ok := iter.Next()
+		if !ok {
+			return nil
 		}
-	})
+		if err, ok := result.(error); ok {
+			var halt *gojq.HaltError
+			if errors.As(err, &halt) {
+				return haltError(halt)
+			}
+			return &RuntimeError{Err: err}
+		}
+		if err := p.result(result); err != nil {
+			return err
+		}
+	}
 }
 
 func (p *Printer) result(v any) error {
@@ -253,34 +300,30 @@ func (p *Printer) result(v any) error {
 	return p.jsonOut.Close()
 }
 
-// yaml converts each JSON value of the body; key order becomes sorted, as
-// with kubectl -o yaml. Values go through the Decoder and gojq's encoder
-// first, as jq results do: YAML's parser would refuse JSON's \/ escape,
-// escaped surrogate pairs and invalid UTF-8.
+// yaml writes each JSON value of the body as a YAML document as it is read
+// (a list item by item), keys in the server's order and numbers as sent.
 func (p *Printer) yaml(body io.Reader) error {
-	return p.eachValue(body, func(v any) error {
-		b, err := gojq.Marshal(v)
-		if err != nil {
-			return err
+	return p.yamlDocuments(NewDecoder(body))
+}
+
+func (p *Printer) yamlDocuments(dec *Decoder) error {
+	enc := &yamlEncoder{d: dec, w: p.out}
+	return p.eachDecoded(dec, func() error {
+		if p.wroteYAML {
+			p.out.WriteString("---\n")
 		}
-		return p.writeYAML(b)
+		p.wroteYAML = true
+		return enc.document()
 	})
 }
 
+// writeYAML writes a jq result, as gojq encodes it, as a YAML document.
 func (p *Printer) writeYAML(jsonText []byte) error {
-	y, err := yaml.JSONToYAML(jsonText)
-	if err != nil {
-		return err
+	if p.resultDec == nil {
+		p.resultDec = NewDecoder(nil)
 	}
-	if p.wroteYAML {
-		p.out.WriteString("---\n")
-	}
-	p.wroteYAML = true
-	_, err = p.out.Write(y)
-	if err == nil && p.opts.FlushEachValue {
-		err = p.out.Flush()
-	}
-	return err
+	p.resultDec.reset(bytes.NewReader(jsonText))
+	return p.yamlDocuments(p.resultDec)
 }
 
 // Done returns -e's verdict once every body is printed.

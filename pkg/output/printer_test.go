@@ -188,13 +188,25 @@ func TestPrinterYAML(t *testing.T) {
 	tests := []struct {
 		name, expr, body, want string
 	}{
-		{"keys sorted, nested", ``, `{"kind":"Pod","metadata":{"name":"web","labels":{"b":"2","a":"1"}},"spec":{"containers":[{"name":"c","ports":[80,443]}]}}`,
-			"kind: Pod\nmetadata:\n  labels:\n    a: \"1\"\n    b: \"2\"\n  name: web\nspec:\n  containers:\n  - name: c\n    ports:\n    - 80\n    - 443\n"},
+		{"keys in the server's order, nested", ``, `{"kind":"Pod","metadata":{"name":"web","labels":{"b":"2","a":"1"}},"spec":{"containers":[{"name":"c","ports":[80,443]}]}}`,
+			"kind: Pod\nmetadata:\n  name: web\n  labels:\n    b: \"2\"\n    a: \"1\"\nspec:\n  containers:\n  - name: c\n    ports:\n    - 80\n    - 443\n"},
 		{"documents separated by ---", ``, "{\"a\":1}\n{\"b\":2}\n", "a: 1\n---\nb: 2\n"},
 		{"strings YAML would misread are quoted", ``, `{"a":"yes","b":"1.0","c":"null","d":""}`,
 			"a: \"yes\"\nb: \"1.0\"\nc: \"null\"\nd: \"\"\n"},
 		{"big integers keep their digits", ``, `{"a":12345678901234567890}`, "a: 12345678901234567890\n"},
-		{"JSON escapes YAML lacks", ``, `{"a":"x\/y","b":"\ud83d\ude00 \u00e9"}`, "a: x/y\nb: \"\\U0001F600 é\"\n"},
+		{"JSON escapes YAML lacks", ``, `{"a":"x\/y","b":"\ud83d\ude00 \u00e9"}`, "a: x/y\nb: 😀 é\n"},
+		{"integers of any size exact, numbers as sent", ``, `{"a":100000000000000000001,"b":1.50,"c":-0,"d":1E+2}`, "a: 100000000000000000001\nb: 1.50\nc: -0\nd: 1E+2\n"},
+		{"noncharacters JSON allows", ``, `{"a":"\ufffe","b":"x\uffffy"}`, "a: \"\\uFFFE\"\nb: \"x\\uFFFFy\"\n"},
+		{"empty containers, nested sequences", ``, `{"a":{},"b":[],"c":[[1,2],[]],"d":[{"x":1,"y":[]},{}]}`,
+			"a: {}\nb: []\nc:\n- - 1\n  - 2\n- []\nd:\n- x: 1\n  \"y\": []\n- {}\n"},
+		{"multi-line strings as literal blocks", ``, `{"a":"l1\nl2\n","b":"l1\nl2","c":"l1\n\n","d":" x\ny","e":"trailing \nspace"}`,
+			"a: |\n  l1\n  l2\nb: |-\n  l1\n  l2\nc: |+\n  l1\n\nd: |2-\n   x\n  y\ne: \"trailing \\nspace\"\n"},
+		{"indicators single-quoted, types double-quoted", ``, `{"verbs":["*","get"],"a":"x: y","b":"- x","c":"2024-05-01T10:00:00Z","d":"0x1F","e":"10.0.0.1","f":"on","g":"it's #1","h":" x","i":"a #b"}`,
+			"verbs:\n- '*'\n- get\na: 'x: y'\nb: '- x'\nc: \"2024-05-01T10:00:00Z\"\nd: \"0x1F\"\ne: 10.0.0.1\nf: \"on\"\ng: 'it''s #1'\nh: ' x'\ni: 'a #b'\n"},
+		{"keys that need quotes", ``, `{"true":1,"a: b":2,"":3,"x\ny":4,"-":5}`,
+			"\"true\": 1\n'a: b': 2\n\"\": 3\n\"x\\ny\": 4\n'-': 5\n"},
+		{"a list, item by item", ``, `{"kind":"List","items":[{"a":1},{"b":[1]}]}`, "kind: List\nitems:\n- a: 1\n- b:\n  - 1\n"},
+		{"a top-level string", ``, `"a\nb"`, "|-\n  a\n  b\n"},
 		{"invalid UTF-8", ``, "{\"a\":\"\xff\"}", "a: \uFFFD\n"},
 		{"jq results", `.items[]`, `{"items":[{"name":"a"},{"name":"b"}]}`, "name: a\n---\nname: b\n"},
 		{"a jq scalar result", `.n`, `{"n":3}`, "3\n"},
@@ -404,4 +416,52 @@ func TestQueryRefusesABodyThatIsNotJSON(t *testing.T) {
 	if err == nil || out != "" || err.Error() != "the answer is text/plain, not JSON, so -q cannot filter it (without -q it is printed as it is)" {
 		t.Errorf("got %q, %v", out, err)
 	}
+}
+
+// TestOneNestingLimitForEveryMode: 500 levels print in every mode, 1,001
+// are an error that says why, and 200 KB of "[" never become more than a
+// few MB of output (indenting each level would make it 20 GB).
+func TestOneNestingLimitForEveryMode(t *testing.T) {
+	identity, err := CompileQuery(`.`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perItem, err := CompileQuery(`.items[]`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]Options{
+		"pretty": {Indent: 2}, "compact": {}, "yaml": {Format: FormatYAML}, "name": {Format: FormatName},
+		"jq": {Query: identity, Indent: 2}, "jq by item": {Query: perItem}, "jq yaml": {Query: identity, Format: FormatYAML},
+	}
+	nested := func(n int) string { return `{"items":[` + strings.Repeat("[", n-2) + strings.Repeat("]", n-2) + `]}` }
+	for name, opts := range modes {
+		if _, _, err := printWith(t, opts, nested(500), "application/json"); err != nil {
+			t.Errorf("%s, 500 levels: %v", name, err)
+		}
+		_, _, err := printWith(t, opts, nested(MaxDepth+1), "application/json")
+		if err == nil || !strings.Contains(err.Error(), "nested more than 1000 levels deep") {
+			t.Errorf("%s, %d levels: %v", name, MaxDepth+1, err)
+		}
+		var out countingWriter
+		p := NewPrinter(&out, io.Discard, opts)
+		if err := p.Print(context.Background(), strings.NewReader(strings.Repeat("[", 200<<10)), "application/json"); err == nil {
+			t.Errorf("%s: 200 KB of [: no error", name)
+		}
+		if out.n > 4<<20 {
+			t.Errorf("%s: 200 KB of [ became %d bytes", name, out.n)
+		}
+	}
+	tp := NewTablePrinter(io.Discard, io.Discard, TableOptions{})
+	deepRows := `{"kind":"Table","columnDefinitions":[{"name":"Name","priority":0}],"rows":[{"cells":[` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `]}]}`
+	if err := tp.Print(strings.NewReader(deepRows)); err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("table, deeper than the limit: %v", err)
+	}
+}
+
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += len(p)
+	return len(p), nil
 }

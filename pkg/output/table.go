@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -21,23 +22,6 @@ type TableOptions struct {
 	// Empty is printed on the notices stream for a table without rows,
 	// e.g. "No resources found in default namespace."
 	Empty string
-}
-
-// table is metav1.Table, as far as printing needs it.
-type table struct {
-	Kind              string `json:"kind"`
-	ColumnDefinitions []struct {
-		Name     string `json:"name"`
-		Priority int    `json:"priority"`
-	} `json:"columnDefinitions"`
-	Rows []struct {
-		Cells  []any `json:"cells"`
-		Object struct {
-			Metadata struct {
-				Namespace string `json:"namespace"`
-			} `json:"metadata"`
-		} `json:"object"`
-	} `json:"rows"`
 }
 
 // TablePrinter prints Tables as aligned columns, like kubectl get: the
@@ -59,6 +43,7 @@ type TablePrinter struct {
 	blankLine bool
 	rows      bool // a row was printed, in any table
 	empty     bool // a table without rows came
+
 }
 
 // NewTablePrinter prints to out, and the "No resources found" notice to
@@ -68,24 +53,128 @@ func NewTablePrinter(out, notices io.Writer, opts TableOptions) *TablePrinter {
 }
 
 // ErrNotTable is returned by Print for a body that is not a Table (a path
-// the server cannot render as one); the caller prints it another way.
-type ErrNotTable struct{ Body []byte }
+// the server cannot render as one); Body reads it whole, from its first
+// byte, for the caller to print another way.
+type ErrNotTable struct{ Body io.Reader }
 
 func (e *ErrNotTable) Error() string { return "the answer is not a Table" }
 
-// Print prints one Table body.
+// rowsAtOnce is how many rows are aligned together: a table of any length
+// is printed as its rows arrive, in the memory of this many, as kubectl
+// prints a long list chunk by chunk.
+const rowsAtOnce = 500
+
+// Print prints one Table body, its rows as they arrive.
 func (tp *TablePrinter) Print(body io.Reader) error {
-	raw, err := io.ReadAll(body)
-	if err != nil {
-		return err
+	rec := &recorder{r: body, on: true}
+	dec := NewDecoder(rec)
+	notTable := func() error {
+		return &ErrNotTable{Body: io.MultiReader(bytes.NewReader(rec.seen), body)}
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var t table
-	if err := dec.Decode(&t); err != nil || t.Kind != "Table" {
-		return &ErrNotTable{Body: raw}
+	if c, err := dec.peekValue(); err != nil || c != '{' {
+		return notTable()
 	}
-	return tp.print(&t)
+	if err := dec.enter(); err != nil {
+		return notTable()
+	}
+	var rows [][]string
+	isTable := false // "kind":"Table" has been read
+	printed := false // rows of this Table have been
+	for first := true; ; first = false {
+		key, ok, err := dec.member(first, true)
+		if err != nil {
+			return tp.failed(err, rec, notTable)
+		}
+		if !ok {
+			break
+		}
+		switch key {
+		case "kind":
+			v, err := dec.value()
+			if err != nil {
+				return tp.failed(err, rec, notTable)
+			}
+			if v != "Table" {
+				return notTable()
+			}
+			// The API server sends kind first: from here on the body
+			// is printed, not kept.
+			isTable, rec.on, rec.seen = true, false, nil
+		case "columnDefinitions":
+			v, err := dec.value()
+			if err != nil {
+				return tp.failed(err, rec, notTable)
+			}
+			tp.defineColumns(v)
+		case "rows":
+			if c, err := dec.peekValue(); err != nil || c != '[' {
+				if err := dec.skip(); err != nil {
+					return tp.failed(err, rec, notTable)
+				}
+				continue
+			}
+			if err := dec.enter(); err != nil {
+				return tp.failed(err, rec, notTable)
+			}
+			for first := true; ; first = false {
+				ok, err := dec.element(first)
+				if err != nil {
+					return tp.failed(err, rec, notTable)
+				}
+				if !ok {
+					break
+				}
+				row, err := dec.value()
+				if err != nil {
+					return tp.failed(err, rec, notTable)
+				}
+				rows = append(rows, tp.cells(row))
+				if isTable && len(rows) == rowsAtOnce {
+					if err := tp.printRows(rows); err != nil {
+						return err
+					}
+					rows, printed = rows[:0], true
+				}
+			}
+		default:
+			if err := dec.skip(); err != nil {
+				return tp.failed(err, rec, notTable)
+			}
+		}
+	}
+	if !isTable {
+		return notTable()
+	}
+	if len(rows) == 0 && !printed {
+		tp.empty = true
+		return nil
+	}
+	return tp.printRows(rows)
+}
+
+// failed: a body that breaks before it is known to be a Table is handed
+// back whole (the printer it goes to says what is wrong with it); once it
+// is, the error is the table's.
+func (tp *TablePrinter) failed(err error, rec *recorder, notTable func() error) error {
+	if rec.on {
+		return notTable()
+	}
+	return err
+}
+
+// recorder keeps what is read through it while on.
+type recorder struct {
+	r    io.Reader
+	on   bool
+	seen []byte
+}
+
+func (r *recorder) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if r.on {
+		r.seen = append(r.seen, p[:n]...)
+	}
+	return n, err
 }
 
 // Separate starts a new table: the next one prints its own header (kubectl
@@ -107,21 +196,50 @@ func (tp *TablePrinter) Done() {
 	}
 }
 
-func (tp *TablePrinter) print(t *table) error {
-	if len(t.ColumnDefinitions) > 0 {
-		tp.visible, tp.header = nil, nil
-		if tp.opts.WithNamespace {
-			tp.header = append(tp.header, "NAMESPACE")
-		}
-		for i, c := range t.ColumnDefinitions {
-			if c.Priority == 0 || tp.opts.Wide {
-				tp.visible = append(tp.visible, i)
-				tp.header = append(tp.header, strings.ToUpper(c.Name))
-			}
+// defineColumns takes a Table's columnDefinitions: the server sends them
+// with a watch's first event only, so they are kept for the events after.
+func (tp *TablePrinter) defineColumns(v any) {
+	defs, _ := v.([]any)
+	if len(defs) == 0 {
+		return
+	}
+	tp.visible, tp.header = nil, nil
+	if tp.opts.WithNamespace {
+		tp.header = append(tp.header, "NAMESPACE")
+	}
+	for i, d := range defs {
+		def, _ := d.(map[string]any)
+		priority, _ := strconv.Atoi(fmt.Sprint(def["priority"]))
+		if priority == 0 || tp.opts.Wide {
+			tp.visible = append(tp.visible, i)
+			tp.header = append(tp.header, strings.ToUpper(str(def["name"])))
 		}
 	}
-	if len(t.Rows) == 0 {
-		tp.empty = true
+}
+
+// cells are what a row shows, in the visible columns.
+func (tp *TablePrinter) cells(v any) []string {
+	row, _ := v.(map[string]any)
+	values, _ := row["cells"].([]any)
+	var cells []string
+	if tp.opts.WithNamespace {
+		object, _ := row["object"].(map[string]any)
+		meta, _ := object["metadata"].(map[string]any)
+		cells = append(cells, str(meta["namespace"]))
+	}
+	for _, i := range tp.visible {
+		cell := ""
+		if i < len(values) && values[i] != nil {
+			cell = cellText(values[i])
+		}
+		cells = append(cells, cell)
+	}
+	return cells
+}
+
+// printRows prints rows under the header, which the first rows bring.
+func (tp *TablePrinter) printRows(rows [][]string) error {
+	if len(rows) == 0 {
 		return nil
 	}
 	if tp.blankLine {
@@ -130,23 +248,9 @@ func (tp *TablePrinter) print(t *table) error {
 		}
 		tp.blankLine = false
 	}
-	var lines [][]string
+	lines := rows
 	if !tp.headerDone {
-		lines = append(lines, tp.header)
-	}
-	for _, row := range t.Rows {
-		var cells []string
-		if tp.opts.WithNamespace {
-			cells = append(cells, row.Object.Metadata.Namespace)
-		}
-		for _, i := range tp.visible {
-			cell := ""
-			if i < len(row.Cells) && row.Cells[i] != nil {
-				cell = cellText(row.Cells[i])
-			}
-			cells = append(cells, cell)
-		}
-		lines = append(lines, cells)
+		lines = append([][]string{tp.header}, rows...)
 	}
 	var err error
 	tp.widths, err = writeColumns(tp.out, lines, !tp.headerDone && tp.opts.Color, tp.widths)

@@ -3,8 +3,11 @@ package output
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // podTable is the API server's answer to GET pods with the Table Accept
@@ -221,6 +224,8 @@ func TestTableNotATable(t *testing.T) {
 		`[{"kind":"Table"}]`,
 		`not json`,
 		``,
+		`{"apiVersion":"v1","kind":"Status","message":"` + strings.Repeat("x", 200<<10) + `"}`,
+		`{"columnDefinitions":[],"rows":[{"cells":["a"]}]}`, // no kind
 	} {
 		var o, n bytes.Buffer
 		tp := NewTablePrinter(&o, &n, TableOptions{Empty: "No resources found"})
@@ -230,8 +235,8 @@ func TestTableNotATable(t *testing.T) {
 			t.Errorf("%q: got %v, want ErrNotTable", body, err)
 			continue
 		}
-		if string(notTable.Body) != body {
-			t.Errorf("%q: the body handed back is %q", body, notTable.Body)
+		if back, _ := io.ReadAll(notTable.Body); string(back) != body {
+			t.Errorf("%.100q: the body handed back is %.100q", body, back)
 		}
 		tp.Done()
 		if o.Len()+n.Len() != 0 {
@@ -277,5 +282,26 @@ func TestWriteColumns(t *testing.T) {
 				t.Errorf("got\n%s(%q)\nwant\n%s", b.String(), b.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestTableStreamsRows: a long Table's first rows are printed before the
+// rest has arrived, aligned in chunks whose columns only grow.
+func TestTableStreamsRows(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{},"columnDefinitions":[{"name":"Name","priority":0},{"name":"Data","priority":0}],"rows":[`)
+	for i := range rowsAtOnce + 1 {
+		fmt.Fprintf(&b, `{"cells":["cm-%d",%d],"object":{"metadata":{"name":"cm-%d"}}},`, i, i, i)
+	}
+	var out bytes.Buffer
+	tp := NewTablePrinter(&out, io.Discard, TableOptions{})
+	broken := errors.New("the rest never came")
+	err := tp.Print(io.MultiReader(strings.NewReader(b.String()), iotest.ErrReader(broken)))
+	if !errors.Is(err, broken) {
+		t.Fatalf("error %v", err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	if len(lines) != rowsAtOnce+2 || lines[0] != "NAME     DATA" || lines[1] != "cm-0     0" || lines[rowsAtOnce] != "cm-499   499" {
+		t.Errorf("printed %d lines: %q … %q", len(lines), lines[:2], lines[len(lines)-2:])
 	}
 }
