@@ -69,6 +69,17 @@ func TestImpersonation(t *testing.T) {
 			t.Errorf("-v --as:\n%s", r)
 		}
 	})
+	t.Run("kcurl proxy --as acts as jane for every client, whatever Impersonate-User a client sends", func(t *testing.T) {
+		p, addr := startProxy(t, s, "-p", "0", "--as", "jane", "--as-group", "dev")
+		defer p.interrupt()
+		for _, header := range []string{"X-Nothing: 1", "Impersonate-User: mallory"} {
+			body, code := curl(t, "http://"+addr+"/apis/authentication.k8s.io/v1/selfsubjectreviews", "-H", "Content-Type: application/json", "-H", header,
+				"-d", `{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`)
+			if code != 201 || !strings.Contains(strings.ReplaceAll(body, " ", ""), `"username":"jane"`) {
+				t.Errorf("with %s: HTTP %d: %s", header, code, body)
+			}
+		}
+	})
 	t.Run("a kubeconfig's as and as-groups, and --as over them, each sent once", func(t *testing.T) {
 		dir := t.TempDir()
 		tokenFile := filepath.Join(dir, "token")
