@@ -11,14 +11,15 @@ import (
 )
 
 // installGadgets installs a CRD with a structural schema (descriptions,
-// a required field, an enum, a nested object), once for the run.
+// a required field, an enum, a nested object), once for the run, in a
+// group of its own (explore_test.go lists kcurl-e2e.example.com's types).
 func installGadgets(t *testing.T) {
 	t.Helper()
 	crd := obj{
 		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": obj{"name": "gadgets.kcurl-e2e.example.com"},
+		"metadata": obj{"name": "gadgets.kcurl-explain.example.com"},
 		"spec": obj{
-			"group": "kcurl-e2e.example.com", "scope": "Namespaced",
+			"group": "kcurl-explain.example.com", "scope": "Namespaced",
 			"names": obj{"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "shortNames": []string{"gd"}},
 			"versions": []obj{{
 				"name": "v1", "served": true, "storage": true,
@@ -80,7 +81,7 @@ func TestExplainIsKubectls(t *testing.T) {
 		{"gadgets"},
 		{"gadgets.spec"},
 		{"gd.spec.parts", "--recursive"},
-		{"gadgets.kcurl-e2e.example.com.spec.color"},
+		{"gadgets.kcurl-explain.example.com.spec.color"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			expect(t, s.run(append([]string{"explain"}, args...)...), kubectlExplain(t, args...), "", 0)
