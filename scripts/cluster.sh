@@ -283,7 +283,8 @@ cmd_build() {
 	if [[ ${1:-} == node ]]; then
 		ensure_kube_binaries "${NODE_KUBE_BINS[@]}"
 		ensure_containerd_binaries
-		log "node binaries: $KUBE_BIN_DIR/{${NODE_KUBE_BINS[*]// /,}} $CONTAINERD_BIN_DIR/{${CONTAINERD_BINS[*]// /,}}"
+		local IFS=,
+		log "node binaries: $KUBE_BIN_DIR/{${NODE_KUBE_BINS[*]}} $CONTAINERD_BIN_DIR/{${CONTAINERD_BINS[*]}}"
 	fi
 	log "binaries: $APISERVER_BIN $KUBECTL_BIN $ETCD_BIN"
 }
