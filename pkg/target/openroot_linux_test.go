@@ -131,6 +131,8 @@ func TestProcRootTokenSwappedForASymlink(t *testing.T) {
 
 // Our own KUBERNETES_SERVICE_* say where the server is whenever we have
 // any: the other process's are taken only without them, all or none.
+// Only the resolved address is compared: nothing is sent to it, so the
+// name needs no mapping to 127.0.0.1 in /etc/hosts.
 func TestServerAddressFromOurOwnEnvironment(t *testing.T) {
 	p := newFakeProc(t)
 	env := []string{"KUBERNETES_SERVICE_HOST=10.0.0.66", "KUBERNETES_SERVICE_PORT=6666"}
