@@ -198,6 +198,53 @@ func TestWatchRelists(t *testing.T) {
 	}
 }
 
+// A watch that was connected resumes through the refusals of an API server
+// that has just restarted (a 403 before its RBAC caches are warm, a 503),
+// and through a relist that is refused the same way; the first request of
+// a watch is not retried (TestSendChecksTheStatus, the CLI cases).
+func TestWatchResumesThroughARestartedServersRefusals(t *testing.T) {
+	s, c := newServer(t,
+		answer{body: `{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"5"}}}` + "\n"},
+		answer{403, `{"kind":"Status","reason":"Forbidden","message":"RBAC: not ready"}`},
+		answer{410, `{"kind":"Status","reason":"Expired","message":"too old"}`},
+		answer{503, `{"kind":"Status","reason":"ServiceUnavailable","message":"starting"}`},
+		// After a refused relist the watch is tried again (still too old).
+		answer{410, `{"kind":"Status","reason":"Expired","message":"too old"}`},
+		answer{body: `{"metadata":{"resourceVersion":"20"},"items":[]}`},
+		answer{body: `{"type":"ADDED","object":{"metadata":{"name":"b","resourceVersion":"21"}}}` + "\n"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var events []string
+	var notices bytes.Buffer
+	err := c.Watch(ctx, request.Spec{Path: "/api/v1/pods", Watch: true}, WatchOptions{Relist: true, Notices: &notices}, func(e Event) error {
+		events = append(events, e.Type+" "+string(e.Object))
+		if len(events) == 2 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || len(events) != 2 || !strings.Contains(events[1], `"b"`) {
+		t.Fatalf("err %v, events %q, notices:\n%s", err, events, notices.String())
+	}
+	want := []string{
+		"/api/v1/pods?allowWatchBookmarks=true&watch=true",
+		"/api/v1/pods?allowWatchBookmarks=true&resourceVersion=5&watch=true",
+		"/api/v1/pods?allowWatchBookmarks=true&resourceVersion=5&watch=true",
+		"/api/v1/pods?limit=1&resourceVersion=&watch=false",
+		"/api/v1/pods?allowWatchBookmarks=true&resourceVersion=5&watch=true",
+		"/api/v1/pods?limit=1&resourceVersion=&watch=false",
+		"/api/v1/pods?allowWatchBookmarks=true&resourceVersion=20&watch=true",
+	}
+	if got := s.requests(); !slices.Equal(got, want) {
+		t.Errorf("requests %q, want %q", got, want)
+	}
+	for _, say := range []string{"resuming the watch: ", "RBAC: not ready", "listing again after a 410: ", "starting"} {
+		if !strings.Contains(notices.String(), say) {
+			t.Errorf("notices do not say %q:\n%s", say, notices.String())
+		}
+	}
+}
+
 // ChangesOnly (--watch-only) lists once for the current resourceVersion and
 // watches from it: what exists already is not given as ADDED.
 func TestWatchChangesOnly(t *testing.T) {

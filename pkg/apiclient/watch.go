@@ -68,6 +68,10 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 			attempt.Query = withParams(spec.Query, url.Values{"resourceVersion": {rv}})
 		}
 		resp, err := c.Send(ctx, attempt)
+		// refused: the server answered this request with an error status,
+		// as a restarting server does for a moment; an ERROR event inside a
+		// watch that was accepted is the watch's own end, never retried.
+		refused := err != nil
 		if err == nil {
 			lastConnected = time.Now()
 			before := rv
@@ -83,22 +87,38 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 		if errors.As(err, &status) && status.Code == http.StatusGone {
 			err = errGone
 		}
+		recently := !lastConnected.IsZero() && time.Since(lastConnected) < reconnectFor
 		switch {
 		case errors.Is(err, errGone) && opts.Relist:
-			if rv, err = c.relistVersion(ctx, spec); err != nil {
-				return err
+			next, lerr := c.relistVersion(ctx, spec)
+			if lerr != nil && recently && resumable(lerr) {
+				fmt.Fprintf(notices, "kcurl: listing again after a 410: %v; trying again\n", lerr)
+				quiet++
+				if err := sleepCtx(ctx, backoff(quiet)); err != nil {
+					return err
+				}
+				continue
 			}
+			if lerr != nil {
+				return lerr
+			}
+			rv = next
 			fmt.Fprintf(notices, "kcurl: the watch fell behind (410 Gone); listed again at resourceVersion %s and watching on: changes in between are not shown\n", rv)
 		case errors.Is(err, errGone):
 			return &transport.StatusError{Code: http.StatusGone, Reason: "Expired",
 				Message: "the watch fell too far behind: " + tooOld(rv) + " (410 Gone); watch again, or use --relist to list again and go on"}
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case brokenConnection(err) && !lastConnected.IsZero() && time.Since(lastConnected) < reconnectFor:
+		case recently && (brokenConnection(err) || refused && resumable(err)):
 			// The connection broke (an API server restarting, a load
-			// balancer, a failed HTTP/2 ping): resume where the events
-			// stopped, as when the server ends the watch itself.
-			fmt.Fprintf(notices, "kcurl: the watch's connection broke: %v; resuming from %s\n", err, resumePoint(rv))
+			// balancer, a failed HTTP/2 ping), or a server that just came
+			// back refused for a moment: resume where the events stopped,
+			// as when the server ends the watch itself.
+			if brokenConnection(err) {
+				fmt.Fprintf(notices, "kcurl: the watch's connection broke: %v; resuming from %s\n", err, resumePoint(rv))
+			} else {
+				fmt.Fprintf(notices, "kcurl: resuming the watch: %v; trying again from %s\n", err, resumePoint(rv))
+			}
 			quiet++
 			if err := sleepCtx(ctx, backoff(quiet)); err != nil {
 				return err
@@ -196,6 +216,26 @@ func tooOld(rv string) string {
 		return "the server no longer has the history it asked for"
 	}
 	return "resourceVersion " + rv + " is too old"
+}
+
+// resumable is what a watch that was connected within reconnectFor
+// retries: a broken connection, and the answers of an API server that has
+// just restarted and whose caches are not warm yet (401, 403, 429, 5xx).
+// A right that is really gone stays refused and is reported once
+// reconnectFor has passed; the first request of a watch is never retried.
+func resumable(err error) bool {
+	if brokenConnection(err) {
+		return true
+	}
+	var status *transport.StatusError
+	if errors.As(err, &status) {
+		switch status.Code {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests,
+			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+	}
+	return false
 }
 
 func brokenConnection(err error) bool {
