@@ -97,7 +97,9 @@ spec:
 	expect(t, throughProxy(), `"name": "kube-root-ca.crt"`, "", 0)
 	restarts := mustKubectl(t, "get", "pod", "-n", ns, "rotating", "-o", "jsonpath={range .status.containerStatuses[*]}{.name}={.restartCount} {end}")
 	if restarts != "proxy=0 shell=0 watch=0 " {
-		t.Errorf("containers restarted during the rotation: %s", restarts)
+		t.Errorf("containers restarted during the rotation: %s\nthe watch's previous log:\n%s\nthe proxy's:\n%s", restarts,
+			kubectl(t, "logs", "-n", ns, "rotating", "-c", "watch", "--previous"),
+			kubectl(t, "logs", "-n", ns, "rotating", "-c", "proxy", "--previous"))
 	}
 }
 
