@@ -226,3 +226,29 @@ func terminatedWithin(t *testing.T, ns, pod string, d time.Duration) (int, strin
 		time.Sleep(300 * time.Millisecond)
 	}
 }
+
+// docs/examples/wait-for-secret.yaml as written: the init container waits
+// (allowed to list and watch that one Secret only) until the Secret is
+// made, then the app starts.
+func TestWaitForSecretExample(t *testing.T) {
+	applyFile(t, "docs/examples/wait-for-secret.yaml")
+	t.Cleanup(func() { kubectl(t, "delete", "secret", "-n", "kcurl-demo", "db-credentials", "--ignore-not-found") })
+	deadline := time.Now().Add(60 * time.Second)
+	for mustKubectl(t, "get", "pod", "-n", "kcurl-demo", "web", "-o", "jsonpath={.status.initContainerStatuses[0].state.running.startedAt}") == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the init container did not start:\n%s", describe(t, "kcurl-demo", "web"))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // it waits, and holds the app back
+	if phase := mustKubectl(t, "get", "pod", "-n", "kcurl-demo", "web", "-o", "jsonpath={.status.phase}"); phase != "Pending" {
+		t.Fatalf("the Pod is %s before its Secret exists:\n%s", phase, describe(t, "kcurl-demo", "web"))
+	}
+	mustKubectl(t, "create", "secret", "generic", "-n", "kcurl-demo", "db-credentials", "--from-literal=password=s3cret")
+	waitReady(t, "kcurl-demo", "web")
+	expect(t, kubectl(t, "logs", "-n", "kcurl-demo", "web", "-c", "wait-for-db-credentials"), "secret/db-credentials condition met\n", "", 0)
+	restarts := mustKubectl(t, "get", "pod", "-n", "kcurl-demo", "web", "-o", "jsonpath={.status.initContainerStatuses[0].restartCount}")
+	if restarts != "0" {
+		t.Errorf("the init container restarted %s times", restarts)
+	}
+}
