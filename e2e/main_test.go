@@ -12,14 +12,14 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // cluster is the control plane of this test run, read from cluster.sh's env
@@ -51,11 +51,8 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(work)
 
 	kcurlBin = filepath.Join(work, "kcurl")
-	build := exec.Command("go", "build", "-trimpath", "-o", kcurlBin, ".")
-	build.Dir = repoRoot
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building kcurl: %v\n%s", err, out)
+	if err := harness.BuildKcurl(repoRoot, kcurlBin); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
 
@@ -69,7 +66,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = clusterScript(clusterDir, "down") }()
-	if cluster, err = readEnvFile(filepath.Join(clusterDir, "env")); err != nil {
+	if cluster, err = harness.ReadEnvFile(filepath.Join(clusterDir, "env")); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
@@ -105,20 +102,4 @@ func clusterScript(stateDir string, args ...string) error {
 		c.Stdout = io.Discard // the env file it prints is read from disk
 	}
 	return c.Run()
-}
-
-func readEnvFile(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	env := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			env[k] = v
-		}
-	}
-	return env, sc.Err()
 }

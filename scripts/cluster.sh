@@ -49,6 +49,8 @@ die() {
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 readonly SCRIPT_DIR
+# shellcheck source=lib/procs.sh
+. "$SCRIPT_DIR/lib/procs.sh"
 readonly CONTROLPLANE_DIR=$SCRIPT_DIR/controlplane
 
 # home_dir is only consulted when no explicit/XDG location was given, so a
@@ -300,29 +302,6 @@ take_state_lock() {
 	fi
 	exec {STATE_LOCK_FD}>"$STATE_DIR/.lock"
 	flock -w 180 "$STATE_LOCK_FD" || die "another cluster.sh holds $STATE_DIR/.lock"
-}
-
-# alive PID: the process exists and is not a zombie. Our daemons are not our
-# children, so an unreaped zombie would otherwise look alive to kill -0.
-alive() {
-	local stat rest
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	rest=${stat##*") "}
-	[[ ${rest:0:1} != [ZX] ]]
-}
-
-# is_ours PID MARKER: PID is alive and its command line has MARKER as one
-# exact argument (see ETCD_MARKER / APISERVER_MARKER).
-is_ours() {
-	local pid=$1 marker=$2 arg
-	[[ $pid =~ ^[1-9][0-9]*$ ]] || return 1
-	alive "$pid" || return 1
-	local -a args=()
-	mapfile -d '' args <"/proc/$pid/cmdline" 2>/dev/null || return 1
-	for arg in "${args[@]}"; do
-		[[ $arg == "$marker" ]] && return 0
-	done
-	return 1
 }
 
 read_pid() {

@@ -42,6 +42,9 @@ die() {
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 readonly SCRIPT_DIR
+# alive, is_ours: the daemons' ownership check, shared with cluster.sh.
+# shellcheck source=lib/procs.sh
+. "$SCRIPT_DIR/lib/procs.sh"
 [[ $(id -u) == 0 ]] || die "a node needs root (network namespace, mounts, containers)"
 
 state=${KCURL_NODE_DIR:-${XDG_STATE_HOME:-${HOME:?set HOME or KCURL_NODE_DIR}/.local/state}/kcurl/node}
@@ -67,23 +70,6 @@ readonly CTRD_BIN=$bin_cache/containerd-$containerd_version
 
 # --- processes ---------------------------------------------------------------------
 
-alive() {
-	local stat rest
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	rest=${stat##*") "}
-	[[ ${rest:0:1} != [ZX] ]]
-}
-
-# is_ours PID MARKER: alive, and MARKER is one exact argument of its command line.
-is_ours() {
-	local pid=$1 marker=$2 arg
-	[[ $pid =~ ^[1-9][0-9]*$ ]] && alive "$pid" || return 1
-	local -a args=()
-	mapfile -d '' args <"/proc/$pid/cmdline" 2>/dev/null || return 1
-	for arg in "${args[@]}"; do [[ $arg == "$marker" ]] && return 0; done
-	return 1
-}
-
 pid_of() { cat "$S/$1.pid" 2>/dev/null || true; }
 
 # daemon NAME MARKER ARGS...: start ARGS in the namespace, detached, with an
@@ -107,7 +93,7 @@ stop_daemon() {
 	marker=$(cat "$S/$name.marker" 2>/dev/null || true)
 	if [[ -n $marker ]] && is_ours "$pid" "$marker"; then
 		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < STOP_TIMEOUT * 10 && 1; i++)); do
+		for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
 			is_ours "$pid" "$marker" || break
 			sleep 0.1
 		done
@@ -270,9 +256,9 @@ in_ns_kubectl() {
 	"${IN_NETNS[@]}" env -i PATH=/usr/bin:/bin HOME="$S" "$KUBE_BIN/kubectl" --kubeconfig "$S/admin.kubeconfig" "$@"
 }
 
-wait_for() { # SECONDS WHAT COMMAND...
-	local deadline=$((SECONDS + $1)) what=$2
-	shift 2
+wait_for() { # SECONDS COMMAND...: until COMMAND succeeds, at most SECONDS
+	local deadline=$((SECONDS + $1))
+	shift
 	until "$@" >/dev/null 2>&1; do
 		((SECONDS < deadline)) || return 1
 		sleep 0.3
@@ -307,7 +293,7 @@ cmd_up() {
 	write_containerd_config
 	daemon containerd "--config=$S/containerd/config.toml" \
 		"$CTRD_BIN/containerd" "--config=$S/containerd/config.toml"
-	wait_for 20 containerd ctr_ version || {
+	wait_for 20 ctr_ version || {
 		tail -20 "$S/containerd.log" >&2
 		cmd_down quiet
 		die "containerd did not start"
@@ -325,7 +311,7 @@ cmd_up() {
 		--node-ip="$NODE_IP" \
 		--hostname-override="$NODE_NAME" \
 		--v=1
-	if ! wait_for "$READY_TIMEOUT" node node_ready; then
+	if ! wait_for "$READY_TIMEOUT" node_ready; then
 		tail -30 "$S/kubelet.log" >&2
 		cmd_down quiet
 		die "the node was not Ready within ${READY_TIMEOUT}s (logs: scripts/node.sh logs)"
@@ -361,7 +347,7 @@ start_controllers() {
 
 cmd_import() { # FILE: a docker-archive, imported under its own name
 	[[ -f $1 ]] || die "no image archive at $1"
-	ctr_ images import --no-unpack=false --snapshotter overlayfs "$1" >/dev/null
+	ctr_ images import --snapshotter overlayfs "$1" >/dev/null
 	log "imported $(basename -- "$1")"
 }
 
@@ -494,7 +480,7 @@ restart_apiserver() {
 	disown $!
 	printf '%s\n' "$!" >"$CP/kube-apiserver.pid"
 	log "restarted kube-apiserver (pid $!)"
-	wait_for 60 apiserver in_ns_kubectl get --raw /readyz || die "kube-apiserver was not ready again within 60s"
+	wait_for 60 in_ns_kubectl get --raw /readyz || die "kube-apiserver was not ready again within 60s"
 }
 
 usage() { sed -n '2,23s/^# \{0,1\}//p' "$0"; }

@@ -2,8 +2,8 @@
 # pod.sh: give a local cluster (scripts/cluster.sh) a Pod-like identity, and
 # write the service-account dir the kubelet would mount for it.
 #
-# Creates (idempotently) namespace NS, ServiceAccount SA, a Role for it (the
-# rules below), a Pod object named SA the token is bound to, requests a token
+# Creates (idempotently) namespace NS, ServiceAccount SA, a Role for it (in
+# scripts/try-identity.yaml), a Pod object named SA the token is bound to, requests a token
 # from the TokenRequest API, and lays DIR out as the kubelet does: token,
 # ca.crt and namespace link through ..data to a timestamped dir; the token
 # has no trailing newline. Prints DIR.
@@ -26,34 +26,9 @@ kubectl() {
 	env -i PATH="$PATH" HOME="${cluster[KCURL_CLUSTER_DIR]}" "${cluster[KCURL_CLUSTER_KUBECTL]}" \
 		--kubeconfig "${cluster[KCURL_CLUSTER_ADMIN_KUBECONFIG]}" "$@"
 }
-kubectl apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Namespace
-metadata: {name: $ns}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: $sa, namespace: $ns}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: $sa, namespace: $ns}
-rules:
-- apiGroups: [""]
-  resources: [pods, pods/log, services, configmaps, serviceaccounts, events]
-  verbs: [get, list, watch]
-- apiGroups: [apps]
-  resources: [deployments, replicasets]
-  verbs: [get, list, watch]
-- apiGroups: [""]
-  resources: [configmaps]
-  verbs: [create, update, patch, delete, deletecollection]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: $sa, namespace: $ns}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: $sa}
-subjects: [{kind: ServiceAccount, name: $sa, namespace: $ns}]
+{
+	sed -e "s/@NS@/$ns/g" -e "s/@SA@/$sa/g" "$(dirname -- "${BASH_SOURCE[0]}")/try-identity.yaml"
+	cat <<EOF
 ---
 apiVersion: v1
 kind: Pod
@@ -62,6 +37,7 @@ spec:
   serviceAccountName: $sa
   containers: [{name: app, image: kcurl}]
 EOF
+} | kubectl apply -f - >/dev/null
 token=$(kubectl create token "$sa" -n "$ns" --bound-object-kind Pod --bound-object-name "$sa" \
 	--audience "${cluster[KCURL_CLUSTER_AUDIENCE]}" --duration 1h)
 

@@ -21,35 +21,9 @@ KCURL_NODE_IMAGES="$work/pause.tar $work/shell.tar $work/curl.tar" "$repo/script
 
 kubectl() { "$repo/scripts/node.sh" kubectl "$@"; }
 kubectl delete pod -n kcurl-try kcurl-try --ignore-not-found --wait=true --grace-period=1 >/dev/null 2>&1 || true
-kubectl apply -f - >/dev/null <<'YAML'
-apiVersion: v1
-kind: Namespace
-metadata: {name: kcurl-try}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: kcurl-try, namespace: kcurl-try}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: kcurl-try, namespace: kcurl-try}
-rules:
-- apiGroups: [""]
-  resources: [pods, pods/log, services, configmaps, serviceaccounts, events]
-  verbs: [get, list, watch]
-- apiGroups: [apps]
-  resources: [deployments, replicasets]
-  verbs: [get, list, watch]
-- apiGroups: [""]
-  resources: [configmaps]
-  verbs: [create, update, patch, delete, deletecollection]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: kcurl-try, namespace: kcurl-try}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: kcurl-try}
-subjects:
-- {kind: ServiceAccount, name: kcurl-try, namespace: kcurl-try}
+{
+	sed -e "s/@NS@/kcurl-try/g" -e "s/@SA@/kcurl-try/g" "$repo/scripts/try-identity.yaml"
+	cat <<'YAML'
 ---
 apiVersion: v1
 kind: Pod
@@ -68,6 +42,7 @@ spec:
       allowPrivilegeEscalation: false
       capabilities: {drop: [ALL]}
 YAML
+} | kubectl apply -f - >/dev/null
 kubectl wait -n kcurl-try --for=condition=Ready --timeout=90s pod/kcurl-try >/dev/null
 say "in Pod kcurl-try/kcurl-try as system:serviceaccount:kcurl-try:kcurl-try (kcurl is /bin/kcurl)"
 tty=-i

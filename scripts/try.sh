@@ -13,7 +13,7 @@
 #   scripts/try.sh whoami
 # The ServiceAccount may read pods, services, configmaps, serviceaccounts,
 # events and deployments in its namespace, and write configmaps
-# (scripts/pod.sh has the Role).
+# (scripts/try-identity.yaml has the Role).
 #
 # scripts/try.sh --pod [COMMAND...]           (needs root; default: a shell)
 # A real Pod instead: starts (or reuses) the one-node cluster of

@@ -10,7 +10,6 @@
 package node
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -19,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // node is the cluster of this run, read from node.sh's env file.
@@ -61,11 +62,8 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(work)
 
 	kcurlBin = filepath.Join(work, "kcurl")
-	build := exec.Command("go", "build", "-trimpath", "-o", kcurlBin, ".")
-	build.Dir = repoRoot
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e/node: building kcurl: %v\n%s", err, out)
+	if err := harness.BuildKcurl(repoRoot, kcurlBin); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e/node: %v\n", err)
 		return 1
 	}
 
@@ -96,7 +94,7 @@ func run(m *testing.M) int {
 		_ = script(nodeEnv, "node.sh", "logs")
 		return 1
 	}
-	if node, err = readEnvFile(filepath.Join(stateDir, "env")); err != nil {
+	if node, err = harness.ReadEnvFile(filepath.Join(stateDir, "env")); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e/node:", err)
 		return 1
 	}
@@ -128,22 +126,6 @@ func baseEnv() []string {
 		}
 	}
 	return env
-}
-
-func readEnvFile(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	env := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			env[k] = v
-		}
-	}
-	return env, sc.Err()
 }
 
 // result is what a user sees of a command.
