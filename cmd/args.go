@@ -34,9 +34,9 @@ func interspersed(args []string, app *cli.App) ([]string, error) {
 	// it: `-c app pods/web/log` first reads as two arguments, "app" and the
 	// log, and is read again with -c taking a value if that leaves the log
 	// as the argument.
-	if slices.ContainsFunc(positional, isLogTarget) && app.Command(firstPositional(positional)) == nil {
+	if slices.ContainsFunc(positional, isLog) && app.Command(firstPositional(positional)) == nil {
 		logFlags, logPositional := splitFlags(args[1:], app.Flags, commandFlags, map[string]string{"c": "container"})
-		if isLogTarget(firstPositional(logPositional)) {
+		if isLog(firstPositional(logPositional)) {
 			flags, positional = logFlags, logPositional
 		}
 	}
@@ -61,10 +61,11 @@ func firstPositional(positional []string) string {
 	return ""
 }
 
-// isLogTarget: pods/NAME/log, or a path ending in /log.
-func isLogTarget(target string) bool {
-	target, _, _ = strings.Cut(target, "?")
-	return strings.HasSuffix(strings.TrimSuffix(target, "/"), "/log")
+// isLog: the PATH|RESOURCE argument is pods/NAME/log, or a path ending in
+// /log.
+func isLog(arg string) bool {
+	arg, _, _ = strings.Cut(arg, "?")
+	return strings.HasSuffix(strings.TrimSuffix(arg, "/"), "/log")
 }
 
 // splitFlags returns the flags (with their values) and the positional

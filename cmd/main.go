@@ -50,7 +50,7 @@ func newApp(s Streams) *cli.App {
 			if c.Bool("version") {
 				return printVersion(s)
 			}
-			return runRequest(c, s)
+			return runCommand(c, &exchangeOptions{streams: s})
 		},
 		Reader:    s.In,
 		Writer:    s.Out,

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -63,9 +62,8 @@ type Index struct {
 // group version.
 const aggregatedAccept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
 
-// Fetch asks the server at base for its resources.
-func Fetch(ctx context.Context, client *http.Client, base *url.URL) (*Index, error) {
-	api := &apiclient.Client{HTTP: client, Server: base}
+// Fetch asks the server for its resources.
+func Fetch(ctx context.Context, api *apiclient.Client) (*Index, error) {
 	idx := &Index{}
 	classic := false
 	for _, root := range []string{"/api", "/apis"} {

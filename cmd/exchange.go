@@ -11,18 +11,19 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/exchange"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
 )
 
-// requestOptions is `kcurl [flags] PATH|RESOURCE`, in kubectl's order:
+// exchangeOptions is `kcurl [flags] PATH|RESOURCE`, in kubectl's order:
 // completed from the flags (complete), checked without reading a file or
 // touching the network (validate), then run: the credentials (connect),
-// and one call into pkg/apiclient for discovery and the whole exchange.
-type requestOptions struct {
+// and one call into pkg/exchange for discovery and the whole exchange.
+type exchangeOptions struct {
 	streams Streams
 	session sessionOptions
-	req     apiclient.Request
+	x       exchange.Options
 
 	method        string
 	include       bool
@@ -33,25 +34,14 @@ type requestOptions struct {
 	logFlagsGiven []string // log flags, which only a pod's log takes
 }
 
-func runRequest(c *cli.Context, s Streams) error {
-	o := &requestOptions{streams: s}
-	if err := o.complete(c); err != nil {
-		return err
-	}
-	if err := o.validate(); err != nil {
-		return err
-	}
-	return o.run(c)
-}
-
 // complete reads the flags (and -d's file): usage errors come before any
 // credential is read or byte is sent.
-func (o *requestOptions) complete(c *cli.Context) error {
+func (o *exchangeOptions) complete(c *cli.Context) error {
 	s := o.streams
-	r := &o.req
+	r := &o.x
 	switch c.NArg() {
 	case 1:
-		r.Target = c.Args().First()
+		r.PathOrResource = c.Args().First()
 	case 0:
 		return usagef("no PATH or RESOURCE given: try kcurl /api, or kcurl pods")
 	default:
@@ -90,7 +80,7 @@ func (o *requestOptions) complete(c *cli.Context) error {
 	o.include, o.showCurl, r.Silent = c.Bool("include"), c.Bool("curl"), c.Bool("silent")
 	r.All, r.PerPage, r.AllNamespaces = c.Bool("all"), c.Bool("per-page"), c.Bool("all-namespaces")
 	o.relist = c.Bool("relist")
-	if c.Bool("watch") || c.Bool("watch-only") || typedWatch(r.Target) {
+	if c.Bool("watch") || c.Bool("watch-only") || typedWatch(r.PathOrResource) {
 		r.Watch = &apiclient.WatchOptions{ChangesOnly: c.Bool("watch-only")}
 	}
 	if r.Print, err = printOptions(c, s); err != nil {
@@ -107,7 +97,7 @@ func (o *requestOptions) complete(c *cli.Context) error {
 		}
 	}
 	o.followGiven = c.Bool("follow")
-	if isLogTarget(r.Target) {
+	if isLog(r.PathOrResource) {
 		if err := o.completeLog(c); err != nil {
 			return err
 		}
@@ -124,8 +114,8 @@ func (o *requestOptions) complete(c *cli.Context) error {
 }
 
 // completeLog maps the log flags to a pod's log options.
-func (o *requestOptions) completeLog(c *cli.Context) error {
-	l := &o.req.Spec.Log
+func (o *exchangeOptions) completeLog(c *cli.Context) error {
+	l := &o.x.Spec.Log
 	l.Follow, l.Container = c.Bool("follow"), c.String("container")
 	l.Timestamps, l.Previous = c.Bool("timestamps"), c.Bool("previous")
 	if c.IsSet("tail") {
@@ -143,8 +133,8 @@ func (o *requestOptions) completeLog(c *cli.Context) error {
 
 // validate checks the combination of flags; it reads nothing and sends
 // nothing.
-func (o *requestOptions) validate() error {
-	r := &o.req
+func (o *exchangeOptions) validate() error {
+	r := &o.x
 	watch := r.Watch != nil
 	switch {
 	case r.Silent && r.Print.Query != nil:
@@ -161,15 +151,15 @@ func (o *requestOptions) validate() error {
 		return usagef("--timeout ends a watch (-w) or a followed log (-f); for any request use --max-time")
 	case (watch || r.All) && o.method != http.MethodGet:
 		return usagef("-w and --all are for GET, not %s", o.method)
-	case len(o.logFlagsGiven) > 0 && !isLogTarget(r.Target):
+	case len(o.logFlagsGiven) > 0 && !isLog(r.PathOrResource):
 		flag := o.logFlagsGiven[0]
 		return usagef("--%s goes with a pod's log: kcurl pods/NAME/log --%s …", flag, flag)
 	}
 	return nil
 }
 
-// run connects, then leaves the whole exchange to pkg/apiclient.
-func (o *requestOptions) run(c *cli.Context) error {
+// run connects, then leaves the whole exchange to pkg/exchange.
+func (o *exchangeOptions) run(c *cli.Context) error {
 	s := o.streams
 	api, err := o.session.connect(c, s)
 	if err != nil {
@@ -177,24 +167,20 @@ func (o *requestOptions) run(c *cli.Context) error {
 	}
 	defer api.cancel()
 	ctx := api.ctx
-	if o.req.Streaming {
+	if o.x.Streaming {
 		// Ctrl-C ends a watch or a followed log; that is success.
 		var stop func()
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 	}
-	r := o.req
-	r.Namespace, r.Resources = api.target.Namespace, api.discovery()
-	r.Out, r.ErrOut = s.Out, s.ErrOut
+	x := o.x
+	x.Namespace, x.Include = api.target.Namespace, o.include
+	x.Out, x.ErrOut = s.Out, s.ErrOut
 	if o.showCurl {
-		auth := apiclient.CurlAuth(api.target)
-		r.Curl = &auth
+		auth := exchange.CurlAuth(api.target)
+		x.Curl = &auth
 	}
-	client := api.apiClient()
-	if o.include {
-		client.Include = s.Out
-	}
-	return api.err(client.Do(ctx, r))
+	return api.err(exchange.Run(ctx, api.api, api.discovery(), x))
 }
 
 // typedWatch: ?watch=true (or 1) in a typed path is a watch too.
@@ -212,17 +198,16 @@ func typedWatch(arg string) bool {
 // API answers.
 func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 	opts := output.Options{
-		Format:     output.Format(c.String("output")),
 		Indent:     2,
 		RawStrings: c.Bool("raw-output"),
 		ExitStatus: c.Bool("exit-status"),
 		Terminal:   s.OutIsTerminal,
 	}
-	switch opts.Format {
-	case "", output.FormatJSON, output.FormatYAML, output.FormatRaw, output.FormatName, "table", "wide":
-	default:
-		return opts, usagef("unknown output format %q: use json, yaml, raw, table, wide or name", opts.Format)
+	format, err := outputFormat(c.String("output"), "", "json", "yaml", "raw", "table", "wide", "name")
+	if err != nil {
+		return opts, err
 	}
+	opts.Format = output.Format(format)
 	if c.Bool("compact-output") {
 		opts.Indent = 0
 	}
