@@ -53,7 +53,7 @@ func report(w io.Writer, err error) {
 	case errors.As(err, &halt):
 		fmt.Fprint(w, halt.Message)
 	case errors.As(err, &usage):
-		fmt.Fprintf(w, "kcurl: %s\nRun 'kcurl --help' for usage.\n", strings.TrimSpace(usage.Msg))
+		fmt.Fprintf(w, "kcurl: %s\nRun 'kcurl --help' for usage.\n", strings.TrimSpace(usage.Error()))
 	case !coded:
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
 	default:

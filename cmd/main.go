@@ -58,7 +58,7 @@ func newApp(s Streams) *cli.App {
 		// Only Main decides how kcurl exits.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &exitcode.UsageError{Msg: err.Error()}
+			return &exitcode.UsageError{Err: err}
 		},
 		Commands: []*cli.Command{
 			apiResourcesCommand(s),

@@ -91,7 +91,7 @@ func TestConfigMapLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("an invalid body is rejected and nothing is sent", func(t *testing.T) {
-		expect(t, s.run(cms, "-d", `{"metadata":{"name":"bad"}`), "", "kcurl: -d: not valid JSON or YAML: yaml: line 1: did not find expected ',' or '}'\n", 2)
+		expect(t, s.run(cms, "-d", `{"metadata":{"name":"bad"}`), "", "kcurl: -d: not valid JSON or YAML: yaml: line 1: did not find expected ',' or '}'\nRun 'kcurl --help' for usage.\n", 2)
 		if code, _ := adminDo(t, "GET", "/api/v1/namespaces/"+s.NS+"/configmaps/bad", nil); code != 404 {
 			t.Errorf("the invalid body created something (HTTP %d)", code)
 		}

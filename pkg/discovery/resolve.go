@@ -91,7 +91,7 @@ func (c *Client) Resolve(ctx context.Context, resource string, opts ResolveOptio
 func LookupUsageError(err error) error {
 	switch err.(type) {
 	case *UnknownError, *AmbiguousError:
-		return &exitcode.UsageError{Msg: err.Error()}
+		return &exitcode.UsageError{Err: err}
 	}
 	return err
 }

@@ -38,7 +38,7 @@ func TestResolve(t *testing.T) {
 			var usage *exitcode.UsageError
 			switch {
 			case tc.err != "":
-				if !errors.As(err, &usage) || usage.Msg != tc.err {
+				if !errors.As(err, &usage) || usage.Error() != tc.err {
 					t.Errorf("err %v, want the usage error %q", err, tc.err)
 				}
 			case err != nil:

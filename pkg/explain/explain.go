@@ -106,7 +106,7 @@ func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recurs
 	}{gvr, doc, recursive, maxDepth, fieldPath})
 	var thrown explainError
 	if errors.As(err, &thrown) {
-		return &exitcode.UsageError{Msg: strings.TrimPrefix(string(thrown), "error: ")}
+		return &exitcode.UsageError{Err: errors.New(strings.TrimPrefix(string(thrown), "error: "))}
 	}
 	if err != nil {
 		return err
@@ -121,7 +121,7 @@ func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recurs
 func Schema(doc map[string]any, gvr GVR, fieldPath []string) (map[string]any, error) {
 	gvk := findGVK(doc, gvr)
 	if gvk == nil {
-		return nil, &exitcode.UsageError{Msg: fmt.Sprintf("GVR (%v) not found in OpenAPI schema", gvr)}
+		return nil, exitcode.Usagef("GVR (%v) not found in OpenAPI schema", gvr)
 	}
 	var schema map[string]any
 	components, _ := doc["components"].(map[string]any)
@@ -134,12 +134,12 @@ func Schema(doc map[string]any, gvr GVR, fieldPath []string) (map[string]any, er
 		}
 	}
 	if schema == nil {
-		return nil, &exitcode.UsageError{Msg: fmt.Sprintf("GVK %v not found in OpenAPI schema", gvk)}
+		return nil, exitcode.Usagef("GVK %v not found in OpenAPI schema", gvk)
 	}
 	for _, field := range fieldPath {
 		next := property(doc, schema, field, map[string]bool{})
 		if next == nil {
-			return nil, &exitcode.UsageError{Msg: fmt.Sprintf("field %q does not exist", field)}
+			return nil, exitcode.Usagef("field %q does not exist", field)
 		}
 		schema = next
 	}

@@ -3,6 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -91,7 +92,7 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 	}
 	if imp := opts.Impersonate; imp.User != "" || len(imp.Groups) > 0 || imp.UID != "" {
 		if info := raw.AuthInfos[user]; imp.User == "" && (info == nil || info.Impersonate == "") {
-			return nil, &UsageError{Err: imp.check()}
+			return nil, &exitcode.UsageError{Err: imp.check()}
 		}
 		overrides.AuthInfo.Impersonate = imp.User
 		overrides.AuthInfo.ImpersonateGroups = imp.Groups

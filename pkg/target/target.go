@@ -161,7 +161,7 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 		saDir = DefaultSADir
 	}
 	if err := opts.Impersonate.check(); err != nil {
-		return nil, &UsageError{Err: err}
+		return nil, &exitcode.UsageError{Err: err}
 	}
 	t := &Target{Insecure: opts.Insecure, Impersonate: opts.Impersonate, Sources: map[string]string{}}
 	var missing []string
@@ -320,29 +320,22 @@ func ParseServer(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: %v", raw, err)}
+		return nil, &exitcode.UsageError{Err: fmt.Errorf("invalid server %q: %v", raw, err)}
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: the scheme must be https or http", raw)}
+		return nil, &exitcode.UsageError{Err: fmt.Errorf("invalid server %q: the scheme must be https or http", raw)}
 	}
 	if u.Hostname() == "" {
-		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: no host", raw)}
+		return nil, &exitcode.UsageError{Err: fmt.Errorf("invalid server %q: no host", raw)}
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: only scheme, host, port and path prefix are allowed", raw)}
+		return nil, &exitcode.UsageError{Err: fmt.Errorf("invalid server %q: only scheme, host, port and path prefix are allowed", raw)}
 	}
 	// Both forms lose the slash, so that an escaped prefix (%2F) stays
 	// escaped: request.Spec.URL builds on EscapedPath.
 	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(u.RawPath, "/")
 	return u, nil
 }
-
-// UsageError is an option that cannot be used as given.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-func (e *UsageError) ExitCode() int { return exitcode.Usage }
 
 // resolveNamespace: -n > $POD_NAMESPACE > <sa-dir>/namespace > "default".
 // A namespace file that is there but cannot be read (a FIFO, say) is an
@@ -390,7 +383,7 @@ func (e *ProcessChoiceError) ExitCode() int { return exitcode.Credentials }
 func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (use, unreadable *Process, err error) {
 	tokenPath := path.Join(saDir, "token")
 	if opts.FromPID < 0 {
-		return nil, nil, &UsageError{Err: errors.New("--from-pid takes a process ID")}
+		return nil, nil, &exitcode.UsageError{Err: errors.New("--from-pid takes a process ID")}
 	}
 	if opts.FromPID > 0 {
 		p := Process{PID: opts.FromPID, Command: procs.command(opts.FromPID)}
