@@ -79,12 +79,6 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 	takesValue, isBool := flagArity(defs)
 	var groups [][]string // each flag with its value
 	add := func(tokens ...string) { groups = append(groups, tokens) }
-	flat := func(gs [][]string) (out []string) {
-		for _, g := range gs {
-			out = append(out, g...)
-		}
-		return out
-	}
 	for short := range rename {
 		takesValue[short], isBool[short] = true, false
 	}
@@ -92,7 +86,7 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 		a := args[i]
 		switch {
 		case a == "--": // the rest is positional, even where it starts with -
-			return flat(groups), append(append([]string{"--"}, positional...), args[i+1:]...)
+			return flatten(groups), append(append([]string{"--"}, positional...), args[i+1:]...)
 		case len(a) > 1 && a[0] == '-':
 			name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 			singleDash := !strings.HasPrefix(a, "--")
@@ -144,32 +138,45 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 		default:
 			if len(positional) == 0 && commandFlags != nil {
 				if sub := commandFlags(a); sub != nil {
-					// Flags typed before the command that it defines too
-					// (kcurl -n prod can-i …) go after its name, where
-					// urfave/cli reads them.
-					own := map[string]bool{}
-					for _, f := range sub {
-						for _, n := range f.Names() {
-							own[n] = true
-						}
-					}
-					var before, moved [][]string
-					for _, g := range groups {
-						if name, _, _ := strings.Cut(strings.TrimLeft(g[0], "-"), "="); own[name] {
-							moved = append(moved, g)
-						} else {
-							before = append(before, g)
-						}
-					}
-					subFlags, subPositional := splitFlags(args[i+1:], sub, nil, nil)
-					positional = append(append(append(append(positional, a), flat(moved)...), subFlags...), subPositional...)
-					return flat(before), positional
+					return splitCommand(groups, a, sub, args[i+1:])
 				}
 			}
 			positional = append(positional, a)
 		}
 	}
-	return flat(groups), positional
+	return flatten(groups), positional
+}
+
+// splitCommand splits the arguments of a subcommand (name) with its own
+// flags (sub). Flags typed before the command that it defines too (kcurl
+// -n prod can-i …) go after its name, where urfave/cli reads them; groups
+// are the flags typed before it.
+func splitCommand(groups [][]string, name string, sub []cli.Flag, args []string) (flags, positional []string) {
+	own := map[string]bool{}
+	for _, f := range sub {
+		for _, n := range f.Names() {
+			own[n] = true
+		}
+	}
+	var before, moved [][]string
+	for _, g := range groups {
+		if flag, _, _ := strings.Cut(strings.TrimLeft(g[0], "-"), "="); own[flag] {
+			moved = append(moved, g)
+		} else {
+			before = append(before, g)
+		}
+	}
+	subFlags, subPositional := splitFlags(args, sub, nil, nil)
+	positional = append(append(append([]string{name}, flatten(moved)...), subFlags...), subPositional...)
+	return flatten(before), positional
+}
+
+// flatten is the flags with their values, in order.
+func flatten(groups [][]string) (out []string) {
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
 }
 
 // shortGroup: every letter a short flag, all booleans up to the first that

@@ -164,7 +164,6 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 		return nil, &exitcode.UsageError{Err: err}
 	}
 	t := &Target{Insecure: opts.Insecure, Impersonate: opts.Impersonate, Sources: map[string]string{}}
-	var missing []string
 
 	// An ephemeral container has no service account of its own: use the one
 	// another container of the Pod has, read through /proc/PID/root.
@@ -202,6 +201,41 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	}
 	t.Server, t.Sources["server"] = server, source
 
+	sa := serviceAccount{fs: saFS, dir: saDir, name: saSource}
+	missing, err := podToken(t, opts, env, fsys, sa, plainHTTP, unreadable)
+	if err != nil {
+		return nil, err
+	}
+	caMissing, err := podCA(t, opts, fsys, sa)
+	if err != nil {
+		return nil, err
+	}
+	missing = append(missing, caMissing...)
+
+	if t.Namespace, t.Sources["namespace"], err = resolveNamespace(opts, env, saFS, saDir, saSource); err != nil {
+		return nil, err
+	}
+
+	if len(missing) > 0 {
+		if opts.Server == "" && env("KUBERNETES_SERVICE_HOST") == "" {
+			missing = append([]string{"no server: no --server, and $KUBERNETES_SERVICE_HOST is not set (not in a Pod?)"}, missing...)
+		}
+		return nil, &NotFoundError{Missing: missing}
+	}
+	return t, nil
+}
+
+// serviceAccount is where a Pod's service-account files are read: our
+// own dir, or another process's, through /proc/PID/root.
+type serviceAccount struct {
+	fs   fileSystem
+	dir  string
+	name string // "service account", or "service account of process …", for Sources
+}
+
+// podToken finds the token: a flag's, else the service account's. What
+// is missing is said, not an error, so that every missing part is listed.
+func podToken(t *Target, opts Options, env Env, fsys fileSystem, sa serviceAccount, plainHTTP bool, unreadable *Process) (missing []string, err error) {
 	switch {
 	case opts.Token != "":
 		t.Token, t.Sources["token"] = StaticToken(opts.Token), origin(opts, "token", "--token")
@@ -214,14 +248,14 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	case plainHTTP:
 		t.Sources["token"] = "none: a plain-HTTP server (a proxy) gets no service-account token"
 	default:
-		tokenPath := path.Join(saDir, "token")
-		switch _, err := statFile(saFS, tokenPath); {
+		tokenPath := path.Join(sa.dir, "token")
+		switch _, err := statFile(sa.fs, tokenPath); {
 		case err == nil:
-			file := NewTokenFile(saFS, tokenPath)
+			file := NewTokenFile(sa.fs, tokenPath)
 			if _, err := file.Token(); err != nil {
 				return nil, err
 			}
-			t.Token, t.Sources["token"] = file, saSource+" ("+tokenPath+")"
+			t.Token, t.Sources["token"] = file, sa.name+" ("+tokenPath+")"
 		case errors.Is(err, fs.ErrNotExist):
 			missing = append(missing, fmt.Sprintf("no token: no --token or --token-file, and no %s: is automountServiceAccountToken false for this Pod?", tokenPath))
 			if unreadable != nil && env("KUBERNETES_SERVICE_HOST") != "" {
@@ -233,13 +267,18 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 			return nil, &CredentialsError{What: "token", Path: tokenPath, Err: unwrapPathError(err)}
 		}
 	}
+	return missing, nil
+}
 
-	if server.Scheme == "http" {
+// podCA finds the CA the server is verified against: --cacert, else the
+// service account's, none with -k or plain HTTP.
+func podCA(t *Target, opts Options, fsys fileSystem, sa serviceAccount) (missing []string, err error) {
+	if t.Server.Scheme == "http" {
 		t.Sources["ca"] = "none: plain HTTP"
 	} else if !opts.Insecure {
 		caPath, caSource, caFS := opts.CAFile, origin(opts, "cacert", "--cacert")+" ("+opts.CAFile+")", fsys
 		if caPath == "" {
-			caPath, caSource, caFS = path.Join(saDir, "ca.crt"), saSource+" ("+path.Join(saDir, "ca.crt")+")", saFS
+			caPath, caSource, caFS = path.Join(sa.dir, "ca.crt"), sa.name+" ("+path.Join(sa.dir, "ca.crt")+")", sa.fs
 		}
 		switch _, err := statFile(caFS, caPath); {
 		case err == nil:
@@ -256,18 +295,7 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	} else {
 		t.Sources["ca"] = "none: -k, TLS not verified"
 	}
-
-	if t.Namespace, t.Sources["namespace"], err = resolveNamespace(opts, env, saFS, saDir, saSource); err != nil {
-		return nil, err
-	}
-
-	if len(missing) > 0 {
-		if opts.Server == "" && env("KUBERNETES_SERVICE_HOST") == "" {
-			missing = append([]string{"no server: no --server, and $KUBERNETES_SERVICE_HOST is not set (not in a Pod?)"}, missing...)
-		}
-		return nil, &NotFoundError{Missing: missing}
-	}
-	return t, nil
+	return missing, nil
 }
 
 func origin(opts Options, key, flag string) string {
