@@ -186,7 +186,7 @@ func TestKubeconfigCredentials(t *testing.T) {
 	})
 }
 
-// SPEC §1.4: an explicit kubeconfig beats the Pod; otherwise the Pod's
+// docs/usage.md#where-the-server-and-the-credentials-come-from: an explicit kubeconfig beats the Pod; otherwise the Pod's
 // service account; otherwise ~/.kube/config; otherwise exit 3 naming all
 // three.
 func TestKubeconfigPrecedence(t *testing.T) {

@@ -127,7 +127,7 @@ func Resolve(opts Options, env Env) (*Target, error) {
 	return t, err
 }
 
-// resolve follows SPEC §1: an explicit kubeconfig (--kubeconfig, --context,
+// resolve follows docs/usage.md#where-the-server-and-the-credentials-come-from: an explicit kubeconfig (--kubeconfig, --context,
 // --cluster, --user, $KUBECONFIG) first; otherwise the Pod (flags, then the
 // service account, ours or another container's); otherwise ~/.kube/config.
 func resolve(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, error) {
@@ -305,7 +305,7 @@ func origin(opts Options, key, flag string) string {
 	return flag
 }
 
-// resolveServer follows SPEC §1: --server, then the service environment
+// resolveServer follows docs/usage.md#inside-a-pod: --server, then the service environment
 // variables the kubelet sets in every Pod, then the cluster DNS name.
 func resolveServer(opts Options, env Env) (*url.URL, string, error) {
 	if opts.Server != "" {
