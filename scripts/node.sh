@@ -45,6 +45,8 @@ readonly SCRIPT_DIR
 # alive, is_ours: the daemons' ownership check, shared with cluster.sh.
 # shellcheck source=lib/procs.sh
 . "$SCRIPT_DIR/lib/procs.sh"
+# shellcheck source=lib/deps.sh
+. "$SCRIPT_DIR/lib/deps.sh"
 [[ $(id -u) == 0 ]] || die "a node needs root (network namespace, mounts, containers)"
 
 state=${KCURL_NODE_DIR:-${XDG_STATE_HOME:-${HOME:?set HOME or KCURL_NODE_DIR}/.local/state}/kcurl/node}
@@ -80,7 +82,7 @@ daemon() {
 	shift 2
 	: >"$S/$name.log"
 	setsid nohup "${IN_NETNS[@]}" env -i PATH="$CTRD_BIN:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$S" "$@" \
-		</dev/null >>"$S/$name.log" 2>&1 &
+		</dev/null >>"$S/$name.log" 2>&1 {STATE_LOCK_FD}>&- &
 	disown $!
 	printf '%s\n' "$!" >"$S/$name.pid"
 	printf '%s\n' "$marker" >"$S/$name.marker"
@@ -272,9 +274,7 @@ node_ready() {
 ctr_() { "$CTRD_BIN/ctr" --address "$S/containerd/containerd.sock" -n k8s.io "$@"; }
 
 cmd_up() {
-	[[ -x /usr/sbin/runc && -x /usr/lib/cni/bridge ]] ||
-		die "runc and the CNI plugins are missing: apt-get install runc containernetworking-plugins"
-	command -v nsenter >/dev/null || die "nsenter is missing: apt-get install util-linux"
+	deps_ensure node || die "the node needs the packages above (scripts/test.sh installs them as root)"
 	"$SCRIPT_DIR/cluster.sh" build node
 	if [[ -f $ENV_FILE ]] && node_ready; then
 		log "reusing the running node (state dir $S)"
@@ -286,7 +286,7 @@ cmd_up() {
 	# A start that fails part-way leaves nothing running or mounted.
 	trap 'log "start-up failed; cleaning up"; cmd_down quiet' ERR
 	make_netns
-	KCURL_CLUSTER_DIR=$CP KCURL_CLUSTER_NETNS=$NETNS "$SCRIPT_DIR/cluster.sh" up >/dev/null
+	KCURL_CLUSTER_DIR=$CP KCURL_CLUSTER_NETNS=$NETNS "$SCRIPT_DIR/cluster.sh" up >/dev/null {STATE_LOCK_FD}>&-
 	cp -- "$CP/pki/ca.crt" "$S/root-ca.crt"
 	make_next_pki
 
@@ -476,7 +476,7 @@ restart_apiserver() {
 		sleep 0.5
 	fi
 	setsid nohup "${IN_NETNS[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$CP" "${argv[@]}" \
-		</dev/null >>"$CP/kube-apiserver.log" 2>&1 &
+		</dev/null >>"$CP/kube-apiserver.log" 2>&1 {STATE_LOCK_FD}>&- &
 	disown $!
 	printf '%s\n' "$!" >"$CP/kube-apiserver.pid"
 	log "restarted kube-apiserver (pid $!)"
@@ -484,6 +484,14 @@ restart_apiserver() {
 }
 
 usage() { sed -n '2,23s/^# \{0,1\}//p' "$0"; }
+
+# take_state_lock: one up, down, import or rotation of a state dir at a
+# time (try.sh --pod and a test may share the default one). Every daemon is
+# started without the lock's descriptor, or it would hold the lock forever.
+take_state_lock() {
+	exec {STATE_LOCK_FD}>"$S/.lock"
+	flock -w 300 "$STATE_LOCK_FD" || die "another node.sh holds $S/.lock"
+}
 
 NODE_IMAGES=()
 main() {
@@ -493,14 +501,15 @@ main() {
 	up)
 		# Image archives to import: KCURL_NODE_IMAGES (space-separated paths).
 		read -r -a NODE_IMAGES <<<"${KCURL_NODE_IMAGES:-}"
+		take_state_lock
 		cmd_up
 		;;
-	down) cmd_down ;;
+	down) take_state_lock; cmd_down ;;
 	env) [[ -f $ENV_FILE ]] && cat -- "$ENV_FILE" || die "no node is up in $S" ;;
 	kubectl) in_ns_kubectl "$@" ;;
 	exec) "${IN_NETNS[@]}" "$@" ;;
-	import) cmd_import "$@" ;;
-	rotate-ca) cmd_rotate_ca "$@" ;;
+	import) take_state_lock; cmd_import "$@" ;;
+	rotate-ca) take_state_lock; cmd_rotate_ca "$@" ;;
 	logs) cmd_logs "$@" ;;
 	-h | --help | help) usage ;;
 	*)
