@@ -21,14 +21,22 @@ import (
 // the kubelet's path, host networking (never podman's bridge), against the
 // real control plane. Also read-only and as an arbitrary user.
 func TestImage(t *testing.T) {
-	image := "localhost/kcurl:e2e"
+	// A tag of this run's own: another run (another checkout) building at
+	// the same time cannot retag it under this test's feet.
+	image := fmt.Sprintf("localhost/kcurl:e2e-%d", os.Getpid())
+	t.Cleanup(func() {
+		rmi := exec.Command(filepath.Join(repoRoot, "scripts", "image.sh"), "podman", "rmi", "--force", image)
+		if out, err := rmi.CombinedOutput(); err != nil {
+			t.Logf("removing %s: %v\n%s", image, err, out)
+		}
+	})
 	build := exec.Command(filepath.Join(repoRoot, "scripts", "image.sh"), "build", image)
 	build.Env = os.Environ()
 	var stderr bytes.Buffer
 	build.Stderr = &stderr
 	out, err := build.Output()
 	if err != nil {
-		t.Fatalf("building the image (scripts/image.sh needs podman, buildah, runc and busybox-static; .ci/run installs them): %v\n%s", err, stderr.String())
+		t.Fatalf("building the image (scripts/image.sh needs podman, buildah, runc and busybox-static; scripts/test.sh installs them as root): %v\n%s", err, stderr.String())
 	}
 	size, _ := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
 	if size <= 0 || size > 25<<20 {

@@ -89,12 +89,10 @@ func run(m *testing.M) int {
 	}
 
 	images := filepath.Join(work, "images")
-	if err := script(nil, "image.sh", "build", kcurlImage); err != nil {
+	// Built and saved in one step, under the image's lock: another run's
+	// build of the same tag cannot slip in between.
+	if err := script(nil, "image.sh", "build", kcurlImage, filepath.Join(images, "kcurl.tar")); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e/node: building the kcurl image:", err)
-		return 1
-	}
-	if err := script(nil, "image.sh", "save", kcurlImage, filepath.Join(images, "kcurl.tar")); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e/node: saving the kcurl image:", err)
 		return 1
 	}
 	if err := script(nil, "image.sh", "node-images", images); err != nil {
