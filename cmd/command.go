@@ -67,3 +67,78 @@ func noArguments(command string, args []string) error {
 	}
 	return nil
 }
+
+// printOptions reads the output flags shared by every command that prints
+// API answers.
+func printOptions(c *cli.Context, s Streams) (output.Options, error) {
+	opts := output.Options{
+		Indent:     2,
+		RawStrings: c.Bool("raw-output"),
+		ExitStatus: c.Bool("exit-status"),
+		Terminal:   s.OutIsTerminal,
+	}
+	format, err := outputFormat(c.String("output"), "", "json", "yaml", "raw", "table", "wide", "name")
+	if err != nil {
+		return opts, err
+	}
+	opts.Format = output.Format(format)
+	if c.Bool("compact-output") {
+		opts.Indent = 0
+	}
+	color, err := useColor(c.String("color"), s)
+	if err != nil {
+		return opts, err
+	}
+	opts.Color = color
+
+	expr := c.String("jq")
+	if expr == "" {
+		for _, flag := range []string{"arg", "argjson", "exit-status", "raw-output"} {
+			if c.IsSet(flag) {
+				return opts, usagef("--%s goes with a jq expression (-q)", flag)
+			}
+		}
+		return opts, nil
+	}
+	if opts.Format == output.FormatRaw || opts.Format == output.FormatName {
+		return opts, usagef("-o %s cannot be filtered with -q: drop one of them", opts.Format)
+	}
+	var vars []output.Var
+	for _, a := range c.StringSlice("arg") {
+		name, value, ok := strings.Cut(a, "\x00")
+		if !ok {
+			return opts, usagef("--arg takes a NAME and a VALUE: --arg %s VALUE", a)
+		}
+		vars = append(vars, output.Var{Name: name, Value: value})
+	}
+	for _, a := range c.StringSlice("argjson") {
+		name, value, ok := strings.Cut(a, "\x00")
+		if !ok {
+			return opts, usagef("--argjson takes a NAME and a JSON value: --argjson %s VALUE", a)
+		}
+		v, err := output.ParseJSONArg(name, value)
+		if err != nil {
+			return opts, err
+		}
+		vars = append(vars, v)
+	}
+	opts.Query, err = output.CompileQuery(expr, vars, s.Environ)
+	return opts, err
+}
+
+// useColor decides colour once: the flag, then NO_COLOR and TERM=dumb, then
+// whether stdout is a terminal.
+func useColor(mode string, s Streams) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto", "":
+		if s.Getenv("NO_COLOR") != "" || s.Getenv("TERM") == "dumb" {
+			return false, nil
+		}
+		return s.OutIsTerminal, nil
+	}
+	return false, usagef("invalid --color %q: use auto, always or never", mode)
+}

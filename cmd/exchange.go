@@ -38,10 +38,10 @@ type exchangeOptions struct {
 // credential is read or byte is sent.
 func (o *exchangeOptions) complete(c *cli.Context) error {
 	s := o.streams
-	r := &o.x
+	x := &o.x
 	switch c.NArg() {
 	case 1:
-		r.PathOrResource = c.Args().First()
+		x.PathOrResource = c.Args().First()
 	case 0:
 		return usagef("no PATH or RESOURCE given: try kcurl /api, or kcurl pods")
 	default:
@@ -52,12 +52,12 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 	if o.session, err = newSessionOptions(c, s); err != nil {
 		return err
 	}
-	if r.Timeout, err = parseDuration("timeout", c.String("timeout")); err != nil {
+	if x.Timeout, err = parseDuration("timeout", c.String("timeout")); err != nil {
 		return err
 	}
 	o.timeoutGiven = c.IsSet("timeout")
 
-	r.Spec = request.Spec{
+	x.Spec = request.Spec{
 		Method:         c.String("request"),
 		PatchType:      c.String("type"),
 		FieldManager:   c.String("field-manager"),
@@ -69,27 +69,27 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 		Limit:          c.Int64("limit"),
 	}
 	if c.IsSet("data") {
-		if r.Spec.Body, err = request.LoadBody(c.String("data"), s.In); err != nil {
+		if x.Spec.Body, err = request.LoadBody(c.String("data"), s.In); err != nil {
 			return err
 		}
 	}
-	if o.method, err = r.Spec.ResolveMethod(); err != nil {
+	if o.method, err = x.Spec.ResolveMethod(); err != nil {
 		return err
 	}
 
-	o.include, o.showCurl, r.Silent = c.Bool("include"), c.Bool("curl"), c.Bool("silent")
-	r.All, r.PerPage, r.AllNamespaces = c.Bool("all"), c.Bool("per-page"), c.Bool("all-namespaces")
+	o.include, o.showCurl, x.Silent = c.Bool("include"), c.Bool("curl"), c.Bool("silent")
+	x.All, x.PerPage, x.AllNamespaces = c.Bool("all"), c.Bool("per-page"), c.Bool("all-namespaces")
 	o.relist = c.Bool("relist")
-	if c.Bool("watch") || c.Bool("watch-only") || typedWatch(r.PathOrResource) {
-		r.Watch = &apiclient.WatchOptions{ChangesOnly: c.Bool("watch-only")}
+	if c.Bool("watch") || c.Bool("watch-only") || typedWatch(x.PathOrResource) {
+		x.Watch = &apiclient.WatchOptions{ChangesOnly: c.Bool("watch-only")}
 	}
-	if r.Print, err = printOptions(c, s); err != nil {
+	if x.Print, err = printOptions(c, s); err != nil {
 		return err
 	}
-	switch r.Print.Format {
+	switch x.Print.Format {
 	case "table", "wide":
-		r.Table = &output.TableOptions{Wide: r.Print.Format == "wide", Color: r.Print.Color}
-		r.Spec.Accept = output.TableAccept
+		x.Table = &output.TableOptions{Wide: x.Print.Format == "wide", Color: x.Print.Color}
+		x.Spec.Accept = output.TableAccept
 	}
 	for _, flag := range []string{"follow", "container", "tail", "since", "timestamps", "previous"} {
 		if c.IsSet(flag) {
@@ -97,19 +97,19 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 		}
 	}
 	o.followGiven = c.Bool("follow")
-	if isLog(r.PathOrResource) {
+	if isLog(x.PathOrResource) {
 		if err := o.completeLog(c); err != nil {
 			return err
 		}
 	}
-	if r.Watch != nil {
-		r.Watch.Relist = o.relist
+	if x.Watch != nil {
+		x.Watch.Relist = o.relist
 		if !s.OutIsTerminal && !c.IsSet("compact-output") {
-			r.Print.Indent = 0 // NDJSON: one event per line in a pipe
+			x.Print.Indent = 0 // NDJSON: one event per line in a pipe
 		}
-		r.Print.FlushEachValue = true
+		x.Print.FlushEachValue = true
 	}
-	r.Streaming = r.Watch != nil || r.Spec.Log.Follow
+	x.Streaming = x.Watch != nil || x.Spec.Log.Follow
 	return nil
 }
 
@@ -134,24 +134,24 @@ func (o *exchangeOptions) completeLog(c *cli.Context) error {
 // validate checks the combination of flags; it reads nothing and sends
 // nothing.
 func (o *exchangeOptions) validate() error {
-	r := &o.x
-	watch := r.Watch != nil
+	x := &o.x
+	watch := x.Watch != nil
 	switch {
-	case r.Silent && r.Print.Query != nil:
+	case x.Silent && x.Print.Query != nil:
 		return usagef("-s prints no body, so -q has nothing to filter: drop one of them")
-	case r.Table != nil && r.Print.Query != nil:
-		return usagef("-o %s prints the server's table, so -q has nothing to filter: use -o json", r.Print.Format)
-	case watch && r.All:
+	case x.Table != nil && x.Print.Query != nil:
+		return usagef("-o %s prints the server's table, so -q has nothing to filter: use -o json", x.Print.Format)
+	case watch && x.All:
 		return usagef("--all pages through a list and -w watches: choose one")
-	case r.PerPage && !r.All:
+	case x.PerPage && !x.All:
 		return usagef("--per-page goes with --all")
 	case o.relist && !watch:
 		return usagef("--relist goes with -w")
 	case o.timeoutGiven && !watch && !o.followGiven:
 		return usagef("--timeout ends a watch (-w) or a followed log (-f); for any request use --max-time")
-	case (watch || r.All) && o.method != http.MethodGet:
+	case (watch || x.All) && o.method != http.MethodGet:
 		return usagef("-w and --all are for GET, not %s", o.method)
-	case len(o.logFlagsGiven) > 0 && !isLog(r.PathOrResource):
+	case len(o.logFlagsGiven) > 0 && !isLog(x.PathOrResource):
 		flag := o.logFlagsGiven[0]
 		return usagef("--%s goes with a pod's log: kcurl pods/NAME/log --%s …", flag, flag)
 	}
@@ -173,7 +173,7 @@ func (o *exchangeOptions) run(c *cli.Context) error {
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 	}
-	x := o.x
+	x := o.x // the options as completed, and what connecting found
 	x.Namespace, x.Include = api.target.Namespace, o.include
 	x.Out, x.ErrOut = s.Out, s.ErrOut
 	if o.showCurl {
@@ -192,79 +192,4 @@ func typedWatch(arg string) bool {
 	q, _ := url.ParseQuery(query)
 	w := q.Get("watch")
 	return w == "true" || w == "1"
-}
-
-// printOptions reads the output flags shared by every command that prints
-// API answers.
-func printOptions(c *cli.Context, s Streams) (output.Options, error) {
-	opts := output.Options{
-		Indent:     2,
-		RawStrings: c.Bool("raw-output"),
-		ExitStatus: c.Bool("exit-status"),
-		Terminal:   s.OutIsTerminal,
-	}
-	format, err := outputFormat(c.String("output"), "", "json", "yaml", "raw", "table", "wide", "name")
-	if err != nil {
-		return opts, err
-	}
-	opts.Format = output.Format(format)
-	if c.Bool("compact-output") {
-		opts.Indent = 0
-	}
-	color, err := useColor(c.String("color"), s)
-	if err != nil {
-		return opts, err
-	}
-	opts.Color = color
-
-	expr := c.String("jq")
-	if expr == "" {
-		for _, flag := range []string{"arg", "argjson", "exit-status", "raw-output"} {
-			if c.IsSet(flag) {
-				return opts, usagef("--%s goes with a jq expression (-q)", flag)
-			}
-		}
-		return opts, nil
-	}
-	if opts.Format == output.FormatRaw || opts.Format == output.FormatName {
-		return opts, usagef("-o %s cannot be filtered with -q: drop one of them", opts.Format)
-	}
-	var vars []output.Var
-	for _, a := range c.StringSlice("arg") {
-		name, value, ok := strings.Cut(a, "\x00")
-		if !ok {
-			return opts, usagef("--arg takes a NAME and a VALUE: --arg %s VALUE", a)
-		}
-		vars = append(vars, output.Var{Name: name, Value: value})
-	}
-	for _, a := range c.StringSlice("argjson") {
-		name, value, ok := strings.Cut(a, "\x00")
-		if !ok {
-			return opts, usagef("--argjson takes a NAME and a JSON value: --argjson %s VALUE", a)
-		}
-		v, err := output.ParseJSONArg(name, value)
-		if err != nil {
-			return opts, err
-		}
-		vars = append(vars, v)
-	}
-	opts.Query, err = output.CompileQuery(expr, vars, s.Environ)
-	return opts, err
-}
-
-// useColor decides colour once: the flag, then NO_COLOR and TERM=dumb, then
-// whether stdout is a terminal.
-func useColor(mode string, s Streams) (bool, error) {
-	switch mode {
-	case "always":
-		return true, nil
-	case "never":
-		return false, nil
-	case "auto", "":
-		if s.Getenv("NO_COLOR") != "" || s.Getenv("TERM") == "dumb" {
-			return false, nil
-		}
-		return s.OutIsTerminal, nil
-	}
-	return false, usagef("invalid --color %q: use auto, always or never", mode)
 }
