@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -11,8 +12,8 @@ import (
 	"github.com/kcurl/kcurl/pkg/output"
 )
 
-// options is every command, in kubectl's order (docs/architecture.md, "How
-// to add a command"): complete reads the flags (and what they name: -d's
+// options is every command, in kubectl's order
+// (docs/architecture.md#how-to-add-a-command): complete reads the flags (and what they name: -d's
 // file); validate checks their combination and reads nothing, sends
 // nothing; run connects and makes one call into pkg/. So a typo is exit 2
 // even where no credentials exist.
@@ -39,10 +40,8 @@ func outputFormat(given, def string, formats ...string) (string, error) {
 	if given == "" {
 		return def, nil
 	}
-	for _, f := range formats {
-		if f == given {
-			return given, nil
-		}
+	if slices.Contains(formats, given) {
+		return given, nil
 	}
 	list := strings.Join(formats[:len(formats)-1], ", ") + " or " + formats[len(formats)-1]
 	return "", usagef("unknown output format %q: use %s", given, list)
