@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -241,6 +242,48 @@ func TestWatchResumesThroughARestartedServersRefusals(t *testing.T) {
 		if !strings.Contains(notices.String(), say) {
 			t.Errorf("notices do not say %q:\n%s", say, notices.String())
 		}
+	}
+}
+
+// The time a broken watch is resumed for counts from when its connection
+// was last alive, not from when it was made: a watch that ran for longer
+// than that, then met a restarting server's refusal, resumes (a CA
+// rotation on a loaded node took the apiserver 31 s to come back after a
+// watch of a minute).
+func TestWatchResumesAfterALongConnection(t *testing.T) {
+	defer func(d time.Duration) { reconnectFor = d }(reconnectFor)
+	reconnectFor = 300 * time.Millisecond
+	// One watch that stays open longer than reconnectFor, then a refusal,
+	// then a watch again.
+	var calls atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			w.Write([]byte(`{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"5"}}}` + "\n"))
+			w.(http.Flusher).Flush()
+			time.Sleep(2 * reconnectFor)
+		case 2:
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"kind":"Status","reason":"Forbidden","message":"RBAC: not ready"}`))
+		default:
+			w.Write([]byte(`{"type":"ADDED","object":{"metadata":{"name":"b","resourceVersion":"6"}}}` + "\n"))
+		}
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	c := &Client{HTTP: srv.Client(), Server: u}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var events []string
+	err := c.Watch(ctx, request.Spec{Path: "/api/v1/pods", Watch: true}, WatchOptions{}, func(e Event) error {
+		events = append(events, string(e.Object))
+		if len(events) == 2 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || len(events) != 2 {
+		t.Fatalf("err %v, events %q", err, events)
 	}
 }
 

@@ -40,9 +40,10 @@ type Event struct {
 // errGone is the server saying the watch's resourceVersion is too old.
 var errGone = errors.New("gone")
 
-// reconnectFor is how long a broken watch is retried since it last
-// connected, before kcurl gives up with exit 6.
-const reconnectFor = time.Minute
+// reconnectFor is how long a broken watch is retried since its connection
+// was last alive, before kcurl gives up with exit 6. (A variable: the
+// tests shorten it.)
+var reconnectFor = time.Minute
 
 // Watch sends spec (with Watch set) and gives each event to each as it
 // arrives, until ctx ends or each fails. When the server ends the watch
@@ -60,7 +61,10 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 		quiet++
 		return sleepCtx(ctx, backoff(quiet))
 	}
-	var lastConnected time.Time
+	// lastAlive: when a connection of this watch was last seen working
+	// (made, or ended); a refusal within reconnectFor of it is a server
+	// coming back, not an answer.
+	var lastAlive time.Time
 	notices := cmp.Or[io.Writer](opts.Notices, io.Discard)
 	for {
 		attempt := spec
@@ -73,10 +77,11 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 		// watch that was accepted is the watch's own end, never retried.
 		refused := err != nil
 		if err == nil {
-			lastConnected = time.Now()
+			lastAlive = time.Now()
 			before := rv
 			rv, err = readEvents(ctx, resp.Body, rv, each)
 			resp.Body.Close()
+			lastAlive = time.Now()
 			if err == nil && rv == before {
 				quiet++
 			} else {
@@ -84,7 +89,7 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 			}
 		}
 		err = asGone(err)
-		recently := !lastConnected.IsZero() && time.Since(lastConnected) < reconnectFor
+		recently := !lastAlive.IsZero() && time.Since(lastAlive) < reconnectFor
 		switch {
 		case errors.Is(err, errGone) && opts.Relist:
 			next, lerr := c.relistVersion(ctx, spec)
