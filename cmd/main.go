@@ -5,6 +5,9 @@ package cmd
 
 import (
 	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"k8s.io/klog/v2"
@@ -20,6 +23,8 @@ func Main(args []string, s Streams) int {
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
 	app := newApp(s)
+	name := programName(args)
+	renameApp(app, name)
 	if len(args) > 1 && args[1] == "__complete" {
 		complete(app, s, args[2:]) // the shell completion scripts' entry
 		return ExitOK
@@ -29,9 +34,63 @@ func Main(args []string, s Streams) int {
 		err = app.Run(args)
 	}
 	if err != nil {
-		report(s.ErrOut, err)
+		report(s.ErrOut, err, name)
 	}
 	return exitCode(err)
+}
+
+// programName is the command the user typed: kubectl runs its plugins as
+// kubectl-NAME (krew links kubectl-kcurl to the binary), and kubectl's
+// plugins call themselves `kubectl NAME` in their help, as kubectl would
+// (kubectl-foo-bar is `kubectl foo bar`, kubectl-foo_bar `kubectl foo-bar`).
+// Anything else is kcurl.
+func programName(args []string) string {
+	if len(args) == 0 {
+		return "kcurl"
+	}
+	base := strings.TrimSuffix(filepath.Base(args[0]), ".exe")
+	plugin, ok := strings.CutPrefix(base, "kubectl-")
+	if !ok || plugin == "" {
+		return "kcurl"
+	}
+	return "kubectl " + strings.ReplaceAll(strings.ReplaceAll(plugin, "-", " "), "_", "-")
+}
+
+// kcurlCommand is "kcurl" where it stands for the command typed (at the
+// start of a line, in an example, after "(" or a quote), not in "kcurl's" or
+// "kcurl(1)".
+var kcurlCommand = regexp.MustCompile(`(^|[\s(<'"])kcurl( |$)`)
+
+// renameApp makes the usage lines, the examples and the help say name
+// where they say kcurl. The completion command keeps its text: its scripts
+// complete the kcurl command.
+func renameApp(app *cli.App, name string) {
+	if name == "kcurl" {
+		return
+	}
+	// The examples are a table: a line that only continues the second
+	// column moves with it.
+	pad, column := strings.Repeat(" ", len(name)-len("kcurl")), strings.Repeat(" ", 20)
+	rename := func(text string) string {
+		lines := strings.Split(text, "\n")
+		for i, line := range lines {
+			if renamed := kcurlCommand.ReplaceAllString(line, "${1}"+name+"${2}"); renamed != line {
+				lines[i] = renamed
+			} else if strings.HasPrefix(line, column) {
+				lines[i] = pad + line
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+	app.Name = name
+	app.UsageText = rename(app.UsageText)
+	app.Description = rename(app.Description)
+	app.CustomAppHelpTemplate = rename(app.CustomAppHelpTemplate)
+	for _, c := range app.Commands {
+		if c.Name != "completion" {
+			c.UsageText = rename(c.UsageText)
+		}
+	}
 }
 
 func newApp(s Streams) *cli.App {
