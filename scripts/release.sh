@@ -139,7 +139,7 @@ metadata:
 spec:
   version: $version
   homepage: $homepage
-  shortDescription: curl for the Kubernetes API, with jq, tables and YAML
+  shortDescription: curl for the Kubernetes API: jq, tables, YAML
   description: |
     kcurl sends any request to any API path or resource (kubectl's short
     names resolved through discovery) and prints the answer as readable

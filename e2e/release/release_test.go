@@ -12,6 +12,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"debug/elf"
+	"debug/macho"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -153,8 +155,10 @@ func binaries(t *testing.T, dir string) {
 			t.Errorf("%s.tar.gz's kcurl is not %s", name(p), name(p))
 		}
 		if !strings.HasPrefix(p, "linux/") {
-			continue // darwin: built, not run here
+			macOS(t, bin, p) // built, not run here
+			continue
 		}
+		linuxELF(t, bin, p)
 		run := []string{bin}
 		if p == "linux/arm64" {
 			qemu, err := exec.LookPath("qemu-aarch64")
@@ -189,6 +193,44 @@ func binaries(t *testing.T, dir string) {
 		if p == "linux/arm64" {
 			t.Logf("linux/arm64 under qemu-user: kcurl version says %+v", v)
 		}
+	}
+}
+
+// linuxELF: a static executable for its architecture (no interpreter, no
+// libraries).
+func linuxELF(t *testing.T, bin, platform string) {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatalf("%s: %v", bin, err)
+	}
+	defer f.Close()
+	want := map[string]elf.Machine{"linux/amd64": elf.EM_X86_64, "linux/arm64": elf.EM_AARCH64}[platform]
+	libs, _ := f.ImportedLibraries()
+	interp := slices.ContainsFunc(f.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_INTERP })
+	if f.Machine != want || interp || len(libs) > 0 || f.Section(".symtab") != nil {
+		t.Errorf("%s: machine %v (want %v), interpreter %v, libraries %q, symbols %v: want static and stripped",
+			filepath.Base(bin), f.Machine, want, interp, libs, f.Section(".symtab") != nil)
+	}
+}
+
+// macOS: a Mach-O executable for its CPU; on arm64 with the ad-hoc code
+// signature Go's linker adds, without which Apple silicon will not run it.
+func macOS(t *testing.T, bin, platform string) {
+	t.Helper()
+	f, err := macho.Open(bin)
+	if err != nil {
+		t.Fatalf("%s: %v", bin, err)
+	}
+	defer f.Close()
+	want := map[string]macho.Cpu{"darwin/amd64": macho.CpuAmd64, "darwin/arm64": macho.CpuArm64}[platform]
+	const lcCodeSignature = 0x1d
+	signed := slices.ContainsFunc(f.Loads, func(l macho.Load) bool {
+		raw := l.Raw()
+		return len(raw) >= 4 && f.ByteOrder.Uint32(raw) == lcCodeSignature
+	})
+	if f.Type != macho.TypeExec || f.Cpu != want || (want == macho.CpuArm64 && !signed) {
+		t.Errorf("%s: type %v, cpu %v (want %v), code signature %v", filepath.Base(bin), f.Type, f.Cpu, want, signed)
 	}
 }
 
@@ -336,6 +378,7 @@ func krewManifest(t *testing.T, dir string) {
 	if p.Spec.Version != version || !semverWithV.MatchString(p.Spec.Version) {
 		fail("spec.version %q, want %s (semver with its v)", p.Spec.Version, version)
 	}
+	// krew: one line; its guide asks for fewer than 50 characters.
 	if p.Spec.ShortDescription == "" || strings.ContainsAny(p.Spec.ShortDescription, "\r\n") || len(p.Spec.ShortDescription) > 50 {
 		fail("shortDescription %q: want one short line", p.Spec.ShortDescription)
 	}
