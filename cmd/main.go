@@ -4,6 +4,7 @@
 package cmd
 
 import (
+	"fmt"
 	"io"
 	"path/filepath"
 	"regexp"
@@ -27,6 +28,15 @@ func Main(args []string, s Streams) int {
 	renameApp(app, name)
 	if len(args) > 1 && args[1] == "__complete" {
 		complete(app, s, args[2:]) // the shell completion scripts' entry
+		return ExitOK
+	}
+	if kubectlCompletion(args) {
+		// kubectl (1.26+) completes `kubectl kcurl …` by running
+		// kubectl_complete-kcurl with the words, and reads Cobra's
+		// answer: the candidates, then ":DIRECTIVE" (0: the shell's own
+		// completion when none fits).
+		complete(app, s, args[1:])
+		fmt.Fprintln(s.Out, ":0")
 		return ExitOK
 	}
 	args, err := interspersed(args, app)
@@ -54,6 +64,12 @@ func programName(args []string) string {
 		return "kcurl"
 	}
 	return "kubectl " + strings.ReplaceAll(strings.ReplaceAll(plugin, "-", " "), "_", "-")
+}
+
+// kubectlCompletion: run as kubectl_complete-kcurl (a link to kcurl), the
+// executable kubectl asks to complete its plugin kcurl.
+func kubectlCompletion(args []string) bool {
+	return len(args) > 0 && strings.HasPrefix(strings.TrimSuffix(filepath.Base(args[0]), ".exe"), "kubectl_complete-")
 }
 
 // kcurlCommand is "kcurl" where it stands for the command typed (at the

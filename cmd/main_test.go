@@ -67,3 +67,14 @@ func TestHelpAsKubectlPlugin(t *testing.T) {
 		t.Errorf("kcurl whoami --help:\n%s", got)
 	}
 }
+
+// kubectl completes `kubectl kcurl …` through kubectl_complete-kcurl, in
+// Cobra's format: candidates, then the directive.
+func TestKubectlPluginCompletion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := Main([]string{"/home/u/.krew/bin/kubectl_complete-kcurl", "pods", "--kubec"},
+		Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }})
+	if code != 0 || out.String() != "--kubeconfig\n:0\n" || errOut.Len() != 0 {
+		t.Errorf("kubectl_complete-kcurl pods --kubec: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}
