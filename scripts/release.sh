@@ -69,13 +69,14 @@ mkdir -p -- "$dist"
 work=$(mktemp -d "${TMPDIR:-/tmp}/kcurl-release.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 
-# tool: cyclonedx-gomod, built once from the Go module proxy into a
-# versioned dir of the cache.
+# tool: cyclonedx-gomod, built once from the Go module proxy into a dir of
+# the cache named by its version and Go's. The SBOM records the tool's own
+# hashes: -trimpath makes that binary the same on every machine with this Go.
 tools=${XDG_CACHE_HOME:-$HOME/.cache}/kcurl/tools
-cyclonedx=$tools/cyclonedx-gomod-$CYCLONEDX_GOMOD_VERSION/cyclonedx-gomod
+cyclonedx=$tools/cyclonedx-gomod-$CYCLONEDX_GOMOD_VERSION-$(go env GOVERSION)/cyclonedx-gomod
 if [[ ! -x $cyclonedx ]]; then
 	say "installing cyclonedx-gomod $CYCLONEDX_GOMOD_VERSION into ${cyclonedx%/*}"
-	(cd "$work" && GOBIN=${cyclonedx%/*} GOFLAGS= go install \
+	(cd "$work" && GOBIN=${cyclonedx%/*} GOFLAGS=-trimpath go install \
 		"github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$CYCLONEDX_GOMOD_VERSION")
 fi
 
@@ -139,7 +140,7 @@ metadata:
 spec:
   version: $version
   homepage: $homepage
-  shortDescription: curl for the Kubernetes API: jq, tables, YAML
+  shortDescription: "curl for the Kubernetes API: jq, tables, YAML"
   description: |
     kcurl sends any request to any API path or resource (kubectl's short
     names resolved through discovery) and prints the answer as readable
