@@ -48,6 +48,10 @@ base_url=${KCURL_RELEASE_URL:-$homepage/releases/download/$version}
 base_url=${base_url%/}
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 LC_ALL=C TZ=UTC
+# The same code for every machine that builds it: the baseline CPU levels,
+# no experiments from the environment.
+export GOAMD64=v1 GOARM64=v8.0
+unset GOEXPERIMENT
 # The build info records the commit (go version -m); the clone below is
 # clean, so it never says "modified".
 export GOFLAGS=-buildvcs=true
