@@ -54,7 +54,7 @@ func report(w io.Writer, err error, name string) {
 	case errors.As(err, &halt):
 		fmt.Fprint(w, halt.Message)
 	case errors.As(err, &usage):
-		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", strings.TrimSpace(usage.Msg), name)
+		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", strings.TrimSpace(usage.Error()), name)
 	case !coded:
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
 	default:

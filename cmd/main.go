@@ -125,7 +125,7 @@ func newApp(s Streams) *cli.App {
 			if c.Bool("version") {
 				return printVersion(s)
 			}
-			return runRequest(c, s)
+			return runCommand(c, &exchangeOptions{streams: s})
 		},
 		Reader:    s.In,
 		Writer:    s.Out,
@@ -133,7 +133,7 @@ func newApp(s Streams) *cli.App {
 		// Only Main decides how kcurl exits.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &exitcode.UsageError{Msg: err.Error()}
+			return &exitcode.UsageError{Err: err}
 		},
 		Commands: []*cli.Command{
 			apiResourcesCommand(s),

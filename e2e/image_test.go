@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // The container image is built from the Dockerfile and run as a Pod would
@@ -56,8 +58,8 @@ func TestImage(t *testing.T) {
 	}
 
 	r := podman(image, "/api", "-q", ".kind", "-r")
-	expect(t, r, "APIVersions\n", "", 0)
-	expect(t, podman("--read-only", "--user", "12345:12345", image, "cm", "-o", "name"), "", "", 0)
+	harness.Expect(t, r, "APIVersions\n", "", 0)
+	harness.Expect(t, podman("--read-only", "--user", "12345:12345", image, "cm", "-o", "name"), "", "", 0)
 	r = podman("--read-only", "--user", "40001:40001", image, "whoami", "-o", "json")
 	var who struct {
 		UserInfo struct{ Username string } `json:"userInfo"`
@@ -66,7 +68,7 @@ func TestImage(t *testing.T) {
 		t.Errorf("whoami in the image:\n%s", r)
 	}
 	imageFileCaps(t, image)
-	expect(t, podman("--cap-drop", "ALL", "--security-opt", "no-new-privileges", image, "/api", "-q", ".kind", "-r"), "APIVersions\n", "", 0)
+	harness.Expect(t, podman("--cap-drop", "ALL", "--security-opt", "no-new-privileges", image, "/api", "-q", ".kind", "-r"), "APIVersions\n", "", 0)
 	imageEphemeralContainer(t, image, s)
 
 	r = podman(image, "version", "-o", "json")

@@ -1,6 +1,7 @@
 package apiclient
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,19 +50,18 @@ const reconnectFor = time.Minute
 // bookmarks included, so no event is lost or given twice; bookmarks and
 // errors are not events.
 func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions, each func(Event) error) error {
-	rv := typedResourceVersion(spec.Path)
-	if rv == "" && spec.Query.Get("resourceVersion") == "" && opts.ChangesOnly {
-		var err error
-		if rv, err = c.relistVersion(ctx, spec); err != nil {
-			return err
-		}
+	rv, err := c.startVersion(ctx, spec, opts)
+	if err != nil {
+		return err
 	}
 	quiet := 0 // watches in a row that ended without an event or a bookmark
-	var lastConnected time.Time
-	notices := opts.Notices
-	if notices == nil {
-		notices = io.Discard
+	// pause waits before a retry, longer each time.
+	pause := func() error {
+		quiet++
+		return sleepCtx(ctx, backoff(quiet))
 	}
+	var lastConnected time.Time
+	notices := cmp.Or[io.Writer](opts.Notices, io.Discard)
 	for {
 		attempt := spec
 		if rv != "" {
@@ -83,18 +83,14 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 				quiet = 0
 			}
 		}
-		var status *transport.StatusError
-		if errors.As(err, &status) && status.Code == http.StatusGone {
-			err = errGone
-		}
+		err = asGone(err)
 		recently := !lastConnected.IsZero() && time.Since(lastConnected) < reconnectFor
 		switch {
 		case errors.Is(err, errGone) && opts.Relist:
 			next, lerr := c.relistVersion(ctx, spec)
 			if lerr != nil && recently && resumable(lerr) {
 				fmt.Fprintf(notices, "kcurl: listing again after a 410: %v; trying again\n", lerr)
-				quiet++
-				if err := sleepCtx(ctx, backoff(quiet)); err != nil {
+				if err := pause(); err != nil {
 					return err
 				}
 				continue
@@ -119,8 +115,7 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 			} else {
 				fmt.Fprintf(notices, "kcurl: resuming the watch: %v; trying again from %s\n", err, resumePoint(rv))
 			}
-			quiet++
-			if err := sleepCtx(ctx, backoff(quiet)); err != nil {
+			if err := pause(); err != nil {
 				return err
 			}
 		case err != nil:
@@ -186,6 +181,27 @@ func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event)
 			return rv, err
 		}
 	}
+}
+
+// asGone is err, or errGone when it is the server's 410: the watch's
+// resourceVersion is too old.
+func asGone(err error) error {
+	var status *transport.StatusError
+	if errors.As(err, &status) && status.Code == http.StatusGone {
+		return errGone
+	}
+	return err
+}
+
+// startVersion is where a watch starts: a resourceVersion typed in the
+// path, or with ChangesOnly a list's; "" is the server's choice (the
+// objects that exist, as ADDED, then the changes).
+func (c *Client) startVersion(ctx context.Context, spec request.Spec, opts WatchOptions) (string, error) {
+	rv := typedResourceVersion(spec.Path)
+	if rv == "" && spec.Query.Get("resourceVersion") == "" && opts.ChangesOnly {
+		return c.relistVersion(ctx, spec)
+	}
+	return rv, nil
 }
 
 // relistVersion lists the resource once to learn a current resourceVersion
