@@ -7,6 +7,11 @@
 #   scripts/image.sh build [IMAGE [FILE]]
 #                                    build the Dockerfile as IMAGE (default localhost/kcurl:dev),
 #                                    and with FILE save it there as a docker-archive
+#   scripts/image.sh multiarch [LIST [FILE]]
+#                                    build linux/amd64 and linux/arm64 (LIST-amd64, LIST-arm64),
+#                                    join them in the manifest list LIST (default
+#                                    localhost/kcurl:dev), and with FILE save LIST with both
+#                                    images as an OCI archive; prints each platform's size
 #   scripts/image.sh builder         make localhost/golang:1.26 (done by build when missing)
 #   scripts/image.sh save IMAGE FILE write IMAGE as a docker-archive (for containerd's ctr import)
 #   scripts/image.sh node-images DIR the node's own images as docker-archives in DIR:
@@ -141,12 +146,66 @@ build_unlocked() {
 	say "building $image (kcurl $version)"
 	# The host's module and build caches are mounted into the build stage:
 	# no second download of the modules, and incremental compiles.
-	podman build --network host --build-arg GO_IMAGE="$builder" --build-arg VERSION="$version" \
-		--build-arg COMMIT="$commit" --build-arg DATE="$date" \
+	podman build --network host --build-arg GO_IMAGE="$builder" --build-arg BUILDPLATFORM="$(build_platform)" \
+		--build-arg VERSION="$version" --build-arg COMMIT="$commit" --build-arg DATE="$date" \
 		-v "$(go env GOMODCACHE):/go/pkg/mod" -v "$(go env GOCACHE):/root/.cache/go-build" \
 		--tag "$image" "$repo" >&2
 	[[ -z $file ]] || save "$image" "$file"
 	podman image inspect --format '{{.Size}}' "$image"
+}
+
+# build_platform: where the build stage runs, whatever the target (the
+# Dockerfile's FROM --platform=$BUILDPLATFORM): podman 4.3 does not set it.
+build_platform() { printf '%s/%s\n' "$(go env GOHOSTOS)" "$(go env GOHOSTARCH)"; }
+
+# The platforms of the manifest list: every node of a cluster pulls its own.
+platforms=(linux/amd64 linux/arm64)
+
+# multiarch LIST [FILE]: each platform built as an image of its own (the
+# build stage cross-compiles on this machine's platform: no emulation),
+# then joined in the manifest list LIST, under LIST's lock.
+multiarch() {
+	if ! builder_current; then
+		locked builder make_builder_unless_current
+	fi
+	locked "image-${1:-localhost/kcurl:dev}" multiarch_unlocked "$@"
+}
+
+multiarch_unlocked() {
+	local list=${1:-localhost/kcurl:dev} file=${2:-} version commit date platform image arch
+	version=$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || echo dev)
+	commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)
+	# The commit's time, not now: a rebuild of one commit stamps the same.
+	date=$(TZ=UTC git -C "$repo" show -s --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd HEAD 2>/dev/null || true)
+	# A list of that name from an earlier call (or an image) goes first:
+	# manifest create refuses an existing name.
+	podman manifest rm "$list" >/dev/null 2>&1 || podman rmi "$list" >/dev/null 2>&1 || true
+	# (podman 4.3's `podman images` fails while a list of local images
+	# exists: "fetching target platform image selected from image index";
+	# inspect, run, push and rmi work.)
+	podman manifest create "$list" >/dev/null
+	for platform in "${platforms[@]}"; do
+		image=$list-${platform#*/}
+		say "building $image for $platform (kcurl $version)"
+		# --layers=false: podman 4.3's layer cache ignores the platform (an
+		# arm64 build can get the amd64 image); the module and build caches
+		# below keep it quick all the same, and no build stage is left over.
+		podman build --network host --layers=false --platform "$platform" --build-arg GO_IMAGE="$builder" \
+			--build-arg BUILDPLATFORM="$(build_platform)" --build-arg VERSION="$version" --build-arg COMMIT="$commit" --build-arg DATE="$date" \
+			-v "$(go env GOMODCACHE):/go/pkg/mod" -v "$(go env GOCACHE):/root/.cache/go-build" \
+			--tag "$image" "$repo" >&2
+		arch=$(podman image inspect --format '{{.Os}}/{{.Architecture}}' "$image")
+		[[ $arch == "$platform" ]] || { say "$image is for $arch, not $platform"; exit 1; }
+		podman manifest add "$list" "containers-storage:$image" >/dev/null
+		printf '%s %s\n' "$platform" "$(podman image inspect --format '{{.Size}}' "$image")"
+	done
+	if [[ -n $file ]]; then
+		mkdir -p -- "$(dirname -- "$file")"
+		rm -f -- "$file"
+		# Named LIST inside (org.opencontainers.image.ref.name), for ctr
+		# import and skopeo.
+		podman manifest push --quiet --all "$list" "oci-archive:$file:$list"
+	fi
 }
 
 # from_busybox IMAGE CMD...: a scratch image with busybox-static's applets
@@ -217,6 +276,7 @@ need
 configure
 case ${1:-} in
 build) shift; build "$@" ;;
+multiarch) shift; multiarch "$@" ;;
 builder) locked builder make_builder ;;
 save) shift; save "$@" ;;
 node-images) shift; node_images "$@" ;;
@@ -225,5 +285,5 @@ toolbox)
 	KCURL_BINARY=$2 locked image-toolbox from_busybox_saved localhost/kcurl-try/toolbox:latest "$3" /bin/sh
 	;;
 podman) shift; exec podman "$@" ;;
-*) sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+*) sed -n '2,21s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

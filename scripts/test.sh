@@ -2,8 +2,9 @@
 # test.sh: every test kcurl has. Unit tests (httptest TLS servers, temporary
 # service-account dirs), e2e tests (the built binary against a real
 # kube-apiserver and etcd on 127.0.0.1, in a Pod-like sandbox, and the
-# image), the real-Pod suite (e2e/node: a kubelet and containerd), then each
-# fuzz target for a few seconds.
+# image), the real-Pod suite (e2e/node: a kubelet and containerd), the
+# release (e2e/release: scripts/release.sh twice, the arm64 binary under
+# qemu, the multi-platform image), then each fuzz target for a few seconds.
 #
 # As root it installs what the suites need and is missing (Debian's
 # packages, listed once in scripts/lib/deps.sh). Without root it runs the
@@ -31,7 +32,7 @@ go vet -tags e2e ./...
 skipped=()
 if [[ $(id -u) == 0 ]]; then
 	# shellcheck disable=SC2046 # one word a package
-	deps_install $(deps_missing controlplane image node)
+	deps_install $(deps_missing controlplane image node release)
 	# node: also kubelet, kube-controller-manager, kube-scheduler and
 	# containerd for the real-Pod suite (e2e/node, scripts/node.sh).
 	scripts/cluster.sh build node
@@ -41,9 +42,10 @@ if [[ $(id -u) == 0 ]]; then
 	go test -tags e2e -race -count=1 -timeout 30m "$@" ./...
 else
 	skipped=("e2e/ (a real kube-apiserver, Pod-like sandboxes in mount namespaces, the image)"
-		"e2e/node (real Pods: a kubelet, containerd and runc in a network namespace)")
+		"e2e/node (real Pods: a kubelet, containerd and runc in a network namespace)"
+		"e2e/release (the release files, the arm64 binary under qemu, the multi-platform image)")
 	say "not root: running the unit tests and fuzz targets only; e2e/ and e2e/node need root"
-	missing=$(deps_missing controlplane image node)
+	missing=$(deps_missing controlplane image node release)
 	[[ -z $missing ]] || say "they also need these packages, which test.sh installs as root: $missing"
 	go test -race -count=1 "$@" ./...
 fi

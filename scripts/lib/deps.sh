@@ -9,9 +9,12 @@
 #   controlplane: scripts/cluster.sh and the Pod-like sandbox (e2e/, try.sh)
 #   image:        scripts/image.sh (podman with runc, buildah, busybox-static)
 #   node:         scripts/node.sh (a kubelet's Pods: ip netns, runc, CNI)
+#   release:      scripts/release.sh and its test (e2e/release: the arm64
+#                 binary run under qemu-user, no binfmt needed)
 readonly -A DEPS_OF_SUITE=(
 	[controlplane]="curl=curl openssl=openssl ss=iproute2 flock=util-linux unshare=util-linux nsenter=util-linux git=git"
 	[image]="podman=podman buildah=buildah runc=runc busybox=busybox-static getcap=libcap2-bin"
+	[release]="qemu-aarch64=qemu-user tar=tar gzip=gzip sha256sum=coreutils git=git"
 	[node]="ip=iproute2 /usr/sbin/runc=runc /usr/lib/cni/bridge=containernetworking-plugins /usr/lib/cni/host-local=containernetworking-plugins nsenter=util-linux"
 )
 
