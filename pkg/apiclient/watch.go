@@ -55,16 +55,12 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 	if err != nil {
 		return err
 	}
-	quiet := 0 // watches in a row that ended without an event or a bookmark
-	// pause waits before a retry, longer each time.
+	quiet := 0 // watches in a row that ended without an event or a bookmark; pause waits longer each time
 	pause := func() error {
 		quiet++
 		return sleepCtx(ctx, backoff(quiet))
 	}
-	// lastAlive: when a connection of this watch was last seen working
-	// (made, or ended); a refusal within reconnectFor of it is a server
-	// coming back, not an answer.
-	var lastAlive time.Time
+	var lastAlive time.Time // a connection was last seen working (made, or ended)
 	notices := cmp.Or[io.Writer](opts.Notices, io.Discard)
 	for {
 		attempt := spec
@@ -77,7 +73,6 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 		// watch that was accepted is the watch's own end, never retried.
 		refused := err != nil
 		if err == nil {
-			lastAlive = time.Now()
 			before := rv
 			rv, err = readEvents(ctx, resp.Body, rv, each)
 			resp.Body.Close()
