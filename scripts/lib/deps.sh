@@ -13,7 +13,7 @@
 #                 binary run under qemu-user, no binfmt needed)
 readonly -A DEPS_OF_SUITE=(
 	[controlplane]="curl=curl openssl=openssl ss=iproute2 flock=util-linux unshare=util-linux nsenter=util-linux git=git"
-	[image]="podman=podman buildah=buildah runc=runc busybox=busybox-static getcap=libcap2-bin"
+	[image]="podman=podman buildah=buildah runc=runc busybox=busybox-static /usr/sbin/getcap=libcap2-bin"
 	[release]="qemu-aarch64=qemu-user tar=tar gzip=gzip sha256sum=coreutils git=git"
 	[node]="ip=iproute2 /usr/sbin/runc=runc /usr/lib/cni/bridge=containernetworking-plugins /usr/lib/cni/host-local=containernetworking-plugins nsenter=util-linux"
 )
