@@ -66,6 +66,7 @@ func newApp(s Streams) *cli.App {
 			canICommand(s),
 			waitCommand(s),
 			explainCommand(s),
+			debugCommand(s),
 			configCommand(s),
 			proxyCommand(s),
 			versionCommand(s),

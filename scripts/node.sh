@@ -71,6 +71,7 @@ readonly IN_NETNS=(nsenter "--net=/run/netns/$NETNS")
 bin_cache=${KCURL_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcurl/bin}
 readonly KUBE_BIN=$bin_cache/kubernetes-$K8S_VERSION
 readonly CTRD_BIN=$bin_cache/containerd-$CONTAINERD_VERSION
+readonly RUNC_BIN=$bin_cache/runc-$RUNC_VERSION/runc
 
 # --- processes ---------------------------------------------------------------------
 
@@ -189,7 +190,7 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.tracing.processor
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-        BinaryName = "/usr/sbin/runc"
+        BinaryName = "$RUNC_BIN"
         Root = "$S/containerd/runc"
         SystemdCgroup = false
 EOF
