@@ -169,6 +169,9 @@ func (d *Debugger) container(p *pod, o Options) (*ephemeralContainer, error) {
 			target.Name, o.Pod, ServiceAccountDir))
 	}
 	sa := target.VolumeMounts[i]
+	if user, _ := effective(p.Spec.SecurityContext, target.SecurityContext); user != nil && *user == 0 {
+		fmt.Fprintf(d.Notices, "kcurl: container %q runs as root (runAsUser: 0); its token may be readable by root alone, and kcurl debug runs as user %d\n", target.Name, ImageUser)
+	}
 	name := o.Name
 	if name == "" {
 		name = d.freeName(p)
