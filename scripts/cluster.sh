@@ -264,8 +264,8 @@ on 127.0.0.1, for kcurl's tests. No scheduler, controller-manager or nodes.
 
 Commands:
   build [node] build the pinned binaries if missing (first time about 4 minutes);
-               with node also kubelet, kube-controller-manager, kube-scheduler
-               and containerd for scripts/node.sh (about 4 minutes more)
+               with node also kubelet, kube-controller-manager, kube-scheduler,
+               containerd and runc for scripts/node.sh (about 4 minutes more)
   up           build if needed, start the cluster (or reuse a ready one), print
                the env file; each fresh start has an empty etcd
   down         stop the cluster (logs and PKI are kept, etcd data is not);
