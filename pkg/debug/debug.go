@@ -279,13 +279,13 @@ func (d *Debugger) waitStarted(ctx context.Context, o Options, name string) (con
 	state, err := d.watchUntil(ctx, o, name, func(s containerState) (bool, error) {
 		if w := s.Waiting; w != nil && w.Reason != "" {
 			last = strings.TrimSpace(w.Reason + ": " + w.Message)
-			if w.Message != "" && !said[last] {
-				said[last] = true
-				fmt.Fprintf(d.Notices, "kcurl: %s is waiting: %s\n", name, last)
-			}
 			switch w.Reason {
 			case "ErrImageNeverPull", "InvalidImageName":
 				return false, exitcode.With(exitcode.Failed, fmt.Errorf("%s cannot start: %s", name, last))
+			}
+			if w.Message != "" && !said[last] {
+				said[last] = true
+				fmt.Fprintf(d.Notices, "kcurl: %s is waiting: %s\n", name, last)
 			}
 		}
 		return s.Running != nil || s.Terminated != nil, nil
