@@ -151,6 +151,7 @@ spec:
   containers:
   - name: toolbox
     image: %s
+    imagePullPolicy: Never
     command: [sh, -c, 'trap exit TERM; while :; do sleep 1; done']
     env: [{name: KCURL_IMAGE, value: %s}]
 `, ns, toolboxImage, kcurlImage))
