@@ -141,6 +141,7 @@ func newApp(s Streams) *cli.App {
 			canICommand(s),
 			waitCommand(s),
 			explainCommand(s),
+			debugCommand(s),
 			configCommand(s),
 			proxyCommand(s),
 			versionCommand(s),

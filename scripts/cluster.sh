@@ -58,6 +58,8 @@ readonly ETCD_BIN=$ETCD_BIN_DIR/etcd
 readonly NODE_KUBE_BINS=(kubelet kube-controller-manager kube-scheduler)
 readonly CONTAINERD_BIN_DIR=$BIN_CACHE/containerd-$CONTAINERD_VERSION
 readonly CONTAINERD_BINS=(containerd containerd-shim-runc-v2 ctr)
+readonly RUNC_BIN_DIR=$BIN_CACHE/runc-$RUNC_VERSION
+readonly RUNC_BIN=$RUNC_BIN_DIR/runc
 
 if [[ -n ${KCURL_CLUSTER_DIR:-} ]]; then
 	STATE_DIR=$KCURL_CLUSTER_DIR
@@ -107,8 +109,9 @@ cmd_build() {
 	if [[ ${1:-} == node ]]; then
 		ensure_kube_binaries "${NODE_KUBE_BINS[@]}"
 		ensure_containerd_binaries
+		ensure_runc_binary
 		local IFS=,
-		log "node binaries: $KUBE_BIN_DIR/{${NODE_KUBE_BINS[*]}} $CONTAINERD_BIN_DIR/{${CONTAINERD_BINS[*]}}"
+		log "node binaries: $KUBE_BIN_DIR/{${NODE_KUBE_BINS[*]}} $CONTAINERD_BIN_DIR/{${CONTAINERD_BINS[*]}} $RUNC_BIN"
 	fi
 	log "binaries: $APISERVER_BIN $KUBECTL_BIN $ETCD_BIN"
 }
@@ -261,8 +264,8 @@ on 127.0.0.1, for kcurl's tests. No scheduler, controller-manager or nodes.
 
 Commands:
   build [node] build the pinned binaries if missing (first time about 4 minutes);
-               with node also kubelet, kube-controller-manager, kube-scheduler
-               and containerd for scripts/node.sh (about 4 minutes more)
+               with node also kubelet, kube-controller-manager, kube-scheduler,
+               containerd and runc for scripts/node.sh (about 4 minutes more)
   up           build if needed, start the cluster (or reuse a ready one), print
                the env file; each fresh start has an empty etcd
   down         stop the cluster (logs and PKI are kept, etcd data is not);

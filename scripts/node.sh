@@ -60,6 +60,19 @@ readonly S
 [[ $S =~ ^/[A-Za-z0-9._/+@,:-]*$ ]] || die "state dir '$S' has characters this script does not quote"
 # Unix socket paths are limited to 107 bytes; containerd's sockets live here.
 ((${#S} <= 60)) || die "state dir '$S' is too long for containerd's sockets (60 characters at most)"
+# A user-namespace Pod (hostUsers: false) starts as an unmapped uid, which
+# walks to its rootfs under the state dir: every directory above it must be
+# searchable by others.
+unsearchable() {
+	local d=$S
+	while [[ $d != / ]]; do
+		[[ $(stat -c %A -- "$d") == ?????????[xt] ]] || {
+			printf '%s\n' "$d"
+			return 0
+		}
+		d=$(dirname -- "$d")
+	done
+}
 readonly CP=$S/cp # scripts/cluster.sh's state dir
 readonly ENV_FILE=$S/env
 # One namespace per state dir, named from its path.
@@ -71,6 +84,7 @@ readonly IN_NETNS=(nsenter "--net=/run/netns/$NETNS")
 bin_cache=${KCURL_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcurl/bin}
 readonly KUBE_BIN=$bin_cache/kubernetes-$K8S_VERSION
 readonly CTRD_BIN=$bin_cache/containerd-$CONTAINERD_VERSION
+readonly RUNC_BIN=$bin_cache/runc-$RUNC_VERSION/runc
 
 # --- processes ---------------------------------------------------------------------
 
@@ -189,7 +203,7 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.tracing.processor
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-        BinaryName = "/usr/sbin/runc"
+        BinaryName = "$RUNC_BIN"
         Root = "$S/containerd/runc"
         SystemdCgroup = false
 EOF
@@ -294,6 +308,9 @@ cmd_up() {
 	fi
 	cmd_down quiet
 	local t0=$SECONDS
+	local closed
+	closed=$(unsearchable)
+	[[ -z $closed ]] || log "warning: $closed is not searchable by others: Pods with hostUsers: false will fail to start (chmod o+x it)"
 	# A start that fails part-way leaves nothing running or mounted.
 	trap 'log "start-up failed; cleaning up"; cmd_down quiet' ERR
 	make_netns

@@ -33,8 +33,8 @@ skipped=()
 if [[ $(id -u) == 0 ]]; then
 	# shellcheck disable=SC2046 # one word a package
 	deps_install $(deps_missing controlplane image node release)
-	# node: also kubelet, kube-controller-manager, kube-scheduler and
-	# containerd for the real-Pod suite (e2e/node, scripts/node.sh).
+	# node: also kubelet, kube-controller-manager, kube-scheduler,
+	# containerd and runc for the real-Pod suite (e2e/node, scripts/node.sh).
 	scripts/cluster.sh build node
 	# -race: the proxy, the token and CA files and the watch run
 	# concurrently. -tags e2e: the e2e suites (e2e/ and e2e/node/) are

@@ -57,6 +57,9 @@ func TestNode(t *testing.T) {
 		{"PodShapes", podShapes},
 		{"WaitForSecretExample", waitForSecretExample},
 		{"KubectlThroughProxy", kubectlThroughProxy},
+		{"DebugCommand", debugCommand},
+		{"DebugCommandRefusals", debugCommandRefusals},
+		{"DebugCommandFromPod", debugCommandFromPod},
 		{"CARotation", caRotation},
 	} {
 		t.Run(test.name, test.run)
@@ -81,6 +84,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(work)
+	// Searchable by all (not listable): a user-namespace Pod's runtime
+	// walks to its rootfs under the node's state dir as an unmapped uid.
+	if err := os.Chmod(work, 0o711); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 
 	kcurlBin = filepath.Join(work, "kcurl")
 	if err := harness.BuildKcurl(repoRoot, kcurlBin); err != nil {

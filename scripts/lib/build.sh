@@ -155,3 +155,37 @@ ensure_containerd_binaries() {
 	fi
 	release_build_lock
 }
+
+# ensure_runc_binary: runc for the node's containerd, from the Go module
+# proxy, with seccomp (cgo and Debian's libseccomp-dev, found through
+# pkg-config; without it every Pod fails: "seccomp: config provided but
+# seccomp not supported"). Debian's runc 1.1.5 cannot run user-namespace
+# Pods (hostUsers: false); this one can.
+ensure_runc_binary() {
+	[[ -x $RUNC_BIN ]] && return 0
+	take_build_lock "$RUNC_BIN_DIR"
+	if [[ ! -x $RUNC_BIN ]]; then
+		command -v go >/dev/null || die "go is not installed; it is needed once to build runc"
+		pkg-config --exists libseccomp 2>/dev/null ||
+			die "building runc needs pkg-config and libseccomp-dev (scripts/test.sh installs them as root)"
+		log "building runc $RUNC_VERSION from the Go module proxy (first time only, about 1 minute)…"
+		local tmp
+		tmp=$(mktemp -d "$RUNC_BIN_DIR/.build.XXXXXX")
+		CLEANUP+=("$tmp")
+		(
+			cd -- "$tmp"
+			export GOTOOLCHAIN=local GOWORK=off GOBIN=$tmp CGO_ENABLED=1
+			unset GOOS GOARCH GOFLAGS
+			go install -trimpath -tags seccomp -ldflags "-s -w -X main.version=${RUNC_VERSION#v}" \
+				"github.com/opencontainers/runc@$RUNC_VERSION"
+		) || die "building runc failed (see the go output above)"
+		env -i "$tmp/runc" --version | grep -qx "runc version ${RUNC_VERSION#v}" ||
+			die "the built runc does not report ${RUNC_VERSION#v}"
+		env -i "$tmp/runc" --version | grep -q "^libseccomp: " ||
+			die "the built runc has no seccomp support"
+		mv -f -- "$tmp/runc" "$RUNC_BIN"
+		rm -rf -- "$tmp"
+		log "built runc into $RUNC_BIN_DIR"
+	fi
+	release_build_lock
+}

@@ -8,14 +8,15 @@
 # What each suite needs, as "command-or-path=package" words.
 #   controlplane: scripts/cluster.sh and the Pod-like sandbox (e2e/, try.sh)
 #   image:        scripts/image.sh (podman with runc, buildah, busybox-static)
-#   node:         scripts/node.sh (a kubelet's Pods: ip netns, runc, CNI)
+#   node:         scripts/node.sh (a kubelet's Pods: ip netns, CNI; runc is
+#                 built with seccomp, from libseccomp-dev through pkg-config)
 #   release:      scripts/release.sh and its test (e2e/release: the arm64
 #                 binary run under qemu-user, no binfmt needed)
 readonly -A DEPS_OF_SUITE=(
 	[controlplane]="curl=curl openssl=openssl ss=iproute2 flock=util-linux unshare=util-linux nsenter=util-linux git=git"
 	[image]="podman=podman buildah=buildah runc=runc busybox=busybox-static /usr/sbin/getcap=libcap2-bin"
 	[release]="qemu-aarch64=qemu-user tar=tar gzip=gzip sha256sum=coreutils git=git"
-	[node]="ip=iproute2 /usr/sbin/runc=runc /usr/lib/cni/bridge=containernetworking-plugins /usr/lib/cni/host-local=containernetworking-plugins nsenter=util-linux"
+	[node]="ip=iproute2 pkg-config=pkg-config /usr/include/seccomp.h=libseccomp-dev /usr/lib/cni/bridge=containernetworking-plugins /usr/lib/cni/host-local=containernetworking-plugins nsenter=util-linux"
 )
 
 # deps_missing SUITE...: the packages that are missing for those suites, one
@@ -26,7 +27,9 @@ deps_missing() {
 	for suite in "$@"; do
 		for word in ${DEPS_OF_SUITE[$suite]}; do
 			tool=${word%%=*} pkg=${word#*=}
-			if [[ $tool == /* ]]; then
+			if [[ $tool == *.h ]]; then # a header: a library's -dev package
+				[[ -f $tool ]] && continue
+			elif [[ $tool == /* ]]; then
 				[[ -x $tool ]] && continue
 			else
 				command -v "$tool" >/dev/null 2>&1 && continue

@@ -3,3 +3,6 @@
 readonly K8S_VERSION=v1.37.2
 readonly ETCD_VERSION=v3.6.16
 readonly CONTAINERD_VERSION=v2.4.2
+# The node's OCI runtime: Debian's runc 1.1.5 cannot run user-namespace
+# Pods (hostUsers: false); this one, built with seccomp, does.
+readonly RUNC_VERSION=v1.4.4
