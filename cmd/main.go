@@ -60,7 +60,7 @@ func newApp(s Streams) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &exitcode.UsageError{Msg: err.Error()}
 		},
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			apiResourcesCommand(s),
 			whoamiCommand(s),
 			canICommand(s),
@@ -70,7 +70,7 @@ func newApp(s Streams) *cli.App {
 			proxyCommand(s),
 			versionCommand(s),
 			completionCommand(s),
-		},
+		}, streamCommands(s)...),
 		CustomAppHelpTemplate:     helpTemplate,
 		HideHelpCommand:           true,
 		UseShortOptionHandling:    true,

@@ -34,6 +34,9 @@ type requestOptions struct {
 }
 
 func runRequest(c *cli.Context, s Streams) error {
+	if kind := rawStreamKind(c); kind != "" {
+		return runRawStream(c, s, kind) // exec, attach, portforward: upgraded
+	}
 	o := &requestOptions{streams: s}
 	if err := o.complete(c); err != nil {
 		return err

@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kcurl/kcurl/pkg/request"
+	"github.com/kcurl/kcurl/pkg/stream"
+)
+
+// streamPath matches the PATHs that upgrade the connection: a Pod's exec,
+// attach and portforward.
+var streamPath = regexp.MustCompile(`^/api/v1/namespaces/[^/]+/pods/[^/]+/(exec|attach|portforward)/?$`)
+
+// rawStreamKind is exec, attach or portforward when the request's one
+// argument is such a PATH, "" otherwise.
+func rawStreamKind(c *cli.Context) string {
+	if c.NArg() != 1 {
+		return ""
+	}
+	p, _, _ := strings.Cut(c.Args().First(), "?")
+	if m := streamPath.FindStringSubmatch(p); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// runRawStream speaks a raw exec, attach or portforward PATH, as curl
+// cannot: the connection is upgraded (WebSocket, SPDY for older servers)
+// and its channels go to stdout and stderr, stdin too when the query asks
+// for it (stdin=true); kcurl exits with the remote command's code. A
+// portforward PATH (?ports=N, one port) carries stdin to the Pod's port
+// and its answer to stdout, as nc would.
+func runRawStream(c *cli.Context, s Streams, kind string) error {
+	if c.Bool("curl") {
+		return usagef("curl cannot speak %s: it upgrades the connection to a WebSocket (or SPDY) carrying several streams; kcurl PATH speaks it, and so do kcurl exec, attach and port-forward", kind)
+	}
+	for _, flag := range []string{"data", "jq", "output", "watch", "all", "include"} {
+		if c.IsSet(flag) {
+			return usagef("--%s does not apply to a %s PATH, which streams", flag, kind)
+		}
+	}
+	session, err := newSessionOptions(c, s)
+	if err != nil {
+		return err
+	}
+	arg := c.Args().First()
+	_, rawQuery, _ := strings.Cut(arg, "?")
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return usagef("invalid query in %s: %v", arg, err)
+	}
+	var port uint64
+	if kind == "portforward" {
+		ports := strings.Split(q.Get("ports"), ",")
+		if len(ports) != 1 || ports[0] == "" {
+			return usagef("a portforward PATH forwards one port here: add ?ports=PORT")
+		}
+		if port, err = strconv.ParseUint(ports[0], 10, 16); err != nil || port == 0 {
+			return usagef("invalid port %q in ?ports=", ports[0])
+		}
+	} else if kind == "exec" && len(q["command"]) == 0 {
+		return usagef("an exec PATH needs ?command=…: e.g. %s?command=ls&stdout=true", strings.TrimSuffix(arg, "?"))
+	}
+	ss, err := connectStream(c, s, session)
+	if err != nil {
+		return err
+	}
+	defer ss.cancel()
+	u, err := request.Spec{Path: arg, Namespace: ss.target.Namespace}.URL(ss.target.Server)
+	if err != nil {
+		return err
+	}
+	if kind == "portforward" {
+		d, err := stream.Dialer(ss.config, u)
+		if err != nil {
+			return err
+		}
+		return ss.err(stream.Pipe(ss.ctx, d, uint16(port), s.In, s.Out))
+	}
+	yes := func(name string) bool { v := q.Get(name); return v == "true" || v == "1" }
+	rio, restore, err := remoteIO(s, yes("stdin"), yes("tty"), false)
+	defer restore()
+	if err != nil {
+		return err
+	}
+	if !yes("stdout") {
+		rio.Stdout = nil
+	}
+	if !yes("stderr") || rio.TTY {
+		rio.Stderr = nil
+	}
+	return remoteExit(ss.ctx, s, ss.err(stream.Run(ss.ctx, ss.config, u, rio)))
+}
