@@ -16,11 +16,11 @@ import (
 	"net"
 	"net/url"
 
+	"github.com/kcurl/kcurl/pkg/stream/internal/remotecommand"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	remoteprotocol "k8s.io/apimachinery/pkg/util/remotecommand"
 	"k8s.io/client-go/rest"
-	"github.com/kcurl/kcurl/pkg/stream/internal/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
 	streamhttp "k8s.io/streaming/pkg/httpstream"
 

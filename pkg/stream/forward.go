@@ -13,9 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/kcurl/kcurl/pkg/stream/internal/portforward"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/rest"
-	"github.com/kcurl/kcurl/pkg/stream/internal/portforward"
 	"k8s.io/client-go/transport/spdy"
 
 	"github.com/kcurl/kcurl/pkg/request"

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"syscall"
 
-	"golang.org/x/term"
 	"github.com/kcurl/kcurl/pkg/stream/internal/remotecommand"
+	"golang.org/x/term"
 )
 
 // Terminal is the local terminal of -t: raw while the remote one is used,
