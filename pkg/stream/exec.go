@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/url"
 
-	"github.com/kcurl/kcurl/pkg/stream/internal/remotecommand"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	remoteprotocol "k8s.io/apimachinery/pkg/util/remotecommand"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/request"
+	"github.com/kcurl/kcurl/pkg/stream/internal/remotecommand"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )

@@ -13,12 +13,12 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/kcurl/kcurl/pkg/stream/internal/portforward"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/transport/spdy"
 
 	"github.com/kcurl/kcurl/pkg/request"
+	"github.com/kcurl/kcurl/pkg/stream/internal/portforward"
 )
 
 // The port-forward protocol's stream headers (k8s.io/api/core/v1's

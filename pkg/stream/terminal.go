@@ -6,8 +6,9 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/kcurl/kcurl/pkg/stream/internal/remotecommand"
 	"golang.org/x/term"
+
+	"github.com/kcurl/kcurl/pkg/stream/internal/remotecommand"
 )
 
 // Terminal is the local terminal of -t: raw while the remote one is used,
