@@ -73,7 +73,7 @@ func (o *portForwardOptions) validate() error {
 		return err
 	}
 	// Names are resolved against the Pod later; numbers are checked now.
-	if _, err := stream.ParsePorts(o.portArgs, func(string) (int32, bool) { return 1, true }); err != nil {
+	if _, err := stream.ParsePorts(o.portArgs, portName); err != nil {
 		return usagef("%v", err)
 	}
 	for _, a := range o.addresses {
@@ -125,3 +125,14 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 }
 
 func isIP(s string) bool { return net.ParseIP(s) != nil }
+
+// portName stands for the Pod's named ports before the Pod is read: any
+// name that is not a number may be one.
+func portName(name string) (int32, bool) {
+	for _, r := range name {
+		if r < '0' || r > '9' {
+			return 1, true
+		}
+	}
+	return 0, false
+}

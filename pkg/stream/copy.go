@@ -47,11 +47,7 @@ func remoteSplit(src string) (dir, base string) {
 	if clean == "/" {
 		return "/", "."
 	}
-	dir, base = path.Split(clean)
-	if dir == "" {
-		dir = "."
-	}
-	return dir, base
+	return path.Dir(clean), path.Base(clean)
 }
 
 // tarError says what went wrong in the container's tar: none there at all
@@ -226,10 +222,7 @@ func CopyTo(ctx context.Context, exec Execer, src, dest string, stderr, notices 
 		dest = path.Join(dest, filepath.Base(filepath.Clean(src)))
 	}
 	dest = path.Clean(dest)
-	dir, base := path.Split(dest)
-	if dir == "" {
-		dir = "."
-	}
+	dir, base := path.Dir(dest), path.Base(dest)
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(Tar(pw, src, base, notices)) }()
 	err := exec(ctx, []string{"tar", "-xmf", "-", "-C", dir}, IO{Stdin: pr, Stderr: stderr})

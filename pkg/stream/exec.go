@@ -71,7 +71,7 @@ func shouldFallback(err error) bool {
 // protocol would change.
 func refused(err error) bool {
 	var status *apierrors.StatusError
-	if !errors.As(err, &status) {
+	if !errors.As(upgradeCause(err), &status) {
 		return false
 	}
 	switch status.ErrStatus.Code {
@@ -121,7 +121,7 @@ func Classify(err error) error {
 		return &RemoteExitError{Code: exit.ExitStatus()}
 	}
 	var status *apierrors.StatusError
-	if errors.As(err, &status) {
+	if errors.As(upgradeCause(err), &status) {
 		s := status.ErrStatus
 		return &transport.StatusError{Code: int(s.Code), Reason: string(s.Reason), Message: s.Message}
 	}
@@ -186,4 +186,18 @@ func (r *Remote) url(subresource string, command []string, rio IO) (*url.URL, er
 		q.Set("tty", "true")
 	}
 	return request.Spec{Path: r.Pod.Path(subresource), Query: q}.URL(r.Server)
+}
+
+// upgradeCause is why an upgrade failed: client-go's UpgradeFailureError
+// holds the server's Status as its Cause, without unwrapping to it.
+func upgradeCause(err error) error {
+	var streamErr *streamhttp.UpgradeFailureError
+	if errors.As(err, &streamErr) && streamErr.Cause != nil {
+		return streamErr.Cause
+	}
+	var machineryErr *httpstream.UpgradeFailureError
+	if errors.As(err, &machineryErr) && machineryErr.Cause != nil {
+		return machineryErr.Cause
+	}
+	return err
 }
