@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/transport/spdy"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/stream/internal/portforward"
 )
@@ -156,7 +157,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		}
 	}
 	if len(listeners) == 0 {
-		return fmt.Errorf("unable to listen on any of the requested ports")
+		return exitcode.With(exitcode.Failed, fmt.Errorf("unable to listen on any of the requested ports"))
 	}
 	if f.Ready != nil {
 		f.Ready(addrs)
@@ -165,7 +166,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return nil
 	case <-conn.CloseChan():
-		return ErrLostConnection
+		return exitcode.With(exitcode.Network, ErrLostConnection)
 	}
 }
 
@@ -176,7 +177,7 @@ func dial(d httpstream.Dialer) (httpstream.Connection, error) {
 	}
 	if protocol != protocolV1 {
 		conn.Close()
-		return nil, fmt.Errorf("unable to negotiate protocol: kcurl speaks %q, the server %q", protocolV1, protocol)
+		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("unable to negotiate protocol: kcurl speaks %q, the server %q", protocolV1, protocol))
 	}
 	return conn, nil
 }
