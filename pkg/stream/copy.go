@@ -218,7 +218,7 @@ func CopyTo(ctx context.Context, exec Execer, src, dest string, stderr, notices 
 	if _, err := os.Lstat(src); err != nil {
 		return exitcode.With(exitcode.Usage, err)
 	}
-	if strings.HasSuffix(dest, "/") || exec(ctx, []string{"test", "-d", dest}, IO{}) == nil {
+	if strings.HasSuffix(dest, "/") || exec(ctx, []string{"test", "-d", dest}, IO{Stdout: io.Discard, Stderr: io.Discard}) == nil {
 		dest = path.Join(dest, filepath.Base(filepath.Clean(src)))
 	}
 	dest = path.Clean(dest)
