@@ -17,7 +17,7 @@ func cpCommand(s Streams) *cli.Command {
 			"   kcurl cp web:/etc/nginx ./nginx\n" +
 			"   kcurl cp ./site.conf prod/web:/etc/nginx/conf.d/ -c nginx",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "container", Aliases: []string{"c"}, Usage: "the `CONTAINER` (default: the kubectl.kubernetes.io/default-container annotation's, then the first)"},
+			containerFlag(),
 		}, connectionFlags()...),
 		Action: func(c *cli.Context) error { return runCp(c, s) },
 	}

@@ -73,6 +73,67 @@ func (ss *streamSession) remote(ref stream.Ref, container, say string, notices i
 	return &stream.Remote{Config: ss.config, Server: ss.target.Server, Pod: pod, Container: name}, nil
 }
 
+// remoteOptions are what exec and attach share (kubectl's StreamOptions):
+// the Pod, the container, -i, -t, -q.
+type remoteOptions struct {
+	streams   Streams
+	session   sessionOptions
+	refText   string
+	ref       stream.Ref
+	container string
+	stdin     bool
+	tty       bool
+	quiet     bool
+}
+
+func containerFlag() cli.Flag {
+	return &cli.StringFlag{Name: "container", Aliases: []string{"c"}, Usage: "the `CONTAINER` (default: the kubectl.kubernetes.io/default-container annotation's, then the first)"}
+}
+
+func remoteFlags(what string) []cli.Flag {
+	return append([]cli.Flag{
+		containerFlag(),
+		&cli.BoolFlag{Name: "stdin", Aliases: []string{"i"}, Usage: "pass stdin to the " + what},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "with -i: stdin is a terminal, raw while the " + what + " runs"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only print what the " + what + " prints"},
+	}, connectionFlags()...)
+}
+
+// completeRemote reads the shared flags; the arguments are the command's.
+func (o *remoteOptions) completeRemote(c *cli.Context) error {
+	var err error
+	if o.session, err = newSessionOptions(c, o.streams); err != nil {
+		return err
+	}
+	o.container, o.stdin, o.tty, o.quiet = c.String("container"), c.Bool("stdin"), c.Bool("tty"), c.Bool("quiet")
+	return nil
+}
+
+// runRemote connects, finds the container and runs fn on it with the
+// streams (a raw terminal with -t, restored however it ends).
+func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx context.Context, r *stream.Remote, rio stream.IO) error) error {
+	s := o.streams
+	ss, err := connectStream(c, s, o.session)
+	if err != nil {
+		return err
+	}
+	defer ss.cancel()
+	var notices io.Writer = s.ErrOut
+	if o.quiet {
+		notices = nil
+	}
+	remote, err := ss.remote(o.ref, o.container, say, notices)
+	if err != nil {
+		return err
+	}
+	rio, restore, err := remoteIO(s, o.stdin, o.tty, o.quiet)
+	defer restore()
+	if err != nil {
+		return err
+	}
+	return remoteExit(ss.ctx, s, ss.err(fn(ss.ctx, remote, rio)))
+}
+
 // remoteIO is the IO of exec and attach: stdin only with -i, and with -t
 // a raw local terminal when stdin is one (else kubectl's warning and no
 // TTY). restore gives the terminal back; call it on every path.
