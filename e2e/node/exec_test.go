@@ -110,7 +110,7 @@ spec:
 				t.Errorf("-t through a pseudo-terminal: no %q in\n%s", want, r)
 			}
 		}
-		if after := r.Stdout[strings.Index(r.Stdout, "kcurl-exit"):]; !strings.Contains(after, " icanon ") || !strings.Contains(after, " echo ") {
+		if _, after, _ := strings.Cut(r.Stdout, "kcurl-exit"); !strings.Contains(after, " icanon ") || !strings.Contains(after, " echo ") {
 			t.Errorf("the terminal was left raw:\n%s", after)
 		}
 		r = inNode(t, "", "script", "-qec", strings.Join(connect(streamer), " ")+" exec -it web -- sh -c 'exit 4'", "/dev/null")
