@@ -58,7 +58,16 @@ func (ss *streamSession) pods() stream.Pods {
 
 // remote finds the Pod ref names, checks that it runs, and picks its
 // container as kubectl does (say names the command for the error).
+//
+// A Pod named with its container (-c) is not read first: the server
+// checks both, and refuses a completed Pod, with kubectl's own words, when
+// the stream is asked for; that saves a request and a connection.
 func (ss *streamSession) remote(ref stream.Ref, container, say string, notices io.Writer) (*stream.Remote, error) {
+	if ref.Kind == "" && container != "" {
+		pod := &stream.Pod{}
+		pod.Metadata.Name, pod.Metadata.Namespace = ref.Name, ss.target.Namespace
+		return &stream.Remote{Config: ss.config, Server: ss.target.Server, Pod: pod, Container: container}, nil
+	}
 	pod, _, err := ss.pods().Find(ss.ctx, ref)
 	if err != nil {
 		return nil, ss.err(err)

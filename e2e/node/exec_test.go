@@ -85,7 +85,7 @@ spec:
 			t.Errorf("want out, err and exit 0; got\n%s", r)
 		}
 		expect(t, kc("ping\npong\n", "exec", "-i", "web", "--", "cat"), "ping\npong\n", "", 0)
-		expect(t, kc("", "exec", "web", "-c", "nope", "--", "true"), "", "container nope is not valid for pod web out of: web, echo, notar", 2)
+		expect(t, kc("", "exec", "web", "-c", "nope", "--", "true"), "", "Error from server (BadRequest): container nope is not valid for pod web", 4)
 		if r := kc("", "exec", "web", "--", "no-such-command"); r.Code == 0 || !strings.Contains(r.Stderr, "no-such-command") {
 			t.Errorf("a command the container does not have:\n%s", r)
 		}

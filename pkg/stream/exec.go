@@ -44,8 +44,8 @@ type IO struct {
 // Executor returns client-go's executor for an exec or attach URL:
 // WebSocket (v5.channel.k8s.io, then v4) first, SPDY when the server
 // refuses the WebSocket upgrade itself (an older server, an HTTPS proxy
-// that cannot upgrade), as kubectl does. A refusal of the request (401,
-// 403, 404) is final: SPDY would be refused too.
+// that cannot upgrade), as kubectl does. The server's refusal of the
+// request (a Status of 4xx) is final: SPDY would be refused too.
 func Executor(cfg *rest.Config, u *url.URL) (remotecommand.Executor, error) {
 	ws, err := remotecommand.NewWebSocketExecutorForProtocols(cfg, "GET", u.String(),
 		remoteprotocol.StreamProtocolV5Name, remoteprotocol.StreamProtocolV4Name)
@@ -67,18 +67,16 @@ func shouldFallback(err error) bool {
 		httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
 }
 
-// refused: the server answered the upgrade with a Status that no other
-// protocol would change.
+// refused: the server answered the upgrade with its own Status of 4xx
+// (Forbidden, NotFound, a container the Pod does not have): SPDY would be
+// refused the same way. A server or proxy that cannot upgrade to a
+// WebSocket does not answer with a Kubernetes Status.
 func refused(err error) bool {
 	var status *apierrors.StatusError
 	if !errors.As(upgradeCause(err), &status) {
 		return false
 	}
-	switch status.ErrStatus.Code {
-	case 401, 403, 404:
-		return true
-	}
-	return false
+	return status.ErrStatus.Code >= 400 && status.ErrStatus.Code < 500
 }
 
 // Run runs a remote command (an exec or attach URL) with io until it ends.
