@@ -173,7 +173,7 @@ spec:
 	})
 
 	t.Run("raw-exec-path", func(t *testing.T) {
-		path := "/api/v1/namespaces/" + ns + "/pods/web/exec?container=web&command=sh&command=-c&command=echo+raw;+echo+oops+>%262;+exit+5&stdout=true&stderr=true"
+		path := "/api/v1/namespaces/" + ns + "/pods/web/exec?container=web&command=sh&command=-c&command=echo+raw%3B+echo+oops+>%262%3B+exit+5&stdout=true&stderr=true"
 		expect(t, kc("", path), "raw\n", "oops\ncommand terminated with exit code 5\n", 5)
 		in := "/api/v1/namespaces/{namespace}/pods/web/exec?container=web&command=cat&stdin=true&stdout=true"
 		expect(t, kc("through stdin\n", in), "through stdin\n", "", 0)
