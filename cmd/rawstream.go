@@ -52,7 +52,11 @@ func runRawStream(c *cli.Context, s Streams, kind string) error {
 	_, rawQuery, _ := strings.Cut(arg, "?")
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return usagef("invalid query in %s: %v", arg, err)
+		hint := ""
+		if strings.Contains(rawQuery, ";") {
+			hint = " (write ; as %3B: the API server, as Go, refuses it in a query)"
+		}
+		return usagef("invalid query in %s: %v%s", arg, err, hint)
 	}
 	var port uint64
 	if kind == "portforward" {
