@@ -64,25 +64,28 @@ rss_wall() {
 	cat "$work/time"
 }
 
-# exec -- true: the median wall of N runs (each a new process and connection).
-median_exec() {
-	local -a walls=()
+# exec -- true: the median wall of N runs (each a new process and
+# connection), kubectl's and kcurl's runs alternating so that both see the
+# same machine. Prints "KCURL_US KUBECTL_US".
+wall_us() {
+	local start end
+	start=$(date +%s%N)
+	in_node "$@" >/dev/null
+	end=$(date +%s%N)
+	echo $(((end - start) / 1000))
+}
+median() { sort -n | sed -n "$(((runs + 1) / 2))p"; }
+median_exec() { # EXEC FLAGS...
+	local -a a=() b=()
 	for _ in $(seq "$runs"); do
-		local start end
-		start=$(date +%s%N)
-		in_node "$@" exec web "${exec_flags[@]}" -- true
-		end=$(date +%s%N)
-		walls+=($(((end - start) / 1000)))
+		b+=("$(wall_us "${kc[@]}" exec web "$@" -- true)")
+		a+=("$(wall_us "${kk[@]}" exec web "$@" -- true)")
 	done
-	printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p"
+	echo "$(printf '%s\n' "${a[@]}" | median) $(printf '%s\n' "${b[@]}" | median)"
 }
 say "exec -- true, $runs runs each"
-exec_flags=()
-exec_kubectl=$(median_exec "${kc[@]}")
-exec_kcurl=$(median_exec "${kk[@]}")
-exec_flags=(-c web) # kcurl reads no Pod first
-exec_c_kubectl=$(median_exec "${kc[@]}")
-exec_c_kcurl=$(median_exec "${kk[@]}")
+read -r exec_kcurl exec_kubectl < <(median_exec)
+read -r exec_c_kcurl exec_c_kubectl < <(median_exec -c web) # kcurl reads no Pod first
 read -r _ exec_rss_kubectl < <(rss_wall "${kc[@]}" exec web -- true)
 read -r _ exec_rss_kcurl < <(rss_wall "${kk[@]}" exec web -- true)
 
@@ -91,7 +94,8 @@ read -r _ exec_rss_kcurl < <(rss_wall "${kk[@]}" exec web -- true)
 forward() { # NAME CMD...
 	local name=$1 out=$work/$1.pf
 	shift
-	in_node "$@" port-forward web :8080 >"$out" 2>&1 &
+	# Not through in_node: $! must be the forwarder (nsenter and env exec).
+	nsenter --net="$netns" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work" "$@" port-forward web :8080 >"$out" 2>&1 &
 	local pid=$!
 	pids+=("$pid")
 	local port=""
