@@ -120,14 +120,28 @@ forward() { # NAME CMD...
 	kill "$pid" 2>/dev/null || true
 	echo "$(((t1 - t0) / 1000)) $((c1 - c0)) $rss"
 }
-say "port-forward of 100 MB"
-read -r pf_us_kubectl pf_cpu_kubectl pf_rss_kubectl < <(forward kubectl "${kc[@]}")
-read -r pf_us_kcurl pf_cpu_kcurl pf_rss_kcurl < <(forward kcurl "${kk[@]}")
+# Three rounds of each, alternating; the median of each measure.
+med3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+say "port-forward of 100 MB, 3 rounds"
+pfa=() pfb=()
+for _ in 1 2 3; do
+	pfb+=("$(forward kubectl "${kc[@]}")")
+	pfa+=("$(forward kcurl "${kk[@]}")")
+done
+col() { local i=$1; shift; for row in "$@"; do echo "$row" | cut -d' ' -f"$i"; done; }
+pf_us_kubectl=$(med3 $(col 1 "${pfb[@]}")) pf_cpu_kubectl=$(med3 $(col 2 "${pfb[@]}")) pf_rss_kubectl=$(med3 $(col 3 "${pfb[@]}"))
+pf_us_kcurl=$(med3 $(col 1 "${pfa[@]}")) pf_cpu_kcurl=$(med3 $(col 2 "${pfa[@]}")) pf_rss_kcurl=$(med3 $(col 3 "${pfa[@]}"))
 
-say "cp of 100 MB from the container"
-read -r cp_wall_kubectl cp_rss_kubectl < <(rss_wall "${kc[@]}" cp web:/www/big "$work/big.kubectl")
-read -r cp_wall_kcurl cp_rss_kcurl < <(rss_wall "${kk[@]}" cp web:/www/big "$work/big.kcurl")
-cmp -s "$work/big.kubectl" "$work/big.kcurl" || { say "the two copies differ"; exit 1; }
+say "cp of 100 MB from the container, 3 rounds"
+cpa=() cpb=()
+for i in 1 2 3; do
+	cpb+=("$(rss_wall "${kc[@]}" cp web:/www/big "$work/big.kubectl.$i")")
+	cpa+=("$(rss_wall "${kk[@]}" cp web:/www/big "$work/big.kcurl.$i")")
+	cmp -s "$work/big.kubectl.$i" "$work/big.kcurl.$i" || { say "the two copies differ"; exit 1; }
+	rm -f "$work/big.kubectl.$i" "$work/big.kcurl.$i"
+done
+cp_wall_kubectl=$(med3 $(col 1 "${cpb[@]}")) cp_rss_kubectl=$(med3 $(col 2 "${cpb[@]}"))
+cp_wall_kcurl=$(med3 $(col 1 "${cpa[@]}")) cp_rss_kcurl=$(med3 $(col 2 "${cpa[@]}"))
 
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
 printf '%-34s %12s %12s %8s %s\n' "measure" "kcurl" "kubectl" "ratio" "target"
