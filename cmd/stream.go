@@ -28,7 +28,7 @@ func streamCommands(s Streams) []*cli.Command {
 }
 
 // streamMemoryLimit is the soft limit of the streaming commands' memory.
-const streamMemoryLimit = 20 << 20
+const streamMemoryLimit = 24 << 20
 
 // streamSession is a connection for the streaming protocols: the
 // session's target and client (to read Pods), and the same credentials as

@@ -140,6 +140,7 @@ for i in 1 2 3; do
 	cmp -s "$work/big.kubectl.$i" "$work/big.kcurl.$i" || { say "the two copies differ"; exit 1; }
 	rm -f "$work/big.kubectl.$i" "$work/big.kcurl.$i"
 done
+say "port-forward rounds (us ticks KiB): kcurl ${pfa[*]} / kubectl ${pfb[*]}; cp rounds (s KiB): kcurl ${cpa[*]} / kubectl ${cpb[*]}"
 cp_wall_kubectl=$(med3 $(col 1 "${cpb[@]}")) cp_rss_kubectl=$(med3 $(col 2 "${cpb[@]}"))
 cp_wall_kcurl=$(med3 $(col 1 "${cpa[@]}")) cp_rss_kcurl=$(med3 $(col 2 "${cpa[@]}"))
 
