@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -27,9 +26,6 @@ func streamCommands(s Streams) []*cli.Command {
 	return []*cli.Command{execCommand(s), attachCommand(s), portForwardCommand(s), cpCommand(s)}
 }
 
-// streamMemoryLimit is the soft limit of the streaming commands' memory.
-const streamMemoryLimit = 24 << 20
-
 // streamSession is a connection for the streaming protocols: the
 // session's target and client (to read Pods), and the same credentials as
 // a rest.Config for client-go's executors and dialers.
@@ -40,14 +36,7 @@ type streamSession struct {
 
 // connectStream resolves the target; ctx ends on SIGINT and SIGTERM as
 // well as at --max-time, so that every stream stops cleanly.
-//
-// A stream's garbage is its frames, at the speed of the network: a soft
-// memory limit (unless $GOMEMLIMIT sets one) has the collector take it
-// before the process grows, whatever the size copied (SPEC §6: 32 MiB).
 func connectStream(c *cli.Context, s Streams, o sessionOptions) (*streamSession, error) {
-	if s.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(streamMemoryLimit)
-	}
 	api, err := o.connect(c, s)
 	if err != nil {
 		return nil, err
