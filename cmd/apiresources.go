@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -26,49 +25,64 @@ func apiResourcesCommand(s Streams) *cli.Command {
 			&cli.BoolFlag{Name: "no-cache", Usage: "ask the server, not the discovery cache"},
 			colorFlag(),
 		}, connectionFlags()...),
-		Action: func(c *cli.Context) error { return runAPIResources(c, s) },
+		Action: func(c *cli.Context) error { return runCommand(c, &apiResourcesOptions{streams: s}) },
 	}
 }
 
-func runAPIResources(c *cli.Context, s Streams) error {
-	if c.NArg() > 0 {
-		return usagef("api-resources takes no arguments, got %s", strings.Join(c.Args().Slice(), " "))
+// apiResourcesOptions is `kcurl api-resources`: discovery, filtered and
+// sorted, as a table.
+type apiResourcesOptions struct {
+	streams    Streams
+	format     string
+	namespaced *bool
+	group      *string // --api-group, "" the core group
+	noCache    bool
+}
+
+func (o *apiResourcesOptions) complete(c *cli.Context) error {
+	if err := noArguments("api-resources", c.Args().Slice()); err != nil {
+		return err
 	}
-	format := c.String("output")
-	switch format {
-	case "", "table", "wide", "json", "name":
-	default:
-		return usagef("unknown output format %q: use table, wide, json or name", format)
+	o.noCache = c.Bool("no-cache")
+	if c.IsSet("api-group") {
+		group := c.String("api-group")
+		o.group = &group
 	}
-	var namespaced *bool
+	var err error
+	if o.format, err = outputFormat(c.String("output"), "table", "table", "wide", "json", "name"); err != nil {
+		return err
+	}
 	if v := c.String("namespaced"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return usagef("invalid --namespaced %q: use true or false", v)
 		}
-		namespaced = &b
+		o.namespaced = &b
 	}
-	api, err := connect(c, s)
+	return nil
+}
+
+func (o *apiResourcesOptions) validate() error { return nil } // no flags that go together
+
+func (o *apiResourcesOptions) run(c *cli.Context) error {
+	api, err := connect(c, o.streams)
 	if err != nil {
 		return err
 	}
 	defer api.cancel()
-	bold := api.color
 	disco := api.discovery()
-	if c.Bool("no-cache") {
+	if o.noCache {
 		disco.CacheDir = ""
 	}
 	idx, err := disco.Index(api.ctx)
 	if err != nil {
 		return api.err(err)
 	}
-
 	rows := []discovery.Resource{} // -o json: [] when none match, not null
 	for _, r := range idx.Resources {
-		if !r.Preferred || (namespaced != nil && r.Namespaced != *namespaced) || (c.IsSet("api-group") && r.Group != c.String("api-group")) {
-			continue
+		if r.Preferred && (o.namespaced == nil || r.Namespaced == *o.namespaced) && (o.group == nil || r.Group == *o.group) {
+			rows = append(rows, r)
 		}
-		rows = append(rows, r)
 	}
 	slices.SortStableFunc(rows, func(a, b discovery.Resource) int {
 		if c := strings.Compare(a.Group, b.Group); c != 0 {
@@ -76,21 +90,16 @@ func runAPIResources(c *cli.Context, s Streams) error {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	return printAPIResources(s.Out, rows, format, bold)
+	if o.format == "json" {
+		return printDocument(api.ctx, o.streams, "json", false, rows)
+	}
+	return printAPIResources(o.streams.Out, rows, o.format, api.color)
 }
 
 // printAPIResources prints as kubectl api-resources -o wide does (the verbs
 // included); -o wide adds the categories.
 func printAPIResources(w io.Writer, rows []discovery.Resource, format string, bold bool) error {
-	switch format {
-	case "json":
-		b, err := json.MarshalIndent(rows, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	case "name":
+	if format == "name" {
 		for _, r := range rows {
 			fmt.Fprintln(w, r.QualifiedName())
 		}

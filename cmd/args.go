@@ -34,9 +34,9 @@ func interspersed(args []string, app *cli.App) ([]string, error) {
 	// it: `-c app pods/web/log` first reads as two arguments, "app" and the
 	// log, and is read again with -c taking a value if that leaves the log
 	// as the argument.
-	if slices.ContainsFunc(positional, isLogTarget) && app.Command(firstPositional(positional)) == nil {
+	if slices.ContainsFunc(positional, isLog) && app.Command(firstPositional(positional)) == nil {
 		logFlags, logPositional := splitFlags(args[1:], app.Flags, commandFlags, map[string]string{"c": "container"})
-		if isLogTarget(firstPositional(logPositional)) {
+		if isLog(firstPositional(logPositional)) {
 			flags, positional = logFlags, logPositional
 		}
 	}
@@ -61,10 +61,11 @@ func firstPositional(positional []string) string {
 	return ""
 }
 
-// isLogTarget: pods/NAME/log, or a path ending in /log.
-func isLogTarget(target string) bool {
-	target, _, _ = strings.Cut(target, "?")
-	return strings.HasSuffix(strings.TrimSuffix(target, "/"), "/log")
+// isLog: the PATH|RESOURCE argument is pods/NAME/log, or a path ending in
+// /log.
+func isLog(arg string) bool {
+	arg, _, _ = strings.Cut(arg, "?")
+	return strings.HasSuffix(strings.TrimSuffix(arg, "/"), "/log")
 }
 
 // splitFlags returns the flags (with their values) and the positional
@@ -78,12 +79,6 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 	takesValue, isBool := flagArity(defs)
 	var groups [][]string // each flag with its value
 	add := func(tokens ...string) { groups = append(groups, tokens) }
-	flat := func(gs [][]string) (out []string) {
-		for _, g := range gs {
-			out = append(out, g...)
-		}
-		return out
-	}
 	for short := range rename {
 		takesValue[short], isBool[short] = true, false
 	}
@@ -91,7 +86,7 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 		a := args[i]
 		switch {
 		case a == "--": // the rest is positional, even where it starts with -
-			return flat(groups), append(append([]string{"--"}, positional...), args[i+1:]...)
+			return flatten(groups), append(append([]string{"--"}, positional...), args[i+1:]...)
 		case len(a) > 1 && a[0] == '-':
 			name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 			singleDash := !strings.HasPrefix(a, "--")
@@ -143,32 +138,45 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 		default:
 			if len(positional) == 0 && commandFlags != nil {
 				if sub := commandFlags(a); sub != nil {
-					// Flags typed before the command that it defines too
-					// (kcurl -n prod can-i …) go after its name, where
-					// urfave/cli reads them.
-					own := map[string]bool{}
-					for _, f := range sub {
-						for _, n := range f.Names() {
-							own[n] = true
-						}
-					}
-					var before, moved [][]string
-					for _, g := range groups {
-						if name, _, _ := strings.Cut(strings.TrimLeft(g[0], "-"), "="); own[name] {
-							moved = append(moved, g)
-						} else {
-							before = append(before, g)
-						}
-					}
-					subFlags, subPositional := splitFlags(args[i+1:], sub, nil, nil)
-					positional = append(append(append(append(positional, a), flat(moved)...), subFlags...), subPositional...)
-					return flat(before), positional
+					return splitCommand(groups, a, sub, args[i+1:])
 				}
 			}
 			positional = append(positional, a)
 		}
 	}
-	return flat(groups), positional
+	return flatten(groups), positional
+}
+
+// splitCommand splits the arguments of a subcommand (name) with its own
+// flags (sub). Flags typed before the command that it defines too (kcurl
+// -n prod can-i …) go after its name, where urfave/cli reads them; groups
+// are the flags typed before it.
+func splitCommand(groups [][]string, name string, sub []cli.Flag, args []string) (flags, positional []string) {
+	own := map[string]bool{}
+	for _, f := range sub {
+		for _, n := range f.Names() {
+			own[n] = true
+		}
+	}
+	var before, moved [][]string
+	for _, g := range groups {
+		if flag, _, _ := strings.Cut(strings.TrimLeft(g[0], "-"), "="); own[flag] {
+			moved = append(moved, g)
+		} else {
+			before = append(before, g)
+		}
+	}
+	subFlags, subPositional := splitFlags(args, sub, nil, nil)
+	positional = append(append(append([]string{name}, flatten(moved)...), subFlags...), subPositional...)
+	return flatten(before), positional
+}
+
+// flatten is the flags with their values, in order.
+func flatten(groups [][]string) (out []string) {
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
 }
 
 // shortGroup: every letter a short flag, all booleans up to the first that

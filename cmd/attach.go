@@ -15,8 +15,10 @@ func attachCommand(s Streams) *cli.Command {
 		UsageText: "kcurl attach POD|TYPE/NAME [-c CONTAINER] [-i] [-t]\n" +
 			"   kcurl attach web\n" +
 			"   kcurl attach -it web -c shell        (the container has stdin: true, tty: true)",
-		Flags:  remoteFlags("process"),
-		Action: func(c *cli.Context) error { return runAttach(c, s) },
+		Flags: remoteFlags("process"),
+		Action: func(c *cli.Context) error {
+			return runCommand(c, &attachOptions{remoteOptions: remoteOptions{streams: s}})
+		},
 	}
 }
 
@@ -24,17 +26,6 @@ func attachCommand(s Streams) *cli.Command {
 type attachOptions struct {
 	remoteOptions
 	extra []string
-}
-
-func runAttach(c *cli.Context, s Streams) error {
-	o := &attachOptions{remoteOptions: remoteOptions{streams: s}}
-	if err := o.complete(c); err != nil {
-		return err
-	}
-	if err := o.validate(); err != nil {
-		return err
-	}
-	return o.run(c)
 }
 
 func (o *attachOptions) complete(c *cli.Context) error {

@@ -1,15 +1,13 @@
 package cmd
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/kcurl/kcurl/pkg/auth"
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/identity"
 	"github.com/kcurl/kcurl/pkg/output"
 )
 
@@ -35,81 +33,114 @@ func canICommand(s Streams) *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: text (default), json or yaml (the review's status)"},
 			colorFlag(),
 		}, connectionFlags()...),
-		Action: func(c *cli.Context) error { return runCanI(c, s) },
-		// A mistyped flag is a usage error (exit 2), as before the command.
+		Action: func(c *cli.Context) error { return runCommand(c, &canIOptions{streams: s}) },
 	}
 }
 
-func runCanI(c *cli.Context, s Streams) error {
-	format, err := identityFormat(c)
-	if err != nil {
+// canIOptions is `kcurl can-i`: an access review of VERB RESOURCE[/NAME]
+// or VERB /PATH, or with --list a rules review.
+type canIOptions struct {
+	streams       Streams
+	format        string // text, json or yaml
+	list          bool
+	args          []string
+	subresource   string
+	allNamespaces bool
+	quiet         bool
+	verbose       bool
+
+	subresourceGiven bool
+}
+
+func (o *canIOptions) complete(c *cli.Context) error {
+	var err error
+	if o.format, err = identityFormat(c); err != nil {
 		return err
 	}
-	list := c.Bool("list")
+	o.list, o.args = c.Bool("list"), c.Args().Slice()
+	o.subresource, o.subresourceGiven = c.String("subresource"), c.IsSet("subresource")
+	o.allNamespaces, o.quiet, o.verbose = c.Bool("all-namespaces"), c.Bool("quiet"), c.Bool("verbose")
+	return nil
+}
+
+func (o *canIOptions) validate() error {
+	what := ""
+	if len(o.args) > 1 {
+		what = o.args[1]
+	}
 	switch {
-	case list && c.NArg() > 0:
+	case o.list && len(o.args) > 0:
 		return usagef("--list takes no VERB or RESOURCE")
-	case !list && c.NArg() != 2:
+	case !o.list && len(o.args) != 2:
 		return usagef("can-i takes VERB and RESOURCE[/NAME] (or a /path), e.g. kcurl can-i list pods")
-	case list && (c.IsSet("subresource") || c.Bool("quiet") || c.Bool("all-namespaces")):
+	case o.list && (o.subresourceGiven || o.quiet || o.allNamespaces):
 		// A rules review is of one namespace: the server refuses none.
 		return usagef("--subresource, -q and -A go with a VERB and RESOURCE, not --list")
-	case !list && strings.HasPrefix(c.Args().Get(1), "/") && c.IsSet("subresource"):
+	case !o.list && strings.HasPrefix(what, "/") && o.subresourceGiven:
 		return usagef("--subresource goes with a RESOURCE, not a /path")
-	case !list && !strings.HasPrefix(c.Args().Get(1), "/") && strings.Count(c.Args().Get(1), "/") > 1:
-		return usagef("%q: write RESOURCE[/NAME] and --subresource for a subresource", c.Args().Get(1))
+	case !o.list && !strings.HasPrefix(what, "/") && strings.Count(what, "/") > 1:
+		return usagef("%q: write RESOURCE[/NAME] and --subresource for a subresource", what)
 	}
-	api, err := connect(c, s)
+	return nil
+}
+
+func (o *canIOptions) run(c *cli.Context) error {
+	api, err := connect(c, o.streams)
 	if err != nil {
 		return err
 	}
 	defer api.cancel()
-	color := api.color
-	ctx, t := api.ctx, api.target
-	client := &auth.Client{API: api.apiClient()}
-	namespace := t.Namespace
-	if c.Bool("all-namespaces") {
+	namespace := api.target.Namespace
+	if o.allNamespaces {
 		namespace = ""
 	}
-	printJSON := func(v any) error {
-		doc, _ := json.Marshal(v)
-		return output.NewPrinter(s.Out, s.ErrOut, output.Options{Format: output.Format(format), Indent: 2, Color: color}).
-			Print(c.Context, bytes.NewReader(doc), "application/json")
+	if o.list {
+		return api.err(o.printRules(c, api, namespace))
 	}
-
-	if list {
-		rules, err := client.List(ctx, namespace)
-		if err != nil {
-			return api.err(err)
-		}
-		if rules.Incomplete {
-			fmt.Fprintf(s.ErrOut, "Warning: the list may be incomplete: %s\n", rules.EvaluationError)
-		}
-		if format != "text" {
-			return printJSON(rules)
-		}
-		return output.WriteColumns(s.Out, rules.Rows(), color)
-	}
-
-	verb, what := c.Args().Get(0), c.Args().Get(1)
-	var decision *auth.Decision
-	if strings.HasPrefix(what, "/") {
-		decision, err = client.CanI(ctx, nil, &auth.NonResourceAttributes{Path: what, Verb: verb})
-	} else {
-		var attrs *auth.ResourceAttributes
-		attrs, err = auth.ResourceAttributesOf(ctx, api.discovery(), s.ErrOut, verb, what, namespace, c.String("subresource"))
-		if err != nil {
-			return api.err(err)
-		}
-		decision, err = client.CanI(ctx, attrs, nil)
-	}
+	decision, err := o.ask(api, namespace)
 	if err != nil {
 		return api.err(err)
 	}
+	return o.answer(c, api, decision)
+}
+
+// printRules is can-i --list: the rules review, as kubectl's table.
+func (o *canIOptions) printRules(c *cli.Context, api *apiSession, namespace string) error {
+	s := o.streams
+	rules, err := identity.RulesIn(api.ctx, api.api, namespace)
+	if err != nil {
+		return err
+	}
+	if rules.Incomplete {
+		fmt.Fprintf(s.ErrOut, "Warning: the list may be incomplete: %s\n", rules.EvaluationError)
+	}
+	if o.format != "text" {
+		return printDocument(c.Context, s, o.format, api.color, rules)
+	}
+	return output.WriteColumns(s.Out, rules.Rows(), api.color)
+}
+
+// ask is the access review of VERB RESOURCE[/NAME] or VERB /PATH.
+func (o *canIOptions) ask(api *apiSession, namespace string) (*identity.Decision, error) {
+	verb, what := o.args[0], o.args[1]
+	if strings.HasPrefix(what, "/") {
+		return identity.CanI(api.ctx, api.api, nil, &identity.NonResourceAttributes{Path: what, Verb: verb})
+	}
+	attrs, err := identity.ResourceAttributesOf(api.ctx, api.discovery(), o.streams.ErrOut, verb, what, namespace, o.subresource)
+	if err != nil {
+		return nil, err
+	}
+	return identity.CanI(api.ctx, api.api, attrs, nil)
+}
+
+// answer prints the decision (yes, no, or the review's status) and says
+// no with the exit code.
+func (o *canIOptions) answer(c *cli.Context, api *apiSession, decision *identity.Decision) error {
+	s := o.streams
 	switch {
-	case c.Bool("quiet"):
-	case format != "text":
-		if err := printJSON(decision); err != nil {
+	case o.quiet:
+	case o.format != "text":
+		if err := printDocument(c.Context, s, o.format, api.color, decision); err != nil {
 			return err
 		}
 	case decision.Allowed:
@@ -117,7 +148,7 @@ func runCanI(c *cli.Context, s Streams) error {
 	default:
 		fmt.Fprintln(s.Out, "no")
 	}
-	if c.Bool("verbose") && format == "text" && !c.Bool("quiet") {
+	if o.verbose && o.format == "text" && !o.quiet {
 		if decision.Reason != "" {
 			fmt.Fprintf(s.ErrOut, "reason: %s\n", decision.Reason)
 		}

@@ -30,6 +30,7 @@ import (
 // lines of YAML.
 type cliCase struct {
 	Name  string            `json:"name"`
+	Argv0 string            `json:"argv0"` // the program as run; kcurl when empty
 	Args  []string          `json:"args"`
 	Env   map[string]string `json:"env"`   // on top of the Pod's defaults; "" unsets
 	NoSA  bool              `json:"no_sa"` // no service-account dir at all
@@ -304,6 +305,9 @@ func runCLICase(t *testing.T, tc cliCase) {
 		},
 	}
 	args := []string{"kcurl"}
+	if tc.Argv0 != "" {
+		args[0] = tc.Argv0
+	}
 	for _, a := range tc.Args {
 		args = append(args, expand(a))
 	}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -44,15 +46,38 @@ func completionCommand(s Streams) *cli.Command {
 		Name:      "completion",
 		Usage:     "print the shell completion script for bash, zsh or fish",
 		UsageText: "kcurl completion bash|zsh|fish\n   source <(kcurl completion bash)      # bash, zsh\n   kcurl completion fish | source        # fish",
-		Action: func(c *cli.Context) error {
-			script, ok := completionScripts[c.Args().First()]
-			if c.NArg() != 1 || !ok {
-				return usagef("completion takes one shell: bash, zsh or fish")
-			}
-			_, err := io.WriteString(s.Out, script)
-			return err
-		},
+		Action:    func(c *cli.Context) error { return runCommand(c, &completionOptions{streams: s}) },
 	}
+}
+
+// completionOptions is `kcurl completion SHELL`.
+type completionOptions struct {
+	streams Streams
+	shells  []string
+}
+
+func (o *completionOptions) complete(c *cli.Context) error {
+	o.shells = c.Args().Slice()
+	return nil
+}
+
+func (o *completionOptions) validate() error {
+	if _, ok := completionScripts[firstOf(o.shells)]; len(o.shells) != 1 || !ok {
+		return usagef("completion takes one shell: bash, zsh or fish")
+	}
+	return nil
+}
+
+func (o *completionOptions) run(*cli.Context) error {
+	_, err := io.WriteString(o.streams.Out, completionScripts[o.shells[0]])
+	return err
+}
+
+func firstOf(words []string) string {
+	if len(words) == 0 {
+		return ""
+	}
+	return words[0]
 }
 
 // completionTimeout bounds asking the server for resource names: a
@@ -68,7 +93,7 @@ func complete(app *cli.App, s Streams, words []string) {
 		words = []string{""}
 	}
 	cur, typed := words[len(words)-1], words[:len(words)-1]
-	_, positional := splitFlags(typed, app.Flags, func(name string) []cli.Flag {
+	flags, positional := splitFlags(typed, app.Flags, func(name string) []cli.Flag {
 		if c := app.Command(name); c != nil {
 			return c.Flags
 		}
@@ -79,9 +104,10 @@ func complete(app *cli.App, s Streams, words []string) {
 	if len(positional) > 0 {
 		if command = app.Command(positional[0]); command != nil {
 			defs = command.Flags
-			_, positional = splitFlags(positional[1:], command.Flags, nil, nil)
+			flags, positional = splitFlags(positional[1:], command.Flags, nil, nil)
 		}
 	}
+	resourceNames := func() []string { return resourceNames(s, typedFlags(app, defs, flags)) }
 	var out []string
 	switch {
 	case strings.HasPrefix(cur, "-"):
@@ -100,7 +126,7 @@ func complete(app *cli.App, s Streams, words []string) {
 		out = []string{"bash", "fish", "zsh"}
 	case command != nil && command.Name == "can-i" && countPositional(positional) == 1,
 		command != nil && (command.Name == "wait" || command.Name == "explain") && countPositional(positional) == 0:
-		out = resourceNames(s)
+		out = resourceNames()
 	case command != nil && command.Name == "can-i" && countPositional(positional) == 0:
 		out = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
 	case command == nil && countPositional(positional) == 0:
@@ -108,7 +134,7 @@ func complete(app *cli.App, s Streams, words []string) {
 			out = append(out, c.Name)
 		}
 		out = append(out, "/api", "/apis", "/version")
-		out = append(out, resourceNames(s)...)
+		out = append(out, resourceNames()...)
 	}
 	for _, c := range out {
 		if strings.HasPrefix(c, cur) {
@@ -144,10 +170,23 @@ func fixedValues(flag string) []string {
 	return nil
 }
 
+// typedFlags are the flags typed so far, parsed as the command parses
+// them: completion asks the server the typed connection flags name.
+func typedFlags(app *cli.App, defs []cli.Flag, flags []string) *cli.Context {
+	set := flag.NewFlagSet(app.Name, flag.ContinueOnError)
+	set.SetOutput(io.Discard)
+	for _, f := range defs {
+		_ = f.Apply(set)
+	}
+	_ = set.Parse(flags) // a flag still without its value: the ones before it count
+	return cli.NewContext(app, set, nil)
+}
+
 // resourceNames are the plural and short names the server serves, from the
-// discovery cache or a request of at most completionTimeout.
-func resourceNames(s Streams) []string {
-	t, err := target.Resolve(target.Options{ProcDir: s.ProcDir, Origins: map[string]string{}}, s.Getenv)
+// discovery cache or a request of at most completionTimeout; the server
+// and credentials are those of the connection flags typed (c).
+func resourceNames(s Streams, c *cli.Context) []string {
+	t, err := target.Resolve(targetOptions(c, s), s.Getenv)
 	if err != nil {
 		return nil
 	}
@@ -155,7 +194,7 @@ func resourceNames(s Streams) []string {
 	defer cancel()
 	client := transport.New(t, transport.Options{UserAgent: userAgent(), ConnectTimeout: completionTimeout})
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	api := &apiSession{streams: s, target: t, client: client}
+	api := &apiSession{streams: s, target: t, api: &apiclient.Client{HTTP: client, Server: t.Server}}
 	idx, err := api.discovery().Index(ctx)
 	if err != nil {
 		return nil

@@ -1,9 +1,7 @@
 package cmd
 
 import (
-	"bytes"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"strings"
@@ -11,7 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/kcurl/kcurl/pkg/auth"
+	"github.com/kcurl/kcurl/pkg/identity"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/target"
 )
@@ -22,7 +20,7 @@ func configCommand(s Streams) *cli.Command {
 		Usage:     "show the resolved target: server, namespace, CA, token, and where each came from (sends nothing)",
 		UsageText: "kcurl config [-o json|yaml]",
 		Flags:     append([]cli.Flag{identityOutputFlag(), colorFlag()}, connectionFlags()...),
-		Action:    func(c *cli.Context) error { return runConfig(c, s) },
+		Action:    func(c *cli.Context) error { return runCommand(c, &configOptions{streams: s}) },
 		// A mistyped flag is a usage error (exit 2), as before the command.
 	}
 }
@@ -46,41 +44,57 @@ type field struct {
 	Source  string `json:"source"`
 }
 
-func runConfig(c *cli.Context, s Streams) error {
-	if c.NArg() > 0 {
-		return usagef("config takes no arguments, got %s", strings.Join(c.Args().Slice(), " "))
-	}
-	format, err := identityFormat(c)
-	if err != nil {
+// configOptions is `kcurl config`: the resolved target, and where each of
+// its parts came from; it sends nothing.
+type configOptions struct {
+	streams  Streams
+	format   string // text, json or yaml
+	color    string // --color, decided only for -o json|yaml
+	insecure bool   // -k given
+	asGiven  bool   // --as, --as-group or --as-uid given
+}
+
+func (o *configOptions) complete(c *cli.Context) error {
+	if err := noArguments("config", c.Args().Slice()); err != nil {
 		return err
 	}
+	var err error
+	if o.format, err = identityFormat(c); err != nil {
+		return err
+	}
+	o.color, o.insecure = c.String("color"), c.Bool("insecure")
+	o.asGiven = c.IsSet("as") || c.IsSet("as-group") || c.IsSet("as-uid")
+	return nil
+}
+
+func (o *configOptions) validate() error { return nil } // no flags that go together
+
+func (o *configOptions) run(c *cli.Context) error {
+	s := o.streams
 	t, err := resolveTarget(c, s)
 	if err != nil {
 		return err
 	}
+	cfg := o.describe(t)
+	if o.format != "text" {
+		color, err := useColor(o.color, s)
+		if err != nil {
+			return err
+		}
+		return printDocument(c.Context, s, o.format, color, cfg)
+	}
+	return output.WriteColumns(s.Out, cfg.rows(t, s.now()), false)
+}
+
+// describe is what config reports of t.
+func (o *configOptions) describe(t *target.Target) resolvedConfig {
 	cfg := resolvedConfig{
 		Server:    field{Value: t.Server.String(), Source: t.Sources["server"]},
 		Namespace: field{Value: t.Namespace, Source: t.Sources["namespace"]},
+		CA:        o.describeCA(t),
 	}
 	if t.Process != nil {
 		cfg.Process = t.Process.String()
-	}
-	switch {
-	case t.CA != nil:
-		pemBytes, err := t.CA.PEM()
-		cfg.CA = caField(pemBytes, err, t.Sources["ca"])
-	case t.REST != nil && len(t.REST.CAData) > 0:
-		cfg.CA = caField(t.REST.CAData, nil, t.Sources["ca"]+" (inline certificate-authority-data)")
-	case t.REST != nil && !t.Insecure:
-		cfg.CA = &field{Value: "the system's roots", Source: t.Sources["ca"]}
-	case t.Insecure:
-		// Sources["ca"] of -k reads "none: -k, TLS not verified", which
-		// says it twice after "from".
-		source := t.Sources["ca"]
-		if c.Bool("insecure") {
-			source = "-k"
-		}
-		cfg.CA = &field{Value: "not verified", Source: source}
 	}
 	if t.Token != nil {
 		cfg.Token = &field{Source: t.Sources["token"]}
@@ -95,20 +109,37 @@ func runConfig(c *cli.Context, s Streams) error {
 	}
 	if imp := t.Impersonate; imp.IsSet() {
 		cfg.ActingAs = &field{Value: impersonationText(imp), Source: "the kubeconfig user's as"}
-		if c.IsSet("as") || c.IsSet("as-group") || c.IsSet("as-uid") {
+		if o.asGiven {
 			cfg.ActingAs.Source = "--as"
 		}
 	}
+	return cfg
+}
 
-	if format != "text" {
-		color, err := useColor(c.String("color"), s)
-		if err != nil {
-			return err
+// describeCA says what the server is verified against.
+func (o *configOptions) describeCA(t *target.Target) *field {
+	switch {
+	case t.CA != nil:
+		pemBytes, err := t.CA.PEM()
+		return caField(pemBytes, err, t.Sources["ca"])
+	case t.REST != nil && len(t.REST.CAData) > 0:
+		return caField(t.REST.CAData, nil, t.Sources["ca"]+" (inline certificate-authority-data)")
+	case t.REST != nil && !t.Insecure:
+		return &field{Value: "the system's roots", Source: t.Sources["ca"]}
+	case t.Insecure:
+		// Sources["ca"] of -k reads "none: -k, TLS not verified", which
+		// says it twice after "from".
+		source := t.Sources["ca"]
+		if o.insecure {
+			source = "-k"
 		}
-		doc, _ := json.Marshal(cfg)
-		return output.NewPrinter(s.Out, s.ErrOut, output.Options{Format: output.Format(format), Indent: 2, Color: color}).
-			Print(c.Context, bytes.NewReader(doc), "application/json")
+		return &field{Value: "not verified", Source: source}
 	}
+	return nil
+}
+
+// rows are config's text: each value and where it came from.
+func (cfg resolvedConfig) rows(t *target.Target, now time.Time) [][]string {
 	rows := [][]string{
 		{"Server:", cfg.Server.Value, "from " + cfg.Server.Source},
 		{"Namespace:", cfg.Namespace.Value, "from " + cfg.Namespace.Source},
@@ -119,7 +150,7 @@ func runConfig(c *cli.Context, s Streams) error {
 	if cfg.CA != nil {
 		rows = append(rows, []string{"CA:", cfg.CA.Value, "from " + cfg.CA.Source})
 		if cfg.CA.Expires != "" {
-			rows = append(rows, []string{"", expiresText(cfg.CA.Expires, s.now()), ""})
+			rows = append(rows, []string{"", expiresText(cfg.CA.Expires, now), ""})
 		}
 	}
 	if cfg.Token == nil && t.Sources["token"] != "" {
@@ -128,13 +159,13 @@ func runConfig(c *cli.Context, s Streams) error {
 	if cfg.Token != nil {
 		rows = append(rows, []string{"Token:", cfg.Token.Value, "from " + cfg.Token.Source})
 		if cfg.Token.Expires != "" {
-			rows = append(rows, []string{"", expiresText(cfg.Token.Expires, s.now()), ""})
+			rows = append(rows, []string{"", expiresText(cfg.Token.Expires, now), ""})
 		}
 	}
 	if cfg.ActingAs != nil {
 		rows = append(rows, []string{"Acting as:", cfg.ActingAs.Value, "from " + cfg.ActingAs.Source})
 	}
-	return output.WriteColumns(s.Out, rows, false)
+	return rows
 }
 
 // impersonationText is "jane (groups dev, ops; uid 42)".
@@ -161,7 +192,7 @@ func expiresText(rfc3339 string, now time.Time) string {
 	if err != nil {
 		return "expires " + rfc3339
 	}
-	return "expires " + rfc3339 + " (" + auth.TimeLeft(t, now) + ")"
+	return "expires " + rfc3339 + " (" + identity.TimeLeft(t, now) + ")"
 }
 
 // caField describes the CA bundle by its first certificate's subject.

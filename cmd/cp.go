@@ -19,7 +19,7 @@ func cpCommand(s Streams) *cli.Command {
 		Flags: append([]cli.Flag{
 			containerFlag(),
 		}, connectionFlags()...),
-		Action: func(c *cli.Context) error { return runCp(c, s) },
+		Action: func(c *cli.Context) error { return runCommand(c, &cpOptions{streams: s}) },
 	}
 }
 
@@ -58,17 +58,6 @@ func parsePodPath(arg string) (podPath, bool) {
 		p.namespace, p.pod = ns, name
 	}
 	return p, true
-}
-
-func runCp(c *cli.Context, s Streams) error {
-	o := &cpOptions{streams: s}
-	if err := o.complete(c); err != nil {
-		return err
-	}
-	if err := o.validate(); err != nil {
-		return err
-	}
-	return o.run(c)
 }
 
 func (o *cpOptions) complete(c *cli.Context) error {

@@ -16,8 +16,10 @@ func execCommand(s Streams) *cli.Command {
 			"   kcurl exec web -- ls /\n" +
 			"   kcurl exec -it deploy/web -c app -- sh\n" +
 			"   echo hi | kcurl exec -i web -- cat",
-		Flags:  remoteFlags("command"),
-		Action: func(c *cli.Context) error { return runExec(c, s) },
+		Flags: remoteFlags("command"),
+		Action: func(c *cli.Context) error {
+			return runCommand(c, &execOptions{remoteOptions: remoteOptions{streams: s}})
+		},
 	}
 }
 
@@ -26,17 +28,6 @@ func execCommand(s Streams) *cli.Command {
 type execOptions struct {
 	remoteOptions
 	command []string
-}
-
-func runExec(c *cli.Context, s Streams) error {
-	o := &execOptions{remoteOptions: remoteOptions{streams: s}}
-	if err := o.complete(c); err != nil {
-		return err
-	}
-	if err := o.validate(); err != nil {
-		return err
-	}
-	return o.run(c)
 }
 
 func (o *execOptions) complete(c *cli.Context) error {

@@ -35,8 +35,9 @@ func exitCode(err error) int {
 }
 
 // report writes err the way a user should read it: API errors exactly as
-// kubectl prints them, everything else after "kcurl: ".
-func report(w io.Writer, err error) {
+// kubectl prints them, everything else after "kcurl: "; a usage error
+// points at the help of name, the command as typed (programName).
+func report(w io.Writer, err error, name string) {
 	var (
 		status *transport.StatusError
 		halt   *output.HaltError
@@ -53,7 +54,7 @@ func report(w io.Writer, err error) {
 	case errors.As(err, &halt):
 		fmt.Fprint(w, halt.Message)
 	case errors.As(err, &usage):
-		fmt.Fprintf(w, "kcurl: %s\nRun 'kcurl --help' for usage.\n", strings.TrimSpace(usage.Msg))
+		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", strings.TrimSpace(usage.Error()), name)
 	case !coded:
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
 	default:

@@ -9,7 +9,6 @@ import (
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/output"
-	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -40,7 +39,7 @@ func TestExitCodeAndReport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
 			if tc.err != nil {
-				report(&stderr, tc.err)
+				report(&stderr, tc.err, "kcurl")
 			}
 			if code := exitCode(tc.err); code != tc.code || stderr.String() != tc.stderr {
 				t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr.String(), tc.code, tc.stderr)
@@ -62,8 +61,7 @@ func TestErrorsSayTheirCode(t *testing.T) {
 		{&target.NotFoundError{}, exitcode.Credentials},
 		{&target.CredentialsError{Err: errors.New("unreadable")}, exitcode.Credentials},
 		{&target.ProcessChoiceError{}, exitcode.Credentials},
-		{&target.UsageError{Err: errors.New("invalid server")}, exitcode.Usage},
-		{&request.UsageError{Msg: "invalid body"}, exitcode.Usage},
+		{&exitcode.UsageError{Err: errors.New("invalid server")}, exitcode.Usage},
 		{&output.QueryError{Msg: "invalid jq"}, exitcode.Usage},
 		{&output.HaltError{Code: 3}, 3},
 		{&output.RuntimeError{Err: errors.New("jq")}, exitcode.Failed},

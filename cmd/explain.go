@@ -1,15 +1,12 @@
 package cmd
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/explain"
-	"github.com/kcurl/kcurl/pkg/output"
 )
 
 func explainCommand(s Streams) *cli.Command {
@@ -26,60 +23,72 @@ func explainCommand(s Streams) *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: plaintext (default, as kubectl), json or yaml (the schema itself)"},
 			colorFlag(),
 		}, connectionFlags()...),
-		Action: func(c *cli.Context) error { return runExplain(c, s) },
+		Action: func(c *cli.Context) error { return runCommand(c, &explainOptions{streams: s}) },
 	}
 }
 
-func runExplain(c *cli.Context, s Streams) error {
-	if c.NArg() != 1 {
+// explainOptions is `kcurl explain TYPE[.FIELD...]`.
+type explainOptions struct {
+	streams    Streams
+	args       []string
+	format     string // plaintext, json or yaml
+	recursive  bool
+	maxDepth   int
+	apiVersion string
+}
+
+func (o *explainOptions) complete(c *cli.Context) error {
+	o.args = c.Args().Slice()
+	if len(o.args) != 1 {
 		return usagef("explain takes one TYPE[.FIELD...], e.g. kcurl explain pods.spec.containers")
 	}
-	format := c.String("output")
-	switch format {
-	case "", "plaintext", "json", "yaml":
-	default:
-		return usagef("unknown output format %q: use plaintext, json or yaml", format)
+	var err error
+	if o.format, err = outputFormat(c.String("output"), "plaintext", "plaintext", "json", "yaml"); err != nil {
+		return err
 	}
-	switch maxDepth := c.Int("max-depth"); {
-	case maxDepth < 0:
+	o.recursive, o.maxDepth, o.apiVersion = c.Bool("recursive"), c.Int("max-depth"), c.String("api-version")
+	return nil
+}
+
+func (o *explainOptions) validate() error {
+	switch {
+	case o.maxDepth < 0:
 		return usagef("--max-depth must be 0 or more")
-	case maxDepth > 0 && !c.Bool("recursive"):
+	case o.maxDepth > 0 && !o.recursive:
 		return usagef("--max-depth goes with --recursive")
 	}
-	api, err := connect(c, s)
+	return nil
+}
+
+func (o *explainOptions) run(c *cli.Context) error {
+	api, err := connect(c, o.streams)
 	if err != nil {
 		return err
 	}
 	defer api.cancel()
-	r, fields, err := explainTarget(c, api, c.Args().First())
+	r, fields, err := o.explainType(api, o.args[0])
 	if err != nil {
 		return api.err(err)
 	}
-	client := &explain.Client{HTTP: api.client, Server: api.target.Server}
-	doc, err := client.Document(api.ctx, r.Group, r.Version)
+	doc, err := explain.Document(api.ctx, api.api, r.Group, r.Version)
 	if err != nil {
 		return api.err(err)
 	}
 	gvr := explain.GVR{Group: r.Group, Version: r.Version, Resource: r.Name}
-	if format == "json" || format == "yaml" {
+	if o.format != "plaintext" {
 		schema, err := explain.Schema(doc, gvr, fields)
 		if err != nil {
 			return err
 		}
-		text, err := json.Marshal(schema)
-		if err != nil {
-			return err
-		}
-		return output.NewPrinter(s.Out, s.ErrOut, output.Options{Format: output.Format(format), Indent: 2, Color: api.color}).
-			Print(api.ctx, bytes.NewReader(text), "application/json")
+		return printDocument(api.ctx, o.streams, o.format, api.color, schema)
 	}
-	return explain.Render(s.Out, doc, gvr, fields, c.Bool("recursive"), c.Int("max-depth"))
+	return explain.Render(o.streams.Out, doc, gvr, fields, o.recursive, o.maxDepth)
 }
 
-// explainTarget splits TYPE.FIELD.FIELD: the longest dotted prefix that
+// explainType splits TYPE.FIELD.FIELD: the longest dotted prefix that
 // names one resource type (deployments.apps, widgets.example.com, pods.v1)
 // is the type, the rest the path of fields, as kubectl explain reads it.
-func explainTarget(c *cli.Context, api *apiSession, arg string) (discovery.Resource, []string, error) {
+func (o *explainOptions) explainType(api *apiSession, arg string) (discovery.Resource, []string, error) {
 	parts := strings.Split(arg, ".")
 	if strings.Contains(arg, "/") || parts[0] == "" || strings.Contains(arg, "..") || strings.HasSuffix(arg, ".") {
 		return discovery.Resource{}, nil, usagef("%q: explain takes TYPE[.FIELD...], e.g. pods.spec.containers", arg)
@@ -104,7 +113,7 @@ func explainTarget(c *cli.Context, api *apiSession, arg string) (discovery.Resou
 		return discovery.Resource{}, nil, usagef("%q is a category of %d resource types; explain one of them", parts[0], len(found))
 	}
 	r := found[0]
-	if v := c.String("api-version"); v != "" {
+	if v := o.apiVersion; v != "" {
 		group, version, ok := strings.Cut(v, "/")
 		if !ok {
 			group, version = "", v

@@ -179,7 +179,7 @@ func resolveTarget(c *cli.Context, s Streams) (*target.Target, error) {
 		fmt.Fprintln(s.ErrOut, "kcurl: warning: -k: the server's certificate is not verified")
 	}
 	if r := t.REST; r != nil && !r.Insecure && r.CAFile == "" && len(r.CAData) == 0 {
-		// As kubectl does, but not silently (SPEC §1): the kubeconfig names
+		// As kubectl does, but not silently (docs/security.md#credentials-never-leave): the kubeconfig names
 		// no CA for this cluster.
 		fmt.Fprintln(s.ErrOut, "kcurl: warning: the kubeconfig gives no CA for this cluster: the server is verified against the system's roots")
 	}

@@ -4,7 +4,11 @@
 package cmd
 
 import (
+	"fmt"
 	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"k8s.io/klog/v2"
@@ -20,8 +24,19 @@ func Main(args []string, s Streams) int {
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
 	app := newApp(s)
+	name := programName(args)
+	renameApp(app, name)
 	if len(args) > 1 && args[1] == "__complete" {
 		complete(app, s, args[2:]) // the shell completion scripts' entry
+		return ExitOK
+	}
+	if kubectlCompletion(args) {
+		// kubectl (1.26+) completes `kubectl kcurl …` by running
+		// kubectl_complete-kcurl with the words, and reads Cobra's
+		// answer: the candidates, then ":DIRECTIVE" (0: the shell's own
+		// completion when none fits).
+		complete(app, s, args[1:])
+		fmt.Fprintln(s.Out, ":0")
 		return ExitOK
 	}
 	args, err := interspersed(args, app)
@@ -29,9 +44,69 @@ func Main(args []string, s Streams) int {
 		err = app.Run(args)
 	}
 	if err != nil {
-		report(s.ErrOut, err)
+		report(s.ErrOut, err, name)
 	}
 	return exitCode(err)
+}
+
+// programName is the command the user typed: kubectl runs its plugins as
+// kubectl-NAME (krew links kubectl-kcurl to the binary), and kubectl's
+// plugins call themselves `kubectl NAME` in their help, as kubectl would
+// (kubectl-foo-bar is `kubectl foo bar`, kubectl-foo_bar `kubectl foo-bar`).
+// Anything else is kcurl.
+func programName(args []string) string {
+	if len(args) == 0 {
+		return "kcurl"
+	}
+	base := strings.TrimSuffix(filepath.Base(args[0]), ".exe")
+	plugin, ok := strings.CutPrefix(base, "kubectl-")
+	if !ok || plugin == "" {
+		return "kcurl"
+	}
+	return "kubectl " + strings.ReplaceAll(strings.ReplaceAll(plugin, "-", " "), "_", "-")
+}
+
+// kubectlCompletion: run as kubectl_complete-kcurl (a link to kcurl), the
+// executable kubectl asks to complete its plugin kcurl.
+func kubectlCompletion(args []string) bool {
+	return len(args) > 0 && strings.HasPrefix(strings.TrimSuffix(filepath.Base(args[0]), ".exe"), "kubectl_complete-")
+}
+
+// kcurlCommand is "kcurl" where it stands for the command typed (at the
+// start of a line, in an example, after "(" or a quote), not in "kcurl's" or
+// "kcurl(1)".
+var kcurlCommand = regexp.MustCompile(`(^|[\s(<'"])kcurl( |$)`)
+
+// renameApp makes the usage lines, the examples and the help say name
+// where they say kcurl. The completion command keeps its text: its scripts
+// complete the kcurl command.
+func renameApp(app *cli.App, name string) {
+	if name == "kcurl" {
+		return
+	}
+	// The examples are a table: a line that only continues the second
+	// column moves with it.
+	pad, column := strings.Repeat(" ", len(name)-len("kcurl")), strings.Repeat(" ", 20)
+	rename := func(text string) string {
+		lines := strings.Split(text, "\n")
+		for i, line := range lines {
+			if renamed := kcurlCommand.ReplaceAllString(line, "${1}"+name+"${2}"); renamed != line {
+				lines[i] = renamed
+			} else if strings.HasPrefix(line, column) {
+				lines[i] = pad + line
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+	app.Name = name
+	app.UsageText = rename(app.UsageText)
+	app.Description = rename(app.Description)
+	app.CustomAppHelpTemplate = rename(app.CustomAppHelpTemplate)
+	for _, c := range app.Commands {
+		if c.Name != "completion" {
+			c.UsageText = rename(c.UsageText)
+		}
+	}
 }
 
 func newApp(s Streams) *cli.App {
@@ -50,7 +125,10 @@ func newApp(s Streams) *cli.App {
 			if c.Bool("version") {
 				return printVersion(s)
 			}
-			return runRequest(c, s)
+			if kind := rawStreamKind(c); kind != "" {
+				return runCommand(c, &rawStreamOptions{streams: s, kind: kind}) // exec, attach, portforward: upgraded
+			}
+			return runCommand(c, &exchangeOptions{streams: s})
 		},
 		Reader:    s.In,
 		Writer:    s.Out,
@@ -58,7 +136,7 @@ func newApp(s Streams) *cli.App {
 		// Only Main decides how kcurl exits.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &exitcode.UsageError{Msg: err.Error()}
+			return &exitcode.UsageError{Err: err}
 		},
 		Commands: append([]*cli.Command{
 			apiResourcesCommand(s),

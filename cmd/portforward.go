@@ -20,7 +20,7 @@ func portForwardCommand(s Streams) *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "address", Value: cli.NewStringSlice("127.0.0.1"), Usage: "listen on `ADDRESS` (an IP, or localhost for 127.0.0.1 and ::1; repeatable, or comma separated)"},
 		}, connectionFlags()...),
-		Action: func(c *cli.Context) error { return runPortForward(c, s) },
+		Action: func(c *cli.Context) error { return runCommand(c, &portForwardOptions{streams: s}) },
 	}
 }
 
@@ -33,17 +33,6 @@ type portForwardOptions struct {
 	ref       stream.Ref
 	portArgs  []string
 	addresses []string
-}
-
-func runPortForward(c *cli.Context, s Streams) error {
-	o := &portForwardOptions{streams: s}
-	if err := o.complete(c); err != nil {
-		return err
-	}
-	if err := o.validate(); err != nil {
-		return err
-	}
-	return o.run(c)
 }
 
 func (o *portForwardOptions) complete(c *cli.Context) error {

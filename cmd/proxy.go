@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/proxy"
 	"github.com/kcurl/kcurl/pkg/target"
+	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 func proxyCommand(s Streams) *cli.Command {
@@ -45,7 +45,7 @@ func proxyCommand(s Streams) *cli.Command {
 			&cli.BoolFlag{Name: "disable-filter", Usage: "accept every host, path and method (dangerous: warns)"},
 			&cli.BoolFlag{Name: "allow-impersonation", Usage: "pass clients' Impersonate-* headers on (dropped by default: any local client could act as whoever the Pod may impersonate)"},
 		}, connectionFlags()...),
-		Action: func(c *cli.Context) error { return runProxy(c, s) },
+		Action: func(c *cli.Context) error { return runCommand(c, &proxyOptions{streams: s}) },
 	}
 }
 
@@ -53,27 +53,35 @@ func proxyCommand(s Streams) *cli.Command {
 // SIGTERM; the kubelet's default grace period is 30 s, kcurl's promise 5 s.
 const shutdownGrace = 4 * time.Second
 
-func runProxy(c *cli.Context, s Streams) error {
-	if c.NArg() > 0 {
-		return usagef("proxy takes no arguments, got %s", strings.Join(c.Args().Slice(), " "))
+// proxyOptions is `kcurl proxy`: kubectl proxy's flags.
+type proxyOptions struct {
+	streams Streams
+	port    int
+	address string
+	socket  string
+	proxy   proxy.Options // its Filter nil with --disable-filter
+	client  transport.Options
+
+	portGiven bool
+}
+
+func (o *proxyOptions) complete(c *cli.Context) error {
+	if err := noArguments("proxy", c.Args().Slice()); err != nil {
+		return err
 	}
-	if c.IsSet("port") && c.IsSet("unix-socket") {
-		return usagef("--unix-socket and --port cannot be used together")
+	o.port, o.portGiven, o.address, o.socket = c.Int("port"), c.IsSet("port"), c.String("address"), c.String("unix-socket")
+	o.proxy = proxy.Options{APIPrefix: c.String("api-prefix"), AllowImpersonation: c.Bool("allow-impersonation"), Errors: o.streams.ErrOut}
+	if c.Bool("verbose") {
+		o.proxy.Log = o.streams.ErrOut
 	}
-	if p := c.Int("port"); p < 0 || p > 65535 {
-		return usagef("invalid --port %d", p)
-	}
-	var filter *proxy.Filter
-	if c.Bool("disable-filter") {
-		fmt.Fprintln(s.ErrOut, "kcurl: warning: --disable-filter: the proxy accepts every host, path and method; whoever reaches it acts as this Pod's service account")
-	} else {
-		filter = &proxy.Filter{}
+	if !c.Bool("disable-filter") {
+		o.proxy.Filter = &proxy.Filter{}
 		for _, f := range []struct {
 			flag string
 			dst  *[]*regexp.Regexp
 		}{
-			{"accept-hosts", &filter.AcceptHosts}, {"accept-paths", &filter.AcceptPaths},
-			{"reject-paths", &filter.RejectPaths}, {"reject-methods", &filter.RejectMethods},
+			{"accept-hosts", &o.proxy.Filter.AcceptHosts}, {"accept-paths", &o.proxy.Filter.AcceptPaths},
+			{"reject-paths", &o.proxy.Filter.RejectPaths}, {"reject-methods", &o.proxy.Filter.RejectMethods},
 		} {
 			res, err := proxy.Regexps(c.String(f.flag))
 			if err != nil {
@@ -82,11 +90,27 @@ func runProxy(c *cli.Context, s Streams) error {
 			*f.dst = res
 		}
 	}
-	opts, err := clientOptions(c, s)
-	if err != nil {
-		return err
+	var err error
+	o.client, err = clientOptions(c, o.streams)
+	o.client.Trace = nil // -v logs one line per request here, not every header
+	return err
+}
+
+func (o *proxyOptions) validate() error {
+	switch {
+	case o.portGiven && o.socket != "":
+		return usagef("--unix-socket and --port cannot be used together")
+	case o.port < 0 || o.port > 65535:
+		return usagef("invalid --port %d", o.port)
 	}
-	opts.Trace = nil // -v logs one line per request here, not every header
+	return nil
+}
+
+func (o *proxyOptions) run(c *cli.Context) error {
+	s := o.streams
+	if o.proxy.Filter == nil {
+		fmt.Fprintln(s.ErrOut, "kcurl: warning: --disable-filter: the proxy accepts every host, path and method; whoever reaches it acts as this Pod's service account")
+	}
 	t, err := resolveTarget(c, s)
 	if err != nil {
 		return err
@@ -99,16 +123,13 @@ func runProxy(c *cli.Context, s Streams) error {
 	}
 	debug.SetGCPercent(400) // a proxy's heap is a few MB: trade some for CPU
 
-	streaming, upgrade := proxy.Transports(t, opts)
-	popts := proxy.Options{APIPrefix: c.String("api-prefix"), Filter: filter, AllowImpersonation: c.Bool("allow-impersonation"), Errors: s.ErrOut, Transport: streaming, Upgrade: upgrade}
-	if c.Bool("verbose") {
-		popts.Log = s.ErrOut
-	}
+	popts := o.proxy
+	popts.Transport, popts.Upgrade = proxy.Transports(t, o.client)
 	// Caught before "Starting to serve" is printed: whoever read it and
 	// sends SIGTERM gets the graceful stop, not the default death.
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	l, err := listen(c.String("unix-socket"), c.String("address"), c.Int("port"))
+	l, err := listen(o.socket, o.address, o.port)
 	if err != nil {
 		return err
 	}
@@ -119,7 +140,12 @@ func runProxy(c *cli.Context, s Streams) error {
 		ErrorLog:          log.New(s.ErrOut, "kcurl proxy: ", 0),
 	}
 	fmt.Fprintf(s.Out, "Starting to serve on %s\n", l.Addr())
+	return serve(ctx, server, l)
+}
 
+// serve serves on l until ctx ends, then stops accepting and lets the
+// requests in flight finish within shutdownGrace.
+func serve(ctx context.Context, server *http.Server, l net.Listener) error {
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(l) }()
 	select {

@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"errors"
-	"net/http"
 	"path/filepath"
 	"time"
 
@@ -48,11 +47,12 @@ func newSessionOptions(c *cli.Context, s Streams) (sessionOptions, error) {
 	return o, nil
 }
 
-// apiSession is one command's connection to the server.
+// apiSession is one command's connection to the server: one
+// apiclient.Client sends every request, discovery's too.
 type apiSession struct {
 	streams Streams
 	target  *target.Target
-	client  *http.Client
+	api     *apiclient.Client
 	// ctx runs out at --max-time.
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -77,7 +77,8 @@ func (o sessionOptions) connect(c *cli.Context, s Streams) (*apiSession, error) 
 	if err != nil {
 		return nil, err
 	}
-	api := &apiSession{streams: s, target: t, client: transport.New(t, o.transport), maxTime: o.maxTimeText, color: o.color}
+	api := &apiSession{streams: s, target: t, api: &apiclient.Client{HTTP: transport.New(t, o.transport), Server: t.Server},
+		maxTime: o.maxTimeText, color: o.color}
 	if o.deadline.IsZero() {
 		api.ctx, api.cancel = context.WithCancel(c.Context)
 	} else {
@@ -86,15 +87,10 @@ func (o sessionOptions) connect(c *cli.Context, s Streams) (*apiSession, error) 
 	return api, nil
 }
 
-// apiClient is the exchange with the target's server.
-func (a *apiSession) apiClient() *apiclient.Client {
-	return &apiclient.Client{HTTP: a.client, Server: a.target.Server}
-}
-
 // discovery is the session's discovery client: through the user's cache,
-// when there is one.
+// when there is one, and the session's one apiclient.Client.
 func (a *apiSession) discovery() *discovery.Client {
-	return &discovery.Client{HTTP: a.client, Server: a.target.Server, CacheDir: discoveryCacheDir(a.streams)}
+	return &discovery.Client{API: a.api, CacheDir: discoveryCacheDir(a.streams)}
 }
 
 // err is a failed exchange as the user should read it: --max-time running

@@ -53,7 +53,7 @@ func connectStream(c *cli.Context, s Streams, o sessionOptions) (*streamSession,
 }
 
 func (ss *streamSession) pods() stream.Pods {
-	return stream.Pods{Client: ss.apiClient(), Namespace: ss.target.Namespace}
+	return stream.Pods{Client: ss.api, Namespace: ss.target.Namespace}
 }
 
 // remote finds the Pod ref names, checks that it runs, and picks its

@@ -1,15 +1,11 @@
 package cmd
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/kcurl/kcurl/pkg/output"
 )
 
 // Set at build time by the Dockerfile and release builds:
@@ -66,21 +62,32 @@ func versionCommand(s Streams) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: text (default) or json"},
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("version takes no arguments")
-			}
-			switch c.String("output") {
-			case "", "text":
-				return printVersion(s)
-			case "json":
-				b, _ := json.Marshal(currentVersion())
-				return output.NewPrinter(s.Out, s.ErrOut, output.Options{Indent: 2}).Print(c.Context, bytes.NewReader(b), "application/json")
-			default:
-				return usagef("unknown output format %q: use text or json", c.String("output"))
-			}
-		},
+		Action: func(c *cli.Context) error { return runCommand(c, &versionOptions{streams: s}) },
 	}
+}
+
+// versionOptions is `kcurl version`.
+type versionOptions struct {
+	streams Streams
+	format  string // text or json
+}
+
+func (o *versionOptions) complete(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("version takes no arguments")
+	}
+	var err error
+	o.format, err = outputFormat(c.String("output"), "text", "text", "json")
+	return err
+}
+
+func (o *versionOptions) validate() error { return nil } // no flags that go together
+
+func (o *versionOptions) run(c *cli.Context) error {
+	if o.format == "json" {
+		return printDocument(c.Context, o.streams, "json", false, currentVersion())
+	}
+	return printVersion(o.streams)
 }
 
 func printVersion(s Streams) error {

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/wait"
@@ -32,72 +33,95 @@ func waitCommand(s Streams) *cli.Command {
 			&cli.BoolFlag{Name: "compact-output", Aliases: []string{"c"}, Usage: "-q: compact JSON"},
 			colorFlag(),
 		}, connectionFlags()...),
-		Action: func(c *cli.Context) error { return runWait(c, s) },
+		Action: func(c *cli.Context) error { return runCommand(c, &waitOptions{streams: s}) },
 	}
 }
 
-func runWait(c *cli.Context, s Streams) error {
+// waitOptions is `kcurl wait RESOURCE[/NAME]|PATH --for COND`.
+type waitOptions struct {
+	streams       Streams
+	arg           string // RESOURCE[/NAME] or PATH
+	print         output.Options
+	cond          *wait.Condition
+	timeout       time.Duration
+	selector      string
+	fieldSelector string
+	allNamespaces bool
+}
+
+func (o *waitOptions) complete(c *cli.Context) error {
+	s := o.streams
 	if c.NArg() != 1 {
 		return usagef("wait takes one RESOURCE[/NAME] or PATH, e.g. kcurl wait secret/db --for create")
 	}
 	if !c.IsSet("for") {
 		return usagef("wait needs --for: a jq expression, create, delete, or condition=NAME[=VALUE]")
 	}
-	print, err := printOptions(c, s)
-	if err != nil {
+	var err error
+	if o.print, err = printOptions(c, s); err != nil {
 		return err
 	}
-	cond, err := wait.ParseCondition(c.String("for"), func(expr string) (*output.Query, error) {
+	o.cond, err = wait.ParseCondition(c.String("for"), func(expr string) (*output.Query, error) {
 		return output.CompileQuery(expr, nil, s.Environ)
 	})
 	if err != nil {
 		return err
 	}
-	timeout, err := parseDuration("timeout", c.String("timeout"))
-	if err != nil {
+	if o.timeout, err = parseDuration("timeout", c.String("timeout")); err != nil {
 		return err
 	}
-	arg := c.Args().First()
-	if strings.HasPrefix(arg, "/") && c.Bool("all-namespaces") {
+	o.arg, o.allNamespaces = c.Args().First(), c.Bool("all-namespaces")
+	o.selector, o.fieldSelector = c.String("selector"), c.String("field-selector")
+	return nil
+}
+
+func (o *waitOptions) validate() error {
+	if strings.HasPrefix(o.arg, "/") && o.allNamespaces {
 		return usagef("-A goes with a RESOURCE (kcurl wait pods -A …); a PATH names its namespace itself")
 	}
+	return nil
+}
+
+func (o *waitOptions) run(c *cli.Context) error {
+	s := o.streams
 	api, err := connect(c, s)
 	if err != nil {
 		return err
 	}
 	defer api.cancel()
 	w := &wait.Waiter{
-		Client: api.apiClient(),
-		List: request.Spec{Namespace: api.target.Namespace, LabelSelector: c.String("selector"), FieldSelector: c.String("field-selector"),
+		Client: api.api,
+		List: request.Spec{Namespace: api.target.Namespace, LabelSelector: o.selector, FieldSelector: o.fieldSelector,
 			Accept: "application/json"},
-		For: cond, Timeout: timeout, Notices: s.ErrOut,
+		For: o.cond, Timeout: o.timeout, Notices: s.ErrOut,
 	}
-	if err := waitTarget(c, api, arg, w); err != nil {
+	if err := o.waitFor(api, w); err != nil {
 		return api.err(err)
 	}
 	met, err := w.Run(api.ctx)
 	if err != nil {
 		return api.err(err)
 	}
-	if print.Query == nil {
-		for _, o := range met {
-			fmt.Fprintln(s.Out, o.Ref+" condition met")
+	if o.print.Query == nil {
+		for _, obj := range met {
+			fmt.Fprintln(s.Out, obj.Ref+" condition met")
 		}
 		return nil
 	}
-	printer := output.NewPrinter(s.Out, s.ErrOut, print)
-	for _, o := range met {
-		if err := printer.Print(api.ctx, bytes.NewReader(o.Raw), "application/json"); err != nil {
+	printer := output.NewPrinter(s.Out, s.ErrOut, o.print)
+	for _, obj := range met {
+		if err := printer.Print(api.ctx, bytes.NewReader(obj.Raw), "application/json"); err != nil {
 			return err
 		}
 	}
 	return printer.Done()
 }
 
-// waitTarget says which collection to watch: a RESOURCE through discovery
+// waitFor says which collection to watch: a RESOURCE through discovery
 // (TYPE/NAME is the list, selected by name, as for -w), or a PATH to a
 // collection or to one object in it.
-func waitTarget(c *cli.Context, api *apiSession, arg string, w *wait.Waiter) error {
+func (o *waitOptions) waitFor(api *apiSession, w *wait.Waiter) error {
+	arg := o.arg
 	if strings.HasPrefix(arg, "/") {
 		path, query, _ := strings.Cut(arg, "?")
 		list, name, err := wait.SplitObjectPath(path)
@@ -115,8 +139,8 @@ func waitTarget(c *cli.Context, api *apiSession, arg string, w *wait.Waiter) err
 	if strings.Count(arg, "/") > 1 {
 		return usagef("%q: wait takes TYPE or TYPE/NAME, not a subresource", arg)
 	}
-	resolved, err := api.discovery().Resolve(api.ctx, arg, apiclient.ResolveOptions{
-		Namespace: api.target.Namespace, AllNamespaces: c.Bool("all-namespaces"), Watch: true})
+	resolved, err := api.discovery().Resolve(api.ctx, arg, discovery.ResolveOptions{
+		Namespace: api.target.Namespace, AllNamespaces: o.allNamespaces, Watch: true})
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/kcurl/kcurl/pkg/auth"
+	"github.com/kcurl/kcurl/pkg/identity"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
@@ -23,7 +22,7 @@ func whoamiCommand(s Streams) *cli.Command {
 		Usage:     "who the server says kcurl is, and what the token itself claims (never the token)",
 		UsageText: "kcurl whoami [-o json|yaml]",
 		Flags:     append([]cli.Flag{identityOutputFlag(), colorFlag()}, connectionFlags()...),
-		Action:    func(c *cli.Context) error { return runWhoami(c, s) },
+		Action:    func(c *cli.Context) error { return runCommand(c, &whoamiOptions{streams: s}) },
 		// A mistyped flag is a usage error (exit 2), as before the command.
 	}
 }
@@ -36,55 +35,82 @@ func colorFlag() cli.Flag {
 	return &cli.StringFlag{Name: "color", Value: "auto", Usage: "`WHEN`: auto (a terminal, and no $NO_COLOR), always, never"}
 }
 
-func runWhoami(c *cli.Context, s Streams) error {
-	if c.NArg() > 0 {
-		return usagef("whoami takes no arguments, got %s", strings.Join(c.Args().Slice(), " "))
-	}
-	format, err := identityFormat(c)
-	if err != nil {
+// whoamiOptions is `kcurl whoami`: the SelfSubjectReview, and what the
+// token itself claims.
+type whoamiOptions struct {
+	streams Streams
+	format  string // text, json or yaml
+}
+
+func (o *whoamiOptions) complete(c *cli.Context) error {
+	if err := noArguments("whoami", c.Args().Slice()); err != nil {
 		return err
 	}
+	var err error
+	o.format, err = identityFormat(c)
+	return err
+}
+
+func (o *whoamiOptions) validate() error { return nil } // no flags that go together
+
+func (o *whoamiOptions) run(c *cli.Context) error {
+	s := o.streams
 	api, err := connect(c, s)
 	if err != nil {
 		return err
 	}
 	defer api.cancel()
-	color := api.color
 	t := api.target
-	client := &auth.Client{API: api.apiClient()}
-	user, err := client.WhoAmI(api.ctx)
-	var unauthorized error
+	user, unauthorized, err := o.whoAmI(api)
 	if err != nil {
-		var status *transport.StatusError
-		errors.As(err, &status)
-		switch {
-		case status == nil || status.Code != 401 && status.Code != 403 && status.Code != 404:
-			return api.err(err)
-		case status.Code == 401:
-			// The server knows no one by this token: an error, but what the
-			// token claims (an expiry passed, another cluster's issuer) is
-			// what explains it, so it is shown first.
-			unauthorized = err
-		default:
-			// An old server without SelfSubjectReview, or one that forbids it:
-			// the token's own claims are still worth showing.
-			fmt.Fprintf(s.ErrOut, "kcurl: the server did not say who this is: %v\n", err)
-		}
+		return api.err(err)
 	}
 	claims, rawClaims, claimsErr := tokenClaims(t)
-
-	if format != "text" {
-		doc, _ := json.Marshal(struct {
-			UserInfo *auth.UserInfo `json:"userInfo"`
-			Token    any            `json:"token"`
-		}{user, jsonOrNull(rawClaims)})
-		if err := output.NewPrinter(s.Out, s.ErrOut, output.Options{Format: output.Format(format), Indent: 2, Color: color}).
-			Print(c.Context, bytes.NewReader(doc), "application/json"); err != nil {
+	if o.format != "text" {
+		if err := printDocument(c.Context, s, o.format, api.color, struct {
+			UserInfo *identity.UserInfo `json:"userInfo"`
+			Token    any                `json:"token"`
+		}{user, jsonOrNull(rawClaims)}); err != nil {
 			return err
 		}
 		return unauthorized
 	}
+	if err := o.printUser(user); err != nil {
+		return err
+	}
+	if claimsErr != nil {
+		fmt.Fprintf(s.Out, "Token: %v\n", claimsErr)
+		return unauthorized
+	}
+	fmt.Fprintln(s.Out, "Token (decoded here, not verified; the token itself is never shown):")
+	if err := output.WriteColumns(s.Out, claims.Rows(tokenSource(t), s.now()), false); err != nil {
+		return err
+	}
+	return unauthorized
+}
 
+// whoAmI asks the server. A 401 is the error to exit with once what the
+// token claims has been shown (an expiry passed, another cluster's issuer
+// explains it); a 403 or 404 (an old server without SelfSubjectReview, or
+// one that forbids it) is a notice: the token's own claims are still worth
+// showing.
+func (o *whoamiOptions) whoAmI(api *apiSession) (user *identity.UserInfo, unauthorized, err error) {
+	user, err = identity.WhoAmI(api.ctx, api.api)
+	var status *transport.StatusError
+	switch {
+	case err == nil:
+		return user, nil, nil
+	case !errors.As(err, &status) || status.Code != 401 && status.Code != 403 && status.Code != 404:
+		return nil, nil, err
+	case status.Code == 401:
+		return nil, err, nil
+	}
+	fmt.Fprintf(o.streams.ErrOut, "kcurl: the server did not say who this is: %v\n", err)
+	return nil, nil, nil
+}
+
+// printUser prints the server's view of the caller as aligned rows.
+func (o *whoamiOptions) printUser(user *identity.UserInfo) error {
 	var rows [][]string
 	add := func(key string, values ...string) {
 		for i, v := range values {
@@ -106,36 +132,24 @@ func runWhoami(c *cli.Context, s Streams) error {
 		}
 		add("Extra:", extra...)
 	}
-	if len(rows) > 0 {
-		if err := output.WriteColumns(s.Out, rows, false); err != nil {
-			return err
-		}
-		fmt.Fprintln(s.Out)
+	if len(rows) == 0 {
+		return nil
 	}
-	if claimsErr != nil {
-		fmt.Fprintf(s.Out, "Token: %v\n", claimsErr)
-		return unauthorized
-	}
-	fmt.Fprintln(s.Out, "Token (decoded here, not verified; the token itself is never shown):")
-	if err := output.WriteColumns(s.Out, claims.Rows(tokenSource(t), s.now()), false); err != nil {
+	if err := output.WriteColumns(o.streams.Out, rows, false); err != nil {
 		return err
 	}
-	return unauthorized
+	_, err := fmt.Fprintln(o.streams.Out)
+	return err
 }
 
+// identityFormat is -o of whoami, can-i and config: text, or their
+// document as JSON or YAML.
 func identityFormat(c *cli.Context) (string, error) {
-	switch f := c.String("output"); f {
-	case "", "text":
-		return "text", nil
-	case "json", "yaml":
-		return f, nil
-	default:
-		return "", usagef("unknown output format %q: use text, json or yaml", f)
-	}
+	return outputFormat(c.String("output"), "text", "text", "json", "yaml")
 }
 
 // tokenClaims reads the current token and decodes what it claims.
-func tokenClaims(t *target.Target) (*auth.Claims, json.RawMessage, error) {
+func tokenClaims(t *target.Target) (*identity.Claims, json.RawMessage, error) {
 	if t.Token == nil {
 		// A kubeconfig user with a client certificate, an exec plugin or
 		// basic auth: say which, from where.
@@ -145,7 +159,7 @@ func tokenClaims(t *target.Target) (*auth.Claims, json.RawMessage, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return auth.ParseClaims(token)
+	return identity.ParseClaims(token)
 }
 
 // tokenSource is where the token was read from, "" when it was given.

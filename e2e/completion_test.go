@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // The bash completion script, loaded as a user would, completes commands,
@@ -20,11 +22,11 @@ func TestBashCompletion(t *testing.T) {
 COMP_WORDS=(`+words+`); COMP_CWORD=`+strconv.Itoa(cword)+`
 _kcurl; printf '%s\n' "${COMPREPLY[@]}"`)
 	}
-	expect(t, complete(`kcurl api-`, 1), "api-resources\n", "", 0)
-	expect(t, complete(`kcurl deploy`, 1), "deploy\ndeployments\n", "", 0)
-	expect(t, complete(`kcurl pods -o ya`, 3), "yaml\n", "", 0)
-	expect(t, complete(`kcurl can-i list configm`, 3), "configmaps\n", "", 0)
-	expect(t, complete(`kcurl wait configm`, 2), "configmaps\n", "", 0)
-	expect(t, complete(`kcurl wait cm/a --for cr`, 4), "create\n", "", 0)
-	expect(t, complete(`kcurl explain configm`, 2), "configmaps\n", "", 0)
+	harness.Expect(t, complete(`kcurl api-`, 1), "api-resources\n", "", 0)
+	harness.Expect(t, complete(`kcurl deploy`, 1), "deploy\ndeployments\n", "", 0)
+	harness.Expect(t, complete(`kcurl pods -o ya`, 3), "yaml\n", "", 0)
+	harness.Expect(t, complete(`kcurl can-i list configm`, 3), "configmaps\n", "", 0)
+	harness.Expect(t, complete(`kcurl wait configm`, 2), "configmaps\n", "", 0)
+	harness.Expect(t, complete(`kcurl wait cm/a --for cr`, 4), "create\n", "", 0)
+	harness.Expect(t, complete(`kcurl explain configm`, 2), "configmaps\n", "", 0)
 }

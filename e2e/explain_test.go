@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // installGadgets installs a CRD with a structural schema (descriptions,
@@ -84,7 +86,7 @@ func TestExplainIsKubectls(t *testing.T) {
 		{"gadgets.kcurl-explain.example.com.spec.color"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			expect(t, s.run(append([]string{"explain"}, args...)...), kubectlExplain(t, args...), "", 0)
+			harness.Expect(t, s.run(append([]string{"explain"}, args...)...), kubectlExplain(t, args...), "", 0)
 		})
 	}
 	t.Run("-o json is the schema", func(t *testing.T) {
@@ -98,6 +100,6 @@ func TestExplainIsKubectls(t *testing.T) {
 		}
 	})
 	t.Run("a field that does not exist", func(t *testing.T) {
-		expect(t, s.run("explain", "pods.spec.nope"), "", "kcurl: field \"nope\" does not exist\nRun 'kcurl --help' for usage.\n", 2)
+		harness.Expect(t, s.run("explain", "pods.spec.nope"), "", "kcurl: field \"nope\" does not exist\nRun 'kcurl --help' for usage.\n", 2)
 	})
 }

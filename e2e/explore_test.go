@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 var exploreRules = []obj{
@@ -78,12 +80,12 @@ func TestResourceShorthand(t *testing.T) {
 		{[]string{"kcurl-e2e", "-q", "[.kind, (.items[] | .kind + \"/\" + .metadata.name)]", "-c"}, `["List","Widget/w1"]` + "\n"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			expect(t, s.run(tc.args...), tc.stdout, "", 0)
+			harness.Expect(t, s.run(tc.args...), tc.stdout, "", 0)
 		})
 	}
 
 	t.Run("an unknown name lists what was meant", func(t *testing.T) {
-		expect(t, s.run("widgts"), "", "kcurl: the server doesn't have a resource type \"widgts\" (kcurl api-resources lists them)\nRun 'kcurl --help' for usage.\n", 2)
+		harness.Expect(t, s.run("widgts"), "", "kcurl: the server doesn't have a resource type \"widgts\" (kcurl api-resources lists them)\nRun 'kcurl --help' for usage.\n", 2)
 	})
 	t.Run("a subresource the resource lacks", func(t *testing.T) {
 		r := s.run("cm/web/log")
@@ -137,7 +139,7 @@ func TestTableColumnsAreTheServers(t *testing.T) {
 			}
 		}
 	}
-	expect(t, s.run("wd", "-o", "wide"), "NAME   COLOR   SIZE\nw1     red     3\n", "", 0)
+	harness.Expect(t, s.run("wd", "-o", "wide"), "NAME   COLOR   SIZE\nw1     red     3\n", "", 0)
 }
 
 func serverTable(t *testing.T, path string) []byte {
@@ -167,9 +169,9 @@ func TestAllPages(t *testing.T) {
 		t.Errorf("%d requests carried a continue token, want 2", got)
 	}
 	// Without --all, one page and its continue token.
-	expect(t, s.run("cm", "--limit", "500", "-q", ".items | length"), "500\n", "", 0)
+	harness.Expect(t, s.run("cm", "--limit", "500", "-q", ".items | length"), "500\n", "", 0)
 	// --per-page hands each page to jq as it arrives.
-	expect(t, s.run("cm", "--all", "--per-page", "--limit", "500", "-q", ".items | length"), "500\n500\n200\n", "", 0)
+	harness.Expect(t, s.run("cm", "--all", "--per-page", "--limit", "500", "-q", ".items | length"), "500\n500\n200\n", "", 0)
 }
 
 func createConfigMaps(t *testing.T, ns string, n int) {

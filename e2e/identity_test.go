@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 func TestWhoami(t *testing.T) {
@@ -81,7 +83,7 @@ func TestCanI(t *testing.T) {
 		{[]string{"-q", "list", "secrets"}, "", 1},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			expect(t, s.run(append([]string{"can-i"}, tc.args...)...), tc.stdout, "", tc.code)
+			harness.Expect(t, s.run(append([]string{"can-i"}, tc.args...)...), tc.stdout, "", tc.code)
 		})
 	}
 	t.Run("--list shows the rules the test granted", func(t *testing.T) {
@@ -174,8 +176,8 @@ func TestEphemeralContainer(t *testing.T) {
 	debug.Env = map[string]string{"PATH": s.Env["PATH"], "HOME": s.Tmp}
 	using := "kcurl: using the service account of process 1 (sleep)\n"
 
-	expect(t, debug.run("/api/v1/namespaces/{namespace}/configmaps", "-q", ".kind", "-r"), "ConfigMapList\n", using, 0)
-	expect(t, debug.run("/api", "--from-pid", "1", "-q", ".kind", "-r"), "APIVersions\n", using, 0)
+	harness.Expect(t, debug.run("/api/v1/namespaces/{namespace}/configmaps", "-q", ".kind", "-r"), "ConfigMapList\n", using, 0)
+	harness.Expect(t, debug.run("/api", "--from-pid", "1", "-q", ".kind", "-r"), "APIVersions\n", using, 0)
 
 	// From the host, the target is a container of some Pod in a PID
 	// namespace of its own: kcurl must not take its identity.
@@ -208,7 +210,7 @@ func TestEphemeralContainer(t *testing.T) {
 	secondPid := startJoined(t, &second)
 	r = debug.run("/api")
 	want := fmt.Sprintf("kcurl: no service account of our own, and several other containers have one; choose with --from-pid PID:\n  process 1 (sleep)\n  process %d (sleep)\n", secondPid)
-	expect(t, r, "", want, 3)
+	harness.Expect(t, r, "", want, 3)
 }
 
 // startJoined starts a second container's process in the target's PID
@@ -313,7 +315,7 @@ func TestEphemeralContainerAsAnotherUser(t *testing.T) {
 	if r.Code != 3 || !strings.Contains(r.Stderr, "/proc/1/root (process 1 (sleep)) is not readable") {
 		t.Errorf("without file capabilities, as uid 65532:\n%s", r)
 	}
-	expect(t, debug.exec("", asImageUser(withCaps, "/api/v1/namespaces/{namespace}/configmaps", "-q", ".kind", "-r")...), "ConfigMapList\n", using, 0)
+	harness.Expect(t, debug.exec("", asImageUser(withCaps, "/api/v1/namespaces/{namespace}/configmaps", "-q", ".kind", "-r")...), "ConfigMapList\n", using, 0)
 	r = debug.exec("", asImageUser(withCaps, "whoami", "-o", "json")...)
 	if r.Code != 0 || r.Stderr != using || !strings.Contains(r.Stdout, `"username": "system:serviceaccount:`+s.NS+`:app"`) {
 		t.Errorf("whoami with file capabilities, as uid 65532:\n%s", r)

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // The container image is built from the Dockerfile and run as a Pod would
@@ -19,14 +21,22 @@ import (
 // the kubelet's path, host networking (never podman's bridge), against the
 // real control plane. Also read-only and as an arbitrary user.
 func TestImage(t *testing.T) {
-	image := "localhost/kcurl:e2e"
+	// A tag of this run's own: another run (another checkout) building at
+	// the same time cannot retag it under this test's feet.
+	image := fmt.Sprintf("localhost/kcurl:e2e-%d", os.Getpid())
+	t.Cleanup(func() {
+		rmi := exec.Command(filepath.Join(repoRoot, "scripts", "image.sh"), "podman", "rmi", "--force", image)
+		if out, err := rmi.CombinedOutput(); err != nil {
+			t.Logf("removing %s: %v\n%s", image, err, out)
+		}
+	})
 	build := exec.Command(filepath.Join(repoRoot, "scripts", "image.sh"), "build", image)
 	build.Env = os.Environ()
 	var stderr bytes.Buffer
 	build.Stderr = &stderr
 	out, err := build.Output()
 	if err != nil {
-		t.Fatalf("building the image (scripts/image.sh needs podman, buildah, runc and busybox-static; .ci/run installs them): %v\n%s", err, stderr.String())
+		t.Fatalf("building the image (scripts/image.sh needs podman, buildah, runc and busybox-static; scripts/test.sh installs them as root): %v\n%s", err, stderr.String())
 	}
 	size, _ := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
 	if size <= 0 || size > 25<<20 {
@@ -48,8 +58,8 @@ func TestImage(t *testing.T) {
 	}
 
 	r := podman(image, "/api", "-q", ".kind", "-r")
-	expect(t, r, "APIVersions\n", "", 0)
-	expect(t, podman("--read-only", "--user", "12345:12345", image, "cm", "-o", "name"), "", "", 0)
+	harness.Expect(t, r, "APIVersions\n", "", 0)
+	harness.Expect(t, podman("--read-only", "--user", "12345:12345", image, "cm", "-o", "name"), "", "", 0)
 	r = podman("--read-only", "--user", "40001:40001", image, "whoami", "-o", "json")
 	var who struct {
 		UserInfo struct{ Username string } `json:"userInfo"`
@@ -58,7 +68,7 @@ func TestImage(t *testing.T) {
 		t.Errorf("whoami in the image:\n%s", r)
 	}
 	imageFileCaps(t, image)
-	expect(t, podman("--cap-drop", "ALL", "--security-opt", "no-new-privileges", image, "/api", "-q", ".kind", "-r"), "APIVersions\n", "", 0)
+	harness.Expect(t, podman("--cap-drop", "ALL", "--security-opt", "no-new-privileges", image, "/api", "-q", ".kind", "-r"), "APIVersions\n", "", 0)
 	imageEphemeralContainer(t, image, s)
 
 	r = podman(image, "version", "-o", "json")

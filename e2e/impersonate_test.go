@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // The Pod's service account may impersonate the user jane and the group
@@ -53,14 +55,14 @@ func TestImpersonation(t *testing.T) {
 		}
 	})
 	t.Run("a request, can-i and wait act as jane", func(t *testing.T) {
-		expect(t, s.run("cm/shared", "-q", ".data.k", "-r"), "", `Error from server (Forbidden): configmaps "shared" is forbidden: User "system:serviceaccount:`+s.NS+`:app" cannot get resource "configmaps" in API group "" in the namespace "`+s.NS+`"`+"\n", 4)
-		expect(t, s.run("cm/shared", "-q", ".data.k", "-r", "--as", "jane", "--as-group", "dev"), "v\n", "", 0)
-		expect(t, s.run("can-i", "list", "configmaps", "--as", "jane", "--as-group", "dev"), "yes\n", "", 0)
-		expect(t, s.run("can-i", "list", "configmaps", "--as", "jane"), "no\n", "", 1)
-		expect(t, s.run("wait", "cm/shared", "--for", "create", "--as", "jane", "--as-group", "dev"), "configmap/shared condition met\n", "", 0)
+		harness.Expect(t, s.run("cm/shared", "-q", ".data.k", "-r"), "", `Error from server (Forbidden): configmaps "shared" is forbidden: User "system:serviceaccount:`+s.NS+`:app" cannot get resource "configmaps" in API group "" in the namespace "`+s.NS+`"`+"\n", 4)
+		harness.Expect(t, s.run("cm/shared", "-q", ".data.k", "-r", "--as", "jane", "--as-group", "dev"), "v\n", "", 0)
+		harness.Expect(t, s.run("can-i", "list", "configmaps", "--as", "jane", "--as-group", "dev"), "yes\n", "", 0)
+		harness.Expect(t, s.run("can-i", "list", "configmaps", "--as", "jane"), "no\n", "", 1)
+		harness.Expect(t, s.run("wait", "cm/shared", "--for", "create", "--as", "jane", "--as-group", "dev"), "configmap/shared condition met\n", "", 0)
 	})
 	t.Run("a refused impersonation is exit 4 with the server's message", func(t *testing.T) {
-		expect(t, s.run("/api", "--as", "bob"), "",
+		harness.Expect(t, s.run("/api", "--as", "bob"), "",
 			`Error from server (Forbidden): users "bob" is forbidden: User "system:serviceaccount:`+s.NS+`:app" cannot impersonate resource "users" in API group "" at the cluster scope`+"\n", 4)
 	})
 	t.Run("-v shows the headers", func(t *testing.T) {
@@ -93,7 +95,7 @@ func TestImpersonation(t *testing.T) {
 		if r.Code != 0 || r.Stdout != "shared\n" || requests < 2 || strings.Count(r.Stderr, "> Impersonate-Group: dev\n") != requests || strings.Count(r.Stderr, "> Impersonate-User: jane\n") != requests {
 			t.Errorf("kubeconfig as:\n%s", r)
 		}
-		expect(t, kcurlOutside(t, env, "--kubeconfig", kc, "/api", "-s", "--as", "bob"), "",
+		harness.Expect(t, kcurlOutside(t, env, "--kubeconfig", kc, "/api", "-s", "--as", "bob"), "",
 			`Error from server (Forbidden): users "bob" is forbidden: User "system:serviceaccount:`+s.NS+`:app" cannot impersonate resource "users" in API group "" at the cluster scope`+"\n", 4)
 	})
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // kcurlOutside runs kcurl as on a laptop or a CI runner: no sandbox, no
@@ -153,13 +155,13 @@ func TestKubeconfigCredentials(t *testing.T) {
 			if got := whoamiUser(t, kcurlOutside(t, env, "--kubeconfig", kc, "--context", tc.context, "whoami", "-o", "json")); got != tc.user {
 				t.Errorf("whoami: %q, want %q", got, tc.user)
 			}
-			expect(t, kcurlOutside(t, env, "--kubeconfig", kc, "--context", tc.context, "cm/shared", "-q", ".metadata.name", "-r"), "shared\n", "", 0)
+			harness.Expect(t, kcurlOutside(t, env, "--kubeconfig", kc, "--context", tc.context, "cm/shared", "-q", ".metadata.name", "-r"), "shared\n", "", 0)
 		})
 	}
 	t.Run("the context's namespace is the default, --context switches it", func(t *testing.T) {
-		expect(t, kcurlOutside(t, env, "--kubeconfig", kc, "--context", "elsewhere", "cm/shared"), "",
+		harness.Expect(t, kcurlOutside(t, env, "--kubeconfig", kc, "--context", "elsewhere", "cm/shared"), "",
 			`Error from server (Forbidden): configmaps "shared" is forbidden: User "alice" cannot get resource "configmaps" in API group "" in the namespace "kube-system"`+"\n", 4)
-		expect(t, kcurlOutside(t, env, "--kubeconfig", kc, "--context", "elsewhere", "-n", s.NS, "cm/shared", "-q", ".metadata.name", "-r"), "shared\n", "", 0)
+		harness.Expect(t, kcurlOutside(t, env, "--kubeconfig", kc, "--context", "elsewhere", "-n", s.NS, "cm/shared", "-q", ".metadata.name", "-r"), "shared\n", "", 0)
 	})
 	t.Run("--token-file overrides the context's user", func(t *testing.T) {
 		if got := whoamiUser(t, kcurlOutside(t, env, "--kubeconfig", kc, "--context", "alice", "--token-file", tokenFile, "whoami", "-o", "json")); got != saUser {
@@ -186,7 +188,7 @@ func TestKubeconfigCredentials(t *testing.T) {
 	})
 }
 
-// SPEC §1.4: an explicit kubeconfig beats the Pod; otherwise the Pod's
+// docs/usage.md#where-the-server-and-the-credentials-come-from: an explicit kubeconfig beats the Pod; otherwise the Pod's
 // service account; otherwise ~/.kube/config; otherwise exit 3 naming all
 // three.
 func TestKubeconfigPrecedence(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // fakeKubelet stands in for the one part of a node the API server talks to
@@ -103,14 +105,14 @@ func TestLogs(t *testing.T) {
 	logs := "pods/" + pod + "/log"
 
 	t.Run("-c on a log is the container, with --tail and --timestamps", func(t *testing.T) {
-		expect(t, s.run(logs, "-c", "sidecar", "--tail", "2", "--timestamps"),
+		harness.Expect(t, s.run(logs, "-c", "sidecar", "--tail", "2", "--timestamps"),
 			"2026-11-27T10:00:00.000000000Z sidecar line 2\n2026-11-27T10:00:00.000000000Z sidecar line 3\n", "", 0)
 		if got, want := k.last(), "/containerLogs/"+s.NS+"/"+pod+"/sidecar?tailLines=2&timestamps=true"; got != want {
 			t.Errorf("the kubelet was asked %q, want %q", got, want)
 		}
 	})
 	t.Run("--since is sinceSeconds", func(t *testing.T) {
-		expect(t, s.run(logs, "--container=app", "--since", "5m", "--tail=1"), "app line 3\n", "", 0)
+		harness.Expect(t, s.run(logs, "--container=app", "--since", "5m", "--tail=1"), "app line 3\n", "", 0)
 		if got, want := k.last(), "/containerLogs/"+s.NS+"/"+pod+"/app?sinceSeconds=300&tailLines=1"; got != want {
 			t.Errorf("the kubelet was asked %q, want %q", got, want)
 		}
@@ -135,6 +137,6 @@ func TestLogs(t *testing.T) {
 		}
 	})
 	t.Run("log flags elsewhere are a usage error", func(t *testing.T) {
-		expect(t, s.run("pods", "--tail", "1"), "", "kcurl: --tail goes with a pod's log: kcurl pods/NAME/log --tail …\nRun 'kcurl --help' for usage.\n", 2)
+		harness.Expect(t, s.run("pods", "--tail", "1"), "", "kcurl: --tail goes with a pod's log: kcurl pods/NAME/log --tail …\nRun 'kcurl --help' for usage.\n", 2)
 	})
 }

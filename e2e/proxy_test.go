@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // startProxy runs `kcurl proxy` in the sandbox and returns its address
@@ -79,7 +81,7 @@ func TestProxy(t *testing.T) {
 		}
 	})
 	t.Run("kcurl is a client of the proxy too, with no credentials of its own", func(t *testing.T) {
-		expect(t, kcurlOutside(t, map[string]string{"HOME": t.TempDir()}, "--server", "http://"+addr, "-n", s.NS, "cm", "-q", ".kind", "-r"),
+		harness.Expect(t, kcurlOutside(t, map[string]string{"HOME": t.TempDir()}, "--server", "http://"+addr, "-n", s.NS, "cm", "-q", ".kind", "-r"),
 			"ConfigMapList\n", "", 0)
 	})
 	t.Run("a client's own Authorization is dropped", func(t *testing.T) {

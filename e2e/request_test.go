@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 var configMapRules = obj{
@@ -32,12 +34,12 @@ func TestAPIFromInsideAPod(t *testing.T) {
   ]
 }
 `
-	expect(t, s.run("/api"), want, "", 0)
+	harness.Expect(t, s.run("/api"), want, "", 0)
 }
 
 func TestWithoutRBACTheAnswerIsForbidden(t *testing.T) {
 	s := newSandbox(t)
-	expect(t, s.run("/api/v1/namespaces/{namespace}/pods"), "",
+	harness.Expect(t, s.run("/api/v1/namespaces/{namespace}/pods"), "",
 		`Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:`+s.NS+`:app" cannot list resource "pods" in API group "" in the namespace "`+s.NS+`"`+"\n", 4)
 }
 
@@ -46,34 +48,34 @@ func TestConfigMapLifecycle(t *testing.T) {
 	cms := "/api/v1/namespaces/{namespace}/configmaps"
 
 	t.Run("create from JSON", func(t *testing.T) {
-		expect(t, s.run(cms, "-d", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-json"},"data":{"a":"1"}}`, "-q", ".metadata.name", "-r"),
+		harness.Expect(t, s.run(cms, "-d", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-json"},"data":{"a":"1"}}`, "-q", ".metadata.name", "-r"),
 			"from-json\n", "", 0)
 	})
 	t.Run("create from a YAML file", func(t *testing.T) {
 		writeFile(t, filepath.Join(s.Tmp, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  big: \"12345678901234567890\"\n")
-		expect(t, s.run(cms, "-d", "@cm.yaml", "-q", ".metadata.name", "-r"), "from-yaml\n", "", 0)
+		harness.Expect(t, s.run(cms, "-d", "@cm.yaml", "-q", ".metadata.name", "-r"), "from-yaml\n", "", 0)
 	})
 	t.Run("create from YAML on stdin", func(t *testing.T) {
-		expect(t, s.runWithStdin("metadata:\n  name: from-stdin\n", cms, "-d", "@-", "-q", ".metadata.name", "-r"), "from-stdin\n", "", 0)
+		harness.Expect(t, s.runWithStdin("metadata:\n  name: from-stdin\n", cms, "-d", "@-", "-q", ".metadata.name", "-r"), "from-stdin\n", "", 0)
 	})
 	t.Run("get", func(t *testing.T) {
-		expect(t, s.run(cms+"/from-json", "-q", ".data", "-c"), `{"a":"1"}`+"\n", "", 0)
+		harness.Expect(t, s.run(cms+"/from-json", "-q", ".data", "-c"), `{"a":"1"}`+"\n", "", 0)
 	})
 	t.Run("list with a jq filter", func(t *testing.T) {
-		expect(t, s.run(cms, "-q", ".items[].metadata.name", "-r"), "from-json\nfrom-stdin\nfrom-yaml\n", "", 0)
+		harness.Expect(t, s.run(cms, "-q", ".items[].metadata.name", "-r"), "from-json\nfrom-stdin\nfrom-yaml\n", "", 0)
 	})
 	t.Run("merge patch", func(t *testing.T) {
-		expect(t, s.run(cms+"/from-json", "-X", "PATCH", "-d", `{"data":{"b":"2"}}`, "-q", ".data", "-c"), `{"a":"1","b":"2"}`+"\n", "", 0)
+		harness.Expect(t, s.run(cms+"/from-json", "-X", "PATCH", "-d", `{"data":{"b":"2"}}`, "-q", ".data", "-c"), `{"a":"1","b":"2"}`+"\n", "", 0)
 	})
 	t.Run("JSON patch", func(t *testing.T) {
-		expect(t, s.run(cms+"/from-json", "--type", "json", "-d", `[{"op":"replace","path":"/data/a","value":"10"}]`, "-q", ".data.a", "-r"), "10\n", "", 0)
+		harness.Expect(t, s.run(cms+"/from-json", "--type", "json", "-d", `[{"op":"replace","path":"/data/a","value":"10"}]`, "-q", ".data.a", "-r"), "10\n", "", 0)
 	})
 	t.Run("strategic merge patch", func(t *testing.T) {
-		expect(t, s.run(cms+"/from-json", "--type", "strategic", "-d", "metadata: {labels: {tier: web}}", "-q", ".metadata.labels.tier", "-r"), "web\n", "", 0)
+		harness.Expect(t, s.run(cms+"/from-json", "--type", "strategic", "-d", "metadata: {labels: {tier: web}}", "-q", ".metadata.labels.tier", "-r"), "web\n", "", 0)
 	})
 	t.Run("server-side apply creates and records kcurl as the manager", func(t *testing.T) {
 		writeFile(t, filepath.Join(s.Tmp, "applied.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  k: v\n")
-		expect(t, s.run(cms+"/applied", "--type", "apply", "-d", "@applied.yaml", "-q", `.metadata.managedFields[] | "\(.manager) \(.operation)"`, "-r"),
+		harness.Expect(t, s.run(cms+"/applied", "--type", "apply", "-d", "@applied.yaml", "-q", `.metadata.managedFields[] | "\(.manager) \(.operation)"`, "-r"),
 			"kcurl Apply\n", "", 0)
 	})
 	t.Run("server-side apply conflicts are reported, --force-conflicts takes over", func(t *testing.T) {
@@ -81,35 +83,35 @@ func TestConfigMapLifecycle(t *testing.T) {
 		if r.Code != 4 || r.Stdout != "" || !strings.HasPrefix(r.Stderr, "Error from server (Conflict): Apply failed with 1 conflict: conflict with \"kcurl\"") {
 			t.Errorf("want a Conflict line and exit 4, got:\n%s", r)
 		}
-		expect(t, s.run(cms+"/applied", "--type", "apply", "--field-manager", "other", "--force-conflicts", "-d", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"applied"},"data":{"k":"mine"}}`, "-q", ".data.k", "-r"),
+		harness.Expect(t, s.run(cms+"/applied", "--type", "apply", "--field-manager", "other", "--force-conflicts", "-d", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"applied"},"data":{"k":"mine"}}`, "-q", ".data.k", "-r"),
 			"mine\n", "", 0)
 	})
 	t.Run("dry-run persists nothing", func(t *testing.T) {
-		expect(t, s.run(cms, "--dry-run", "-d", `{"metadata":{"name":"dry"}}`, "-q", ".metadata.name", "-r"), "dry\n", "", 0)
+		harness.Expect(t, s.run(cms, "--dry-run", "-d", `{"metadata":{"name":"dry"}}`, "-q", ".metadata.name", "-r"), "dry\n", "", 0)
 		if code, _ := adminDo(t, "GET", "/api/v1/namespaces/"+s.NS+"/configmaps/dry", nil); code != 404 {
 			t.Errorf("after --dry-run the ConfigMap exists (HTTP %d)", code)
 		}
 	})
 	t.Run("an invalid body is rejected and nothing is sent", func(t *testing.T) {
-		expect(t, s.run(cms, "-d", `{"metadata":{"name":"bad"}`), "", "kcurl: -d: not valid JSON or YAML: yaml: line 1: did not find expected ',' or '}'\n", 2)
+		harness.Expect(t, s.run(cms, "-d", `{"metadata":{"name":"bad"}`), "", "kcurl: -d: not valid JSON or YAML: yaml: line 1: did not find expected ',' or '}'\nRun 'kcurl --help' for usage.\n", 2)
 		if code, _ := adminDo(t, "GET", "/api/v1/namespaces/"+s.NS+"/configmaps/bad", nil); code != 404 {
 			t.Errorf("the invalid body created something (HTTP %d)", code)
 		}
 	})
 	t.Run("delete", func(t *testing.T) {
-		expect(t, s.run(cms+"/from-json", "-X", "DELETE", "-q", ".status", "-r"), "Success\n", "", 0)
+		harness.Expect(t, s.run(cms+"/from-json", "-X", "DELETE", "-q", ".status", "-r"), "Success\n", "", 0)
 		if code, _ := adminDo(t, "GET", "/api/v1/namespaces/"+s.NS+"/configmaps/from-json", nil); code != 404 {
 			t.Errorf("after DELETE the ConfigMap still exists (HTTP %d)", code)
 		}
 	})
 	t.Run("not found is exit 4", func(t *testing.T) {
-		expect(t, s.run(cms+"/from-json"), "", `Error from server (NotFound): configmaps "from-json" not found`+"\n", 4)
+		harness.Expect(t, s.run(cms+"/from-json"), "", `Error from server (NotFound): configmaps "from-json" not found`+"\n", 4)
 	})
 	t.Run("a path the service account may not read", func(t *testing.T) {
-		expect(t, s.run("/no/such/path"), "", `Error from server (Forbidden): forbidden: User "system:serviceaccount:`+s.NS+`:app" cannot get path "/no/such/path"`+"\n", 4)
+		harness.Expect(t, s.run("/no/such/path"), "", `Error from server (Forbidden): forbidden: User "system:serviceaccount:`+s.NS+`:app" cannot get path "/no/such/path"`+"\n", 4)
 	})
 	t.Run("big integers keep their digits through jq", func(t *testing.T) {
-		expect(t, s.run(cms+"/from-yaml", "-q", ".data.big | tonumber", "-c"), "12345678901234567890\n", "", 0)
+		harness.Expect(t, s.run(cms+"/from-yaml", "-q", ".data.big | tonumber", "-c"), "12345678901234567890\n", "", 0)
 	})
 }
 
@@ -148,7 +150,7 @@ func TestDefaultHostWithoutServiceVariables(t *testing.T) {
 	s.Hosts = filepath.Join(s.Tmp, "hosts")
 	writeFile(t, s.Hosts, "127.0.0.1 localhost kubernetes.default.svc\n")
 	forward(t, 443)
-	expect(t, s.run("/api", "-q", ".kind", "-r"), "APIVersions\n", "", 0)
+	harness.Expect(t, s.run("/api", "-q", ".kind", "-r"), "APIVersions\n", "", 0)
 }
 
 // Scripts depend on exit codes: a network failure is 6.

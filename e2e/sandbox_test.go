@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // saMountPath is where the kubelet mounts the token; the sandbox puts the
@@ -170,15 +172,8 @@ func swapKubeletData(t *testing.T, dir string, files map[string][]byte) {
 	}
 }
 
-// result is what a user sees.
-type result struct {
-	Stdout, Stderr string
-	Code           int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.Code, r.Stdout, r.Stderr)
-}
+// result is what a user sees of one run.
+type result = harness.Result
 
 // command prepares argv to run inside the sandbox (scripts/sandbox.sh, the
 // project's one implementation of it) with exactly s.Env.
@@ -239,14 +234,6 @@ func runCmd(t *testing.T, c *exec.Cmd, stdin, secret string) result {
 		t.Errorf("the token appears in the output of %q", c.Args)
 	}
 	return r
-}
-
-// expect checks all three things a user sees.
-func expect(t *testing.T, got result, stdout, stderr string, code int) {
-	t.Helper()
-	if got.Stdout != stdout || got.Stderr != stderr || got.Code != code {
-		t.Errorf("got:\n%s\nwant:\nexit %d\n--- stdout\n%s--- stderr\n%s", got, code, stdout, stderr)
-	}
 }
 
 // forward listens on 127.0.0.1:port and relays every connection to the

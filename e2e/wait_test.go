@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // kcurl wait needs list and watch only, never get: a Role with just those.
@@ -53,10 +55,10 @@ func TestWaitForCreateAndDelete(t *testing.T) {
 	expectMet(t, w, "configmap/later condition met\n")
 
 	// Gone already: met at once, and nothing to print, as kubectl.
-	expect(t, s.run("wait", "cm/later", "--for", "delete"), "", "", 0)
+	harness.Expect(t, s.run("wait", "cm/later", "--for", "delete"), "", "", 0)
 
 	start := time.Now()
-	expect(t, s.run("wait", "cm/never", "--for", "create", "--timeout", "1s"), "",
+	harness.Expect(t, s.run("wait", "cm/never", "--for", "create", "--timeout", "1s"), "",
 		"kcurl: timed out after 1s waiting for configmaps/never: it does not exist\n", 1)
 	if d := time.Since(start); d > 4*time.Second {
 		t.Errorf("a 1s timeout took %v", d)
@@ -76,7 +78,7 @@ func TestWaitForPodCondition(t *testing.T) {
 	}
 	setStatus(`{"status":{"phase":"Pending","conditions":[{"type":"Ready","status":"False","reason":"ContainersNotReady","message":"containers with unready status: [app]"}]}}`)
 
-	expect(t, s.run("wait", "po/app-pod", "--for", "condition=Ready", "--timeout", "1s"), "",
+	harness.Expect(t, s.run("wait", "po/app-pod", "--for", "condition=Ready", "--timeout", "1s"), "",
 		"kcurl: timed out after 1s waiting for pods/app-pod: pod/app-pod: condition Ready is False (ContainersNotReady: containers with unready status: [app])\n", 1)
 
 	w := startWait(t, s, "po/app-pod", "--for", "condition=Ready", "--timeout", "20s")
@@ -92,7 +94,7 @@ func TestWaitForPodCondition(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kubectl wait: %v", err)
 	}
-	expect(t, s.run("wait", "po/app-pod", "--for", "condition=ready"), string(want), "", 0)
+	harness.Expect(t, s.run("wait", "po/app-pod", "--for", "condition=ready"), string(want), "", 0)
 }
 
 // With a selector every matching object must meet the condition.
@@ -119,7 +121,7 @@ func TestWaitWithoutRights(t *testing.T) {
 	start := time.Now()
 	r := s.run("wait", "cm/x", "--for", "create", "--timeout", "30s")
 	want := `Error from server (Forbidden): configmaps "x" is forbidden: User "system:serviceaccount:` + s.NS + `:app" cannot list resource "configmaps" in API group "" in the namespace "` + s.NS + `"` + "\n"
-	expect(t, r, "", want, 4)
+	harness.Expect(t, r, "", want, 4)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("a missing right took %v to report", d)
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh: SPEC §6's targets, measured as ratios against curl, jq and
+# bench.sh: the performance targets (docs/performance.md), measured as ratios against curl, jq and
 # kubectl on this machine in this run, with hyperfine. Everything runs inside
 # the Pod-like sandbox (scripts/sandbox.sh) against a control plane of the
 # benchmark's own, with the same service-account token for every tool:

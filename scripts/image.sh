@@ -4,7 +4,14 @@
 # stage's Go image is made locally from the machine's own Go toolchain.
 #
 # usage:
-#   scripts/image.sh build [IMAGE]   build the Dockerfile as IMAGE (default localhost/kcurl:dev)
+#   scripts/image.sh build [IMAGE [FILE]]
+#                                    build the Dockerfile as IMAGE (default localhost/kcurl:dev),
+#                                    and with FILE save it there as a docker-archive
+#   scripts/image.sh multiarch [LIST [FILE]]
+#                                    build linux/amd64 and linux/arm64 (LIST-amd64, LIST-arm64),
+#                                    join them in the manifest list LIST (default
+#                                    localhost/kcurl:dev), and with FILE save LIST with both
+#                                    images as an OCI archive; prints each platform's size
 #   scripts/image.sh builder         make localhost/golang:1.26 (done by build when missing)
 #   scripts/image.sh save IMAGE FILE write IMAGE as a docker-archive (for containerd's ctr import)
 #   scripts/image.sh node-images DIR the node's own images as docker-archives in DIR:
@@ -25,10 +32,42 @@ repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 state=${KCURL_PODMAN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kcurl/podman}
 builder=localhost/golang:1.26
 say() { printf 'image.sh: %s\n' "$*" >&2; }
+# shellcheck source=lib/deps.sh
+. "$repo/scripts/lib/deps.sh"
+
+# write_if_changed FILE: stdin becomes FILE, atomically (a temp file renamed
+# over it) and only when the content differs. Every call of this script
+# configures podman, and test packages call it at the same time: a reader
+# must never see a half-written file.
+write_if_changed() {
+	local tmp
+	tmp=$(mktemp -- "$1.XXXXXX")
+	cat >"$tmp"
+	if cmp -s -- "$tmp" "$1"; then
+		rm -f -- "$tmp"
+	else
+		chmod 0644 -- "$tmp"
+		mv -f -- "$tmp" "$1"
+	fi
+}
+
+# locked NAME COMMAND...: run COMMAND holding the lock NAME, so that two
+# callers never make the same image at once (one would tag or save the
+# other's). Never call it as part of `||`/`&&`: that would switch off
+# set -e inside COMMAND.
+locked() {
+	local name=$1 fd
+	shift
+	mkdir -p "$state/locks"
+	exec {fd}>"$state/locks/${name//[^A-Za-z0-9._-]/_}.lock"
+	flock "$fd"
+	"$@"
+	exec {fd}>&-
+}
 
 configure() {
 	mkdir -p "$state/storage" "$state/run" "$state/tmp"
-	cat >"$state/containers.conf" <<EOF
+	write_if_changed "$state/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 log_driver = "k8s-file"
@@ -39,7 +78,7 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 tmp_dir = "$state/tmp"
 EOF
-	cat >"$state/storage.conf" <<EOF
+	write_if_changed "$state/storage.conf" <<EOF
 [storage]
 driver = "overlay"
 graphroot = "$state/storage"
@@ -48,16 +87,14 @@ EOF
 	export CONTAINERS_CONF=$state/containers.conf CONTAINERS_STORAGE_CONF=$state/storage.conf
 	export CONTAINERS_REGISTRIES_CONF=$state/registries.conf
 	# No registry is searched for short names: images are local or fail.
-	printf 'unqualified-search-registries = []\n' >"$CONTAINERS_REGISTRIES_CONF"
+	printf 'unqualified-search-registries = []\n' | write_if_changed "$CONTAINERS_REGISTRIES_CONF"
 }
 
 need() {
-	local missing=()
-	for tool in podman buildah runc busybox; do
-		command -v "$tool" >/dev/null || missing+=("$tool")
-	done
-	if ((${#missing[@]})); then
-		say "missing: ${missing[*]}; install with: apt-get install -y podman buildah runc busybox-static"
+	local missing
+	missing=$(deps_missing image)
+	if [[ -n $missing ]]; then
+		say "missing: $missing; scripts/test.sh installs them as root (apt-get install -y $missing)"
 		exit 2
 	fi
 }
@@ -83,21 +120,92 @@ make_builder() {
 	buildah rm "$ctr" >/dev/null
 }
 
+# builder_current: the builder exists and sets GOCACHE (one made before it
+# did compiles everything anew, every time).
+builder_current() {
+	podman image inspect --format '{{.Config.Env}}' "$builder" 2>/dev/null | grep -q GOCACHE=
+}
+make_builder_unless_current() {
+	if ! builder_current; then make_builder; fi
+}
+
+# build IMAGE [FILE]: the Dockerfile as IMAGE, and with FILE also saved
+# there, under IMAGE's lock: what is saved is what this call built.
 build() {
-	local image=${1:-localhost/kcurl:dev} version commit date
-	# A builder made before it set GOCACHE compiles everything anew, every time.
-	podman image inspect --format '{{.Config.Env}}' "$builder" 2>/dev/null | grep -q GOCACHE= || make_builder
+	if ! builder_current; then
+		locked builder make_builder_unless_current
+	fi
+	locked "image-${1:-localhost/kcurl:dev}" build_unlocked "$@"
+}
+
+build_unlocked() {
+	local image=${1:-localhost/kcurl:dev} file=${2:-} version commit date
 	version=$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || echo dev)
 	commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)
 	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	say "building $image (kcurl $version)"
 	# The host's module and build caches are mounted into the build stage:
 	# no second download of the modules, and incremental compiles.
-	podman build --network host --build-arg GO_IMAGE="$builder" --build-arg VERSION="$version" \
-		--build-arg COMMIT="$commit" --build-arg DATE="$date" \
+	podman build --network host --build-arg GO_IMAGE="$builder" --build-arg BUILDPLATFORM="$(build_platform)" \
+		--build-arg VERSION="$version" --build-arg COMMIT="$commit" --build-arg DATE="$date" \
 		-v "$(go env GOMODCACHE):/go/pkg/mod" -v "$(go env GOCACHE):/root/.cache/go-build" \
 		--tag "$image" "$repo" >&2
+	[[ -z $file ]] || save "$image" "$file"
 	podman image inspect --format '{{.Size}}' "$image"
+}
+
+# build_platform: where the build stage runs, whatever the target (the
+# Dockerfile's FROM --platform=$BUILDPLATFORM): podman 4.3 does not set it.
+build_platform() { printf '%s/%s\n' "$(go env GOHOSTOS)" "$(go env GOHOSTARCH)"; }
+
+# The platforms of the manifest list: every node of a cluster pulls its own.
+platforms=(linux/amd64 linux/arm64)
+
+# multiarch LIST [FILE]: each platform built as an image of its own (the
+# build stage cross-compiles on this machine's platform: no emulation),
+# then joined in the manifest list LIST, under LIST's lock.
+multiarch() {
+	if ! builder_current; then
+		locked builder make_builder_unless_current
+	fi
+	locked "image-${1:-localhost/kcurl:dev}" multiarch_unlocked "$@"
+}
+
+multiarch_unlocked() {
+	local list=${1:-localhost/kcurl:dev} file=${2:-} version commit date platform image arch
+	version=$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || echo dev)
+	commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)
+	# The commit's time, not now: a rebuild of one commit stamps the same.
+	date=$(TZ=UTC git -C "$repo" show -s --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd HEAD 2>/dev/null || true)
+	# A list of that name from an earlier call (or an image) goes first:
+	# manifest create refuses an existing name.
+	podman manifest rm "$list" >/dev/null 2>&1 || podman rmi "$list" >/dev/null 2>&1 || true
+	# (podman 4.3's `podman images` fails while a list of local images
+	# exists: "fetching target platform image selected from image index";
+	# inspect, run, push and rmi work.)
+	podman manifest create "$list" >/dev/null
+	for platform in "${platforms[@]}"; do
+		image=$list-${platform#*/}
+		say "building $image for $platform (kcurl $version)"
+		# --layers=false: podman 4.3's layer cache ignores the platform (an
+		# arm64 build can get the amd64 image); the module and build caches
+		# below keep it quick all the same, and no build stage is left over.
+		podman build --network host --layers=false --platform "$platform" --build-arg GO_IMAGE="$builder" \
+			--build-arg BUILDPLATFORM="$(build_platform)" --build-arg VERSION="$version" --build-arg COMMIT="$commit" --build-arg DATE="$date" \
+			-v "$(go env GOMODCACHE):/go/pkg/mod" -v "$(go env GOCACHE):/root/.cache/go-build" \
+			--tag "$image" "$repo" >&2
+		arch=$(podman image inspect --format '{{.Os}}/{{.Architecture}}' "$image")
+		[[ $arch == "$platform" ]] || { say "$image is for $arch, not $platform"; exit 1; }
+		podman manifest add "$list" "containers-storage:$image" >/dev/null
+		printf '%s %s\n' "$platform" "$(podman image inspect --format '{{.Size}}' "$image")"
+	done
+	if [[ -n $file ]]; then
+		mkdir -p -- "$(dirname -- "$file")"
+		rm -f -- "$file"
+		# Named LIST inside (org.opencontainers.image.ref.name), for ctr
+		# import and skopeo.
+		podman manifest push --quiet --all "$list" "oci-archive:$file:$list"
+	fi
 }
 
 # from_busybox IMAGE CMD...: a scratch image with busybox-static's applets
@@ -136,6 +244,15 @@ from_busybox() {
 	buildah rm "$ctr" >/dev/null
 }
 
+# from_busybox_saved IMAGE FILE CMD...: from_busybox, then save, as one step
+# (under IMAGE's lock, by the caller).
+from_busybox_saved() {
+	local image=$1 file=$2
+	shift 2
+	from_busybox "$image" "$@"
+	save "$image" "$file"
+}
+
 save() { # IMAGE FILE
 	mkdir -p -- "$(dirname -- "$2")"
 	rm -f -- "$2"
@@ -150,8 +267,7 @@ node_images() { # DIR
 		# Made anew each time (a few seconds): a cached image of an older
 		# script would otherwise live on.
 		# shellcheck disable=SC2086 # the entrypoint's words
-		from_busybox "$image" ${spec#* }
-		save "$image" "$1/${spec%%:*}.tar"
+		locked "image-$image" from_busybox_saved "$image" "$1/${spec%%:*}.tar" ${spec#* }
 	done
 	ls -1 "$1"/*.tar
 }
@@ -160,14 +276,14 @@ need
 configure
 case ${1:-} in
 build) shift; build "$@" ;;
-builder) make_builder ;;
+multiarch) shift; multiarch "$@" ;;
+builder) locked builder make_builder ;;
 save) shift; save "$@" ;;
 node-images) shift; node_images "$@" ;;
 toolbox)
 	[[ -x ${2:-} && -n ${3:-} ]] || { say "usage: toolbox BINARY FILE"; exit 2; }
-	KCURL_BINARY=$2 from_busybox localhost/kcurl-try/toolbox:latest /bin/sh
-	save localhost/kcurl-try/toolbox:latest "$3"
+	KCURL_BINARY=$2 locked image-toolbox from_busybox_saved localhost/kcurl-try/toolbox:latest "$3" /bin/sh
 	;;
 podman) shift; exec podman "$@" ;;
-*) sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+*) sed -n '2,21s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

@@ -45,6 +45,12 @@ readonly SCRIPT_DIR
 # alive, is_ours: the daemons' ownership check, shared with cluster.sh.
 # shellcheck source=lib/procs.sh
 . "$SCRIPT_DIR/lib/procs.sh"
+# shellcheck source=lib/deps.sh
+. "$SCRIPT_DIR/lib/deps.sh"
+# shellcheck source=lib/versions.sh
+. "$SCRIPT_DIR/lib/versions.sh"
+# shellcheck source=lib/pki.sh
+. "$SCRIPT_DIR/lib/pki.sh"
 [[ $(id -u) == 0 ]] || die "a node needs root (network namespace, mounts, containers)"
 
 state=${KCURL_NODE_DIR:-${XDG_STATE_HOME:-${HOME:?set HOME or KCURL_NODE_DIR}/.local/state}/kcurl/node}
@@ -63,10 +69,8 @@ readonly IN_NETNS=(nsenter "--net=/run/netns/$NETNS")
 
 # The binaries, where `scripts/cluster.sh build node` puts them.
 bin_cache=${KCURL_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcurl/bin}
-k8s_version=$(sed -n 's/^readonly K8S_VERSION=//p' "$SCRIPT_DIR/cluster.sh")
-containerd_version=$(sed -n 's/^readonly CONTAINERD_VERSION=//p' "$SCRIPT_DIR/cluster.sh")
-readonly KUBE_BIN=$bin_cache/kubernetes-$k8s_version
-readonly CTRD_BIN=$bin_cache/containerd-$containerd_version
+readonly KUBE_BIN=$bin_cache/kubernetes-$K8S_VERSION
+readonly CTRD_BIN=$bin_cache/containerd-$CONTAINERD_VERSION
 
 # --- processes ---------------------------------------------------------------------
 
@@ -80,7 +84,7 @@ daemon() {
 	shift 2
 	: >"$S/$name.log"
 	setsid nohup "${IN_NETNS[@]}" env -i PATH="$CTRD_BIN:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$S" "$@" \
-		</dev/null >>"$S/$name.log" 2>&1 &
+		</dev/null >>"$S/$name.log" 2>&1 {STATE_LOCK_FD}>&- &
 	disown $!
 	printf '%s\n' "$!" >"$S/$name.pid"
 	printf '%s\n' "$marker" >"$S/$name.marker"
@@ -119,23 +123,32 @@ kubeconfig_copy() { # NAME: the node's admin kubeconfig under a name of its own 
 # controllers, the tests' kubectl) trust both CAs from the start, as a
 # cluster mid-rotation does, so only what the Pods trust changes.
 make_next_pki() {
-	local d=$S/pki-next cnf=$CP/pki/openssl.cnf
+	local d=$S/pki-next
 	rm -rf -- "$d"
 	mkdir -m 700 -p -- "$d"
 	(
 		umask 077
-		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/ca.key" 2>/dev/null
-		openssl req -config "$cnf" -x509 -new -sha256 -days 3650 -key "$d/ca.key" \
-			-subj /CN=kcurl-serving-ca-next -extensions ca -out "$d/ca.crt"
-		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/apiserver.key" 2>/dev/null
-		openssl req -config "$cnf" -new -sha256 -key "$d/apiserver.key" -subj /CN=kube-apiserver -out "$d/apiserver.csr"
-		openssl x509 -req -sha256 -days 3650 -in "$d/apiserver.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
-			-set_serial "0x$(openssl rand -hex 16)" -extfile "$cnf" -extensions apiserver \
-			-out "$d/apiserver.crt" 2>/dev/null
+		write_openssl_cnf "$d/openssl.cnf"
+		new_ca "$d" ca kcurl-serving-ca-next
+		new_cert "$d" apiserver ca /CN=kube-apiserver apiserver
 	) || die "making the next CA failed"
 	chmod 644 "$d/ca.crt"
-	cat -- "$CP/pki/ca.crt" "$d/ca.crt" >"$S/trust.crt"
-	sed "s|certificate-authority: .*|certificate-authority: $S/trust.crt|" "$CP/admin.kubeconfig" >"$S/admin.kubeconfig"
+	cat -- "$(cluster_value KCURL_CLUSTER_CA)" "$d/ca.crt" >"$S/trust.crt"
+	sed "s|certificate-authority: .*|certificate-authority: $S/trust.crt|" \
+		"$(cluster_value KCURL_CLUSTER_ADMIN_KUBECONFIG)" >"$S/admin.kubeconfig"
+}
+
+# cluster_value KEY: KEY from the control plane's env file (cluster.sh's
+# interface: its paths are read there, never guessed).
+cluster_value() {
+	local k v
+	while IFS='=' read -r k v; do
+		if [[ $k == "$1" ]]; then
+			printf '%s\n' "$v"
+			return 0
+		fi
+	done <"$CP/env"
+	die "$1 is not in $CP/env"
 }
 
 write_containerd_config() {
@@ -272,9 +285,7 @@ node_ready() {
 ctr_() { "$CTRD_BIN/ctr" --address "$S/containerd/containerd.sock" -n k8s.io "$@"; }
 
 cmd_up() {
-	[[ -x /usr/sbin/runc && -x /usr/lib/cni/bridge ]] ||
-		die "runc and the CNI plugins are missing: apt-get install runc containernetworking-plugins"
-	command -v nsenter >/dev/null || die "nsenter is missing: apt-get install util-linux"
+	deps_ensure node || die "the node needs the packages above (scripts/test.sh installs them as root)"
 	"$SCRIPT_DIR/cluster.sh" build node
 	if [[ -f $ENV_FILE ]] && node_ready; then
 		log "reusing the running node (state dir $S)"
@@ -286,8 +297,8 @@ cmd_up() {
 	# A start that fails part-way leaves nothing running or mounted.
 	trap 'log "start-up failed; cleaning up"; cmd_down quiet' ERR
 	make_netns
-	KCURL_CLUSTER_DIR=$CP KCURL_CLUSTER_NETNS=$NETNS "$SCRIPT_DIR/cluster.sh" up >/dev/null
-	cp -- "$CP/pki/ca.crt" "$S/root-ca.crt"
+	KCURL_CLUSTER_DIR=$CP KCURL_CLUSTER_NETNS=$NETNS "$SCRIPT_DIR/cluster.sh" up >/dev/null {STATE_LOCK_FD}>&-
+	cp -- "$(cluster_value KCURL_CLUSTER_CA)" "$S/root-ca.crt"
 	make_next_pki
 
 	write_containerd_config
@@ -335,7 +346,7 @@ start_controllers() {
 		--leader-elect=false \
 		--secure-port=0 \
 		--controllers=serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller,namespace-controller,garbage-collector-controller,node-lifecycle-controller,taint-eviction-controller,replicaset-controller,deployment-controller,job-controller \
-		--service-account-private-key-file="$CP/pki/sa.key" \
+		--service-account-private-key-file="$(cluster_value KCURL_CLUSTER_SA_KEY)" \
 		--root-ca-file="$S/root-ca.crt" \
 		--use-service-account-credentials=false
 	if [[ ! -f $S/kube-scheduler.pid ]]; then
@@ -419,7 +430,7 @@ cmd_down() {
 	# Container state and layers go; logs stay for a look afterwards.
 	rm -rf -- "$S/containerd/root" "$S/containerd/state" "$S/containerd/runc" "$S/kubelet/root" "$S/cni/ipam"
 	# A CA rotation changes the control plane's PKI: every up starts anew.
-	rm -rf -- "$CP/pki" "$S/pki-next"
+	rm -rf -- "$CP/pki" "$S/pki-next" # cluster.sh makes a new one at the next up
 }
 
 # --- the rest ----------------------------------------------------------------------
@@ -449,41 +460,22 @@ cmd_rotate_ca() {
 		start_controllers
 		;;
 	serve-next)
-		cp -- "$S/pki-next/apiserver.crt" "$CP/pki/apiserver.crt"
-		cp -- "$S/pki-next/apiserver.key" "$CP/pki/apiserver.key"
-		restart_apiserver
+		KCURL_CLUSTER_DIR=$CP KCURL_CLUSTER_NETNS=$NETNS "$SCRIPT_DIR/cluster.sh" restart-apiserver \
+			--serving-cert "$S/pki-next/apiserver.crt" "$S/pki-next/apiserver.key" "$S/trust.crt" {STATE_LOCK_FD}>&-
 		;;
 	*) die "usage: rotate-ca publish FILE | serve-next" ;;
 	esac
 }
 
-# restart_apiserver stops kube-apiserver by its recorded pid and starts it
-# again with the same command line, then waits until it is ready.
-restart_apiserver() {
-	local pid marker=--tls-cert-file=$CP/pki/apiserver.crt i
-	pid=$(cat "$CP/kube-apiserver.pid")
-	is_ours "$pid" "$marker" || die "kube-apiserver (pid $pid) is not running"
-	local -a argv=()
-	mapfile -d '' argv <"/proc/$pid/cmdline"
-	kill -TERM "$pid"
-	for ((i = 0; i < 100; i++)); do
-		is_ours "$pid" "$marker" || break
-		sleep 0.1
-	done
-	if is_ours "$pid" "$marker"; then
-		log "kube-apiserver (pid $pid) ignored TERM for 10s; sending KILL"
-		kill -KILL "$pid" 2>/dev/null || true
-		sleep 0.5
-	fi
-	setsid nohup "${IN_NETNS[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$CP" "${argv[@]}" \
-		</dev/null >>"$CP/kube-apiserver.log" 2>&1 &
-	disown $!
-	printf '%s\n' "$!" >"$CP/kube-apiserver.pid"
-	log "restarted kube-apiserver (pid $!)"
-	wait_for 60 in_ns_kubectl get --raw /readyz || die "kube-apiserver was not ready again within 60s"
-}
-
 usage() { sed -n '2,23s/^# \{0,1\}//p' "$0"; }
+
+# take_state_lock: one up, down, import or rotation of a state dir at a
+# time (try.sh --pod and a test may share the default one). Every daemon is
+# started without the lock's descriptor, or it would hold the lock forever.
+take_state_lock() {
+	exec {STATE_LOCK_FD}>"$S/.lock"
+	flock -w 300 "$STATE_LOCK_FD" || die "another node.sh holds $S/.lock"
+}
 
 NODE_IMAGES=()
 main() {
@@ -493,14 +485,15 @@ main() {
 	up)
 		# Image archives to import: KCURL_NODE_IMAGES (space-separated paths).
 		read -r -a NODE_IMAGES <<<"${KCURL_NODE_IMAGES:-}"
+		take_state_lock
 		cmd_up
 		;;
-	down) cmd_down ;;
+	down) take_state_lock; cmd_down ;;
 	env) [[ -f $ENV_FILE ]] && cat -- "$ENV_FILE" || die "no node is up in $S" ;;
 	kubectl) in_ns_kubectl "$@" ;;
 	exec) "${IN_NETNS[@]}" "$@" ;;
-	import) cmd_import "$@" ;;
-	rotate-ca) cmd_rotate_ca "$@" ;;
+	import) take_state_lock; cmd_import "$@" ;;
+	rotate-ca) take_state_lock; cmd_rotate_ca "$@" ;;
 	logs) cmd_logs "$@" ;;
 	-h | --help | help) usage ;;
 	*)

@@ -42,8 +42,11 @@ token=$(kubectl create token "$sa" -n "$ns" --bound-object-kind Pod --bound-obje
 	--audience "${cluster[KCURL_CLUSTER_AUDIENCE]}" --duration 1h)
 
 # The kubelet's layout: a new timestamped dir, a new ..data renamed over the
-# old one (readers never see a half-written set), the old dir removed.
+# old one (readers never see a half-written set), the old dir removed. One
+# writer at a time (two try.sh at once share the dir).
 mkdir -p "$sa_dir"
+exec {sa_lock}>"$sa_dir.lock"
+flock "$sa_lock"
 stamp=..$(date -u +%Y_%m_%d_%H_%M_%S.%N)
 mkdir "$sa_dir/$stamp"
 printf '%s' "$token" >"$sa_dir/$stamp/token"

@@ -7,6 +7,9 @@ repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 say() { printf 'try.sh: %s\n' "$*" >&2; }
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 (($#)) || set -- sh
+# shellcheck source=lib/deps.sh
+. "$repo/scripts/lib/deps.sh"
+deps_ensure controlplane image node
 
 work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT

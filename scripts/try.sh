@@ -36,6 +36,9 @@ if [[ ${1:-} == --pod ]]; then
 fi
 
 (($#)) || set -- /api
+# shellcheck source=lib/deps.sh
+. "$repo/scripts/lib/deps.sh"
+deps_ensure controlplane
 
 cluster_env=$("$repo/scripts/cluster.sh" up)
 declare -A cluster
@@ -47,7 +50,10 @@ mkdir -p "$state"
 
 kcurl=$state/kcurl
 say "building kcurl"
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$kcurl.new" . && mv "$kcurl.new" "$kcurl")
+# Built beside and renamed over: a try.sh running at the same time keeps a
+# whole binary.
+kcurl_new=$(mktemp -- "$kcurl.XXXXXX")
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$kcurl_new" . && mv -f -- "$kcurl_new" "$kcurl")
 
 ns=kcurl-try sa=kcurl-try
 sa_dir=$("$repo/scripts/pod.sh" "${cluster[KCURL_CLUSTER_DIR]}/env" "$ns" "$sa" "$state/serviceaccount")

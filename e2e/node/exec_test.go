@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // kcurl's own exec, attach, port-forward and cp, and a raw exec PATH,
@@ -78,14 +80,14 @@ spec:
 	sum := func(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s))) }
 
 	t.Run("exec", func(t *testing.T) {
-		expect(t, kc("", "exec", "web", "--", "sh", "-c", "echo out; echo err >&2; exit 3"),
+		expectContains(t, kc("", "exec", "web", "--", "sh", "-c", "echo out; echo err >&2; exit 3"),
 			"out\n", "err\ncommand terminated with exit code 3\n", 3)
 		r := kc("", "exec", "web", "--", "sh", "-c", "echo out; echo err >&2")
 		if r.Stdout != "out\n" || r.Stderr != "err\n" || r.Code != 0 {
 			t.Errorf("want out, err and exit 0; got\n%s", r)
 		}
-		expect(t, kc("ping\npong\n", "exec", "-i", "web", "--", "cat"), "ping\npong\n", "", 0)
-		expect(t, kc("", "exec", "web", "-c", "nope", "--", "true"), "", "Error from server (BadRequest): container nope is not valid for pod web", 4)
+		expectContains(t, kc("ping\npong\n", "exec", "-i", "web", "--", "cat"), "ping\npong\n", "", 0)
+		expectContains(t, kc("", "exec", "web", "-c", "nope", "--", "true"), "", "Error from server (BadRequest): container nope is not valid for pod web", 4)
 		if r := kc("", "exec", "web", "--", "no-such-command"); r.Code == 0 || !strings.Contains(r.Stderr, "no-such-command") {
 			t.Errorf("a command the container does not have:\n%s", r)
 		}
@@ -126,7 +128,7 @@ spec:
 		get := func(port, path string) result {
 			return inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "60", "http://127.0.0.1:"+port+path)
 		}
-		expect(t, get(port, "/index.html"), "hello-through-port-forward\n", "", 0)
+		expectContains(t, get(port, "/index.html"), "hello-through-port-forward\n", "", 0)
 
 		// Nothing listens on 9999 in the Pod: that connection fails, is
 		// reported, and the forwarder goes on.
@@ -134,7 +136,7 @@ spec:
 			t.Errorf("a connection to a closed port succeeded:\n%s", r)
 		}
 		fwd.waitFor(t, regexp.MustCompile(`error: forwarding port \d+ -> 9999: .*`), 10*time.Second)
-		expect(t, get(port, "/index.html"), "hello-through-port-forward\n", "", 0)
+		expectContains(t, get(port, "/index.html"), "hello-through-port-forward\n", "", 0)
 
 		// Many at once.
 		r := inNode(t, "", "sh", "-c", `for i in 1 2 3 4 5 6 7 8 9 10; do curl -q --noproxy '*' -fsS --max-time 60 http://127.0.0.1:$0/index.html & done; wait`, port)
@@ -152,11 +154,11 @@ spec:
 
 	t.Run("cp", func(t *testing.T) {
 		dir := t.TempDir()
-		expect(t, kc("", "cp", "web:/www/index.html", filepath.Join(dir, "index.html")), "", "", 0)
+		expectContains(t, kc("", "cp", "web:/www/index.html", filepath.Join(dir, "index.html")), "", "", 0)
 		if b, _ := os.ReadFile(filepath.Join(dir, "index.html")); string(b) != "hello-through-port-forward\n" {
 			t.Errorf("cp from the container: %q", b)
 		}
-		expect(t, kc("", "cp", ns+"/web:/www", filepath.Join(dir, "www")), "", "", 0)
+		expectContains(t, kc("", "cp", ns+"/web:/www", filepath.Join(dir, "www")), "", "", 0)
 		if b, err := os.ReadFile(filepath.Join(dir, "www", "big")); err != nil || sum(string(b)) != remoteSum("/www/big") {
 			t.Errorf("cp of a directory with 100 MB: %v", err)
 		}
@@ -164,32 +166,32 @@ spec:
 		up := filepath.Join(dir, "up")
 		os.MkdirAll(filepath.Join(up, "sub"), 0o755)
 		os.WriteFile(filepath.Join(up, "sub", "f.txt"), []byte("uploaded\n"), 0o644)
-		expect(t, kc("", "cp", up, "web:/tmp/"), "", "", 0)
-		expect(t, kc("", "exec", "web", "--", "cat", "/tmp/up/sub/f.txt"), "uploaded\n", "", 0)
-		expect(t, kc("", "cp", filepath.Join(up, "sub", "f.txt"), "web:/tmp/renamed.txt"), "", "", 0)
-		expect(t, kc("", "exec", "web", "--", "cat", "/tmp/renamed.txt"), "uploaded\n", "", 0)
+		expectContains(t, kc("", "cp", up, "web:/tmp/"), "", "", 0)
+		expectContains(t, kc("", "exec", "web", "--", "cat", "/tmp/up/sub/f.txt"), "uploaded\n", "", 0)
+		expectContains(t, kc("", "cp", filepath.Join(up, "sub", "f.txt"), "web:/tmp/renamed.txt"), "", "", 0)
+		expectContains(t, kc("", "exec", "web", "--", "cat", "/tmp/renamed.txt"), "uploaded\n", "", 0)
 
-		expect(t, kc("", "cp", "web:/etc/hosts", filepath.Join(dir, "hosts"), "-c", "notar"), "", "the container has no tar", 1)
+		expectContains(t, kc("", "cp", "web:/etc/hosts", filepath.Join(dir, "hosts"), "-c", "notar"), "", "the container has no tar", 1)
 	})
 
 	t.Run("raw-exec-path", func(t *testing.T) {
 		path := "/api/v1/namespaces/" + ns + "/pods/web/exec?container=web&command=sh&command=-c&command=echo+raw%3B+echo+oops+>%262%3B+exit+5&stdout=true&stderr=true"
-		expect(t, kc("", path), "raw\n", "oops\ncommand terminated with exit code 5\n", 5)
+		expectContains(t, kc("", path), "raw\n", "oops\ncommand terminated with exit code 5\n", 5)
 		in := "/api/v1/namespaces/{namespace}/pods/web/exec?container=web&command=cat&stdin=true&stdout=true"
-		expect(t, kc("through stdin\n", in), "through stdin\n", "", 0)
-		expect(t, kc("", path, "--curl"), "", "curl cannot speak exec", 2)
+		expectContains(t, kc("through stdin\n", in), "through stdin\n", "", 0)
+		expectContains(t, kc("", path, "--curl"), "", "curl cannot speak exec", 2)
 		fwd := "/api/v1/namespaces/" + ns + "/pods/web/portforward?ports=8080"
-		expect(t, kc("GET /index.html HTTP/1.0\r\n\r\n", fwd), "hello-through-port-forward", "", 0)
+		expectContains(t, kc("GET /index.html HTTP/1.0\r\n\r\n", fwd), "hello-through-port-forward", "", 0)
 	})
 
 	t.Run("forbidden", func(t *testing.T) {
 		r := inNode(t, "", append(connect(reader), "exec", "web", "--", "true")...)
-		expect(t, r, "", `Error from server (Forbidden): pods "web" is forbidden: User "system:serviceaccount:`+ns+`:reader" cannot `, 4)
+		expectContains(t, r, "", `Error from server (Forbidden): pods "web" is forbidden: User "system:serviceaccount:`+ns+`:reader" cannot `, 4)
 		if !strings.Contains(r.Stderr, "pods/exec") {
 			t.Errorf("the Forbidden line does not name pods/exec:\n%s", r)
 		}
 		r = inNode(t, "", append(connect(reader), "port-forward", "web", ":8080")...)
-		expect(t, r, "", "Error from server (Forbidden)", 4)
+		expectContains(t, r, "", "Error from server (Forbidden)", 4)
 		if strings.Contains(r.Stdout, "Forwarding from") {
 			t.Errorf("port-forward listened before it was refused:\n%s", r)
 		}
@@ -197,17 +199,17 @@ spec:
 
 	t.Run("kubeconfig-and-as", func(t *testing.T) {
 		admin := []string{kcurlBin, "--kubeconfig=" + node["KCURL_NODE_KUBECONFIG"], "-n", ns}
-		expect(t, inNode(t, "", append(admin, "exec", "web", "--", "echo", "admin")...), "admin\n", "", 0)
-		expect(t, inNode(t, "", append(admin, "--as=system:serviceaccount:"+ns+":reader", "exec", "web", "--", "true")...),
+		expectContains(t, inNode(t, "", append(admin, "exec", "web", "--", "echo", "admin")...), "admin\n", "", 0)
+		expectContains(t, inNode(t, "", append(admin, "--as=system:serviceaccount:"+ns+":reader", "exec", "web", "--", "true")...),
 			"", `User "system:serviceaccount:`+ns+`:reader" cannot`, 4)
-		expect(t, inNode(t, "", append(admin, "--as=system:serviceaccount:"+ns+":streamer", "exec", "web", "--", "echo", "as")...), "as\n", "", 0)
+		expectContains(t, inNode(t, "", append(admin, "--as=system:serviceaccount:"+ns+":streamer", "exec", "web", "--", "echo", "as")...), "as\n", "", 0)
 	})
 
 	t.Run("through-kcurl-proxy", func(t *testing.T) {
 		p := startInNode(t, append(connect(streamer), "proxy", "--port=0", "--reject-paths=")...)
 		server := "http://" + p.waitFor(t, regexp.MustCompile(`Starting to serve on (127\.0\.0\.1:\d+)`), 10*time.Second)
-		expect(t, inNode(t, "", kcurlBin, "--server="+server, "-n", ns, "exec", "web", "--", "echo", "proxied"), "proxied\n", "", 0)
-		expect(t, inNode(t, "a\n", kcurlBin, "--server="+server, "-n", ns, "exec", "-i", "web", "--", "cat"), "a\n", "", 0)
+		expectContains(t, inNode(t, "", kcurlBin, "--server="+server, "-n", ns, "exec", "web", "--", "echo", "proxied"), "proxied\n", "", 0)
+		expectContains(t, inNode(t, "a\n", kcurlBin, "--server="+server, "-n", ns, "exec", "-i", "web", "--", "cat"), "a\n", "", 0)
 	})
 
 	t.Run("in-a-pod", func(t *testing.T) {
@@ -235,4 +237,11 @@ spec:
 			t.Errorf("attach:\n%s", r)
 		}
 	})
+}
+
+// expectContains: stdout and stderr each contain what is given, and the
+// exit code is code.
+func expectContains(t *testing.T, r result, stdout, stderr string, code int) {
+	t.Helper()
+	harness.Expect(t, r, stdout, stderr, code, harness.Contains)
 }

@@ -7,30 +7,32 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // The README's first path: kubectl exec into docs/examples/debug-pod.yaml.
-func TestDebugPodExec(t *testing.T) {
+func debugPodExec(t *testing.T) {
 	applyFile(t, "docs/examples/debug-pod.yaml")
 	waitReady(t, "kcurl-demo", "kcurl-debug")
 	kcurl := func(args ...string) result {
 		return kubectl(t, append([]string{"exec", "-n", "kcurl-demo", "kcurl-debug", "--", "/kcurl"}, args...)...)
 	}
-	expect(t, kcurl("whoami"), "system:serviceaccount:kcurl-demo:kcurl-debug", "", 0)
-	expect(t, kcurl("pods", "-q", ".items[].metadata.name", "-r"), "kcurl-debug\n", "", 0)
+	harness.Expect(t, kcurl("whoami"), "system:serviceaccount:kcurl-demo:kcurl-debug", "", 0, harness.Contains)
+	harness.Expect(t, kcurl("pods", "-q", ".items[].metadata.name", "-r"), "kcurl-debug\n", "", 0, harness.Contains)
 	r := kcurl("pods", "-o", "table")
-	expect(t, r, "NAME", "", 0)
+	harness.Expect(t, r, "NAME", "", 0, harness.Contains)
 	if !strings.Contains(r.Stdout, "kcurl-debug") || !strings.Contains(r.Stdout, "Running") {
 		t.Errorf("the table does not show the running Pod:\n%s", r)
 	}
 	// The debug Pod idles as kcurl proxy, which says where it serves.
-	expect(t, kcurl("pods/kcurl-debug/log"), "Starting to serve on 127.0.0.1:8001", "", 0)
-	expect(t, kcurl("secrets"), "", `Error from server (Forbidden): secrets is forbidden: User "system:serviceaccount:kcurl-demo:kcurl-debug"`, 4)
+	harness.Expect(t, kcurl("pods/kcurl-debug/log"), "Starting to serve on 127.0.0.1:8001", "", 0, harness.Contains)
+	harness.Expect(t, kcurl("secrets"), "", `Error from server (Forbidden): secrets is forbidden: User "system:serviceaccount:kcurl-demo:kcurl-debug"`, 4, harness.Contains)
 }
 
 // docs/examples/sidecar.yaml as written: the Pod becomes Ready (the
 // sidecar's readiness probe works) and the app reads the API through it.
-func TestSidecarExample(t *testing.T) {
+func sidecarExample(t *testing.T) {
 	applyFile(t, "docs/examples/sidecar.yaml")
 	waitReady(t, "kcurl-demo", "app-with-api")
 	deadline := time.Now().Add(30 * time.Second)
@@ -44,7 +46,7 @@ func TestSidecarExample(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	expect(t, kubectl(t, "logs", "-n", "kcurl-demo", "app-with-api", "-c", "kube-api"), "Starting to serve on 127.0.0.1:8001", "", 0)
+	harness.Expect(t, kubectl(t, "logs", "-n", "kcurl-demo", "app-with-api", "-c", "kube-api"), "Starting to serve on 127.0.0.1:8001", "", 0, harness.Contains)
 }
 
 // A Pod with one app container, its own ServiceAccount allowed to read
@@ -81,7 +83,7 @@ func indent(s, by string) string {
 // kubectl debug --target with kubectl's default profile, as the docs show
 // it: the debug container has no service account of its own and reads the
 // target's, whatever user the target runs as.
-func TestDebugTarget(t *testing.T) {
+func debugTarget(t *testing.T) {
 	sleeper := "image: " + shellImage + "\ncommand: [sh, -c, 'trap exit TERM; while :; do sleep 1; done']"
 	cases := []struct {
 		name, podSpec, container string
@@ -123,7 +125,7 @@ func TestDebugTarget(t *testing.T) {
 
 // Pods of the shapes real clusters have, each running kcurl once; what a
 // user sees is the Pod's exit code and its log.
-func TestPodShapes(t *testing.T) {
+func podShapes(t *testing.T) {
 	ns := namespace(t)
 	kcurlOnce := func(name, podSpec, container string, args ...string) (int, string) {
 		t.Helper()
@@ -230,7 +232,7 @@ func terminatedWithin(t *testing.T, ns, pod string, d time.Duration) (int, strin
 // docs/examples/wait-for-secret.yaml as written: the init container waits
 // (allowed to list and watch that one Secret only) until the Secret is
 // made, then the app starts.
-func TestWaitForSecretExample(t *testing.T) {
+func waitForSecretExample(t *testing.T) {
 	applyFile(t, "docs/examples/wait-for-secret.yaml")
 	t.Cleanup(func() { kubectl(t, "delete", "secret", "-n", "kcurl-demo", "db-credentials", "--ignore-not-found") })
 	deadline := time.Now().Add(60 * time.Second)
@@ -246,7 +248,7 @@ func TestWaitForSecretExample(t *testing.T) {
 	}
 	mustKubectl(t, "create", "secret", "generic", "-n", "kcurl-demo", "db-credentials", "--from-literal=password=s3cret")
 	waitReady(t, "kcurl-demo", "web")
-	expect(t, kubectl(t, "logs", "-n", "kcurl-demo", "web", "-c", "wait-for-db-credentials"), "secret/db-credentials condition met\n", "", 0)
+	harness.Expect(t, kubectl(t, "logs", "-n", "kcurl-demo", "web", "-c", "wait-for-db-credentials"), "secret/db-credentials condition met\n", "", 0, harness.Contains)
 	restarts := mustKubectl(t, "get", "pod", "-n", "kcurl-demo", "web", "-o", "jsonpath={.status.initContainerStatuses[0].restartCount}")
 	if restarts != "0" {
 		t.Errorf("the init container restarted %s times", restarts)

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // background is a process of the test's own in the node's namespace,
@@ -89,7 +91,7 @@ func (b *background) waitFor(t *testing.T, re *regexp.Regexp, d time.Duration) s
 // kubectl's own exec (with stdin), attach and port-forward through kcurl
 // proxy, as a client of http://127.0.0.1:PORT: refused by the default
 // filter, passed through when the filter allows them.
-func TestKubectlThroughProxy(t *testing.T) {
+func kubectlThroughProxy(t *testing.T) {
 	ns := namespace(t)
 	serviceAccount(t, ns, "streamer", `- apiGroups: [""]
   resources: [pods]
@@ -130,7 +132,7 @@ spec:
 
 	t.Run("refused-by-default", func(t *testing.T) {
 		server := proxy(t)
-		expect(t, viaProxy(server, "", "get", "pod", "web", "-o", "name"), "pod/web", "", 0)
+		harness.Expect(t, viaProxy(server, "", "get", "pod", "web", "-o", "name"), "pod/web", "", 0, harness.Contains)
 		r := viaProxy(server, "ping\n", "exec", "-i", "web", "-c", "web", "--", "cat")
 		if r.Code == 0 || strings.Contains(r.Stdout, "ping") || !strings.Contains(r.Stderr, "Forbidden") {
 			t.Errorf("exec through the default filter was not refused:\n%s", r)
@@ -143,13 +145,13 @@ spec:
 
 	t.Run("allowed", func(t *testing.T) {
 		server := proxy(t, "--reject-paths=")
-		expect(t, viaProxy(server, "ping\npong\n", "exec", "-i", "web", "-c", "web", "--", "cat"), "ping\npong\n", "", 0)
-		expect(t, viaProxy(server, "", "exec", "web", "-c", "web", "--", "sh", "-c", "exit 7"), "", "", 7)
+		harness.Expect(t, viaProxy(server, "ping\npong\n", "exec", "-i", "web", "-c", "web", "--", "cat"), "ping\npong\n", "", 0, harness.Contains)
+		harness.Expect(t, viaProxy(server, "", "exec", "web", "-c", "web", "--", "sh", "-c", "exit 7"), "", "", 7, harness.Contains)
 
 		fwd := startInNode(t, node["KCURL_NODE_KUBECTL"], "--server="+server, "-n", ns, "port-forward", "--address=127.0.0.1", "pod/web", ":8080")
 		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
-		expect(t, inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "10", "http://127.0.0.1:"+port+"/"),
-			"hello-through-port-forward\n", "", 0)
+		harness.Expect(t, inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "10", "http://127.0.0.1:"+port+"/"),
+			"hello-through-port-forward\n", "", 0, harness.Contains)
 
 		// Last: the echo container ends when its stdin does.
 		// stdin stays open a moment: kubectl attach ends when stdin does,

@@ -11,11 +11,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
-	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -132,11 +132,11 @@ func TestPagesRefuseWhatIsNotAList(t *testing.T) {
 }
 
 // readPage keeps each page and reads what it says about the rest.
-func readPage(pages *[]string) func(io.Reader) (output.Page, error) {
-	return func(body io.Reader) (output.Page, error) {
+func readPage(pages *[]string) func(io.Reader) (ListMeta, error) {
+	return func(body io.Reader) (ListMeta, error) {
 		page, err := io.ReadAll(body)
 		if err != nil {
-			return output.Page{}, err
+			return ListMeta{}, err
 		}
 		*pages = append(*pages, string(page))
 		return ReadListMeta(page)
@@ -245,6 +245,48 @@ func TestWatchResumesThroughARestartedServersRefusals(t *testing.T) {
 	}
 }
 
+// The time a broken watch is resumed for counts from when its connection
+// was last alive, not from when it was made: a watch that ran for longer
+// than that, then met a restarting server's refusal, resumes (a CA
+// rotation on a loaded node took the apiserver 31 s to come back after a
+// watch of a minute).
+func TestWatchResumesAfterALongConnection(t *testing.T) {
+	defer func(d time.Duration) { reconnectFor = d }(reconnectFor)
+	reconnectFor = 300 * time.Millisecond
+	// One watch that stays open longer than reconnectFor, then a refusal,
+	// then a watch again.
+	var calls atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			w.Write([]byte(`{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"5"}}}` + "\n"))
+			w.(http.Flusher).Flush()
+			time.Sleep(2 * reconnectFor)
+		case 2:
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"kind":"Status","reason":"Forbidden","message":"RBAC: not ready"}`))
+		default:
+			w.Write([]byte(`{"type":"ADDED","object":{"metadata":{"name":"b","resourceVersion":"6"}}}` + "\n"))
+		}
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	c := &Client{HTTP: srv.Client(), Server: u}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var events []string
+	err := c.Watch(ctx, request.Spec{Path: "/api/v1/pods", Watch: true}, WatchOptions{}, func(e Event) error {
+		events = append(events, string(e.Object))
+		if len(events) == 2 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || len(events) != 2 {
+		t.Fatalf("err %v, events %q", err, events)
+	}
+}
+
 // ChangesOnly (--watch-only) lists once for the current resourceVersion and
 // watches from it: what exists already is not given as ADDED.
 func TestWatchChangesOnly(t *testing.T) {
@@ -271,49 +313,9 @@ func TestWatchChangesOnly(t *testing.T) {
 	}
 }
 
-// resolver is a RESOURCE that resolves to fixed paths.
-type resolver Resolved
-
-func (r resolver) Resolve(context.Context, string, ResolveOptions) (*Resolved, error) {
-	out := Resolved(r)
-	return &out, nil
-}
-
-// A category lists what it may and reports, in one line each, what it may
-// not; the exit code still says 4.
-func TestDoCategoryGoesOnPastForbiddenTypes(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/api/v1/namespaces/ns1/pods", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"web"}}]}`))
-	})
-	mux.HandleFunc("/api/v1/namespaces/ns1/secrets", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(403)
-		w.Write([]byte(`{"kind":"Status","reason":"Forbidden","message":"secrets is forbidden"}`))
-	})
-	s := httptest.NewTLSServer(mux)
-	defer s.Close()
-	u, _ := url.Parse(s.URL)
-	c := &Client{HTTP: s.Client(), Server: u}
-	var out, errOut bytes.Buffer
-	err := c.Do(context.Background(), Request{
-		Target: "all", Namespace: "ns1",
-		Resources: resolver{Paths: []string{"/api/v1/namespaces/ns1/pods", "/api/v1/namespaces/ns1/secrets"}, Category: true, Namespaced: true},
-		Print:     output.Options{Format: output.FormatName},
-		Out:       &out, ErrOut: &errOut,
-	})
-	if code, _ := exitcode.Of(err); code != exitcode.HTTP4xx || !errors.As(err, new(*exitcode.ReportedError)) {
-		t.Errorf("err %v, exit %d", err, code)
-	}
-	if out.String() != "pod/web\n" || errOut.String() != "Error from server (Forbidden): secrets is forbidden\n" {
-		t.Errorf("stdout %q, stderr %q", out.String(), errOut.String())
-	}
-}
-
 func TestReadListMeta(t *testing.T) {
 	meta, err := ReadListMeta([]byte(`{"kind":"Table","metadata":{"continue":"c","resourceVersion":"9"},"rows":[]}`))
-	if err != nil || meta != (output.Page{Continue: "c", ResourceVersion: "9"}) {
+	if err != nil || meta != (ListMeta{Continue: "c", ResourceVersion: "9"}) {
 		t.Errorf("%+v %v", meta, err)
 	}
 	for _, body := range []string{`[]`, `null`, ``, `{"items":`} {

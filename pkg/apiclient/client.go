@@ -1,10 +1,12 @@
-// Package apiclient is kcurl's exchange with the API server: a request
-// built from a request.Spec (the one place where a server URL and an API
-// path are joined, and where query parameters are made), sent, its status
-// checked, its answer decoded; lists paged through `continue`; watches
-// resumed from bookmarks and reported clearly when the server says 410.
-// Discovery, the reviews (pkg/auth) and the request command all talk to
-// the server through it, and none of it needs the CLI to be tested.
+// Package apiclient speaks the API server's protocol: a request built from
+// a request.Spec (request.Spec.URL is the one place where a server URL and
+// an API path are joined, and where query parameters are made), sent, its
+// status checked, its answer decoded; lists paged through `continue`;
+// watches resumed from bookmarks and reported clearly when the server says
+// 410. Discovery, explain, the reviews, wait and the exchange of
+// `kcurl PATH|RESOURCE` all talk to the server through one Client. It
+// prints nothing (but -i's headers, to the writer it is given) and knows
+// nothing of the command line.
 package apiclient
 
 import (

@@ -10,14 +10,19 @@ import (
 	"net/url"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
-	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
+// ListMeta is what one page of a list says about the rest of it.
+type ListMeta struct {
+	Continue        string
+	ResourceVersion string
+}
+
 // ReadListMeta reads what a list (or one page of it) says about itself,
 // and fails on an answer that is not a list (no items, or a Table's rows).
-func ReadListMeta(body []byte) (output.Page, error) {
+func ReadListMeta(body []byte) (ListMeta, error) {
 	var list struct {
 		Metadata struct {
 			Continue        string `json:"continue"`
@@ -27,18 +32,18 @@ func ReadListMeta(body []byte) (output.Page, error) {
 		Rows  json.RawMessage `json:"rows"`
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(body, &list) != nil {
-		return output.Page{}, exitcode.With(exitcode.Failed, errors.New("the answer is not a list"))
+		return ListMeta{}, exitcode.With(exitcode.Failed, errors.New("the answer is not a list"))
 	}
 	if list.Items == nil && list.Rows == nil {
-		return output.Page{}, exitcode.With(exitcode.Failed, errors.New("the answer is not a list: it has no items"))
+		return ListMeta{}, exitcode.With(exitcode.Failed, errors.New("the answer is not a list: it has no items"))
 	}
-	return output.Page{Continue: list.Metadata.Continue, ResourceVersion: list.Metadata.ResourceVersion}, nil
+	return ListMeta{Continue: list.Metadata.Continue, ResourceVersion: list.Metadata.ResourceVersion}, nil
 }
 
 // Pages sends spec, a list, and hands each page's body to page, which
 // reads it and says what the page says about the rest; with all, Pages
 // follows metadata.continue to the end of the list.
-func (c *Client) Pages(ctx context.Context, spec request.Spec, all bool, page func(body io.Reader) (output.Page, error)) error {
+func (c *Client) Pages(ctx context.Context, spec request.Spec, all bool, page func(body io.Reader) (ListMeta, error)) error {
 	token := ""
 	for {
 		next := spec

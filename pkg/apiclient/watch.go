@@ -1,6 +1,7 @@
 package apiclient
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,9 +40,10 @@ type Event struct {
 // errGone is the server saying the watch's resourceVersion is too old.
 var errGone = errors.New("gone")
 
-// reconnectFor is how long a broken watch is retried since it last
-// connected, before kcurl gives up with exit 6.
-const reconnectFor = time.Minute
+// reconnectFor is how long a broken watch is retried since its connection
+// was last alive, before kcurl gives up with exit 6. (A variable: the
+// tests shorten it.)
+var reconnectFor = time.Minute
 
 // Watch sends spec (with Watch set) and gives each event to each as it
 // arrives, until ctx ends or each fails. When the server ends the watch
@@ -49,19 +51,17 @@ const reconnectFor = time.Minute
 // bookmarks included, so no event is lost or given twice; bookmarks and
 // errors are not events.
 func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions, each func(Event) error) error {
-	rv := typedResourceVersion(spec.Path)
-	if rv == "" && spec.Query.Get("resourceVersion") == "" && opts.ChangesOnly {
-		var err error
-		if rv, err = c.relistVersion(ctx, spec); err != nil {
-			return err
-		}
+	rv, err := c.startVersion(ctx, spec, opts)
+	if err != nil {
+		return err
 	}
-	quiet := 0 // watches in a row that ended without an event or a bookmark
-	var lastConnected time.Time
-	notices := opts.Notices
-	if notices == nil {
-		notices = io.Discard
+	quiet := 0 // watches in a row that ended without an event or a bookmark; pause waits longer each time
+	pause := func() error {
+		quiet++
+		return sleepCtx(ctx, backoff(quiet))
 	}
+	var lastAlive time.Time // a connection was last seen working (made, or ended)
+	notices := cmp.Or[io.Writer](opts.Notices, io.Discard)
 	for {
 		attempt := spec
 		if rv != "" {
@@ -73,28 +73,24 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 		// watch that was accepted is the watch's own end, never retried.
 		refused := err != nil
 		if err == nil {
-			lastConnected = time.Now()
 			before := rv
 			rv, err = readEvents(ctx, resp.Body, rv, each)
 			resp.Body.Close()
+			lastAlive = time.Now()
 			if err == nil && rv == before {
 				quiet++
 			} else {
 				quiet = 0
 			}
 		}
-		var status *transport.StatusError
-		if errors.As(err, &status) && status.Code == http.StatusGone {
-			err = errGone
-		}
-		recently := !lastConnected.IsZero() && time.Since(lastConnected) < reconnectFor
+		err = asGone(err)
+		recently := !lastAlive.IsZero() && time.Since(lastAlive) < reconnectFor
 		switch {
 		case errors.Is(err, errGone) && opts.Relist:
 			next, lerr := c.relistVersion(ctx, spec)
 			if lerr != nil && recently && resumable(lerr) {
 				fmt.Fprintf(notices, "kcurl: listing again after a 410: %v; trying again\n", lerr)
-				quiet++
-				if err := sleepCtx(ctx, backoff(quiet)); err != nil {
+				if err := pause(); err != nil {
 					return err
 				}
 				continue
@@ -119,8 +115,7 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 			} else {
 				fmt.Fprintf(notices, "kcurl: resuming the watch: %v; trying again from %s\n", err, resumePoint(rv))
 			}
-			quiet++
-			if err := sleepCtx(ctx, backoff(quiet)); err != nil {
+			if err := pause(); err != nil {
 				return err
 			}
 		case err != nil:
@@ -186,6 +181,27 @@ func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event)
 			return rv, err
 		}
 	}
+}
+
+// asGone is err, or errGone when it is the server's 410: the watch's
+// resourceVersion is too old.
+func asGone(err error) error {
+	var status *transport.StatusError
+	if errors.As(err, &status) && status.Code == http.StatusGone {
+		return errGone
+	}
+	return err
+}
+
+// startVersion is where a watch starts: a resourceVersion typed in the
+// path, or with ChangesOnly a list's; "" is the server's choice (the
+// objects that exist, as ADDED, then the changes).
+func (c *Client) startVersion(ctx context.Context, spec request.Spec, opts WatchOptions) (string, error) {
+	rv := typedResourceVersion(spec.Path)
+	if rv == "" && spec.Query.Get("resourceVersion") == "" && opts.ChangesOnly {
+		return c.relistVersion(ctx, spec)
+	}
+	return rv, nil
 }
 
 // relistVersion lists the resource once to learn a current resourceVersion

@@ -6,12 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/kcurl/kcurl/pkg/apiclient"
 )
 
 // DefaultTTL is how long a cached discovery answer is trusted. Short: a CRD
@@ -22,8 +22,8 @@ const DefaultTTL = 5 * time.Minute
 // Client resolves names against the server's discovery, once per
 // invocation, through an on-disk cache when one is writable.
 type Client struct {
-	HTTP   *http.Client
-	Server *url.URL
+	// API sends discovery's requests: the command's one client.
+	API *apiclient.Client
 	// CacheDir holds one file per server; "" disables the cache. Errors
 	// writing it are ignored: a read-only filesystem works, only slower.
 	CacheDir string
@@ -41,7 +41,7 @@ type cacheFile struct {
 }
 
 func (c *Client) cachePath() string {
-	sum := sha256.Sum256([]byte(c.Server.String()))
+	sum := sha256.Sum256([]byte(c.API.Server.String()))
 	return filepath.Join(c.CacheDir, hex.EncodeToString(sum[:12])+".json")
 }
 
@@ -65,7 +65,7 @@ func (c *Client) Index(ctx context.Context) (*Index, error) {
 }
 
 func (c *Client) refresh(ctx context.Context) (*Index, error) {
-	idx, err := Fetch(ctx, c.HTTP, c.Server)
+	idx, err := Fetch(ctx, c.API)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (c *Client) load() *Index {
 	if ttl == 0 {
 		ttl = DefaultTTL
 	}
-	if json.Unmarshal(b, &f) != nil || f.Server != c.Server.String() || c.now().Sub(f.FetchedAt) > ttl || c.now().Before(f.FetchedAt) {
+	if json.Unmarshal(b, &f) != nil || f.Server != c.API.Server.String() || c.now().Sub(f.FetchedAt) > ttl || c.now().Before(f.FetchedAt) {
 		return nil
 	}
 	return &f.Index
@@ -115,7 +115,7 @@ func (c *Client) store(idx *Index) {
 	if c.CacheDir == "" {
 		return
 	}
-	b, err := json.Marshal(cacheFile{Server: c.Server.String(), FetchedAt: c.now(), Index: *idx})
+	b, err := json.Marshal(cacheFile{Server: c.API.Server.String(), FetchedAt: c.now(), Index: *idx})
 	if err != nil || os.MkdirAll(c.CacheDir, 0o700) != nil || !trusted(c.CacheDir) {
 		return
 	}

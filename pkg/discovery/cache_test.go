@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/kcurl/kcurl/pkg/apiclient"
 )
 
 // clock is a settable Now.
@@ -16,7 +18,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 func newClient(s *discoveryServer, t *testing.T, dir string, c *clock) *Client {
-	return &Client{HTTP: s.Client(), Server: s.url(t), CacheDir: dir, Now: c.now}
+	return &Client{API: &apiclient.Client{HTTP: s.Client(), Server: s.url(t)}, CacheDir: dir, Now: c.now}
 }
 
 // requests counts what reached the server.

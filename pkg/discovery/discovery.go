@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -63,9 +62,8 @@ type Index struct {
 // group version.
 const aggregatedAccept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
 
-// Fetch asks the server at base for its resources.
-func Fetch(ctx context.Context, client *http.Client, base *url.URL) (*Index, error) {
-	api := &apiclient.Client{HTTP: client, Server: base}
+// Fetch asks the server for its resources.
+func Fetch(ctx context.Context, api *apiclient.Client) (*Index, error) {
 	idx := &Index{}
 	classic := false
 	for _, root := range []string{"/api", "/apis"} {
@@ -134,13 +132,47 @@ func (l aggregatedList) resources() []Resource {
 	return out
 }
 
+// groupVersion is one group version of classic discovery.
+type groupVersion struct {
+	path, group, version string
+	preferred            bool
+}
+
 // fetchClassic walks /api, /apis and every group version, as kubectl does on
 // servers older than aggregated discovery; the group versions in parallel.
 func fetchClassic(ctx context.Context, api *apiclient.Client) (*Index, error) {
-	type groupVersion struct {
-		path, group, version string
-		preferred            bool
+	gvs, err := classicGroupVersions(ctx, api)
+	if err != nil {
+		return nil, err
 	}
+	lists := make([][]Resource, len(gvs))
+	errs := make([]error, len(gvs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, gv := range gvs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			lists[i], errs[i] = fetchGroupVersion(ctx, api, gv)
+		}()
+	}
+	wg.Wait()
+	idx := &Index{}
+	for i := range gvs {
+		if errs[i] != nil {
+			// An unavailable aggregated API (metrics-server down) must not
+			// hide every other resource, as with kubectl.
+			continue
+		}
+		idx.Resources = append(idx.Resources, lists[i]...)
+	}
+	return idx, nil
+}
+
+// classicGroupVersions lists every group version /api and /apis serve.
+func classicGroupVersions(ctx context.Context, api *apiclient.Client) ([]groupVersion, error) {
 	var gvs []groupVersion
 	var core struct {
 		Versions []string `json:"versions"`
@@ -170,60 +202,44 @@ func fetchClassic(ctx context.Context, api *apiclient.Client) (*Index, error) {
 			gvs = append(gvs, groupVersion{"/apis/" + g.Name + "/" + v.Version, g.Name, v.Version, v.Version == g.PreferredVersion.Version})
 		}
 	}
+	return gvs, nil
+}
 
-	lists := make([][]Resource, len(gvs))
-	errs := make([]error, len(gvs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i, gv := range gvs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			var list struct {
-				Resources []struct {
-					Name         string   `json:"name"`
-					SingularName string   `json:"singularName"`
-					Namespaced   bool     `json:"namespaced"`
-					Kind         string   `json:"kind"`
-					Verbs        []string `json:"verbs"`
-					ShortNames   []string `json:"shortNames"`
-					Categories   []string `json:"categories"`
-				} `json:"resources"`
-			}
-			if _, errs[i] = getJSON(ctx, api, gv.path, "application/json", &list); errs[i] != nil {
-				return
-			}
-			subresources := map[string][]string{}
-			for _, r := range list.Resources {
-				if parent, sub, ok := strings.Cut(r.Name, "/"); ok {
-					subresources[parent] = append(subresources[parent], sub)
-				}
-			}
-			for _, r := range list.Resources {
-				if strings.Contains(r.Name, "/") {
-					continue
-				}
-				lists[i] = append(lists[i], Resource{
-					Group: gv.group, Version: gv.version, Name: r.Name, Singular: r.SingularName, Kind: r.Kind,
-					Namespaced: r.Namespaced, ShortNames: r.ShortNames, Categories: r.Categories, Verbs: r.Verbs,
-					Subresources: subresources[r.Name], Preferred: gv.preferred,
-				})
-			}
-		}()
+// fetchGroupVersion reads the resources of one group version, their
+// subresources folded in.
+func fetchGroupVersion(ctx context.Context, api *apiclient.Client, gv groupVersion) ([]Resource, error) {
+	var list struct {
+		Resources []struct {
+			Name         string   `json:"name"`
+			SingularName string   `json:"singularName"`
+			Namespaced   bool     `json:"namespaced"`
+			Kind         string   `json:"kind"`
+			Verbs        []string `json:"verbs"`
+			ShortNames   []string `json:"shortNames"`
+			Categories   []string `json:"categories"`
+		} `json:"resources"`
 	}
-	wg.Wait()
-	idx := &Index{}
-	for i := range gvs {
-		if errs[i] != nil {
-			// An unavailable aggregated API (metrics-server down) must not
-			// hide every other resource, as with kubectl.
+	if _, err := getJSON(ctx, api, gv.path, "application/json", &list); err != nil {
+		return nil, err
+	}
+	subresources := map[string][]string{}
+	for _, r := range list.Resources {
+		if parent, sub, ok := strings.Cut(r.Name, "/"); ok {
+			subresources[parent] = append(subresources[parent], sub)
+		}
+	}
+	var out []Resource
+	for _, r := range list.Resources {
+		if strings.Contains(r.Name, "/") {
 			continue
 		}
-		idx.Resources = append(idx.Resources, lists[i]...)
+		out = append(out, Resource{
+			Group: gv.group, Version: gv.version, Name: r.Name, Singular: r.SingularName, Kind: r.Kind,
+			Namespaced: r.Namespaced, ShortNames: r.ShortNames, Categories: r.Categories, Verbs: r.Verbs,
+			Subresources: subresources[r.Name], Preferred: gv.preferred,
+		})
 	}
-	return idx, nil
+	return out, nil
 }
 
 // getJSON GETs path and decodes it into out. It reports whether the answer

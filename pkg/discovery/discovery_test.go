@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/kcurl/kcurl/pkg/transport"
+
+	"github.com/kcurl/kcurl/pkg/apiclient"
 )
 
 // testIndex is a cluster with the name clashes kubectl users meet: events in
@@ -324,7 +326,7 @@ func find(idx *Index, group, name string) []Resource {
 
 func TestFetchAggregated(t *testing.T) {
 	s := newDiscoveryServer(t, aggregatedRoutes(t))
-	idx, err := Fetch(context.Background(), s.Client(), s.url(t))
+	idx, err := Fetch(context.Background(), &apiclient.Client{HTTP: s.Client(), Server: s.url(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +411,7 @@ func classicRoutes() map[string]route {
 
 func TestFetchClassic(t *testing.T) {
 	s := newDiscoveryServer(t, classicRoutes())
-	idx, err := Fetch(context.Background(), s.Client(), s.url(t))
+	idx, err := Fetch(context.Background(), &apiclient.Client{HTTP: s.Client(), Server: s.url(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +468,7 @@ func TestFetchMixedFallsBackToClassic(t *testing.T) {
 	core.aggregated = readFixture(t, "aggregated-api.json")
 	routes["/api"] = core
 	s := newDiscoveryServer(t, routes)
-	idx, err := Fetch(context.Background(), s.Client(), s.url(t))
+	idx, err := Fetch(context.Background(), &apiclient.Client{HTTP: s.Client(), Server: s.url(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +499,7 @@ func TestFetchErrors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newDiscoveryServer(t, tt.routes)
-			_, err := Fetch(context.Background(), s.Client(), s.url(t))
+			_, err := Fetch(context.Background(), &apiclient.Client{HTTP: s.Client(), Server: s.url(t)})
 			var status *transport.StatusError
 			if !errors.As(err, &status) || status.Code != tt.code {
 				t.Errorf("got %v, want a StatusError %d", err, tt.code)
@@ -506,7 +508,7 @@ func TestFetchErrors(t *testing.T) {
 	}
 
 	s := newDiscoveryServer(t, map[string]route{"/api": {contentType: aggregatedType, body: `{"items":[`}})
-	if _, err := Fetch(context.Background(), s.Client(), s.url(t)); err == nil || !strings.Contains(err.Error(), "discovery /api") {
+	if _, err := Fetch(context.Background(), &apiclient.Client{HTTP: s.Client(), Server: s.url(t)}); err == nil || !strings.Contains(err.Error(), "discovery /api") {
 		t.Errorf("a truncated answer: got %v", err)
 	}
 }
@@ -521,7 +523,7 @@ func TestFetchUnderPrefix(t *testing.T) {
 	s := newDiscoveryServer(t, routes)
 	base := s.url(t)
 	base.Path = "/k8s/"
-	idx, err := Fetch(context.Background(), s.Client(), base)
+	idx, err := Fetch(context.Background(), &apiclient.Client{HTTP: s.Client(), Server: base})
 	if err != nil {
 		t.Fatal(err)
 	}

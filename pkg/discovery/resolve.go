@@ -5,14 +5,36 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/exitcode"
 )
+
+// ResolveOptions are the flags that decide what a RESOURCE means.
+type ResolveOptions struct {
+	Namespace     string // for namespaced resources, unless AllNamespaces
+	AllNamespaces bool   // -A
+	All           bool   // --all pages through a list: no NAME
+	Watch         bool   // -w: a NAME is the list, selected by that name
+}
+
+// Resolved is what a RESOURCE means.
+type Resolved struct {
+	// Paths are one, or one per resource type of a category, each with
+	// the query that was typed.
+	Paths []string
+	// Name, for a watch of TYPE/NAME: Paths are the list's, and the watch
+	// selects the object by this name (request.Spec.Name).
+	Name string
+	// Category: the lists of several resource types, merged into one v1
+	// List as kubectl get all prints it.
+	Category bool
+	// Namespaced is true when the (first) resource type is namespaced.
+	Namespaced bool
+}
 
 // Resolve turns a RESOURCE (pods, deploy/web, deployments.apps/web/scale,
 // a category such as all) into its API paths, as kubectl get does. What
 // cannot be meant is a usage error.
-func (c *Client) Resolve(ctx context.Context, resource string, opts apiclient.ResolveOptions) (*apiclient.Resolved, error) {
+func (c *Client) Resolve(ctx context.Context, resource string, opts ResolveOptions) (*Resolved, error) {
 	ref, query, _ := strings.Cut(resource, "?")
 	parts := strings.Split(ref, "/")
 	if len(parts) > 3 || slices.Contains(parts, "") {
@@ -33,7 +55,7 @@ func (c *Client) Resolve(ctx context.Context, resource string, opts apiclient.Re
 		return nil, LookupUsageError(err)
 	}
 	unqualified, _, _ := strings.Cut(typ, ".")
-	out := &apiclient.Resolved{Category: len(found) > 1 || !found[0].AnswersTo(unqualified), Namespaced: found[0].Namespaced}
+	out := &Resolved{Category: len(found) > 1 || !found[0].AnswersTo(unqualified), Namespaced: found[0].Namespaced}
 	if out.Category && (name != "" || opts.Watch) {
 		return nil, exitcode.Usagef("%q is a category of %d resource types; name one of them to get or watch a single object", typ, len(found))
 	}
@@ -69,7 +91,7 @@ func (c *Client) Resolve(ctx context.Context, resource string, opts apiclient.Re
 func LookupUsageError(err error) error {
 	switch err.(type) {
 	case *UnknownError, *AmbiguousError:
-		return &exitcode.UsageError{Msg: err.Error()}
+		return &exitcode.UsageError{Err: err}
 	}
 	return err
 }

@@ -6,28 +6,27 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 func TestResolve(t *testing.T) {
 	for _, tc := range []struct {
 		resource string
-		opts     apiclient.ResolveOptions
-		want     apiclient.Resolved
+		opts     ResolveOptions
+		want     Resolved
 		err      string // a usage error's message
 	}{
-		{resource: "po", opts: apiclient.ResolveOptions{Namespace: "ns1"},
-			want: apiclient.Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods"}, Namespaced: true}},
-		{resource: "pods/web/log?tailLines=1", opts: apiclient.ResolveOptions{Namespace: "ns1"},
-			want: apiclient.Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods/web/log?tailLines=1"}, Namespaced: true}},
-		{resource: "pods", opts: apiclient.ResolveOptions{Namespace: "ns1", AllNamespaces: true},
-			want: apiclient.Resolved{Paths: []string{"/api/v1/pods"}, Namespaced: true}},
+		{resource: "po", opts: ResolveOptions{Namespace: "ns1"},
+			want: Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods"}, Namespaced: true}},
+		{resource: "pods/web/log?tailLines=1", opts: ResolveOptions{Namespace: "ns1"},
+			want: Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods/web/log?tailLines=1"}, Namespaced: true}},
+		{resource: "pods", opts: ResolveOptions{Namespace: "ns1", AllNamespaces: true},
+			want: Resolved{Paths: []string{"/api/v1/pods"}, Namespaced: true}},
 		// The server watches lists: TYPE/NAME -w is the list, selected by name.
-		{resource: "pods/web", opts: apiclient.ResolveOptions{Namespace: "ns1", Watch: true},
-			want: apiclient.Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods"}, Name: "web", Namespaced: true}},
-		{resource: "pods/web", opts: apiclient.ResolveOptions{All: true}, err: "--all pages through a list; pods/web names one object"},
-		{resource: "pods/web", opts: apiclient.ResolveOptions{AllNamespaces: true},
+		{resource: "pods/web", opts: ResolveOptions{Namespace: "ns1", Watch: true},
+			want: Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods"}, Name: "web", Namespaced: true}},
+		{resource: "pods/web", opts: ResolveOptions{All: true}, err: "--all pages through a list; pods/web names one object"},
+		{resource: "pods/web", opts: ResolveOptions{AllNamespaces: true},
 			err: "-A lists across namespaces; pods/web names one object: drop -A, or give its namespace with -n"},
 		{resource: "pods/web/nope", err: `pods has no subresource "nope": it has exec, log, status`},
 		{resource: "all/web", err: `"all" is a category of 4 resource types; name one of them to get or watch a single object`},
@@ -39,7 +38,7 @@ func TestResolve(t *testing.T) {
 			var usage *exitcode.UsageError
 			switch {
 			case tc.err != "":
-				if !errors.As(err, &usage) || usage.Msg != tc.err {
+				if !errors.As(err, &usage) || usage.Error() != tc.err {
 					t.Errorf("err %v, want the usage error %q", err, tc.err)
 				}
 			case err != nil:

@@ -64,16 +64,19 @@ func (e *Error) ExitCode() int {
 	return e.Code
 }
 
-// UsageError is a mistake in what the user typed (exit 2), one that
-// `kcurl --help` explains: its message is followed by a pointer there.
-type UsageError struct{ Msg string }
+// UsageError is a mistake in what the user typed (exit 2): a bad flag or
+// argument, an invalid jq expression or body, an option that cannot be
+// used as given; nothing was sent. It is kcurl's one usage error, and
+// cmd/exit.go follows its message with a pointer to `kcurl --help`.
+type UsageError struct{ Err error }
 
-// Usagef is a UsageError with a formatted message.
+// Usagef is a UsageError with a formatted message (%w wraps).
 func Usagef(format string, args ...any) error {
-	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
-func (e *UsageError) Error() string { return e.Msg }
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
 func (e *UsageError) ExitCode() int { return Usage }
 
 // ReportedError was told to the user where it happened (one line for each

@@ -12,12 +12,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"text/template"
 
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
@@ -33,15 +33,9 @@ type GVR struct {
 // prints in an error.
 func (g GVR) String() string { return g.Group + "/" + g.Version + ", Resource=" + g.Resource }
 
-// Client fetches OpenAPI v3 documents.
-type Client struct {
-	HTTP   *http.Client
-	Server *url.URL
-}
-
 // Document is the OpenAPI v3 document of one group version: /openapi/v3
 // lists where each is (a URL with the document's hash), then that URL.
-func (c *Client) Document(ctx context.Context, group, version string) (map[string]any, error) {
+func Document(ctx context.Context, api *apiclient.Client, group, version string) (map[string]any, error) {
 	key := "apis/" + group + "/" + version
 	if group == "" {
 		key = "api/" + version
@@ -51,7 +45,7 @@ func (c *Client) Document(ctx context.Context, group, version string) (map[strin
 			ServerRelativeURL string `json:"serverRelativeURL"`
 		} `json:"paths"`
 	}
-	if err := c.get(ctx, "/openapi/v3", &index); err != nil {
+	if err := get(ctx, api, "/openapi/v3", &index); err != nil {
 		var status *transport.StatusError
 		if errors.As(err, &status) && status.Code == http.StatusNotFound {
 			return nil, &transport.StatusError{Code: status.Code, Reason: status.Reason,
@@ -64,35 +58,23 @@ func (c *Client) Document(ctx context.Context, group, version string) (map[strin
 		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("the server's OpenAPI v3 has no document for %s (/openapi/v3 lists no %s)", strings.TrimPrefix(key, "apis/"), key))
 	}
 	var doc map[string]any
-	if err := c.get(ctx, where.ServerRelativeURL, &doc); err != nil {
+	if err := get(ctx, api, where.ServerRelativeURL, &doc); err != nil {
 		return nil, err
 	}
 	return doc, nil
 }
 
-func (c *Client) get(ctx context.Context, ref string, out any) error {
-	rel, err := url.Parse(ref)
-	if err != nil {
-		return err
-	}
-	u := *c.Server
-	u.Path = strings.TrimSuffix(c.Server.Path, "/") + rel.Path
-	u.RawQuery = rel.RawQuery
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.HTTP.Do(req)
+// get reads one document: ref is a server-relative URL, its query (the
+// document's hash) included.
+func get(ctx context.Context, api *apiclient.Client, ref string, out any) error {
+	resp, err := api.Send(ctx, request.Spec{Path: ref, Accept: "application/json"})
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		return transport.ResponseError(resp)
-	}
 	if err := apiclient.DecodeJSON(resp.Body, out); err != nil {
-		return fmt.Errorf("%s: %w", rel.Path, err)
+		path, _, _ := strings.Cut(ref, "?")
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
@@ -124,7 +106,7 @@ func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recurs
 	}{gvr, doc, recursive, maxDepth, fieldPath})
 	var thrown explainError
 	if errors.As(err, &thrown) {
-		return &exitcode.UsageError{Msg: strings.TrimPrefix(string(thrown), "error: ")}
+		return &exitcode.UsageError{Err: errors.New(strings.TrimPrefix(string(thrown), "error: "))}
 	}
 	if err != nil {
 		return err
@@ -139,7 +121,7 @@ func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recurs
 func Schema(doc map[string]any, gvr GVR, fieldPath []string) (map[string]any, error) {
 	gvk := findGVK(doc, gvr)
 	if gvk == nil {
-		return nil, &exitcode.UsageError{Msg: fmt.Sprintf("GVR (%v) not found in OpenAPI schema", gvr)}
+		return nil, exitcode.Usagef("GVR (%v) not found in OpenAPI schema", gvr)
 	}
 	var schema map[string]any
 	components, _ := doc["components"].(map[string]any)
@@ -152,12 +134,12 @@ func Schema(doc map[string]any, gvr GVR, fieldPath []string) (map[string]any, er
 		}
 	}
 	if schema == nil {
-		return nil, &exitcode.UsageError{Msg: fmt.Sprintf("GVK %v not found in OpenAPI schema", gvk)}
+		return nil, exitcode.Usagef("GVK %v not found in OpenAPI schema", gvk)
 	}
 	for _, field := range fieldPath {
 		next := property(doc, schema, field, map[string]bool{})
 		if next == nil {
-			return nil, &exitcode.UsageError{Msg: fmt.Sprintf("field %q does not exist", field)}
+			return nil, exitcode.Usagef("field %q does not exist", field)
 		}
 		schema = next
 	}

@@ -64,58 +64,69 @@ func templateFuncs(tmpl *template.Template) template.FuncMap {
 			pad := strings.Repeat(" ", amount)
 			return pad + strings.ReplaceAll(str, "\n", "\n"+pad)
 		},
-		"dict": func(keysAndValues ...any) (map[string]any, error) {
-			if len(keysAndValues)%2 != 0 {
-				return nil, errors.New("expected even # of arguments")
-			}
-			res := map[string]any{}
-			for i := 0; i+1 < len(keysAndValues); i += 2 {
-				key, ok := keysAndValues[i].(string)
-				if !ok {
-					return nil, fmt.Errorf("key of type %T is not a string as expected", keysAndValues[i])
-				}
-				res[key] = keysAndValues[i+1]
-			}
-			return res, nil
-		},
-		"contains": func(list any, value any) bool {
-			if list == nil {
-				return false
-			}
-			val := reflect.ValueOf(list)
-			if val.Kind() != reflect.Slice {
-				return false
-			}
-			for i := 0; i < val.Len(); i++ {
-				if cur := val.Index(i); cur.CanInterface() && reflect.DeepEqual(cur.Interface(), value) {
-					return true
-				}
-			}
-			return false
-		},
-		"set": func(dict map[string]any, keysAndValues ...any) (any, error) {
-			if len(keysAndValues)%2 != 0 {
-				return nil, errors.New("expected even number of arguments")
-			}
-			copyDict := make(map[string]any, len(dict))
-			for k, v := range dict {
-				copyDict[k] = v
-			}
-			for i := 0; i < len(keysAndValues); i += 2 {
-				key, ok := keysAndValues[i].(string)
-				if !ok {
-					return nil, errors.New("keys must be strings")
-				}
-				copyDict[key] = keysAndValues[i+1]
-			}
-			return copyDict, nil
-		},
+		"dict":       dict,
+		"contains":   contains,
+		"set":        set,
 		"list":       func(values ...any) ([]any, error) { return values, nil },
 		"add":        func(value, operand int) int { return value + operand },
 		"sub":        func(value, operand int) int { return value - operand },
 		"mul":        func(value, operand int) int { return value * operand },
 		"resolveRef": resolveRef,
 	}
+}
+
+// dict is kubectl's template function: a map of alternating keys and
+// values.
+func dict(keysAndValues ...any) (map[string]any, error) {
+	if len(keysAndValues)%2 != 0 {
+		return nil, errors.New("expected even # of arguments")
+	}
+	res := map[string]any{}
+	for i := 0; i+1 < len(keysAndValues); i += 2 {
+		key, ok := keysAndValues[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("key of type %T is not a string as expected", keysAndValues[i])
+		}
+		res[key] = keysAndValues[i+1]
+	}
+	return res, nil
+}
+
+// contains is kubectl's template function: whether the slice list holds
+// value.
+func contains(list any, value any) bool {
+	if list == nil {
+		return false
+	}
+	val := reflect.ValueOf(list)
+	if val.Kind() != reflect.Slice {
+		return false
+	}
+	for i := 0; i < val.Len(); i++ {
+		if cur := val.Index(i); cur.CanInterface() && reflect.DeepEqual(cur.Interface(), value) {
+			return true
+		}
+	}
+	return false
+}
+
+// set is kubectl's template function: a copy of dict with the keys set.
+func set(dict map[string]any, keysAndValues ...any) (any, error) {
+	if len(keysAndValues)%2 != 0 {
+		return nil, errors.New("expected even number of arguments")
+	}
+	copyDict := make(map[string]any, len(dict))
+	for k, v := range dict {
+		copyDict[k] = v
+	}
+	for i := 0; i < len(keysAndValues); i += 2 {
+		key, ok := keysAndValues[i].(string)
+		if !ok {
+			return nil, errors.New("keys must be strings")
+		}
+		copyDict[key] = keysAndValues[i+1]
+	}
+	return copyDict, nil
 }
 
 func listEnd(list any, name string, last bool) (any, error) {

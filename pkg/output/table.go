@@ -107,34 +107,8 @@ func (tp *TablePrinter) Print(body io.Reader) error {
 			}
 			tp.defineColumns(v)
 		case "rows":
-			if c, err := dec.peekValue(); err != nil || c != '[' {
-				if err := dec.skip(); err != nil {
-					return tp.failed(err, rec, notTable)
-				}
-				continue
-			}
-			if err := dec.enter(); err != nil {
-				return tp.failed(err, rec, notTable)
-			}
-			for first := true; ; first = false {
-				ok, err := dec.element(first)
-				if err != nil {
-					return tp.failed(err, rec, notTable)
-				}
-				if !ok {
-					break
-				}
-				row, err := dec.value()
-				if err != nil {
-					return tp.failed(err, rec, notTable)
-				}
-				rows = append(rows, tp.cells(row))
-				if isTable && len(rows) == rowsAtOnce {
-					if err := tp.printRows(rows); err != nil {
-						return err
-					}
-					rows, printed = rows[:0], true
-				}
+			if rows, err = tp.readRows(dec, rows, isTable, &printed, func(err error) error { return tp.failed(err, rec, notTable) }); err != nil {
+				return err
 			}
 		default:
 			if err := dec.skip(); err != nil {
@@ -150,6 +124,41 @@ func (tp *TablePrinter) Print(body io.Reader) error {
 		return nil
 	}
 	return tp.printRows(rows)
+}
+
+// readRows reads a Table's rows, held until rowsAtOnce of them are, then
+// printed once the body is known to be a Table (isTable); printed says
+// some were. A body that breaks is fail's to report.
+func (tp *TablePrinter) readRows(dec *Decoder, rows [][]string, isTable bool, printed *bool, fail func(error) error) ([][]string, error) {
+	if c, err := dec.peekValue(); err != nil || c != '[' {
+		if err := dec.skip(); err != nil {
+			return rows, fail(err)
+		}
+		return rows, nil
+	}
+	if err := dec.enter(); err != nil {
+		return rows, fail(err)
+	}
+	for first := true; ; first = false {
+		ok, err := dec.element(first)
+		if err != nil {
+			return rows, fail(err)
+		}
+		if !ok {
+			return rows, nil
+		}
+		row, err := dec.value()
+		if err != nil {
+			return rows, fail(err)
+		}
+		rows = append(rows, tp.cells(row))
+		if isTable && len(rows) == rowsAtOnce {
+			if err := tp.printRows(rows); err != nil {
+				return rows, err
+			}
+			rows, *printed = rows[:0], true
+		}
+	}
 }
 
 // failed: a body that breaks before it is known to be a Table is handed

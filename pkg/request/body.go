@@ -14,19 +14,14 @@ import (
 	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
-// UsageError is a request that cannot be sent as given; nothing was sent.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
-func (e *UsageError) ExitCode() int { return exitcode.Usage }
-
+// usageErrorf is a request that cannot be sent as given; nothing was sent.
 func usageErrorf(format string, args ...any) error {
-	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+	return exitcode.Usagef(format, args...)
 }
 
 // LoadBody reads -d's argument: a literal, @FILE, or @- for stdin. JSON is
 // kept byte for byte; YAML is converted to JSON. Anything else, or more than
-// one YAML document, is a UsageError, so nothing invalid is ever sent.
+// one YAML document, is a usage error, so nothing invalid is ever sent.
 func LoadBody(arg string, stdin io.Reader) ([]byte, error) {
 	var text []byte
 	source := "-d"

@@ -88,7 +88,7 @@ func ParseSince(v string) (Since, error) {
 }
 
 // ResolveMethod applies the defaults curl and gh users expect and checks the
-// combination; errors are UsageErrors.
+// combination; errors are usage errors.
 func (s Spec) ResolveMethod() (string, error) {
 	method := strings.ToUpper(s.Method)
 	switch {

@@ -3,6 +3,7 @@ package request
 import (
 	"context"
 	"errors"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,9 +23,9 @@ func mustURL(t *testing.T, raw string) *url.URL {
 
 func wantUsageError(t *testing.T, err error, want string) {
 	t.Helper()
-	var ue *UsageError
+	var ue *exitcode.UsageError
 	if !errors.As(err, &ue) {
-		t.Fatalf("err = %v (%T), want a *UsageError", err, err)
+		t.Fatalf("err = %v (%T), want a *exitcode.UsageError", err, err)
 	}
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("message %q does not contain %q", err, want)

@@ -3,6 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -49,27 +50,9 @@ func homeKubeconfig(env Env) string {
 // ~/.kube/config. --context, --cluster and --user choose; --server,
 // --token, --token-file, --cacert, -k and -n override single fields.
 func fromKubeconfig(opts Options, env Env) (*Target, error) {
-	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: opts.Kubeconfig}
-	where := "--kubeconfig " + opts.Kubeconfig
-	if opts.Kubeconfig == "" {
-		switch list, home := env("KUBECONFIG"), homeKubeconfig(env); {
-		case list != "":
-			rules.Precedence = filepath.SplitList(list)
-			where = "$KUBECONFIG (" + list + ")"
-		case home != "":
-			rules.Precedence = []string{home}
-			where = home
-		default:
-			return nil, &NotFoundError{Missing: []string{noKubeconfig(env)}}
-		}
-	}
-	raw, err := rules.Load()
+	rules, raw, where, err := loadKubeconfig(opts, env)
 	if err != nil {
-		var pathErr *fs.PathError
-		if errors.As(err, &pathErr) && pathErr.Path == opts.Kubeconfig {
-			err = pathErr.Err // the message names the file already
-		}
-		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: configError(err)}
+		return nil, err
 	}
 	contextName := opts.Context
 	if contextName == "" {
@@ -83,51 +66,9 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 	if user == "" && ctx != nil {
 		user = ctx.AuthInfo
 	}
-
-	overrides := &clientcmd.ConfigOverrides{
-		CurrentContext: opts.Context,
-		Context:        clientcmdapi.Context{Cluster: opts.Cluster, AuthInfo: opts.User, Namespace: opts.Namespace},
-		ClusterInfo:    clientcmdapi.Cluster{Server: opts.Server, CertificateAuthority: opts.CAFile, InsecureSkipTLSVerify: opts.Insecure},
-	}
-	if imp := opts.Impersonate; imp.User != "" || len(imp.Groups) > 0 || imp.UID != "" {
-		if info := raw.AuthInfos[user]; imp.User == "" && (info == nil || info.Impersonate == "") {
-			return nil, &UsageError{Err: imp.check()}
-		}
-		overrides.AuthInfo.Impersonate = imp.User
-		overrides.AuthInfo.ImpersonateGroups = imp.Groups
-		overrides.AuthInfo.ImpersonateUID = imp.UID
-	}
-	switch {
-	case opts.Token != "":
-		overrides.AuthInfo.Token = opts.Token
-	case opts.TokenFile != "":
-		token, err := NewTokenFile(hostFS{}, opts.TokenFile).Token()
-		if err != nil {
-			return nil, err
-		}
-		// With the token given, clientcmd does not read the file itself
-		// (it would, whole, and wait on a FIFO forever).
-		overrides.AuthInfo.Token, overrides.AuthInfo.TokenFile = token, opts.TokenFile
-	}
-	if opts.Token != "" || opts.TokenFile != "" {
-		// A token given on the command line replaces the user's credentials:
-		// merged with them, it would fail validation beside basic auth, lose
-		// to the user's token file (client-go re-reads it for every request)
-		// or to a client certificate at the API server (kubectl sends both),
-		// and the flag would seem to do nothing.
-		replaceCredentials(raw, user)
-	}
-	// The user's tokenFile is read by kcurl, with the limits of every
-	// credential file, and handed to clientcmd, which would read it
-	// without any.
-	if ai := raw.AuthInfos[user]; ai != nil && ai.TokenFile != "" && ai.Token == "" && opts.Token == "" && opts.TokenFile == "" {
-		// A missing file is left to clientcmd, which says so in its words.
-		switch token, err := NewTokenFile(hostFS{}, ai.TokenFile).Token(); {
-		case err == nil:
-			ai.Token = token
-		case !errors.Is(err, fs.ErrNotExist):
-			return nil, err
-		}
+	overrides, err := kubeconfigOverrides(opts, raw, user)
+	if err != nil {
+		return nil, err
 	}
 	// Not NewNonInteractiveDeferredLoadingClientConfig: where the kubeconfig
 	// is empty, or names no namespace, it falls back to the in-cluster
@@ -175,23 +116,117 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 	case ctx == nil || ctx.Namespace == "":
 		t.Sources["namespace"] = "default (the context names none)"
 	}
-	switch {
-	case opts.Insecure:
-		t.Sources["ca"] = "none: -k, TLS not verified"
-	case cfg.Insecure:
-		t.Sources["ca"] = "none: TLS not verified (" + from + ")"
-	case opts.CAFile != "":
-		t.Sources["ca"] = origin(opts, "cacert", "--cacert") + " (" + opts.CAFile + ")"
-	case cfg.CAFile == "" && len(cfg.CAData) == 0:
-		// client-go, as kubectl, then verifies against the system's roots.
-		t.Sources["ca"] = "the system's roots (" + from + " names no certificate-authority)"
+	if source := kubeconfigCASource(opts, cfg, from); source != "" {
+		t.Sources["ca"] = source
 	}
 	if cfg.CAFile != "" {
 		t.CA = NewCAFile(hostFS{}, cfg.CAFile)
 	}
+	kubeconfigCredentials(t, opts, cfg, from, user)
+	return t, nil
+}
 
-	// What kind of credential, for `kcurl config`, whoami and --curl; the
-	// transport itself is client-go's.
+// loadKubeconfig reads the kubeconfig files opts and the environment name:
+// --kubeconfig, else $KUBECONFIG, else ~/.kube/config; where says which,
+// as messages name it.
+func loadKubeconfig(opts Options, env Env) (rules *clientcmd.ClientConfigLoadingRules, raw *clientcmdapi.Config, where string, err error) {
+	rules = &clientcmd.ClientConfigLoadingRules{ExplicitPath: opts.Kubeconfig}
+	where = "--kubeconfig " + opts.Kubeconfig
+	if opts.Kubeconfig == "" {
+		switch list, home := env("KUBECONFIG"), homeKubeconfig(env); {
+		case list != "":
+			rules.Precedence = filepath.SplitList(list)
+			where = "$KUBECONFIG (" + list + ")"
+		case home != "":
+			rules.Precedence = []string{home}
+			where = home
+		default:
+			return nil, nil, "", &NotFoundError{Missing: []string{noKubeconfig(env)}}
+		}
+	}
+	raw, err = rules.Load()
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) && pathErr.Path == opts.Kubeconfig {
+			err = pathErr.Err // the message names the file already
+		}
+		return nil, nil, "", &CredentialsError{What: "kubeconfig", Path: where, Err: configError(err)}
+	}
+	return rules, raw, where, nil
+}
+
+// kubeconfigOverrides are the flags that override the kubeconfig (and may
+// change raw's user: a token flag replaces its credentials; its token
+// file is read here, with the limits of every credential file).
+func kubeconfigOverrides(opts Options, raw *clientcmdapi.Config, user string) (*clientcmd.ConfigOverrides, error) {
+	overrides := &clientcmd.ConfigOverrides{
+		CurrentContext: opts.Context,
+		Context:        clientcmdapi.Context{Cluster: opts.Cluster, AuthInfo: opts.User, Namespace: opts.Namespace},
+		ClusterInfo:    clientcmdapi.Cluster{Server: opts.Server, CertificateAuthority: opts.CAFile, InsecureSkipTLSVerify: opts.Insecure},
+	}
+	if imp := opts.Impersonate; imp.User != "" || len(imp.Groups) > 0 || imp.UID != "" {
+		if info := raw.AuthInfos[user]; imp.User == "" && (info == nil || info.Impersonate == "") {
+			return nil, &exitcode.UsageError{Err: imp.check()}
+		}
+		overrides.AuthInfo.Impersonate = imp.User
+		overrides.AuthInfo.ImpersonateGroups = imp.Groups
+		overrides.AuthInfo.ImpersonateUID = imp.UID
+	}
+	switch {
+	case opts.Token != "":
+		overrides.AuthInfo.Token = opts.Token
+	case opts.TokenFile != "":
+		token, err := NewTokenFile(hostFS{}, opts.TokenFile).Token()
+		if err != nil {
+			return nil, err
+		}
+		// With the token given, clientcmd does not read the file itself
+		// (it would, whole, and wait on a FIFO forever).
+		overrides.AuthInfo.Token, overrides.AuthInfo.TokenFile = token, opts.TokenFile
+	}
+	if opts.Token != "" || opts.TokenFile != "" {
+		// A token given on the command line replaces the user's credentials:
+		// merged with them, it would fail validation beside basic auth, lose
+		// to the user's token file (client-go re-reads it for every request)
+		// or to a client certificate at the API server (kubectl sends both),
+		// and the flag would seem to do nothing.
+		replaceCredentials(raw, user)
+	}
+	// The user's tokenFile is read by kcurl, with the limits of every
+	// credential file, and handed to clientcmd, which would read it
+	// without any.
+	if ai := raw.AuthInfos[user]; ai != nil && ai.TokenFile != "" && ai.Token == "" && opts.Token == "" && opts.TokenFile == "" {
+		// A missing file is left to clientcmd, which says so in its words.
+		switch token, err := NewTokenFile(hostFS{}, ai.TokenFile).Token(); {
+		case err == nil:
+			ai.Token = token
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, err
+		}
+	}
+	return overrides, nil
+}
+
+// kubeconfigCASource says what the server is verified against, where that
+// is not simply the kubeconfig (from); "" when it is.
+func kubeconfigCASource(opts Options, cfg *rest.Config, from string) string {
+	switch {
+	case opts.Insecure:
+		return "none: -k, TLS not verified"
+	case cfg.Insecure:
+		return "none: TLS not verified (" + from + ")"
+	case opts.CAFile != "":
+		return origin(opts, "cacert", "--cacert") + " (" + opts.CAFile + ")"
+	case cfg.CAFile == "" && len(cfg.CAData) == 0:
+		// client-go, as kubectl, then verifies against the system's roots.
+		return "the system's roots (" + from + " names no certificate-authority)"
+	}
+	return ""
+}
+
+// kubeconfigCredentials says what kind of credential the user has, for
+// `kcurl config`, whoami and --curl; the transport itself is client-go's.
+func kubeconfigCredentials(t *Target, opts Options, cfg *rest.Config, from, user string) {
 	switch {
 	case cfg.BearerTokenFile != "":
 		t.Token = NewTokenFile(hostFS{}, cfg.BearerTokenFile)
@@ -213,7 +248,6 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 	} else if opts.TokenFile != "" {
 		t.Sources["token"] = origin(opts, "token-file", "--token-file") + " (" + opts.TokenFile + ")"
 	}
-	return t, nil
 }
 
 // replaceCredentials empties the credentials of the named user, keeping

@@ -3,6 +3,7 @@ package target
 import (
 	"encoding/base64"
 	"errors"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"os"
 	"path/filepath"
 	"strings"
@@ -774,7 +775,7 @@ func mapValues(m map[string]string) []string {
 func TestKubeconfigBadServerFlag(t *testing.T) {
 	kc := kubeconfigAt(t, filepath.Join(t.TempDir(), "config"), oneCluster("https://h.example", "tok", ""))
 	_, err := Resolve(Options{Kubeconfig: kc, Server: "ftp://flag.example", SADir: t.TempDir()}, targettest.Env(nil))
-	var ue *UsageError
+	var ue *exitcode.UsageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `invalid server "ftp://flag.example"`) {
 		t.Errorf("err = %v (%T), want a UsageError", err, err)
 	}

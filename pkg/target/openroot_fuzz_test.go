@@ -56,6 +56,12 @@ func FuzzOpenInRoot(f *testing.F) {
 		defer unix.Close(rootFD)
 		how := &unix.OpenHow{Flags: openFlags, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
 		kernelFD, kernelErr := unix.Openat2(rootFD, name, how)
+		// A rename anywhere on the machine during a ".." walk makes the
+		// kernel answer EAGAIN (openat2(2)); openat2InRoot retries it, and
+		// so must the comparison, or a busy machine fails this target.
+		for attempt := 0; kernelErr == unix.EAGAIN && attempt < 100; attempt++ {
+			kernelFD, kernelErr = unix.Openat2(rootFD, name, how)
+		}
 		if kernelErr == unix.ENOSYS {
 			t.Skip("no openat2 here")
 		}

@@ -2,6 +2,7 @@ package target
 
 import (
 	"errors"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -181,7 +182,7 @@ func TestEphemeralContainerChoices(t *testing.T) {
 	t.Run("--from-pid must be a pid", func(t *testing.T) {
 		_, procs := base(t)
 		_, err := resolve(Options{FromPID: -1}, targettest.Env(nil), mapFS{}, procs)
-		var usage *UsageError
+		var usage *exitcode.UsageError
 		if !errors.As(err, &usage) {
 			t.Errorf("got %v", err)
 		}

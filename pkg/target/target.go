@@ -127,7 +127,7 @@ func Resolve(opts Options, env Env) (*Target, error) {
 	return t, err
 }
 
-// resolve follows SPEC §1: an explicit kubeconfig (--kubeconfig, --context,
+// resolve follows docs/usage.md#where-the-server-and-the-credentials-come-from: an explicit kubeconfig (--kubeconfig, --context,
 // --cluster, --user, $KUBECONFIG) first; otherwise the Pod (flags, then the
 // service account, ours or another container's); otherwise ~/.kube/config.
 func resolve(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, error) {
@@ -161,10 +161,9 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 		saDir = DefaultSADir
 	}
 	if err := opts.Impersonate.check(); err != nil {
-		return nil, &UsageError{Err: err}
+		return nil, &exitcode.UsageError{Err: err}
 	}
 	t := &Target{Insecure: opts.Insecure, Impersonate: opts.Impersonate, Sources: map[string]string{}}
-	var missing []string
 
 	// An ephemeral container has no service account of its own: use the one
 	// another container of the Pod has, read through /proc/PID/root.
@@ -202,6 +201,41 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	}
 	t.Server, t.Sources["server"] = server, source
 
+	sa := serviceAccount{fs: saFS, dir: saDir, name: saSource}
+	missing, err := podToken(t, opts, env, fsys, sa, plainHTTP, unreadable)
+	if err != nil {
+		return nil, err
+	}
+	caMissing, err := podCA(t, opts, fsys, sa)
+	if err != nil {
+		return nil, err
+	}
+	missing = append(missing, caMissing...)
+
+	if t.Namespace, t.Sources["namespace"], err = resolveNamespace(opts, env, saFS, saDir, saSource); err != nil {
+		return nil, err
+	}
+
+	if len(missing) > 0 {
+		if opts.Server == "" && env("KUBERNETES_SERVICE_HOST") == "" {
+			missing = append([]string{"no server: no --server, and $KUBERNETES_SERVICE_HOST is not set (not in a Pod?)"}, missing...)
+		}
+		return nil, &NotFoundError{Missing: missing}
+	}
+	return t, nil
+}
+
+// serviceAccount is where a Pod's service-account files are read: our
+// own dir, or another process's, through /proc/PID/root.
+type serviceAccount struct {
+	fs   fileSystem
+	dir  string
+	name string // "service account", or "service account of process …", for Sources
+}
+
+// podToken finds the token: a flag's, else the service account's. What
+// is missing is said, not an error, so that every missing part is listed.
+func podToken(t *Target, opts Options, env Env, fsys fileSystem, sa serviceAccount, plainHTTP bool, unreadable *Process) (missing []string, err error) {
 	switch {
 	case opts.Token != "":
 		t.Token, t.Sources["token"] = StaticToken(opts.Token), origin(opts, "token", "--token")
@@ -214,14 +248,14 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	case plainHTTP:
 		t.Sources["token"] = "none: a plain-HTTP server (a proxy) gets no service-account token"
 	default:
-		tokenPath := path.Join(saDir, "token")
-		switch _, err := statFile(saFS, tokenPath); {
+		tokenPath := path.Join(sa.dir, "token")
+		switch _, err := statFile(sa.fs, tokenPath); {
 		case err == nil:
-			file := NewTokenFile(saFS, tokenPath)
+			file := NewTokenFile(sa.fs, tokenPath)
 			if _, err := file.Token(); err != nil {
 				return nil, err
 			}
-			t.Token, t.Sources["token"] = file, saSource+" ("+tokenPath+")"
+			t.Token, t.Sources["token"] = file, sa.name+" ("+tokenPath+")"
 		case errors.Is(err, fs.ErrNotExist):
 			missing = append(missing, fmt.Sprintf("no token: no --token or --token-file, and no %s: is automountServiceAccountToken false for this Pod?", tokenPath))
 			if unreadable != nil && env("KUBERNETES_SERVICE_HOST") != "" {
@@ -233,13 +267,18 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 			return nil, &CredentialsError{What: "token", Path: tokenPath, Err: unwrapPathError(err)}
 		}
 	}
+	return missing, nil
+}
 
-	if server.Scheme == "http" {
+// podCA finds the CA the server is verified against: --cacert, else the
+// service account's, none with -k or plain HTTP.
+func podCA(t *Target, opts Options, fsys fileSystem, sa serviceAccount) (missing []string, err error) {
+	if t.Server.Scheme == "http" {
 		t.Sources["ca"] = "none: plain HTTP"
 	} else if !opts.Insecure {
 		caPath, caSource, caFS := opts.CAFile, origin(opts, "cacert", "--cacert")+" ("+opts.CAFile+")", fsys
 		if caPath == "" {
-			caPath, caSource, caFS = path.Join(saDir, "ca.crt"), saSource+" ("+path.Join(saDir, "ca.crt")+")", saFS
+			caPath, caSource, caFS = path.Join(sa.dir, "ca.crt"), sa.name+" ("+path.Join(sa.dir, "ca.crt")+")", sa.fs
 		}
 		switch _, err := statFile(caFS, caPath); {
 		case err == nil:
@@ -256,18 +295,7 @@ func fromPod(opts Options, env Env, fsys fileSystem, procs procFS) (*Target, err
 	} else {
 		t.Sources["ca"] = "none: -k, TLS not verified"
 	}
-
-	if t.Namespace, t.Sources["namespace"], err = resolveNamespace(opts, env, saFS, saDir, saSource); err != nil {
-		return nil, err
-	}
-
-	if len(missing) > 0 {
-		if opts.Server == "" && env("KUBERNETES_SERVICE_HOST") == "" {
-			missing = append([]string{"no server: no --server, and $KUBERNETES_SERVICE_HOST is not set (not in a Pod?)"}, missing...)
-		}
-		return nil, &NotFoundError{Missing: missing}
-	}
-	return t, nil
+	return missing, nil
 }
 
 func origin(opts Options, key, flag string) string {
@@ -277,7 +305,7 @@ func origin(opts Options, key, flag string) string {
 	return flag
 }
 
-// resolveServer follows SPEC §1: --server, then the service environment
+// resolveServer follows docs/usage.md#inside-a-pod: --server, then the service environment
 // variables the kubelet sets in every Pod, then the cluster DNS name.
 func resolveServer(opts Options, env Env) (*url.URL, string, error) {
 	if opts.Server != "" {
@@ -320,29 +348,22 @@ func ParseServer(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: %v", raw, err)}
+		return nil, &exitcode.UsageError{Err: fmt.Errorf("invalid server %q: %v", raw, err)}
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: the scheme must be https or http", raw)}
+		return nil, &exitcode.UsageError{Err: fmt.Errorf("invalid server %q: the scheme must be https or http", raw)}
 	}
 	if u.Hostname() == "" {
-		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: no host", raw)}
+		return nil, &exitcode.UsageError{Err: fmt.Errorf("invalid server %q: no host", raw)}
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, &UsageError{Err: fmt.Errorf("invalid server %q: only scheme, host, port and path prefix are allowed", raw)}
+		return nil, &exitcode.UsageError{Err: fmt.Errorf("invalid server %q: only scheme, host, port and path prefix are allowed", raw)}
 	}
 	// Both forms lose the slash, so that an escaped prefix (%2F) stays
 	// escaped: request.Spec.URL builds on EscapedPath.
 	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(u.RawPath, "/")
 	return u, nil
 }
-
-// UsageError is an option that cannot be used as given.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-func (e *UsageError) ExitCode() int { return exitcode.Usage }
 
 // resolveNamespace: -n > $POD_NAMESPACE > <sa-dir>/namespace > "default".
 // A namespace file that is there but cannot be read (a FIFO, say) is an
@@ -390,7 +411,7 @@ func (e *ProcessChoiceError) ExitCode() int { return exitcode.Credentials }
 func otherProcess(opts Options, fsys fileSystem, procs procFS, saDir string) (use, unreadable *Process, err error) {
 	tokenPath := path.Join(saDir, "token")
 	if opts.FromPID < 0 {
-		return nil, nil, &UsageError{Err: errors.New("--from-pid takes a process ID")}
+		return nil, nil, &exitcode.UsageError{Err: errors.New("--from-pid takes a process ID")}
 	}
 	if opts.FromPID > 0 {
 		p := Process{PID: opts.FromPID, Command: procs.command(opts.FromPID)}

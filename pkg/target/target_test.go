@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -341,14 +342,14 @@ func TestResolveErrors(t *testing.T) {
 		wantType any
 		want     string // substring of the message; "$SA" stands for the service-account directory
 	}{
-		{name: "bad --server scheme", opts: Options{Server: "ftp://h"}, wantType: &UsageError{}, want: `invalid server "ftp://h": the scheme must be https or http`},
-		{name: "bad --server port", opts: Options{Server: "https://h:port"}, wantType: &UsageError{}, want: "invalid server"},
-		{name: "--server with a query", opts: Options{Server: "https://h/?a=b"}, wantType: &UsageError{}, want: "only scheme, host, port and path prefix"},
-		{name: "--server with user info", opts: Options{Server: "https://me@h"}, wantType: &UsageError{}, want: "only scheme, host, port and path prefix"},
-		{name: "--server without a host", opts: Options{Server: "https:///api"}, wantType: &UsageError{}, want: "no host"},
+		{name: "bad --server scheme", opts: Options{Server: "ftp://h"}, wantType: &exitcode.UsageError{}, want: `invalid server "ftp://h": the scheme must be https or http`},
+		{name: "bad --server port", opts: Options{Server: "https://h:port"}, wantType: &exitcode.UsageError{}, want: "invalid server"},
+		{name: "--server with a query", opts: Options{Server: "https://h/?a=b"}, wantType: &exitcode.UsageError{}, want: "only scheme, host, port and path prefix"},
+		{name: "--server with user info", opts: Options{Server: "https://me@h"}, wantType: &exitcode.UsageError{}, want: "only scheme, host, port and path prefix"},
+		{name: "--server without a host", opts: Options{Server: "https:///api"}, wantType: &exitcode.UsageError{}, want: "no host"},
 		{
 			name: "bad port variable", env: map[string]string{"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "https"},
-			wantType: &UsageError{}, want: "$KUBERNETES_SERVICE_HOST and $KUBERNETES_SERVICE_PORT: invalid server",
+			wantType: &exitcode.UsageError{}, want: "$KUBERNETES_SERVICE_HOST and $KUBERNETES_SERVICE_PORT: invalid server",
 		},
 		{
 			name: "bad CA in the service account", sa: map[string]string{"token": "t", "ca.crt": "garbage"},
@@ -397,10 +398,10 @@ func TestResolveErrors(t *testing.T) {
 				t.Fatalf("Resolve = %+v, want an error", got)
 			}
 			switch tt.wantType.(type) {
-			case *UsageError:
-				var target *UsageError
+			case *exitcode.UsageError:
+				var target *exitcode.UsageError
 				if !errors.As(err, &target) {
-					t.Errorf("err = %v (%T), want *UsageError", err, err)
+					t.Errorf("err = %v (%T), want *exitcode.UsageError", err, err)
 				}
 			case *CredentialsError:
 				var target *CredentialsError
@@ -607,7 +608,7 @@ func TestErrorMessages(t *testing.T) {
 	if !errors.Is(&CredentialsError{What: "token", Path: "/p", Err: inner}, inner) {
 		t.Error("CredentialsError does not unwrap")
 	}
-	if !errors.Is(&UsageError{Err: inner}, inner) {
+	if !errors.Is(&exitcode.UsageError{Err: inner}, inner) {
 		t.Error("UsageError does not unwrap")
 	}
 }

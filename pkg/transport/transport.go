@@ -297,7 +297,7 @@ func clientGoRoundTripper(t *target.Target, opts Options) http.RoundTripper {
 	// A token file is kcurl's to read, not client-go's: client-go caches it
 	// for about a minute and never re-reads it after a 401, where kcurl reads
 	// it again when it changes and once more after a 401, whatever the
-	// source (SPEC §1).
+	// source (docs/usage.md#inside-a-pod).
 	tokenFile, ownToken := t.Token.(*target.TokenFile)
 	if ownToken && cfg.BearerTokenFile != "" {
 		cfg.BearerToken, cfg.BearerTokenFile = "", ""

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -43,7 +44,7 @@ func ParseCondition(text string, compile func(expr string) (*output.Query, error
 	c := &Condition{Text: text}
 	switch lower := strings.ToLower(text); {
 	case strings.TrimSpace(text) == "":
-		return nil, &exitcode.UsageError{Msg: "--for needs a condition: create, delete, condition=NAME[=VALUE], or a jq expression"}
+		return nil, exitcode.Usagef("--for needs a condition: create, delete, condition=NAME[=VALUE], or a jq expression")
 	case lower == "create":
 		c.kind = forCreate
 	case lower == "delete":
@@ -55,10 +56,10 @@ func ParseCondition(text string, compile func(expr string) (*output.Query, error
 			c.value = "True"
 		}
 		if c.name == "" {
-			return nil, &exitcode.UsageError{Msg: "--for condition= needs a condition type: condition=Ready, condition=Available=False"}
+			return nil, &exitcode.UsageError{Err: errors.New("--for condition= needs a condition type: condition=Ready, condition=Available=False")}
 		}
 	case strings.HasPrefix(text, "jsonpath="):
-		return nil, &exitcode.UsageError{Msg: "kcurl wait takes a jq expression where kubectl takes jsonpath: --for '.status.phase == \"Running\"'"}
+		return nil, &exitcode.UsageError{Err: errors.New("kcurl wait takes a jq expression where kubectl takes jsonpath: --for '.status.phase == \"Running\"'")}
 	default:
 		q, err := compile(text)
 		if err != nil {

@@ -48,7 +48,7 @@ type NotMetError struct{ Msg string }
 
 func (e *NotMetError) Error() string { return e.Msg }
 
-// ExitCode is 1: the condition was not met (SPEC §5).
+// ExitCode is 1: the condition was not met (docs/exit-codes.md).
 func (e *NotMetError) ExitCode() int { return exitcode.Failed }
 
 // state is what the list and the watch have shown so far.

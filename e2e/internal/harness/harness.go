@@ -1,6 +1,7 @@
 // Package harness is what the e2e suites (e2e/ and e2e/node/) share: the
-// binary under test, built once per run, and the env files the cluster
-// scripts write.
+// binary under test, built once per run, the env files the cluster
+// scripts write, what a run shows a user (Result) and the one way to check
+// it (Expect), and the order of tests that must run last (Last).
 package harness
 
 import (
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"testing"
 )
 
 // BuildKcurl builds the kcurl of the checkout at repoRoot into out, static
@@ -39,4 +41,39 @@ func ReadEnvFile(path string) (map[string]string, error) {
 		}
 	}
 	return env, sc.Err()
+}
+
+// Result is what a user sees of one run: stdout, stderr and the exit code.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.Code, r.Stdout, r.Stderr)
+}
+
+// Match is how Expect compares stdout and stderr: Exact by default.
+type Match int
+
+const (
+	// Exact: stdout and stderr are exactly what is given.
+	Exact Match = iota
+	// Contains: stdout and stderr each contain what is given ("" matches
+	// anything): for what a real node adds around kcurl's own words.
+	Contains
+)
+
+// Expect checks the three things a user sees: stdout and stderr (exactly,
+// or with Contains each containing what is given) and the exit code.
+func Expect(t testing.TB, got Result, stdout, stderr string, code int, match ...Match) {
+	t.Helper()
+	ok := got.Stdout == stdout && got.Stderr == stderr
+	how := ""
+	if len(match) > 0 && match[0] == Contains {
+		ok, how = strings.Contains(got.Stdout, stdout) && strings.Contains(got.Stderr, stderr), " containing"
+	}
+	if !ok || got.Code != code {
+		t.Errorf("got:\n%s\nwant:\nexit %d\n--- stdout%s\n%s--- stderr%s\n%s", got, code, how, stdout, how, stderr)
+	}
 }

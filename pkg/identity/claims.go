@@ -1,7 +1,9 @@
-// Package auth asks the API server who kcurl is and what it may do
-// (SelfSubjectReview, SelfSubjectAccessReview, SelfSubjectRulesReview), and
-// reads what a service-account token says about itself.
-package auth
+// Package identity is who kcurl is and what it may do, as the server sees
+// it and as its token claims: the reviews (SelfSubjectReview for whoami,
+// SelfSubjectAccessReview and SelfSubjectRulesReview for can-i), asked
+// through apiclient, and the claims of a service-account token, decoded
+// but not verified; the rows whoami and can-i --list print of them.
+package identity
 
 import (
 	"bytes"

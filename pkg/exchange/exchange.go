@@ -1,4 +1,10 @@
-package apiclient
+// Package exchange is one `kcurl PATH|RESOURCE`: the argument resolved to
+// API paths (a RESOURCE through discovery), sent through apiclient (one
+// request, every page of a list, or a watch and its resumptions), and the
+// answer printed as it arrives through pkg/output; with --curl, the
+// equivalent curl command printed instead. It sits above the protocol
+// client (apiclient), which prints nothing.
+package exchange
 
 import (
 	"bytes"
@@ -10,58 +16,65 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
-// Request is one `kcurl PATH|RESOURCE`: what to ask, and how to print the
+// Resolver turns a RESOURCE into API paths: a discovery.Client, which
+// sends through the same apiclient.Client; a test may stand in for it.
+type Resolver interface {
+	Resolve(ctx context.Context, resource string, opts discovery.ResolveOptions) (*discovery.Resolved, error)
+}
+
+// Options are one `kcurl PATH|RESOURCE`: what to ask, and how to print the
 // answer.
-type Request struct {
-	Target string       // PATH or RESOURCE, as typed
-	Spec   request.Spec // the request; its Path is each resolved path in turn
-	// Resources resolves a RESOURCE; Namespace is where namespaced ones
-	// are, unless AllNamespaces.
-	Resources     Resolver
-	Namespace     string // also {namespace} in a PATH
+type Options struct {
+	PathOrResource string       // the argument, as typed
+	Spec           request.Spec // what is sent; its Path is each resolved path in turn
+	// Namespace is where a RESOURCE's namespaced types are, unless
+	// AllNamespaces, and {namespace} in a PATH.
+	Namespace     string
 	AllNamespaces bool
 
-	All     bool          // follow metadata.continue and print one merged list
-	PerPage bool          // with All: print each page as it arrives
-	Silent  bool          // -s: print no body
-	Watch   *WatchOptions // -w: watch (Spec.Watch follows it)
+	All     bool                    // follow metadata.continue and print one merged list
+	PerPage bool                    // with All: print each page as it arrives
+	Silent  bool                    // -s: print no body
+	Watch   *apiclient.WatchOptions // -w: watch (Spec.Watch follows it)
 	// Streaming: a watch or a followed log; the end of ctx (Ctrl-C) or of
 	// Timeout ends it successfully.
 	Streaming bool
 	Timeout   time.Duration
 
-	Print  output.Options
-	Table  *output.TableOptions // -o table|wide: the server's Table
-	Out    io.Writer
-	ErrOut io.Writer // notices: a withheld binary body, a watch resumed
+	Print   output.Options
+	Table   *output.TableOptions // -o table|wide: the server's Table
+	Include bool                 // -i: each answer's status line and headers before its body
+	Out     io.Writer
+	ErrOut  io.Writer // notices: a withheld binary body, a watch resumed
 	// Curl, when set, prints the equivalent curl command and sends nothing.
 	Curl *request.CurlAuth
 }
 
-// Do resolves the request's target, sends it (every page, or the watch
-// with its resumptions) and prints the answer as it arrives. An error once
-// ctx is done is ctx's own (--max-time is the caller's to name).
-func (c *Client) Do(ctx context.Context, r Request) error {
+// Run resolves the argument (a RESOURCE through resources), sends the
+// request through api (every page, or the watch with its resumptions) and
+// prints the answer as it arrives. An error once ctx is done is ctx's own
+// (--max-time is the caller's to name).
+func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Options) error {
 	r.Spec.Namespace, r.Spec.Watch = r.Namespace, r.Watch != nil
-	resolved, err := r.resolve(ctx)
+	resolved, err := r.resolve(ctx, resources)
 	if err != nil {
 		return err
 	}
 	if r.Curl != nil {
-		spec := r.Spec
-		spec.Path, spec.Name = resolved.Paths[0], resolved.Name
-		req, err := spec.Build(ctx, c.Server)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(r.Out, request.Curl(req, spec.Body, *r.Curl))
-		return err
+		return printCurl(ctx, api, r, resolved)
+	}
+	if r.Include { // the exchange's answers only, not discovery's
+		with := *api
+		with.Include = r.Out
+		api = &with
 	}
 	streamCtx := ctx
 	if r.Timeout > 0 { // --timeout: running out ends a stream cleanly
@@ -69,7 +82,7 @@ func (c *Client) Do(ctx context.Context, r Request) error {
 		streamCtx, cancel = context.WithTimeout(ctx, r.Timeout)
 		defer cancel()
 	}
-	x := &exchange{Client: c, r: r, resolved: resolved, printer: output.NewPrinter(r.Out, r.ErrOut, r.Print)}
+	x := &running{Client: api, r: r, resolved: resolved, printer: output.NewPrinter(r.Out, r.ErrOut, r.Print)}
 	if r.Table != nil {
 		table := *r.Table
 		table.WithNamespace = r.AllNamespaces && resolved.Namespaced && r.isResource()
@@ -100,24 +113,37 @@ func (c *Client) Do(ctx context.Context, r Request) error {
 	return err
 }
 
-func (r Request) isResource() bool { return !strings.HasPrefix(r.Target, "/") }
+// printCurl prints the curl command for the (first) resolved path and
+// sends nothing.
+func printCurl(ctx context.Context, api *apiclient.Client, r Options, resolved *discovery.Resolved) error {
+	spec := r.Spec
+	spec.Path, spec.Name = resolved.Paths[0], resolved.Name
+	req, err := spec.Build(ctx, api.Server)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(r.Out, request.Curl(req, spec.Body, *r.Curl))
+	return err
+}
 
-// resolve is the paths the target means: a PATH as typed, a RESOURCE
+func (r Options) isResource() bool { return !strings.HasPrefix(r.PathOrResource, "/") }
+
+// resolve is the paths the argument means: a PATH as typed, a RESOURCE
 // through discovery.
-func (r Request) resolve(ctx context.Context) (*Resolved, error) {
+func (r Options) resolve(ctx context.Context, resources Resolver) (*discovery.Resolved, error) {
 	if !r.isResource() {
 		if r.AllNamespaces {
 			return nil, exitcode.Usagef("-A goes with a RESOURCE (kcurl pods -A); a PATH names its namespace itself")
 		}
-		return &Resolved{Paths: []string{r.Target}}, nil
+		return &discovery.Resolved{Paths: []string{r.PathOrResource}}, nil
 	}
-	return r.Resources.Resolve(ctx, r.Target, ResolveOptions{
+	return resources.Resolve(ctx, r.PathOrResource, discovery.ResolveOptions{
 		Namespace: r.Namespace, AllNamespaces: r.AllNamespaces, All: r.All, Watch: r.Watch != nil,
 	})
 }
 
 // emptyMessage is kubectl's line for a table without rows.
-func (r Request) emptyMessage(resolved *Resolved) string {
+func (r Options) emptyMessage(resolved *discovery.Resolved) string {
 	switch {
 	case !r.isResource():
 		return ""
@@ -127,23 +153,23 @@ func (r Request) emptyMessage(resolved *Resolved) string {
 	return "No resources found"
 }
 
-// exchange is one Request under way.
-type exchange struct {
-	*Client
-	r        Request
-	resolved *Resolved
+// running is one exchange under way.
+type running struct {
+	*apiclient.Client
+	r        Options
+	resolved *discovery.Resolved
 	printer  *output.Printer
 	tables   *output.TablePrinter
 }
 
-func (x *exchange) spec(path string) request.Spec {
+func (x *running) spec(path string) request.Spec {
 	spec := x.r.Spec
 	spec.Path, spec.Name = path, x.resolved.Name
 	return spec
 }
 
 // one is the plain request: one answer, streamed to the printer.
-func (x *exchange) one(ctx context.Context) error {
+func (x *running) one(ctx context.Context) error {
 	resp, err := x.Send(ctx, x.spec(x.resolved.Paths[0]))
 	if err != nil {
 		return err
@@ -158,7 +184,7 @@ func (x *exchange) one(ctx context.Context) error {
 	return x.print(ctx, resp.Body, resp.Header.Get("Content-Type"))
 }
 
-func (x *exchange) print(ctx context.Context, body io.Reader, contentType string) error {
+func (x *running) print(ctx context.Context, body io.Reader, contentType string) error {
 	if x.tables != nil && output.IsJSON(contentType) {
 		err := x.tables.Print(body)
 		var notTable *output.ErrNotTable
@@ -182,9 +208,9 @@ const DefaultPageSize = 500
 // has read the last), so no page is held. --per-page prints each page as
 // it comes, and tables print page by page under one header per resource
 // type.
-func (x *exchange) list(ctx context.Context) error {
+func (x *running) list(ctx context.Context) error {
 	if x.r.PerPage || x.tables != nil || x.r.Silent {
-		return x.pages(ctx, func(body io.Reader) (output.Page, error) {
+		return x.pages(ctx, func(body io.Reader) (apiclient.ListMeta, error) {
 			// The page printed as it arrives, its continue token read
 			// on the side.
 			body, page := output.TeePage(body)
@@ -198,18 +224,18 @@ func (x *exchange) list(ctx context.Context) error {
 				_, err = io.Copy(io.Discard, body)
 			}
 			if err != nil {
-				return output.Page{}, err
+				return apiclient.ListMeta{}, err
 			}
 			next, err := page()
-			return next, exitcode.With(exitcode.Failed, err)
+			return apiclient.ListMeta(next), exitcode.With(exitcode.Failed, err)
 		})
 	}
 	var failed error
 	merged := output.PullReader(func(w io.Writer) error {
 		merger := output.NewListMerger(w, x.resolved.Category)
-		if failed = x.pages(ctx, func(body io.Reader) (output.Page, error) {
+		if failed = x.pages(ctx, func(body io.Reader) (apiclient.ListMeta, error) {
 			next, err := merger.Add(body)
-			return next, exitcode.With(exitcode.Failed, err)
+			return apiclient.ListMeta(next), exitcode.With(exitcode.Failed, err)
 		}); failed != nil && !errors.As(failed, new(*exitcode.ReportedError)) {
 			return failed
 		}
@@ -224,7 +250,7 @@ func (x *exchange) list(ctx context.Context) error {
 
 // pages hands each page of each path to page. A category goes on past
 // the types it may not list, and then says so at the end.
-func (x *exchange) pages(ctx context.Context, page func(body io.Reader) (output.Page, error)) error {
+func (x *running) pages(ctx context.Context, page func(body io.Reader) (apiclient.ListMeta, error)) error {
 	var failed error
 	for i, path := range x.resolved.Paths {
 		if x.tables != nil && i > 0 {
@@ -251,12 +277,12 @@ func (x *exchange) pages(ctx context.Context, page func(body io.Reader) (output.
 }
 
 // watch prints each event as it arrives.
-func (x *exchange) watch(ctx context.Context) error {
+func (x *running) watch(ctx context.Context) error {
 	opts := *x.r.Watch
 	if opts.Notices == nil {
 		opts.Notices = x.r.ErrOut
 	}
-	return x.Watch(ctx, x.spec(x.resolved.Paths[0]), opts, func(e Event) error {
+	return x.Watch(ctx, x.spec(x.resolved.Paths[0]), opts, func(e apiclient.Event) error {
 		switch {
 		case x.r.Silent:
 			return nil

@@ -1,15 +1,10 @@
-package auth
+package identity
 
 import (
 	"context"
 
 	"github.com/kcurl/kcurl/pkg/apiclient"
 )
-
-// Client asks one API server about the identity it is called with.
-type Client struct {
-	API *apiclient.Client
-}
 
 // UserInfo is the server's view of the caller (SelfSubjectReview).
 type UserInfo struct {
@@ -20,13 +15,13 @@ type UserInfo struct {
 }
 
 // WhoAmI asks the server who the caller is.
-func (c *Client) WhoAmI(ctx context.Context) (*UserInfo, error) {
+func WhoAmI(ctx context.Context, api *apiclient.Client) (*UserInfo, error) {
 	var review struct {
 		Status struct {
 			UserInfo UserInfo `json:"userInfo"`
 		} `json:"status"`
 	}
-	err := c.create(ctx, "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+	err := api.Create(ctx, "/apis/authentication.k8s.io/v1/selfsubjectreviews",
 		map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}, &review)
 	if err != nil {
 		return nil, err
@@ -60,7 +55,7 @@ type Decision struct {
 
 // CanI asks whether the caller may do something (SelfSubjectAccessReview);
 // exactly one of the attributes is set.
-func (c *Client) CanI(ctx context.Context, resource *ResourceAttributes, nonResource *NonResourceAttributes) (*Decision, error) {
+func CanI(ctx context.Context, api *apiclient.Client, resource *ResourceAttributes, nonResource *NonResourceAttributes) (*Decision, error) {
 	spec := map[string]any{}
 	if resource != nil {
 		spec["resourceAttributes"] = resource
@@ -70,7 +65,7 @@ func (c *Client) CanI(ctx context.Context, resource *ResourceAttributes, nonReso
 	var review struct {
 		Status Decision `json:"status"`
 	}
-	err := c.create(ctx, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+	err := api.Create(ctx, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
 		map[string]any{"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": spec}, &review)
 	if err != nil {
 		return nil, err
@@ -94,20 +89,15 @@ type Rules struct {
 	EvaluationError string `json:"evaluationError,omitempty"`
 }
 
-// List asks for every rule that applies to the caller in namespace.
-func (c *Client) List(ctx context.Context, namespace string) (*Rules, error) {
+// RulesIn asks for every rule that applies to the caller in namespace.
+func RulesIn(ctx context.Context, api *apiclient.Client, namespace string) (*Rules, error) {
 	var review struct {
 		Status Rules `json:"status"`
 	}
-	err := c.create(ctx, "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+	err := api.Create(ctx, "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
 		map[string]any{"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": map[string]string{"namespace": namespace}}, &review)
 	if err != nil {
 		return nil, err
 	}
 	return &review.Status, nil
-}
-
-// create POSTs a review object and decodes the answer.
-func (c *Client) create(ctx context.Context, path string, in, out any) error {
-	return c.API.Create(ctx, path, in, out)
 }

@@ -1,4 +1,4 @@
-package apiclient
+package exchange
 
 import (
 	"github.com/kcurl/kcurl/pkg/request"

@@ -1,0 +1,195 @@
+package cmd
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/exchange"
+	"github.com/kcurl/kcurl/pkg/output"
+	"github.com/kcurl/kcurl/pkg/request"
+)
+
+// exchangeOptions is `kcurl [flags] PATH|RESOURCE`, in kubectl's order:
+// completed from the flags (complete), checked without reading a file or
+// touching the network (validate), then run: the credentials (connect),
+// and one call into pkg/exchange for discovery and the whole exchange.
+type exchangeOptions struct {
+	streams Streams
+	session sessionOptions
+	x       exchange.Options
+
+	method        string
+	include       bool
+	showCurl      bool
+	relist        bool
+	timeoutGiven  bool
+	followGiven   bool
+	logFlagsGiven []string // log flags, which only a pod's log takes
+}
+
+// complete reads the flags (and -d's file): usage errors come before any
+// credential is read or byte is sent.
+func (o *exchangeOptions) complete(c *cli.Context) error {
+	s := o.streams
+	x := &o.x
+	switch c.NArg() {
+	case 1:
+		x.PathOrResource = c.Args().First()
+	case 0:
+		return usagef("no PATH or RESOURCE given: try kcurl /api, or kcurl pods")
+	default:
+		return usagef("one PATH or RESOURCE at a time, got %d: %s", c.NArg(), strings.Join(c.Args().Slice(), " "))
+	}
+
+	var err error
+	if o.session, err = newSessionOptions(c, s); err != nil {
+		return err
+	}
+	if x.Timeout, err = parseDuration("timeout", c.String("timeout")); err != nil {
+		return err
+	}
+	o.timeoutGiven = c.IsSet("timeout")
+
+	x.Spec = request.Spec{
+		Method:         c.String("request"),
+		PatchType:      c.String("type"),
+		FieldManager:   c.String("field-manager"),
+		ForceConflicts: c.Bool("force-conflicts"),
+		DryRun:         c.Bool("dry-run"),
+		Headers:        c.StringSlice("header"),
+		LabelSelector:  c.String("selector"),
+		FieldSelector:  c.String("field-selector"),
+		Limit:          c.Int64("limit"),
+	}
+	if c.IsSet("data") {
+		if x.Spec.Body, err = request.LoadBody(c.String("data"), s.In); err != nil {
+			return err
+		}
+	}
+	if o.method, err = x.Spec.ResolveMethod(); err != nil {
+		return err
+	}
+
+	o.include, o.showCurl, x.Silent = c.Bool("include"), c.Bool("curl"), c.Bool("silent")
+	x.All, x.PerPage, x.AllNamespaces = c.Bool("all"), c.Bool("per-page"), c.Bool("all-namespaces")
+	o.relist = c.Bool("relist")
+	if c.Bool("watch") || c.Bool("watch-only") || typedWatch(x.PathOrResource) {
+		x.Watch = &apiclient.WatchOptions{ChangesOnly: c.Bool("watch-only")}
+	}
+	if x.Print, err = printOptions(c, s); err != nil {
+		return err
+	}
+	switch x.Print.Format {
+	case "table", "wide":
+		x.Table = &output.TableOptions{Wide: x.Print.Format == "wide", Color: x.Print.Color}
+		x.Spec.Accept = output.TableAccept
+	}
+	for _, flag := range []string{"follow", "container", "tail", "since", "timestamps", "previous"} {
+		if c.IsSet(flag) {
+			o.logFlagsGiven = append(o.logFlagsGiven, flag)
+		}
+	}
+	o.followGiven = c.Bool("follow")
+	if isLog(x.PathOrResource) {
+		if err := o.completeLog(c); err != nil {
+			return err
+		}
+	}
+	if x.Watch != nil {
+		x.Watch.Relist = o.relist
+		if !s.OutIsTerminal && !c.IsSet("compact-output") {
+			x.Print.Indent = 0 // NDJSON: one event per line in a pipe
+		}
+		x.Print.FlushEachValue = true
+	}
+	x.Streaming = x.Watch != nil || x.Spec.Log.Follow
+	return nil
+}
+
+// completeLog maps the log flags to a pod's log options.
+func (o *exchangeOptions) completeLog(c *cli.Context) error {
+	l := &o.x.Spec.Log
+	l.Follow, l.Container = c.Bool("follow"), c.String("container")
+	l.Timestamps, l.Previous = c.Bool("timestamps"), c.Bool("previous")
+	if c.IsSet("tail") {
+		tail := c.Int64("tail")
+		l.TailLines = &tail
+	}
+	if v := c.String("since"); v != "" {
+		var err error
+		if l.Since, err = request.ParseSince(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validate checks the combination of flags; it reads nothing and sends
+// nothing.
+func (o *exchangeOptions) validate() error {
+	x := &o.x
+	watch := x.Watch != nil
+	switch {
+	case x.Silent && x.Print.Query != nil:
+		return usagef("-s prints no body, so -q has nothing to filter: drop one of them")
+	case x.Table != nil && x.Print.Query != nil:
+		return usagef("-o %s prints the server's table, so -q has nothing to filter: use -o json", x.Print.Format)
+	case watch && x.All:
+		return usagef("--all pages through a list and -w watches: choose one")
+	case x.PerPage && !x.All:
+		return usagef("--per-page goes with --all")
+	case o.relist && !watch:
+		return usagef("--relist goes with -w")
+	case o.timeoutGiven && !watch && !o.followGiven:
+		return usagef("--timeout ends a watch (-w) or a followed log (-f); for any request use --max-time")
+	case (watch || x.All) && o.method != http.MethodGet:
+		return usagef("-w and --all are for GET, not %s", o.method)
+	case len(o.logFlagsGiven) > 0 && !isLog(x.PathOrResource):
+		flag := o.logFlagsGiven[0]
+		return usagef("--%s goes with a pod's log: kcurl pods/NAME/log --%s …", flag, flag)
+	}
+	return nil
+}
+
+// run connects, then leaves the whole exchange to pkg/exchange.
+func (o *exchangeOptions) run(c *cli.Context) error {
+	s := o.streams
+	api, err := o.session.connect(c, s)
+	if err != nil {
+		return err
+	}
+	defer api.cancel()
+	ctx := api.ctx
+	if o.x.Streaming {
+		// Ctrl-C ends a watch or a followed log; that is success.
+		var stop func()
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
+	x := o.x // the options as completed, and what connecting found
+	x.Namespace, x.Include = api.target.Namespace, o.include
+	x.Out, x.ErrOut = s.Out, s.ErrOut
+	if o.showCurl {
+		auth := exchange.CurlAuth(api.target)
+		x.Curl = &auth
+	}
+	return api.err(exchange.Run(ctx, api.api, api.discovery(), x))
+}
+
+// typedWatch: ?watch=true (or 1) in a typed path is a watch too.
+func typedWatch(arg string) bool {
+	_, query, ok := strings.Cut(arg, "?")
+	if !ok {
+		return false
+	}
+	q, _ := url.ParseQuery(query)
+	w := q.Get("watch")
+	return w == "true" || w == "1"
+}
