@@ -15,16 +15,19 @@ import (
 	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
-// kcurl's own exec, attach, port-forward and cp, and a raw exec PATH,
-// against a real kubelet: what the user sees (stdout, stderr, exit code).
-func TestKcurlStreams(t *testing.T) {
-	ns := namespace(t)
-	serviceAccount(t, ns, "streamer", `- apiGroups: [""]
+// streamerRules may read Pods and open their streams.
+const streamerRules = `- apiGroups: [""]
   resources: [pods]
   verbs: [get, list]
 - apiGroups: [""]
   resources: [pods/exec, pods/attach, pods/portforward]
-  verbs: [get, create]`)
+  verbs: [get, create]`
+
+// kcurl's own exec, attach, port-forward and cp, and a raw exec PATH,
+// against a real kubelet: what the user sees (stdout, stderr, exit code).
+func kcurlStreams(t *testing.T) {
+	ns := namespace(t)
+	serviceAccount(t, ns, "streamer", streamerRules)
 	serviceAccount(t, ns, "reader", `- apiGroups: [""]
   resources: [pods]
   verbs: [get, list]`)

@@ -57,6 +57,7 @@ func TestNode(t *testing.T) {
 		{"PodShapes", podShapes},
 		{"WaitForSecretExample", waitForSecretExample},
 		{"KubectlThroughProxy", kubectlThroughProxy},
+		{"KcurlStreams", kcurlStreams},
 		{"CARotation", caRotation},
 	} {
 		t.Run(test.name, test.run)
