@@ -107,8 +107,11 @@ spec:
 	t.Run("exec-tty", func(t *testing.T) {
 		// script(1) gives kcurl a pseudo-terminal; after kcurl ends, stty
 		// shows that the terminal is not left raw.
-		cmd := fmt.Sprintf("stty cols 91 rows 37; %s exec -it web -- sh -c 'tty; stty size'; echo kcurl-exit=$?; stty -a",
-			strings.Join(connect(streamer), " "))
+		// The size reaches the remote terminal just after the command
+		// starts (as with kubectl): the command waits for it.
+		remote := `'tty; for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null) && [ "$s" != "0 0" ] && break; sleep 0.2; done; echo "$s"'`
+		cmd := fmt.Sprintf("stty cols 91 rows 37; %s exec -it web -- sh -c %s; echo kcurl-exit=$?; stty -a",
+			strings.Join(connect(streamer), " "), remote)
 		r := inNode(t, "", "script", "-qec", cmd, "/dev/null")
 		for _, want := range []string{"/dev/pts/", "37 91\r\n", "kcurl-exit=0"} {
 			if !strings.Contains(r.Stdout, want) {
