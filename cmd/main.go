@@ -125,6 +125,9 @@ func newApp(s Streams) *cli.App {
 			if c.Bool("version") {
 				return printVersion(s)
 			}
+			if kind := rawStreamKind(c); kind != "" {
+				return runCommand(c, &rawStreamOptions{streams: s, kind: kind}) // exec, attach, portforward: upgraded
+			}
 			return runCommand(c, &exchangeOptions{streams: s})
 		},
 		Reader:    s.In,
@@ -135,7 +138,7 @@ func newApp(s Streams) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &exitcode.UsageError{Err: err}
 		},
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			apiResourcesCommand(s),
 			whoamiCommand(s),
 			canICommand(s),
@@ -146,7 +149,7 @@ func newApp(s Streams) *cli.App {
 			proxyCommand(s),
 			versionCommand(s),
 			completionCommand(s),
-		},
+		}, streamCommands(s)...),
 		CustomAppHelpTemplate:     helpTemplate,
 		HideHelpCommand:           true,
 		UseShortOptionHandling:    true,

@@ -60,6 +60,7 @@ func TestNode(t *testing.T) {
 		{"DebugCommand", debugCommand},
 		{"DebugCommandRefusals", debugCommandRefusals},
 		{"DebugCommandFromPod", debugCommandFromPod},
+		{"KcurlStreams", kcurlStreams},
 		{"CARotation", caRotation},
 	} {
 		t.Run(test.name, test.run)

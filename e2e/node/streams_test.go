@@ -93,12 +93,7 @@ func (b *background) waitFor(t *testing.T, re *regexp.Regexp, d time.Duration) s
 // filter, passed through when the filter allows them.
 func kubectlThroughProxy(t *testing.T) {
 	ns := namespace(t)
-	serviceAccount(t, ns, "streamer", `- apiGroups: [""]
-  resources: [pods]
-  verbs: [get, list]
-- apiGroups: [""]
-  resources: [pods/exec, pods/attach, pods/portforward]
-  verbs: [get, create]`)
+	serviceAccount(t, ns, "streamer", streamerRules)
 	apply(t, fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: web, namespace: %[1]s}

@@ -1,0 +1,57 @@
+package cmd
+
+import (
+	"context"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kcurl/kcurl/pkg/stream"
+)
+
+func attachCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:  "attach",
+		Usage: "attach to a container's running process, as kubectl attach",
+		UsageText: "kcurl attach POD|TYPE/NAME [-c CONTAINER] [-i] [-t]\n" +
+			"   kcurl attach web\n" +
+			"   kcurl attach -it web -c shell        (the container has stdin: true, tty: true)",
+		Flags: remoteFlags("process"),
+		Action: func(c *cli.Context) error {
+			return runCommand(c, &attachOptions{remoteOptions: remoteOptions{streams: s}})
+		},
+	}
+}
+
+// attachOptions is kcurl attach: complete, validate (reads nothing), run.
+type attachOptions struct {
+	remoteOptions
+	extra []string
+}
+
+func (o *attachOptions) complete(c *cli.Context) error {
+	if c.NArg() > 0 {
+		o.refText, o.extra = c.Args().First(), c.Args().Tail()
+	}
+	return o.completeRemote(c)
+}
+
+func (o *attachOptions) validate() error {
+	switch {
+	case o.refText == "":
+		return usagef("attach needs a POD (or TYPE/NAME): kcurl attach POD")
+	case len(o.extra) > 0:
+		return usagef("attach takes one POD, got more: %v (to run a command, use kcurl exec)", o.extra)
+	}
+	var err error
+	o.ref, err = stream.ParseRef(o.refText)
+	return err
+}
+
+func (o *attachOptions) run(c *cli.Context) error {
+	return o.runRemote(c, "attach", func(ctx context.Context, r *stream.Remote, rio stream.IO) error {
+		if !o.quiet && rio.TTY {
+			o.streams.ErrOut.Write([]byte("If you don't see a command prompt, try pressing enter.\r\n"))
+		}
+		return r.Attach(ctx, rio)
+	})
+}

@@ -1,0 +1,120 @@
+package cmd
+
+import (
+	"context"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kcurl/kcurl/pkg/stream"
+)
+
+func cpCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:  "cp",
+		Usage: "copy files to and from a container, as kubectl cp (tar in the container; nothing is written outside the destination)",
+		UsageText: "kcurl cp [NS/]POD:PATH LOCAL | LOCAL [NS/]POD:PATH [-c CONTAINER]\n" +
+			"   kcurl cp web:/etc/nginx ./nginx\n" +
+			"   kcurl cp ./site.conf prod/web:/etc/nginx/conf.d/ -c nginx",
+		Flags: append([]cli.Flag{
+			containerFlag(),
+		}, connectionFlags()...),
+		Action: func(c *cli.Context) error { return runCommand(c, &cpOptions{streams: s}) },
+	}
+}
+
+// cpOptions is kcurl cp: complete, validate (reads nothing), run.
+type cpOptions struct {
+	streams   Streams
+	session   sessionOptions
+	args      []string
+	container string
+
+	local  string
+	remote podPath
+	toPod  bool
+}
+
+// podPath is [NS/]POD:PATH.
+type podPath struct {
+	namespace, pod, path string
+}
+
+// parsePodPath reads [NS/]POD:PATH; ok is false for a local path (no
+// colon, or one that starts as a path does: /, ./, ../, ~).
+func parsePodPath(arg string) (podPath, bool) {
+	if strings.HasPrefix(arg, "/") || strings.HasPrefix(arg, ".") || strings.HasPrefix(arg, "~") {
+		return podPath{}, false
+	}
+	pod, path, ok := strings.Cut(arg, ":")
+	if !ok || pod == "" {
+		return podPath{}, false
+	}
+	p := podPath{pod: pod, path: path}
+	if ns, name, nested := strings.Cut(pod, "/"); nested {
+		if strings.Contains(name, "/") {
+			return podPath{}, false
+		}
+		p.namespace, p.pod = ns, name
+	}
+	return p, true
+}
+
+func (o *cpOptions) complete(c *cli.Context) error {
+	var err error
+	if o.session, err = newSessionOptions(c, o.streams); err != nil {
+		return err
+	}
+	o.args, o.container = c.Args().Slice(), c.String("container")
+	return nil
+}
+
+func (o *cpOptions) validate() error {
+	if len(o.args) != 2 {
+		return usagef("cp takes a source and a destination: kcurl cp POD:PATH LOCAL, or kcurl cp LOCAL POD:PATH")
+	}
+	src, srcRemote := parsePodPath(o.args[0])
+	dest, destRemote := parsePodPath(o.args[1])
+	switch {
+	case srcRemote && destRemote:
+		return usagef("cp copies between a container and here, not between two containers")
+	case !srcRemote && !destRemote:
+		return usagef("cp needs one side in a container: [NS/]POD:PATH (a local path with a colon: write it as ./%s)", o.args[0])
+	case srcRemote:
+		o.remote, o.local = src, o.args[1]
+	default:
+		o.remote, o.local, o.toPod = dest, o.args[0], true
+	}
+	if o.remote.path == "" {
+		return usagef("%s: give a path in the container after the colon", o.args[map[bool]int{false: 0, true: 1}[o.toPod]])
+	}
+	if o.local == "" {
+		return usagef("cp needs a local path")
+	}
+	return nil
+}
+
+func (o *cpOptions) run(c *cli.Context) error {
+	s := o.streams
+	ss, err := connectStream(c, s, o.session)
+	if err != nil {
+		return err
+	}
+	defer ss.cancel()
+	if o.remote.namespace != "" {
+		ss.target.Namespace = o.remote.namespace
+	}
+	remote, err := ss.remote(stream.Ref{Name: o.remote.pod}, o.container, "copy files with", s.ErrOut)
+	if err != nil {
+		return err
+	}
+	exec := func(ctx context.Context, command []string, rio stream.IO) error {
+		return remote.Exec(ctx, command, rio)
+	}
+	if o.toPod {
+		err = stream.CopyTo(ss.ctx, exec, o.local, o.remote.path, s.ErrOut, s.ErrOut)
+	} else {
+		err = stream.CopyFrom(ss.ctx, exec, o.remote.path, o.local, s.ErrOut, s.ErrOut)
+	}
+	return ss.err(err)
+}

@@ -1,0 +1,127 @@
+package cmd
+
+import (
+	"net"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kcurl/kcurl/pkg/stream"
+)
+
+func portForwardCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:  "port-forward",
+		Usage: "forward local ports to a Pod, as kubectl port-forward (the WebSocket tunnel, SPDY for older servers)",
+		UsageText: "kcurl port-forward POD|TYPE/NAME [LOCAL:]REMOTE... [--address 127.0.0.1]\n" +
+			"   kcurl port-forward web 8080:80\n" +
+			"   kcurl port-forward svc/web :80        (a free local port)\n" +
+			"   kcurl port-forward deploy/web 8080 9090 --address 0.0.0.0",
+		Flags: append([]cli.Flag{
+			&cli.StringSliceFlag{Name: "address", Value: cli.NewStringSlice("127.0.0.1"), Usage: "listen on `ADDRESS` (an IP, or localhost for 127.0.0.1 and ::1; repeatable, or comma separated)"},
+		}, connectionFlags()...),
+		Action: func(c *cli.Context) error { return runCommand(c, &portForwardOptions{streams: s}) },
+	}
+}
+
+// portForwardOptions is kcurl port-forward: complete, validate (reads
+// nothing), run.
+type portForwardOptions struct {
+	streams   Streams
+	session   sessionOptions
+	refText   string
+	ref       stream.Ref
+	portArgs  []string
+	addresses []string
+}
+
+func (o *portForwardOptions) complete(c *cli.Context) error {
+	var err error
+	if o.session, err = newSessionOptions(c, o.streams); err != nil {
+		return err
+	}
+	if c.NArg() > 0 {
+		o.refText, o.portArgs = c.Args().First(), c.Args().Tail()
+	}
+	for _, a := range c.StringSlice("address") {
+		for _, part := range strings.Split(a, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				o.addresses = append(o.addresses, part)
+			}
+		}
+	}
+	return nil
+}
+
+func (o *portForwardOptions) validate() error {
+	if o.refText == "" || len(o.portArgs) == 0 {
+		return usagef("port-forward needs a POD (or TYPE/NAME) and at least one port: kcurl port-forward POD [LOCAL:]REMOTE")
+	}
+	var err error
+	if o.ref, err = stream.ParseRef(o.refText); err != nil {
+		return err
+	}
+	// Names are resolved against the Pod later; numbers are checked now.
+	if _, err := stream.ParsePorts(o.portArgs, portName); err != nil {
+		return usagef("%v", err)
+	}
+	for _, a := range o.addresses {
+		if a != "localhost" && !isIP(a) {
+			return usagef("--address %q: give an IP address, or localhost", a)
+		}
+	}
+	return nil
+}
+
+func (o *portForwardOptions) run(c *cli.Context) error {
+	s := o.streams
+	ss, err := connectStream(c, s, o.session)
+	if err != nil {
+		return err
+	}
+	defer ss.cancel()
+	pod, workload, err := ss.pods().Find(ss.ctx, o.ref)
+	if err != nil {
+		return ss.err(err)
+	}
+	if !pod.Running() {
+		return usagef("unable to forward port because pod is not running. Current status=%s", pod.Status.Phase)
+	}
+	ports, err := stream.ParsePorts(o.portArgs, pod.NamedPort)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if workload != nil && workload.Kind == "Service" {
+		// The Service's port is forwarded to the Pod's port behind it.
+		for i, p := range ports {
+			target, err := workload.TargetPort(int32(p.Remote), pod)
+			if err != nil {
+				return err
+			}
+			ports[i].Remote = uint16(target)
+		}
+	}
+	u, err := stream.ForwardURL(ss.target.Server, pod)
+	if err != nil {
+		return err
+	}
+	dialer, err := stream.Dialer(ss.config, u)
+	if err != nil {
+		return err
+	}
+	f := &stream.Forwarder{Dialer: dialer, Addresses: o.addresses, Ports: ports, Out: s.Out, ErrOut: s.ErrOut}
+	return ss.err(f.Run(ss.ctx))
+}
+
+func isIP(s string) bool { return net.ParseIP(s) != nil }
+
+// portName stands for the Pod's named ports before the Pod is read: any
+// name that is not a number may be one.
+func portName(name string) (int32, bool) {
+	for _, r := range name {
+		if r < '0' || r > '9' {
+			return 1, true
+		}
+	}
+	return 0, false
+}

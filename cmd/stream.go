@@ -1,0 +1,185 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+	"k8s.io/client-go/rest"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/stream"
+	"github.com/kcurl/kcurl/pkg/transport"
+)
+
+// The streaming commands (exec, attach, port-forward, cp) and the raw
+// exec/attach/portforward PATHs share this: the connection as client-go's
+// streaming code needs it, and the Pod they name.
+
+// streamCommands are registered with the others in newApp.
+func streamCommands(s Streams) []*cli.Command {
+	return []*cli.Command{execCommand(s), attachCommand(s), portForwardCommand(s), cpCommand(s)}
+}
+
+// streamSession is a connection for the streaming protocols: the
+// session's target and client (to read Pods), and the same credentials as
+// a rest.Config for client-go's executors and dialers.
+type streamSession struct {
+	*apiSession
+	config *rest.Config
+}
+
+// connectStream resolves the target; ctx ends on SIGINT and SIGTERM as
+// well as at --max-time, so that every stream stops cleanly.
+func connectStream(c *cli.Context, s Streams, o sessionOptions) (*streamSession, error) {
+	api, err := o.connect(c, s)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := transport.RESTConfig(api.target, o.transport)
+	if err != nil {
+		api.cancel()
+		return nil, err
+	}
+	ctx, stop := signal.NotifyContext(api.ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	cancel := api.cancel
+	api.ctx, api.cancel = ctx, func() { stop(); cancel() }
+	return &streamSession{apiSession: api, config: cfg}, nil
+}
+
+func (ss *streamSession) pods() stream.Pods {
+	return stream.Pods{Client: ss.api, Namespace: ss.target.Namespace}
+}
+
+// remote finds the Pod ref names, checks that it runs, and picks its
+// container as kubectl does (say names the command for the error).
+//
+// A Pod named with its container (-c) is not read first: the server
+// checks both, and refuses a completed Pod, with kubectl's own words, when
+// the stream is asked for; that saves a request and a connection.
+func (ss *streamSession) remote(ref stream.Ref, container, say string, notices io.Writer) (*stream.Remote, error) {
+	if ref.Kind == "" && container != "" {
+		pod := &stream.Pod{}
+		pod.Metadata.Name, pod.Metadata.Namespace = ref.Name, ss.target.Namespace
+		return &stream.Remote{Config: ss.config, Server: ss.target.Server, Pod: pod, Container: container}, nil
+	}
+	pod, _, err := ss.pods().Find(ss.ctx, ref)
+	if err != nil {
+		return nil, ss.err(err)
+	}
+	if pod.Status.Phase == "Succeeded" || pod.Status.Phase == "Failed" {
+		return nil, usagef("cannot %s a container in a completed pod; current phase is %s", say, pod.Status.Phase)
+	}
+	name, err := pod.Container(container, notices)
+	if err != nil {
+		return nil, err
+	}
+	return &stream.Remote{Config: ss.config, Server: ss.target.Server, Pod: pod, Container: name}, nil
+}
+
+// remoteOptions are what exec and attach share (kubectl's StreamOptions):
+// the Pod, the container, -i, -t, -q.
+type remoteOptions struct {
+	streams   Streams
+	session   sessionOptions
+	refText   string
+	ref       stream.Ref
+	container string
+	stdin     bool
+	tty       bool
+	quiet     bool
+}
+
+func containerFlag() cli.Flag {
+	return &cli.StringFlag{Name: "container", Aliases: []string{"c"}, Usage: "the `CONTAINER` (default: the kubectl.kubernetes.io/default-container annotation's, then the first)"}
+}
+
+func remoteFlags(what string) []cli.Flag {
+	return append([]cli.Flag{
+		containerFlag(),
+		&cli.BoolFlag{Name: "stdin", Aliases: []string{"i"}, Usage: "pass stdin to the " + what},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "with -i: stdin is a terminal, raw while the " + what + " runs"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only print what the " + what + " prints"},
+	}, connectionFlags()...)
+}
+
+// completeRemote reads the shared flags; the arguments are the command's.
+func (o *remoteOptions) completeRemote(c *cli.Context) error {
+	var err error
+	if o.session, err = newSessionOptions(c, o.streams); err != nil {
+		return err
+	}
+	o.container, o.stdin, o.tty, o.quiet = c.String("container"), c.Bool("stdin"), c.Bool("tty"), c.Bool("quiet")
+	return nil
+}
+
+// runRemote connects, finds the container and runs fn on it with the
+// streams (a raw terminal with -t, restored however it ends).
+func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx context.Context, r *stream.Remote, rio stream.IO) error) error {
+	s := o.streams
+	ss, err := connectStream(c, s, o.session)
+	if err != nil {
+		return err
+	}
+	defer ss.cancel()
+	var notices io.Writer = s.ErrOut
+	if o.quiet {
+		notices = nil
+	}
+	remote, err := ss.remote(o.ref, o.container, say, notices)
+	if err != nil {
+		return err
+	}
+	rio, restore, err := remoteIO(s, o.stdin, o.tty, o.quiet)
+	defer restore()
+	if err != nil {
+		return err
+	}
+	return remoteExit(ss.ctx, s, ss.err(fn(ss.ctx, remote, rio)))
+}
+
+// remoteIO is the IO of exec and attach: stdin only with -i, and with -t
+// a raw local terminal when stdin is one (else kubectl's warning and no
+// TTY). restore gives the terminal back; call it on every path.
+func remoteIO(s Streams, stdin, tty, quiet bool) (rio stream.IO, restore func(), err error) {
+	rio = stream.IO{Stdout: s.Out, Stderr: s.ErrOut}
+	restore = func() {}
+	if stdin {
+		rio.Stdin = s.In
+	}
+	if !tty || !stdin {
+		return rio, restore, nil
+	}
+	in, out, ok := stream.IsTerminal(s.In, s.Out)
+	if !ok {
+		if !quiet {
+			fmt.Fprintln(s.ErrOut, "Unable to use a TTY - input is not a terminal or the right kind of file")
+		}
+		return rio, restore, nil
+	}
+	term := &stream.Terminal{In: in, Out: out}
+	if err := term.Raw(); err != nil {
+		return rio, restore, err
+	}
+	rio.TTY, rio.Sizes, rio.Stderr = true, term, nil
+	return rio, term.Restore, nil
+}
+
+// remoteExit is how the streaming commands end: the remote command's exit
+// code said as kubectl says it, Ctrl-C as success.
+func remoteExit(ctx context.Context, s Streams, err error) error {
+	var exit *stream.RemoteExitError
+	switch {
+	case err != nil && ctx.Err() == context.Canceled:
+		return nil
+	case errors.As(err, &exit):
+		fmt.Fprintln(s.ErrOut, exit.Error())
+		return &exitcode.ReportedError{Err: exit}
+	}
+	return err
+}

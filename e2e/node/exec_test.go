@@ -1,0 +1,253 @@
+//go:build e2e
+
+package node
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kcurl/kcurl/e2e/internal/harness"
+)
+
+// streamerRules may read Pods and open their streams.
+const streamerRules = `- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list]
+- apiGroups: [""]
+  resources: [pods/exec, pods/attach, pods/portforward]
+  verbs: [get, create]`
+
+// kcurl's own exec, attach, port-forward and cp, and a raw exec PATH,
+// against a real kubelet: what the user sees (stdout, stderr, exit code).
+func kcurlStreams(t *testing.T) {
+	ns := namespace(t)
+	serviceAccount(t, ns, "streamer", streamerRules)
+	serviceAccount(t, ns, "reader", `- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list]`)
+	apply(t, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: %[1]s
+  annotations: {kubectl.kubernetes.io/default-container: web}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: %[2]s
+    command: [sh, -c, 'mkdir -p /www && echo hello-through-port-forward > /www/index.html && head -c 104857600 /dev/urandom > /www/big && touch /www/ready && exec httpd -f -p 8080 -h /www']
+    readinessProbe:
+      exec: {command: [test, -f, /www/ready]}
+      periodSeconds: 1
+  - name: echo
+    image: %[2]s
+    stdin: true
+    command: [sh, -c, 'while read line; do echo "got $line"; done']
+  - name: notar
+    image: %[3]s
+    args: [proxy, --port=8001]
+`, ns, shellImage, kcurlImage))
+	waitReady(t, ns, "web")
+
+	tokenFor := func(sa string) string {
+		token := mustKubectl(t, "create", "token", sa, "-n", ns, "--duration=1h")
+		file := filepath.Join(t.TempDir(), "token")
+		if err := os.WriteFile(file, []byte(strings.TrimSpace(token)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	streamer, reader := tokenFor("streamer"), tokenFor("reader")
+	connect := func(tokenFile string) []string {
+		return []string{kcurlBin, "--server=https://127.0.0.1:443", "--cacert=" + node["KCURL_CLUSTER_CA"], "--token-file=" + tokenFile, "-n", ns}
+	}
+	kc := func(stdin string, args ...string) result {
+		t.Helper()
+		return inNode(t, stdin, append(connect(streamer), args...)...)
+	}
+	remoteSum := func(path string) string {
+		t.Helper()
+		r := kc("", "exec", "web", "--", "sha256sum", path)
+		if r.Code != 0 {
+			t.Fatalf("sha256sum in the container:\n%s", r)
+		}
+		return strings.Fields(r.Stdout)[0]
+	}
+	sum := func(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s))) }
+
+	t.Run("exec", func(t *testing.T) {
+		expectContains(t, kc("", "exec", "web", "--", "sh", "-c", "echo out; echo err >&2; exit 3"),
+			"out\n", "err\ncommand terminated with exit code 3\n", 3)
+		r := kc("", "exec", "web", "--", "sh", "-c", "echo out; echo err >&2")
+		if r.Stdout != "out\n" || r.Stderr != "err\n" || r.Code != 0 {
+			t.Errorf("want out, err and exit 0; got\n%s", r)
+		}
+		expectContains(t, kc("ping\npong\n", "exec", "-i", "web", "--", "cat"), "ping\npong\n", "", 0)
+		expectContains(t, kc("", "exec", "web", "-c", "nope", "--", "true"), "", "Error from server (BadRequest): container nope is not valid for pod web", 4)
+		if r := kc("", "exec", "web", "--", "no-such-command"); r.Code == 0 || !strings.Contains(r.Stderr, "no-such-command") {
+			t.Errorf("a command the container does not have:\n%s", r)
+		}
+	})
+
+	t.Run("exec-3MB-binary", func(t *testing.T) {
+		r := kc("", "exec", "web", "--", "head", "-c", "3145728", "/www/big")
+		want := kc("", "exec", "web", "--", "sh", "-c", "head -c 3145728 /www/big | sha256sum")
+		if r.Code != 0 || len(r.Stdout) != 3145728 || !strings.HasPrefix(want.Stdout, sum(r.Stdout)) {
+			t.Errorf("3 MB through exec: exit %d, %d bytes, sha256 %s, want %s; stderr %s", r.Code, len(r.Stdout), sum(r.Stdout), want.Stdout, r.Stderr)
+		}
+	})
+
+	t.Run("exec-tty", func(t *testing.T) {
+		// script(1) gives kcurl a pseudo-terminal; after kcurl ends, stty
+		// shows that the terminal is not left raw.
+		// The size reaches the remote terminal just after the command
+		// starts (as with kubectl): the command waits for it.
+		remote := `'tty; for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null) && [ "$s" != "0 0" ] && break; sleep 0.2; done; echo "$s"'`
+		cmd := fmt.Sprintf("stty cols 91 rows 37; %s exec -it web -- sh -c %s; echo kcurl-exit=$?; stty -a",
+			strings.Join(connect(streamer), " "), remote)
+		r := inNode(t, "", "script", "-qec", cmd, "/dev/null")
+		for _, want := range []string{"/dev/pts/", "37 91\r\n", "kcurl-exit=0"} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("-t through a pseudo-terminal: no %q in\n%s", want, r)
+			}
+		}
+		if _, after, _ := strings.Cut(r.Stdout, "kcurl-exit"); !strings.Contains(after, " icanon ") || !strings.Contains(after, " echo ") {
+			t.Errorf("the terminal was left raw:\n%s", after)
+		}
+		r = inNode(t, "", "script", "-qec", strings.Join(connect(streamer), " ")+" exec -it web -- sh -c 'exit 4'", "/dev/null")
+		if !strings.Contains(r.Stdout, "command terminated with exit code 4") {
+			t.Errorf("-t with an exit code:\n%s", r)
+		}
+	})
+
+	t.Run("port-forward", func(t *testing.T) {
+		fwd := startInNode(t, append(connect(streamer), "port-forward", "web", ":8080", ":9999")...)
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
+		closed := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 9999`), 5*time.Second)
+		get := func(port, path string) result {
+			return inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "60", "http://127.0.0.1:"+port+path)
+		}
+		expectContains(t, get(port, "/index.html"), "hello-through-port-forward\n", "", 0)
+
+		// Nothing listens on 9999 in the Pod: that connection fails, is
+		// reported, and the forwarder goes on.
+		if r := get(closed, "/"); r.Code == 0 {
+			t.Errorf("a connection to a closed port succeeded:\n%s", r)
+		}
+		fwd.waitFor(t, regexp.MustCompile(`error: forwarding port \d+ -> 9999: .*`), 10*time.Second)
+		expectContains(t, get(port, "/index.html"), "hello-through-port-forward\n", "", 0)
+
+		// Many at once.
+		r := inNode(t, "", "sh", "-c", `for i in 1 2 3 4 5 6 7 8 9 10; do curl -q --noproxy '*' -fsS --max-time 60 http://127.0.0.1:$0/index.html & done; wait`, port)
+		if got := strings.Count(r.Stdout, "hello-through-port-forward\n"); got != 10 {
+			t.Errorf("10 connections at once: %d answers\n%s", got, r)
+		}
+
+		// 100 MB intact.
+		want := remoteSum("/www/big")
+		big := inNode(t, "", "sh", "-c", `curl -q --noproxy '*' -fsS --max-time 120 http://127.0.0.1:$0/big | sha256sum`, port)
+		if !strings.HasPrefix(big.Stdout, want) {
+			t.Errorf("100 MB through port-forward: sha256 %q, want %s\n%s", big.Stdout, want, big)
+		}
+	})
+
+	t.Run("cp", func(t *testing.T) {
+		dir := t.TempDir()
+		expectContains(t, kc("", "cp", "web:/www/index.html", filepath.Join(dir, "index.html")), "", "", 0)
+		if b, _ := os.ReadFile(filepath.Join(dir, "index.html")); string(b) != "hello-through-port-forward\n" {
+			t.Errorf("cp from the container: %q", b)
+		}
+		expectContains(t, kc("", "cp", ns+"/web:/www", filepath.Join(dir, "www")), "", "", 0)
+		if b, err := os.ReadFile(filepath.Join(dir, "www", "big")); err != nil || sum(string(b)) != remoteSum("/www/big") {
+			t.Errorf("cp of a directory with 100 MB: %v", err)
+		}
+
+		up := filepath.Join(dir, "up")
+		os.MkdirAll(filepath.Join(up, "sub"), 0o755)
+		os.WriteFile(filepath.Join(up, "sub", "f.txt"), []byte("uploaded\n"), 0o644)
+		expectContains(t, kc("", "cp", up, "web:/tmp/"), "", "", 0)
+		expectContains(t, kc("", "exec", "web", "--", "cat", "/tmp/up/sub/f.txt"), "uploaded\n", "", 0)
+		expectContains(t, kc("", "cp", filepath.Join(up, "sub", "f.txt"), "web:/tmp/renamed.txt"), "", "", 0)
+		expectContains(t, kc("", "exec", "web", "--", "cat", "/tmp/renamed.txt"), "uploaded\n", "", 0)
+
+		expectContains(t, kc("", "cp", "web:/etc/hosts", filepath.Join(dir, "hosts"), "-c", "notar"), "", "the container has no tar", 1)
+	})
+
+	t.Run("raw-exec-path", func(t *testing.T) {
+		path := "/api/v1/namespaces/" + ns + "/pods/web/exec?container=web&command=sh&command=-c&command=echo+raw%3B+echo+oops+>%262%3B+exit+5&stdout=true&stderr=true"
+		expectContains(t, kc("", path), "raw\n", "oops\ncommand terminated with exit code 5\n", 5)
+		in := "/api/v1/namespaces/{namespace}/pods/web/exec?container=web&command=cat&stdin=true&stdout=true"
+		expectContains(t, kc("through stdin\n", in), "through stdin\n", "", 0)
+		expectContains(t, kc("", path, "--curl"), "", "curl cannot speak exec", 2)
+		fwd := "/api/v1/namespaces/" + ns + "/pods/web/portforward?ports=8080"
+		expectContains(t, kc("GET /index.html HTTP/1.0\r\n\r\n", fwd), "hello-through-port-forward", "", 0)
+	})
+
+	t.Run("forbidden", func(t *testing.T) {
+		r := inNode(t, "", append(connect(reader), "exec", "web", "--", "true")...)
+		expectContains(t, r, "", `Error from server (Forbidden): pods "web" is forbidden: User "system:serviceaccount:`+ns+`:reader" cannot `, 4)
+		if !strings.Contains(r.Stderr, "pods/exec") {
+			t.Errorf("the Forbidden line does not name pods/exec:\n%s", r)
+		}
+		r = inNode(t, "", append(connect(reader), "port-forward", "web", ":8080")...)
+		expectContains(t, r, "", "Error from server (Forbidden)", 4)
+		if strings.Contains(r.Stdout, "Forwarding from") {
+			t.Errorf("port-forward listened before it was refused:\n%s", r)
+		}
+	})
+
+	t.Run("kubeconfig-and-as", func(t *testing.T) {
+		admin := []string{kcurlBin, "--kubeconfig=" + node["KCURL_NODE_KUBECONFIG"], "-n", ns}
+		expectContains(t, inNode(t, "", append(admin, "exec", "web", "--", "echo", "admin")...), "admin\n", "", 0)
+		expectContains(t, inNode(t, "", append(admin, "--as=system:serviceaccount:"+ns+":reader", "exec", "web", "--", "true")...),
+			"", `User "system:serviceaccount:`+ns+`:reader" cannot`, 4)
+		expectContains(t, inNode(t, "", append(admin, "--as=system:serviceaccount:"+ns+":streamer", "exec", "web", "--", "echo", "as")...), "as\n", "", 0)
+	})
+
+	t.Run("through-kcurl-proxy", func(t *testing.T) {
+		p := startInNode(t, append(connect(streamer), "proxy", "--port=0", "--reject-paths=")...)
+		server := "http://" + p.waitFor(t, regexp.MustCompile(`Starting to serve on (127\.0\.0\.1:\d+)`), 10*time.Second)
+		expectContains(t, inNode(t, "", kcurlBin, "--server="+server, "-n", ns, "exec", "web", "--", "echo", "proxied"), "proxied\n", "", 0)
+		expectContains(t, inNode(t, "a\n", kcurlBin, "--server="+server, "-n", ns, "exec", "-i", "web", "--", "cat"), "a\n", "", 0)
+	})
+
+	t.Run("in-a-pod", func(t *testing.T) {
+		apply(t, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: %[1]s}
+spec:
+  serviceAccountName: streamer
+  restartPolicy: Never
+  containers:
+  - name: kcurl
+    image: %[2]s
+    args: [exec, web, --, sh, -c, 'echo from-a-pod; exit 6']
+`, ns, kcurlImage))
+		code, logs := terminated(t, ns, "client")
+		if code != 6 || !strings.Contains(logs, "from-a-pod") {
+			t.Errorf("kcurl exec in a Pod: exit %d, logs\n%s", code, logs)
+		}
+	})
+
+	// Last: the echo container ends when its stdin does.
+	t.Run("attach", func(t *testing.T) {
+		r := inNode(t, "", append([]string{"sh", "-c", `(echo one; echo two; sleep 3) | "$@" attach -i web -c echo -q`, "sh"}, connect(streamer)...)...)
+		if !strings.Contains(r.Stdout, "got one\ngot two\n") {
+			t.Errorf("attach:\n%s", r)
+		}
+	})
+}
+
+// expectContains: stdout and stderr each contain what is given, and the
+// exit code is code.
+func expectContains(t *testing.T, r result, stdout, stderr string, code int) {
+	t.Helper()
+	harness.Expect(t, r, stdout, stderr, code, harness.Contains)
+}

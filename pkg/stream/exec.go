@@ -1,0 +1,201 @@
+// Package stream is the streaming half of the API: exec, attach and
+// port-forward, which upgrade a connection (WebSocket first, SPDY for older
+// servers) and carry several channels over it, and cp, which is tar through
+// exec. The protocols are client-go's (tools/remotecommand,
+// tools/portforward), as kubectl's are; what is kcurl's own is how the
+// pieces are found (a Pod of a Deployment, the default container), how
+// errors become exit codes, the port forwarder that keeps going when one
+// connection fails, and the untar that never writes outside its destination.
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/httpstream"
+	remoteprotocol "k8s.io/apimachinery/pkg/util/remotecommand"
+	"k8s.io/client-go/rest"
+	utilexec "k8s.io/client-go/util/exec"
+	streamhttp "k8s.io/streaming/pkg/httpstream"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/request"
+	"github.com/kcurl/kcurl/pkg/stream/internal/remotecommand"
+	"github.com/kcurl/kcurl/pkg/target"
+	"github.com/kcurl/kcurl/pkg/transport"
+)
+
+// IO is what a remote command reads and writes. Stdin nil sends nothing;
+// with TTY, the remote side has one terminal and Stderr is unused.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	TTY            bool
+	// Sizes follows the local terminal's size (TTY only); nil keeps the
+	// remote default.
+	Sizes remotecommand.TerminalSizeQueue
+}
+
+// Executor returns client-go's executor for an exec or attach URL:
+// WebSocket (v5.channel.k8s.io, then v4) first, SPDY when the server
+// refuses the WebSocket upgrade itself (an older server, an HTTPS proxy
+// that cannot upgrade), as kubectl does. The server's refusal of the
+// request (a Status of 4xx) is final: SPDY would be refused too.
+func Executor(cfg *rest.Config, u *url.URL) (remotecommand.Executor, error) {
+	ws, err := remotecommand.NewWebSocketExecutorForProtocols(cfg, "GET", u.String(),
+		remoteprotocol.StreamProtocolV5Name, remoteprotocol.StreamProtocolV4Name)
+	if err != nil {
+		return nil, err
+	}
+	spdy, err := remotecommand.NewSPDYExecutor(cfg, "POST", u)
+	if err != nil {
+		return nil, err
+	}
+	return remotecommand.NewFallbackExecutor(ws, spdy, shouldFallback)
+}
+
+func shouldFallback(err error) bool {
+	if refused(err) {
+		return false
+	}
+	return streamhttp.IsUpgradeFailure(err) || streamhttp.IsHTTPSProxyError(err) ||
+		httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
+}
+
+// refused: the server answered the upgrade with its own Status of 4xx
+// (Forbidden, NotFound, a container the Pod does not have): SPDY would be
+// refused the same way. A server or proxy that cannot upgrade to a
+// WebSocket does not answer with a Kubernetes Status.
+func refused(err error) bool {
+	var status *apierrors.StatusError
+	if !errors.As(upgradeCause(err), &status) {
+		return false
+	}
+	return status.ErrStatus.Code >= 400 && status.ErrStatus.Code < 500
+}
+
+// Run runs a remote command (an exec or attach URL) with io until it ends.
+// The remote command's own exit code comes back as a *RemoteExitError;
+// everything before the stream starts keeps kcurl's codes (Forbidden is 4).
+func Run(ctx context.Context, cfg *rest.Config, u *url.URL, rio IO) error {
+	exec, err := Executor(cfg, u)
+	if err != nil {
+		return err
+	}
+	err = exec.StreamWithContext(ctx, remotecommand.StreamOptions{
+		Stdin: rio.Stdin, Stdout: rio.Stdout, Stderr: rio.Stderr, Tty: rio.TTY, TerminalSizeQueue: rio.Sizes,
+	})
+	return Classify(err)
+}
+
+// RemoteExitError is the remote command's non-zero exit code; kcurl exits
+// with it, as kubectl does, after saying so on stderr.
+type RemoteExitError struct{ Code int }
+
+func (e *RemoteExitError) Error() string {
+	return fmt.Sprintf("command terminated with exit code %d", e.Code)
+}
+func (e *RemoteExitError) ExitCode() int { return e.Code }
+
+// Classify turns the errors of client-go's streaming code into kcurl's:
+// the remote exit code, the server's Status (kubectl's "Error from server
+// (Forbidden): …", exit 4), a network error (6). Others are the stream
+// failing after it started (exit 1), said as they are.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var credErr *target.CredentialsError
+	if errors.As(err, &credErr) {
+		return credErr
+	}
+	var exit utilexec.ExitError
+	if errors.As(err, &exit) {
+		return &RemoteExitError{Code: exit.ExitStatus()}
+	}
+	var status *apierrors.StatusError
+	if errors.As(upgradeCause(err), &status) {
+		s := status.ErrStatus
+		return &transport.StatusError{Code: int(s.Code), Reason: string(s.Reason), Message: s.Message}
+	}
+	var netErr net.Error
+	var opErr *net.OpError
+	if errors.As(err, &opErr) || errors.As(err, &netErr) {
+		return &transport.NetworkError{Err: err}
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	if streamhttp.IsUpgradeFailure(err) || httpstream.IsUpgradeFailure(err) {
+		return exitcode.With(exitcode.HTTP4xx, err)
+	}
+	return exitcode.With(exitcode.Failed, err)
+}
+
+// Remote is one container of a Pod, and the connection to reach it.
+type Remote struct {
+	Config    *rest.Config
+	Server    *url.URL
+	Pod       *Pod
+	Container string
+}
+
+// Exec runs command in the container (pods/exec).
+func (r *Remote) Exec(ctx context.Context, command []string, rio IO) error {
+	u, err := r.url("exec", command, rio)
+	if err != nil {
+		return err
+	}
+	return Run(ctx, r.Config, u, rio)
+}
+
+// Attach connects to the container's main process (pods/attach).
+func (r *Remote) Attach(ctx context.Context, rio IO) error {
+	u, err := r.url("attach", nil, rio)
+	if err != nil {
+		return err
+	}
+	return Run(ctx, r.Config, u, rio)
+}
+
+// url is the subresource's URL with kubectl's query: the container, each
+// word of the command, and which streams to open.
+func (r *Remote) url(subresource string, command []string, rio IO) (*url.URL, error) {
+	q := url.Values{}
+	q.Set("container", r.Container)
+	for _, c := range command {
+		q.Add("command", c)
+	}
+	if rio.Stdin != nil {
+		q.Set("stdin", "true")
+	}
+	if rio.Stdout != nil {
+		q.Set("stdout", "true")
+	}
+	if rio.Stderr != nil && !rio.TTY {
+		q.Set("stderr", "true")
+	}
+	if rio.TTY {
+		q.Set("tty", "true")
+	}
+	return request.Spec{Path: r.Pod.Path(subresource), Query: q}.URL(r.Server)
+}
+
+// upgradeCause is why an upgrade failed: client-go's UpgradeFailureError
+// holds the server's Status as its Cause, without unwrapping to it.
+func upgradeCause(err error) error {
+	var streamErr *streamhttp.UpgradeFailureError
+	if errors.As(err, &streamErr) && streamErr.Cause != nil {
+		return streamErr.Cause
+	}
+	var machineryErr *httpstream.UpgradeFailureError
+	if errors.As(err, &machineryErr) && machineryErr.Cause != nil {
+		return machineryErr.Cause
+	}
+	return err
+}

@@ -1,0 +1,354 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/request"
+)
+
+// DefaultContainerAnnotation names the container kubectl picks when none
+// is given (KEP-2227).
+const DefaultContainerAnnotation = "kubectl.kubernetes.io/default-container"
+
+// Pod is the part of a Pod the streaming commands read.
+type Pod struct {
+	Metadata struct {
+		Name              string            `json:"name"`
+		Namespace         string            `json:"namespace"`
+		Annotations       map[string]string `json:"annotations"`
+		CreationTimestamp string            `json:"creationTimestamp"`
+	} `json:"metadata"`
+	Spec struct {
+		Containers          []Container `json:"containers"`
+		InitContainers      []Container `json:"initContainers"`
+		EphemeralContainers []Container `json:"ephemeralContainers"`
+		NodeName            string      `json:"nodeName"`
+	} `json:"spec"`
+	Status struct {
+		Phase      string `json:"phase"`
+		Conditions []struct {
+			Type   string `json:"type"`
+			Status string `json:"status"`
+		} `json:"conditions"`
+	} `json:"status"`
+}
+
+// Container is a container's name and ports.
+type Container struct {
+	Name  string `json:"name"`
+	Ports []struct {
+		Name          string `json:"name"`
+		ContainerPort int32  `json:"containerPort"`
+		Protocol      string `json:"protocol"`
+	} `json:"ports"`
+}
+
+// Running: exec, attach and port-forward need a Pod whose containers run.
+func (p *Pod) Running() bool { return p.Status.Phase == "Running" }
+
+func (p *Pod) ready() bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == "Ready" {
+			return c.Status == "True"
+		}
+	}
+	return false
+}
+
+// Path is the Pod's API path, with a subresource (exec, attach,
+// portforward) when one is given.
+func (p *Pod) Path(subresource string) string {
+	path := "/api/v1/namespaces/" + url.PathEscape(p.Metadata.Namespace) + "/pods/" + url.PathEscape(p.Metadata.Name)
+	if subresource != "" {
+		path += "/" + subresource
+	}
+	return path
+}
+
+// Container picks the container as kubectl does: the one named, else the
+// default-container annotation's, else the first, saying so on notices
+// ("Defaulted container …") when the Pod has others.
+func (p *Pod) Container(name string, notices io.Writer) (string, error) {
+	if len(p.Spec.Containers) == 0 {
+		return "", fmt.Errorf("pod %s/%s does not have any containers", p.Metadata.Namespace, p.Metadata.Name)
+	}
+	if name == "" {
+		name = p.Metadata.Annotations[DefaultContainerAnnotation]
+	}
+	if name != "" {
+		for _, list := range [][]Container{p.Spec.Containers, p.Spec.InitContainers, p.Spec.EphemeralContainers} {
+			if slices.ContainsFunc(list, func(c Container) bool { return c.Name == name }) {
+				return name, nil
+			}
+		}
+		return "", exitcode.Usagef("container %s is not valid for pod %s out of: %s", name, p.Metadata.Name, p.containerNames())
+	}
+	first := p.Spec.Containers[0].Name
+	if notices != nil && (len(p.Spec.Containers) > 1 || len(p.Spec.InitContainers) > 0 || len(p.Spec.EphemeralContainers) > 0) {
+		fmt.Fprintf(notices, "Defaulted container %q out of: %s\n", first, p.containerNames())
+	}
+	return first, nil
+}
+
+// containerNames lists them as kubectl does.
+func (p *Pod) containerNames() string {
+	var names []string
+	for _, c := range p.Spec.Containers {
+		names = append(names, c.Name)
+	}
+	for _, c := range p.Spec.EphemeralContainers {
+		names = append(names, c.Name+" (ephem)")
+	}
+	for _, c := range p.Spec.InitContainers {
+		names = append(names, c.Name+" (init)")
+	}
+	return strings.Join(names, ", ")
+}
+
+// NamedPort finds a container port by name, as port-forward accepts them.
+func (p *Pod) NamedPort(name string) (int32, bool) {
+	for _, c := range p.Spec.Containers {
+		for _, port := range c.Ports {
+			if port.Name == name && (port.Protocol == "" || port.Protocol == "TCP") {
+				return port.ContainerPort, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// workloads are the RESOURCE forms that name Pods through a selector, as
+// kubectl's attachable-pod lookup takes them: their API path (under the
+// namespace) by every name kubectl accepts.
+var workloads = map[string]string{}
+
+func init() {
+	for path, names := range map[string][]string{
+		"/api/v1/namespaces/%s/services/%s":           {"svc", "service", "services"},
+		"/apis/apps/v1/namespaces/%s/deployments/%s":  {"deploy", "deployment", "deployments", "deployments.apps"},
+		"/apis/apps/v1/namespaces/%s/replicasets/%s":  {"rs", "replicaset", "replicasets", "replicasets.apps"},
+		"/apis/apps/v1/namespaces/%s/statefulsets/%s": {"sts", "statefulset", "statefulsets", "statefulsets.apps"},
+		"/apis/apps/v1/namespaces/%s/daemonsets/%s":   {"ds", "daemonset", "daemonsets", "daemonsets.apps"},
+		"/apis/batch/v1/namespaces/%s/jobs/%s":        {"job", "jobs", "jobs.batch"},
+	} {
+		for _, n := range names {
+			workloads[n] = path
+		}
+	}
+}
+
+// Ref is what the user named: a Pod (NAME, pod/NAME) or a workload
+// (deploy/NAME, svc/NAME, …) one of whose Pods is meant.
+type Ref struct {
+	Kind, Name string // Kind "" is a Pod
+}
+
+// ParseRef reads POD, pod/NAME, po/NAME, or one of the workload forms.
+func ParseRef(arg string) (Ref, error) {
+	kind, name, ok := strings.Cut(arg, "/")
+	if !ok {
+		kind, name = "", arg
+	}
+	switch {
+	case name == "" || strings.Contains(name, "/"):
+		return Ref{}, exitcode.Usagef("%q is not a Pod: give NAME, pod/NAME, or deploy/NAME, svc/NAME, sts/NAME, rs/NAME, ds/NAME, job/NAME", arg)
+	case kind == "" || kind == "po" || kind == "pod" || kind == "pods":
+		return Ref{Name: name}, nil
+	case workloads[kind] != "":
+		return Ref{Kind: kind, Name: name}, nil
+	}
+	return Ref{}, exitcode.Usagef("cannot find a Pod of %q: kcurl knows pod/NAME, deploy/NAME, svc/NAME, sts/NAME, rs/NAME, ds/NAME and job/NAME", arg)
+}
+
+// Pods finds Pods for the streaming commands.
+type Pods struct {
+	Client    *apiclient.Client
+	Namespace string
+}
+
+// Get reads one Pod.
+func (p Pods) Get(ctx context.Context, name string) (*Pod, error) {
+	var pod Pod
+	path := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", url.PathEscape(p.Namespace), url.PathEscape(name))
+	if err := p.read(ctx, request.Spec{Path: path, Accept: "application/json"}, &pod); err != nil {
+		return nil, err
+	}
+	return &pod, nil
+}
+
+// Find resolves ref to one Pod: the Pod itself, or the most active Pod the
+// workload's selector matches (ready and running first, then the oldest),
+// as kubectl does. The workload's object is returned too (a Service's
+// ports map the ports to forward).
+func (p Pods) Find(ctx context.Context, ref Ref) (*Pod, *Workload, error) {
+	if ref.Kind == "" {
+		pod, err := p.Get(ctx, ref.Name)
+		return pod, nil, err
+	}
+	var w Workload
+	path := fmt.Sprintf(workloads[ref.Kind], url.PathEscape(p.Namespace), url.PathEscape(ref.Name))
+	if err := p.read(ctx, request.Spec{Path: path, Accept: "application/json"}, &w); err != nil {
+		return nil, nil, err
+	}
+	selector, err := w.selector()
+	if err != nil {
+		return nil, nil, exitcode.With(exitcode.Failed, fmt.Errorf("%s/%s: %w", ref.Kind, ref.Name, err))
+	}
+	var list struct {
+		Items []*Pod `json:"items"`
+	}
+	spec := request.Spec{Path: fmt.Sprintf("/api/v1/namespaces/%s/pods", url.PathEscape(p.Namespace)), LabelSelector: selector, Accept: "application/json"}
+	if err := p.read(ctx, spec, &list); err != nil {
+		return nil, nil, err
+	}
+	if len(list.Items) == 0 {
+		return nil, nil, exitcode.With(exitcode.HTTP4xx, fmt.Errorf("no Pod of %s/%s: none matches its selector %s", ref.Kind, ref.Name, selector))
+	}
+	sort.SliceStable(list.Items, func(i, j int) bool { return moreActive(list.Items[i], list.Items[j]) })
+	return list.Items[0], &w, nil
+}
+
+func moreActive(a, b *Pod) bool {
+	rank := func(p *Pod) int {
+		r := 0
+		if p.Spec.NodeName != "" {
+			r++
+		}
+		switch p.Status.Phase {
+		case "Running":
+			r += 4
+		case "Unknown":
+			r += 2
+		}
+		if p.ready() {
+			r += 8
+		}
+		return r
+	}
+	if ra, rb := rank(a), rank(b); ra != rb {
+		return ra > rb
+	}
+	return a.Metadata.CreationTimestamp < b.Metadata.CreationTimestamp
+}
+
+func (p Pods) read(ctx context.Context, spec request.Spec, out any) error {
+	resp, err := p.Client.Send(ctx, spec)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return apiclient.DecodeJSON(resp.Body, out)
+}
+
+// Workload is the part of a Deployment, StatefulSet, …, or Service that
+// leads to its Pods.
+type Workload struct {
+	Kind string `json:"kind"`
+	Spec struct {
+		// Selector is a Service's map, or a workload's LabelSelector.
+		Selector json.RawMessage `json:"selector"`
+		Ports    []ServicePort   `json:"ports"`
+	} `json:"spec"`
+}
+
+// ServicePort maps a Service's port to its Pods' port.
+type ServicePort struct {
+	Name       string          `json:"name"`
+	Port       int32           `json:"port"`
+	Protocol   string          `json:"protocol"`
+	TargetPort json.RawMessage `json:"targetPort"` // a number or a port name
+}
+
+func (w *Workload) selector() (string, error) {
+	if len(w.Spec.Selector) == 0 || string(w.Spec.Selector) == "null" {
+		return "", fmt.Errorf("it has no selector")
+	}
+	if w.Kind == "Service" {
+		var m map[string]string
+		if err := json.Unmarshal(w.Spec.Selector, &m); err != nil {
+			return "", err
+		}
+		return labels(m), nil
+	}
+	var ls struct {
+		MatchLabels      map[string]string `json:"matchLabels"`
+		MatchExpressions []struct {
+			Key      string   `json:"key"`
+			Operator string   `json:"operator"`
+			Values   []string `json:"values"`
+		} `json:"matchExpressions"`
+	}
+	if err := json.Unmarshal(w.Spec.Selector, &ls); err != nil {
+		return "", err
+	}
+	parts := []string{}
+	if s := labels(ls.MatchLabels); s != "" {
+		parts = append(parts, s)
+	}
+	for _, e := range ls.MatchExpressions {
+		switch e.Operator {
+		case "In", "NotIn":
+			parts = append(parts, fmt.Sprintf("%s %s (%s)", e.Key, strings.ToLower(e.Operator), strings.Join(e.Values, ",")))
+		case "Exists":
+			parts = append(parts, e.Key)
+		case "DoesNotExist":
+			parts = append(parts, "!"+e.Key)
+		}
+	}
+	if len(parts) == 0 {
+		return "", fmt.Errorf("its selector is empty")
+	}
+	return strings.Join(parts, ","), nil
+}
+
+func labels(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ",")
+}
+
+// TargetPort is the Pod port behind a Service's port (kubectl
+// port-forward svc/NAME PORT forwards to it); a Service without that port
+// is an error, as in kubectl.
+func (w *Workload) TargetPort(port int32, pod *Pod) (int32, error) {
+	for _, sp := range w.Spec.Ports {
+		if sp.Port != port || (sp.Protocol != "" && sp.Protocol != "TCP") {
+			continue
+		}
+		raw := strings.TrimSpace(string(sp.TargetPort))
+		if raw == "" || raw == "null" {
+			return port, nil
+		}
+		if n, err := strconv.ParseInt(raw, 10, 32); err == nil {
+			return int32(n), nil
+		}
+		var name string
+		if err := json.Unmarshal(sp.TargetPort, &name); err == nil {
+			if n, err := strconv.ParseInt(name, 10, 32); err == nil {
+				return int32(n), nil
+			}
+			if n, ok := pod.NamedPort(name); ok {
+				return n, nil
+			}
+			return 0, exitcode.Usagef("the Service's port %d targets port %q, which Pod %s does not name", port, name, pod.Metadata.Name)
+		}
+	}
+	return 0, exitcode.Usagef("the Service has no TCP port %d", port)
+}

@@ -1,0 +1,87 @@
+package stream
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+func podOf(t *testing.T, js string) *Pod {
+	t.Helper()
+	var p Pod
+	if err := json.Unmarshal([]byte(js), &p); err != nil {
+		t.Fatal(err)
+	}
+	return &p
+}
+
+func TestContainerAsKubectlPicksIt(t *testing.T) {
+	two := `{"metadata":{"name":"web","namespace":"ns"},"spec":{"containers":[{"name":"app"},{"name":"side"}],"ephemeralContainers":[{"name":"dbg"}]}}`
+	cases := []struct {
+		pod, name, want, notice, err string
+	}{
+		{pod: `{"spec":{"containers":[{"name":"only"}]}}`, want: "only"},
+		{pod: two, want: "app", notice: "Defaulted container \"app\" out of: app, side, dbg (ephem)\n"},
+		{pod: two, name: "side", want: "side"},
+		{pod: two, name: "dbg", want: "dbg"},
+		{pod: two, name: "nope", err: "container nope is not valid for pod web out of: app, side, dbg (ephem)"},
+		{pod: `{"metadata":{"annotations":{"kubectl.kubernetes.io/default-container":"side"}},"spec":{"containers":[{"name":"app"},{"name":"side"}]}}`, want: "side"},
+	}
+	for _, tc := range cases {
+		var notices bytes.Buffer
+		got, err := podOf(t, tc.pod).Container(tc.name, &notices)
+		if got != tc.want || notices.String() != tc.notice || (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+			t.Errorf("Container(%q) of %s = %q, %v, notice %q", tc.name, tc.pod, got, err, notices.String())
+		}
+	}
+}
+
+func TestParsePorts(t *testing.T) {
+	named := func(n string) (int32, bool) { return 8080, n == "http" }
+	got, err := ParsePorts([]string{"80", "8080:80", ":443", "http", "9090:http"}, named)
+	want := []Port{{80, 80}, {8080, 80}, {0, 443}, {8080, 8080}, {9090, 8080}}
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("ParsePorts = %v, %v", got, err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("port %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	for _, bad := range []string{"0", "70000", "x:80", "80:", "grpc"} {
+		if _, err := ParsePorts([]string{bad}, named); err == nil {
+			t.Errorf("ParsePorts(%q) accepted", bad)
+		}
+	}
+}
+
+func TestServiceTargetPort(t *testing.T) {
+	var w Workload
+	json.Unmarshal([]byte(`{"kind":"Service","spec":{"selector":{"b":"2","a":"1"},"ports":[
+		{"port":80,"targetPort":"http"},{"port":81,"targetPort":9000},{"port":82},{"port":83,"targetPort":"8083"},{"port":53,"protocol":"UDP"}]}}`), &w)
+	pod := podOf(t, `{"spec":{"containers":[{"name":"app","ports":[{"name":"http","containerPort":8080}]}]}}`)
+	if s, _ := w.selector(); s != "a=1,b=2" {
+		t.Errorf("selector %q", s)
+	}
+	for port, want := range map[int32]int32{80: 8080, 81: 9000, 82: 82, 83: 8083} {
+		if got, err := w.TargetPort(port, pod); got != want || err != nil {
+			t.Errorf("TargetPort(%d) = %d, %v; want %d", port, got, err, want)
+		}
+	}
+	if _, err := w.TargetPort(53, pod); err == nil {
+		t.Error("a UDP port was forwarded")
+	}
+}
+
+func TestParseRef(t *testing.T) {
+	for arg, want := range map[string]Ref{"web": {Name: "web"}, "po/web": {Name: "web"}, "deploy/web": {Kind: "deploy", Name: "web"}, "svc/db": {Kind: "svc", Name: "db"}} {
+		if got, err := ParseRef(arg); got != want || err != nil {
+			t.Errorf("ParseRef(%q) = %v, %v", arg, got, err)
+		}
+	}
+	for _, bad := range []string{"cm/x", "deploy/", "a/b/c"} {
+		if _, err := ParseRef(bad); err == nil {
+			t.Errorf("ParseRef(%q) accepted", bad)
+		}
+	}
+}
