@@ -25,6 +25,7 @@ type sessionOptions struct {
 	// that credentials, discovery and the request share it.
 	deadline time.Time
 	color    bool // --color, decided with NO_COLOR and the terminal
+	retry    apiclient.Retry
 }
 
 func newSessionOptions(c *cli.Context, s Streams) (sessionOptions, error) {
@@ -43,6 +44,16 @@ func newSessionOptions(c *cli.Context, s Streams) (sessionOptions, error) {
 	}
 	if maxTime > 0 {
 		o.deadline = time.Now().Add(maxTime)
+	}
+	if c.IsSet("retry") {
+		n := c.Int("retry")
+		if n < 0 {
+			return o, usagef("--retry %d: give a number of retries, 0 for none", n)
+		}
+		o.retry.Transient, o.retry.Off = n, n == 0
+	}
+	if c.Bool("verbose") {
+		o.retry.Notes = s.ErrOut
 	}
 	return o, nil
 }
@@ -77,7 +88,7 @@ func (o sessionOptions) connect(c *cli.Context, s Streams) (*apiSession, error) 
 	if err != nil {
 		return nil, err
 	}
-	api := &apiSession{streams: s, target: t, api: &apiclient.Client{HTTP: transport.New(t, o.transport), Server: t.Server},
+	api := &apiSession{streams: s, target: t, api: &apiclient.Client{HTTP: transport.New(t, o.transport), Server: t.Server, Retry: o.retry},
 		maxTime: o.maxTimeText, color: o.color}
 	if o.deadline.IsZero() {
 		api.ctx, api.cancel = context.WithCancel(c.Context)

@@ -925,3 +925,20 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("log: %q", lines)
 	}
 }
+
+// The proxy passes the server's 429 and its Retry-After to its client
+// unchanged, once, as kubectl proxy does: retrying is the client's to do.
+func TestTooManyRequestsPassedOn(t *testing.T) {
+	f := newFixture(t, fixtureConfig{}, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"kind":"Status","code":429}`)
+	})
+	resp, body := f.do(t, "GET", "/api/v1/namespaces/ns/configmaps", nil, "")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" || body != `{"kind":"Status","code":429}` {
+		t.Errorf("%d Retry-After %q %q", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if n := len(f.requests()); n != 1 {
+		t.Errorf("the server got %d requests, want 1", n)
+	}
+}
