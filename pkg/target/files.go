@@ -196,8 +196,8 @@ func (t StaticToken) Token() (string, error) {
 	}
 	return string(t), nil
 }
-func (StaticToken) Reload() (bool, error)    { return false, nil }
-func (StaticToken) File() string             { return "" }
+func (StaticToken) Reload() (bool, error) { return false, nil }
+func (StaticToken) File() string          { return "" }
 
 // TokenFile is a token read from a file, kept current as the file rotates.
 type TokenFile struct {
