@@ -11,6 +11,7 @@ import (
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -105,8 +106,13 @@ func (a *apiSession) discovery() *discovery.Client {
 }
 
 // err is a failed exchange as the user should read it: --max-time running
-// out is a timeout (exit 6), whatever the transport made of it.
+// out is a timeout (exit 6), whatever the transport made of it, but for a
+// jq filter that was still running then (exit 1, "jq ran past --max-time").
 func (a *apiSession) err(err error) error {
+	if jq := (*output.OutOfTimeError)(nil); errors.As(err, &jq) {
+		jq.Limit = "--max-time " + a.maxTime
+		return jq
+	}
 	if err != nil && errors.Is(a.ctx.Err(), context.DeadlineExceeded) {
 		return &timeoutError{limit: a.maxTime}
 	}

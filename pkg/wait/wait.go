@@ -43,6 +43,10 @@ type Object struct {
 	Raw json.RawMessage // the object itself
 }
 
+// lastSeenFor bounds the jq filter's runs that say, after --timeout, what
+// was last seen.
+const lastSeenFor = 500 * time.Millisecond
+
 // NotMetError is the wait running out of time: exit 1, with what was seen.
 type NotMetError struct{ Msg string }
 
@@ -81,7 +85,7 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 		if parent.Err() != nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return err
 		}
-		return &NotMetError{Msg: fmt.Sprintf("timed out after %s waiting for %s: %s", w.Timeout, w.Describe, w.lastSeen(context.Background(), st))}
+		return &NotMetError{Msg: fmt.Sprintf("timed out after %s waiting for %s: %s", w.Timeout, w.Describe, w.lastSeen(context.WithoutCancel(ctx), st))}
 	}
 	st, err := w.list(ctx)
 	if err != nil {
@@ -203,8 +207,12 @@ func (w *Waiter) done(st *state) (bool, []Object) {
 	return true, met
 }
 
-// lastSeen says why the condition is not met, object by object.
+// lastSeen says why the condition is not met, object by object, its jq
+// filter given lastSeenFor at most: a filter that never ends (def f: f; f)
+// must not hold the wait past its --timeout.
 func (w *Waiter) lastSeen(ctx context.Context, st *state) string {
+	ctx, cancel := context.WithTimeout(ctx, lastSeenFor)
+	defer cancel()
 	if st == nil || st.rv == "" && len(st.objects) == 0 {
 		return "nothing was listed in time"
 	}
