@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -217,5 +218,64 @@ func TestRetryStopsAtTheDeadline(t *testing.T) {
 	}
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("took %s: a wait past the deadline is not begun", took)
+	}
+}
+
+// watchCounter ends every watch at once, after one event with a new
+// resourceVersion (or with 410 Gone when gone), and counts the watches and
+// lists.
+func watchCounter(t *testing.T, gone bool) (*Client, func() (watches, lists int)) {
+	var mu sync.Mutex
+	watches, lists := 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("watch") != "true" {
+			lists++
+			w.Write([]byte(`{"kind":"ConfigMapList","metadata":{"resourceVersion":"1"},"items":[]}`))
+			return
+		}
+		watches++
+		if gone {
+			w.WriteHeader(http.StatusGone)
+			w.Write([]byte(`{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version"}`))
+			return
+		}
+		w.Write([]byte(`{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"` + strconv.Itoa(watches+1) + `"}}}` + "\n"))
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	return &Client{HTTP: srv.Client(), Server: u}, func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return watches, lists
+	}
+}
+
+func TestWatchEndedAtOnceBacksOff(t *testing.T) {
+	c, count := watchCounter(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := c.Watch(ctx, request.Spec{Path: "/api/v1/configmaps", Watch: true}, WatchOptions{}, func(Event) error { return nil })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v", err)
+	}
+	if watches, _ := count(); watches > 8 {
+		t.Errorf("%d watches in 2 s: no backoff", watches)
+	}
+}
+
+func TestRelistAgainstConstant410BacksOff(t *testing.T) {
+	c, count := watchCounter(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var notes bytes.Buffer
+	err := c.Watch(ctx, request.Spec{Path: "/api/v1/configmaps", Watch: true}, WatchOptions{Relist: true, Notices: &notes}, func(Event) error { return nil })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v", err)
+	}
+	if watches, lists := count(); watches > 8 || lists > 8 {
+		t.Errorf("%d watches and %d lists in 2 s: no backoff", watches, lists)
 	}
 }

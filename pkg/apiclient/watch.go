@@ -40,6 +40,10 @@ type Event struct {
 // errGone is the server saying the watch's resourceVersion is too old.
 var errGone = errors.New("gone")
 
+// minWatch is how long a watch must last to count as progress: one that
+// ends sooner is resumed after a backoff even when it brought events.
+const minWatch = time.Second
+
 // reconnectFor is how long a broken watch is retried since it last
 // connected, before kcurl gives up with exit 6.
 const reconnectFor = time.Minute
@@ -77,29 +81,23 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 			before := rv
 			rv, err = readEvents(ctx, resp.Body, rv, each)
 			resp.Body.Close()
-			if err == nil && rv == before {
-				quiet++
-			} else {
+			// A watch that moved on and lasted is progress; one that
+			// ended at once, events or not (a server that ends every
+			// watch as it starts), is resumed ever more slowly.
+			switch {
+			case rv != before && time.Since(lastConnected) >= minWatch:
 				quiet = 0
+			case err == nil:
+				quiet++
 			}
 		}
 		err = asGone(err)
 		recently := !lastConnected.IsZero() && time.Since(lastConnected) < reconnectFor
 		switch {
 		case errors.Is(err, errGone) && opts.Relist:
-			next, lerr := c.relistVersion(ctx, spec)
-			if lerr != nil && recently && resumable(lerr) {
-				fmt.Fprintf(notices, "kcurl: listing again after a 410: %v; trying again\n", lerr)
-				if err := pause(); err != nil {
-					return err
-				}
-				continue
+			if rv, err = c.relist(ctx, spec, rv, &quiet, recently, notices); err != nil {
+				return err
 			}
-			if lerr != nil {
-				return lerr
-			}
-			rv = next
-			fmt.Fprintf(notices, "kcurl: the watch fell behind (410 Gone); listed again at resourceVersion %s and watching on: changes in between are not shown\n", rv)
 		case errors.Is(err, errGone):
 			return &transport.StatusError{Code: http.StatusGone, Reason: "Expired",
 				Message: "the watch fell too far behind: " + tooOld(rv) + " (410 Gone); watch again, or use --relist to list again and go on"}
@@ -128,6 +126,28 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 			}
 		}
 	}
+}
+
+// relist lists again after a 410 for a resourceVersion to watch on from,
+// ever more slowly when the server answers 410 to every watch (quiet
+// counts them); a list the server refuses for a moment, while the watch
+// was connected recently, is tried again and rv kept.
+func (c *Client) relist(ctx context.Context, spec request.Spec, rv string, quiet *int, recently bool, notices io.Writer) (string, error) {
+	if *quiet++; *quiet > 1 {
+		if err := sleepCtx(ctx, backoff(*quiet-1)); err != nil {
+			return rv, err
+		}
+	}
+	next, err := c.relistVersion(ctx, spec)
+	if err != nil && recently && resumable(err) {
+		fmt.Fprintf(notices, "kcurl: listing again after a 410: %v; trying again\n", err)
+		return rv, sleepCtx(ctx, backoff(*quiet))
+	}
+	if err != nil {
+		return rv, err
+	}
+	fmt.Fprintf(notices, "kcurl: the watch fell behind (410 Gone); listed again at resourceVersion %s and watching on: changes in between are not shown\n", next)
+	return next, nil
 }
 
 // readEvents reads the events of one watch response and returns the last

@@ -97,7 +97,7 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 	if w.Timeout == 0 {
 		return nil, &NotMetError{Msg: "condition not met for " + w.Describe + ": " + w.lastSeen(ctx, st)}
 	}
-	for {
+	for relists := 0; ; {
 		// The watch of -w: resumed from the last resourceVersion when the
 		// server ends it or the connection breaks, bookmarks included.
 		watch := w.List
@@ -109,6 +109,7 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 		watch.Query.Set("resourceVersion", st.rv)
 		var met []Object
 		err := w.Client.Watch(ctx, watch, apiclient.WatchOptions{Notices: w.Notices}, func(e apiclient.Event) error {
+			relists = 0 // the watch moved on
 			switch e.Type {
 			case "ADDED", "MODIFIED":
 				st.put(e.Object)
@@ -130,25 +131,43 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 		case ctx.Err() != nil:
 			return nil, timedOut(st, ctx.Err())
 		case errors.As(err, &status) && status.Code == http.StatusGone:
-			// Too far behind to resume: what exists now is a fresh list.
-			fmt.Fprintf(w.Notices, "kcurl: the watch fell behind (410 Gone); listing %s again\n", w.Describe)
-			before := st
-			if st, err = w.list(ctx); err != nil {
+			relists++
+			var done bool
+			if st, met, done, err = w.relist(ctx, st, relists); err != nil {
 				return nil, timedOut(st, err)
-			}
-			st.gone = before.gone // and what went in between, unseen
-			for _, key := range before.order {
-				if _, still := st.objects[key]; !still {
-					st.gone = append(st.gone, before.objects[key])
-				}
-			}
-			if done, met := w.done(st); done {
+			} else if done {
 				return met, nil
 			}
 		default:
 			return nil, err
 		}
 	}
+}
+
+// relist lists again after a 410 Gone: what exists now is a fresh list,
+// and what went in between, unseen, is gone. A server that answers 410 to
+// every watch is listed again ever more slowly (100 ms, doubling, at most
+// 5 s, from the second relist in a row).
+func (w *Waiter) relist(ctx context.Context, before *state, relists int) (st *state, met []Object, done bool, err error) {
+	fmt.Fprintf(w.Notices, "kcurl: the watch fell behind (410 Gone); listing %s again\n", w.Describe)
+	if relists > 1 {
+		select {
+		case <-ctx.Done():
+			return before, nil, false, ctx.Err()
+		case <-time.After(min(100*time.Millisecond<<min(relists-2, 6), 5*time.Second)):
+		}
+	}
+	if st, err = w.list(ctx); err != nil {
+		return st, nil, false, err
+	}
+	st.gone = before.gone
+	for _, key := range before.order {
+		if _, still := st.objects[key]; !still {
+			st.gone = append(st.gone, before.objects[key])
+		}
+	}
+	done, met = w.done(st)
+	return st, met, done, nil
 }
 
 // errMet ends the watch: the condition is met.
