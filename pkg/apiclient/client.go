@@ -47,7 +47,7 @@ func (c *Client) Send(ctx context.Context, spec request.Spec) (*http.Response, e
 		return nil, err
 	}
 	if c.Include != nil {
-		fmt.Fprintf(c.Include, "%s %s\n", resp.Proto, resp.Status)
+		fmt.Fprintf(c.Include, "%s\n", transport.Printable(resp.Proto+" "+resp.Status))
 		if err := transport.WriteHeaders(c.Include, "", resp.Header); err != nil {
 			resp.Body.Close()
 			return nil, err

@@ -952,3 +952,15 @@ func mustURL(t *testing.T, raw string) *url.URL {
 	}
 	return u
 }
+
+// -v and -i escape what a terminal would act on in a header: C1 controls
+// are valid UTF-8 that net/http lets through.
+func TestHeadersEscaped(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteHeaders(&b, "< ", http.Header{"X-Evil": {"a\u009b2Jb\x1b[31m"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.String(), `< X-Evil: a\u009b2Jb\x1b[31m`+"\n"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
