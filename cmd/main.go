@@ -5,11 +5,15 @@ package cmd
 
 import (
 	"io"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"k8s.io/klog/v2"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
 )
 
 // Main runs kcurl with args (os.Args) on the given streams and returns the
@@ -24,7 +28,10 @@ func Main(args []string, s Streams) int {
 		complete(app, s, args[2:]) // the shell completion scripts' entry
 		return ExitOK
 	}
-	args, err := interspersed(args, app)
+	err := maxValue(s)
+	if err == nil {
+		args, err = interspersed(args, app)
+	}
 	if err == nil {
 		err = app.Run(args)
 	}
@@ -32,6 +39,29 @@ func Main(args []string, s Streams) int {
 		report(s.ErrOut, err)
 	}
 	return exitCode(err)
+}
+
+// maxValue sets the one bound on a value held in memory from
+// KCURL_MAX_VALUE: bytes, or with Ki, Mi or Gi (512Mi, 1Gi); unset, the
+// default.
+func maxValue(s Streams) error {
+	text := s.Getenv("KCURL_MAX_VALUE")
+	if text == "" {
+		output.SetMaxValue(0)
+		return nil
+	}
+	number, shift := text, 0
+	for i, suffix := range []string{"Ki", "Mi", "Gi"} {
+		if cut, ok := strings.CutSuffix(text, suffix); ok {
+			number, shift = cut, 10*(i+1)
+		}
+	}
+	n, err := strconv.ParseInt(number, 10, 64)
+	if err != nil || n < 1 || n > math.MaxInt64>>shift || n<<shift < 1<<20 {
+		return usagef("KCURL_MAX_VALUE=%s: give a size of at least 1Mi, in bytes or as 512Mi or 1Gi", text)
+	}
+	output.SetMaxValue(n << shift)
+	return nil
 }
 
 func newApp(s Streams) *cli.App {

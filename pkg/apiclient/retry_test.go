@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -277,5 +279,33 @@ func TestRelistAgainstConstant410BacksOff(t *testing.T) {
 	}
 	if watches, lists := count(); watches > 8 || lists > 8 {
 		t.Errorf("%d watches and %d lists in 2 s: no backoff", watches, lists)
+	}
+}
+
+// One watch event is held whole: one larger than output.MaxValue ends the watch
+// with exit 1 instead of growing until kcurl runs out of memory.
+func TestWatchEventBounded(t *testing.T) {
+	defer output.SetMaxValue(0)
+	output.SetMaxValue(1 << 20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"type":"ADDED","object":{"metadata":{"name":"small","resourceVersion":"2"}}}` + "\n"))
+		w.Write([]byte(`{"type":"ADDED","object":{"data":"`))
+		chunk := bytes.Repeat([]byte("a"), 64<<10)
+		for range 64 { // 4 MiB
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	c := &Client{HTTP: srv.Client(), Server: u}
+	events := 0
+	err := c.Watch(context.Background(), request.Spec{Path: "/api/v1/configmaps", Watch: true}, WatchOptions{}, func(Event) error { events++; return nil })
+	if !errors.As(err, new(*output.ValueTooLargeError)) || events != 1 {
+		t.Fatalf("err %v after %d events, want the bound after 1", err, events)
+	}
+	if code, _ := exitcode.Of(err); code != exitcode.Failed {
+		t.Errorf("exit %d, want 1", code)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -153,10 +154,17 @@ func (c *Client) relist(ctx context.Context, spec request.Spec, rv string, quiet
 // readEvents reads the events of one watch response and returns the last
 // resourceVersion seen; io.EOF (the server ended the watch) is no error.
 func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event) error) (string, error) {
-	dec := json.NewDecoder(body)
+	limited := &eventLimit{r: body}
+	dec := json.NewDecoder(limited)
 	for {
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err == io.EOF {
+		limited.n = 0
+		if ahead, ok := dec.Buffered().(interface{ Len() int }); ok {
+			limited.n = int64(ahead.Len()) // what was read ahead belongs to this event
+		}
+		if err := dec.Decode(&raw); errors.As(err, new(*output.ValueTooLargeError)) {
+			return rv, err
+		} else if err == io.EOF {
 			return rv, nil
 		} else if err != nil {
 			if ctx.Err() != nil {
@@ -201,6 +209,23 @@ func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event)
 			return rv, err
 		}
 	}
+}
+
+// eventLimit fails the read once more than output.MaxValue bytes arrived
+// for one event (n counts them; readEvents sets it as each event starts):
+// the one bound on a value held in memory.
+type eventLimit struct {
+	r io.Reader
+	n int64
+}
+
+func (l *eventLimit) Read(p []byte) (int, error) {
+	if l.n > output.MaxValue() {
+		return 0, &output.ValueTooLargeError{}
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
 }
 
 // asGone is err, or errGone when it is the server's 410: the watch's
@@ -285,6 +310,10 @@ func resumePoint(rv string) string {
 	}
 	return "resourceVersion " + rv
 }
+
+// Backoff is the wait before reconnection attempt n (from 1) of every
+// reconnect loop: 100 ms, doubling, at most 5 s.
+func Backoff(attempt int) time.Duration { return backoff(attempt) }
 
 func backoff(attempt int) time.Duration {
 	return min(100*time.Millisecond<<min(attempt-1, 6), 5*time.Second)

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // Decoder reads a stream of JSON values into the types gojq works on
@@ -42,6 +45,11 @@ type Decoder struct {
 	// or -1; rec holds its bytes that more already moved out of buf.
 	recFrom int
 	rec     []byte
+
+	// heldFrom is where in the stream the value being held (built by
+	// value, or recorded by rawValue) starts, or -1: more stops reading
+	// past MaxValue bytes of it.
+	heldFrom int64
 }
 
 type member struct {
@@ -51,16 +59,45 @@ type member struct {
 
 // NewDecoder reads from r.
 func NewDecoder(r io.Reader) *Decoder {
-	return &Decoder{r: r, buf: make([]byte, 0, 64<<10), keys: make(map[string]string, 256), recFrom: -1}
+	return &Decoder{r: r, buf: make([]byte, 0, 64<<10), keys: make(map[string]string, 256), recFrom: -1, heldFrom: -1}
 }
 
 // reset makes d read a new stream from r, keeping its buffers.
 func (d *Decoder) reset(r io.Reader) {
-	d.r, d.buf, d.pos, d.offset, d.err, d.depth, d.recFrom = r, d.buf[:0], 0, 0, nil, 0, -1
+	d.r, d.buf, d.pos, d.offset, d.err, d.depth, d.recFrom, d.heldFrom = r, d.buf[:0], 0, 0, nil, 0, -1, -1
 	clear(d.members)
 	clear(d.elements)
 	d.members, d.elements = d.members[:0], d.elements[:0]
 }
+
+// DefaultMaxValue is the default bound on one value held in memory (an
+// object of a list, a watch event, the whole answer a jq filter takes, one
+// YAML document): far above any real object (etcd stores at most 1.5 MiB of
+// one), far below what would crash kcurl out of memory. KCURL_MAX_VALUE
+// sets another.
+const DefaultMaxValue = 256 << 20
+
+var maxValue atomic.Int64
+
+// MaxValue is the bound on one value held in memory, in bytes of JSON.
+func MaxValue() int64 {
+	if n := maxValue.Load(); n > 0 {
+		return n
+	}
+	return DefaultMaxValue
+}
+
+// SetMaxValue sets MaxValue (KCURL_MAX_VALUE); 0 restores the default.
+func SetMaxValue(n int64) { maxValue.Store(n) }
+
+// ValueTooLargeError is one value larger than MaxValue: exit 1, one line,
+// never an out-of-memory crash.
+type ValueTooLargeError struct{}
+
+func (e *ValueTooLargeError) Error() string {
+	return fmt.Sprintf("one value of the answer is larger than %d MiB, kcurl's bound on what it holds in memory (KCURL_MAX_VALUE=BYTES raises it)", MaxValue()>>20)
+}
+func (e *ValueTooLargeError) ExitCode() int { return exitcode.Failed }
 
 // MaxDepth is how deeply arrays and objects may nest, in every output mode:
 // deep enough for any Kubernetes object (500 levels print), shallow enough
@@ -95,6 +132,9 @@ func (d *Decoder) more(keep int) (int, error) {
 		d.pos -= keep
 		d.offset += int64(keep)
 		shift = keep
+	}
+	if d.heldFrom >= 0 && d.offset+int64(len(d.buf))-d.heldFrom > MaxValue() {
+		return shift, &ValueTooLargeError{}
 	}
 	if len(d.buf) == cap(d.buf) {
 		grown := make([]byte, len(d.buf), 2*cap(d.buf))
@@ -144,6 +184,10 @@ func (d *Decoder) eofError(err error) error {
 }
 
 func (d *Decoder) value() (any, error) {
+	if d.heldFrom < 0 { // the outermost value: the one held
+		d.heldFrom = d.offset + int64(d.pos)
+		defer func() { d.heldFrom = -1 }()
+	}
 	c, err := d.skipSpace()
 	if err != nil {
 		return nil, d.eofError(err)

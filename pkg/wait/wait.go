@@ -154,7 +154,7 @@ func (w *Waiter) relist(ctx context.Context, before *state, relists int) (st *st
 		select {
 		case <-ctx.Done():
 			return before, nil, false, ctx.Err()
-		case <-time.After(min(100*time.Millisecond<<min(relists-2, 6), 5*time.Second)):
+		case <-time.After(apiclient.Backoff(relists - 1)):
 		}
 	}
 	if st, err = w.list(ctx); err != nil {
