@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kcurl/kcurl/pkg/target"
+	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 // Retry says when Send sends a request again. The zero value is client-go's
@@ -68,7 +69,8 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 			resp.Body.Close()
 		}
 		if c.Retry.Notes != nil {
-			fmt.Fprintf(c.Retry.Notes, "kcurl: %s: retrying %s %s in %s (%s)\n", why, req.Method, req.URL.Path, wait.Round(time.Millisecond), n.String(c.Retry))
+			// The status line is the server's text: escaped.
+			fmt.Fprintln(c.Retry.Notes, transport.Printable(fmt.Sprintf("kcurl: %s: retrying %s %s in %s (%s)", why, req.Method, req.URL.Path, wait.Round(time.Millisecond), n.String(c.Retry))))
 		}
 		if err := sleepCtx(req.Context(), wait); err != nil {
 			return nil, err
