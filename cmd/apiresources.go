@@ -24,7 +24,7 @@ func apiResourcesCommand(s Streams) *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: table (default), wide (also verbs), json, name"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "ask the server, not the discovery cache"},
 			colorFlag(),
-		}, connectionFlags()...),
+		}, apiFlags()...),
 		Action: func(c *cli.Context) error { return runCommand(c, &apiResourcesOptions{streams: s}) },
 	}
 }

@@ -32,7 +32,7 @@ func canICommand(s Streams) *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing: the exit code answers (0 yes, 1 no)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: text (default), json or yaml (the review's status)"},
 			colorFlag(),
-		}, connectionFlags()...),
+		}, apiFlags()...),
 		Action: func(c *cli.Context) error { return runCommand(c, &canIOptions{streams: s}) },
 	}
 }

@@ -22,7 +22,7 @@ func explainCommand(s Streams) *cli.Command {
 			&cli.StringFlag{Name: "api-version", Usage: "explain `GROUP/VERSION` of the type, not its preferred version"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: plaintext (default, as kubectl), json or yaml (the schema itself)"},
 			colorFlag(),
-		}, connectionFlags()...),
+		}, apiFlags()...),
 		Action: func(c *cli.Context) error { return runCommand(c, &explainOptions{streams: s}) },
 	}
 }

@@ -44,6 +44,13 @@ func connectionFlags() []cli.Flag {
 	}
 }
 
+// apiFlags are connectionFlags and --retry: the flags of the commands that
+// send through apiclient; not the proxy's, which passes the server's answers
+// (a 429 too) on to its client as they are, as kubectl proxy does.
+func apiFlags() []cli.Flag {
+	return append(connectionFlags(), &cli.IntFlag{Name: "retry", Category: catConnection, Usage: "also retry transient failures of GET, HEAD, PUT, DELETE `N` times, with backoff (connection refused or reset, timeouts, 408, 429, 5xx); 0: no retry at all, not even on Retry-After (default: a 429 or 5xx with Retry-After only, up to 10 times)"})
+}
+
 func requestFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "request", Aliases: []string{"X"}, Category: catRequest, Usage: "`METHOD`: GET, HEAD, POST, PUT, PATCH, DELETE (default: GET; POST with -d; PATCH with --type)"},

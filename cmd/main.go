@@ -6,14 +6,17 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 	"k8s.io/klog/v2"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/limits"
 )
 
 // Main runs kcurl with args (os.Args) on the given streams and returns the
@@ -39,7 +42,10 @@ func Main(args []string, s Streams) int {
 		fmt.Fprintln(s.Out, ":0")
 		return ExitOK
 	}
-	args, err := interspersed(args, app)
+	err := maxValue(s)
+	if err == nil {
+		args, err = interspersed(args, app)
+	}
 	if err == nil {
 		err = app.Run(args)
 	}
@@ -109,6 +115,29 @@ func renameApp(app *cli.App, name string) {
 	}
 }
 
+// maxValue sets the one bound on a value held in memory from
+// KCURL_MAX_VALUE: bytes, or with Ki, Mi or Gi (512Mi, 1Gi); unset, the
+// default.
+func maxValue(s Streams) error {
+	text := s.Getenv("KCURL_MAX_VALUE")
+	if text == "" {
+		limits.SetMaxValue(0)
+		return nil
+	}
+	number, shift := text, 0
+	for i, suffix := range []string{"Ki", "Mi", "Gi"} {
+		if cut, ok := strings.CutSuffix(text, suffix); ok {
+			number, shift = cut, 10*(i+1)
+		}
+	}
+	n, err := strconv.ParseInt(number, 10, 64)
+	if err != nil || n < 1 || n > math.MaxInt64>>shift || n<<shift < 1<<20 {
+		return usagef("KCURL_MAX_VALUE=%s: give a size of at least 1Mi, in bytes or as 512Mi or 1Gi", text)
+	}
+	limits.SetMaxValue(n << shift)
+	return nil
+}
+
 func newApp(s Streams) *cli.App {
 	app := &cli.App{
 		Name:      "kcurl",
@@ -119,7 +148,7 @@ func newApp(s Streams) *cli.App {
 		Description: helpExamples + "\n\n" + helpFooter,
 		// urfave/cli's own version flag would take -v, which is --verbose.
 		HideVersion: true,
-		Flags: append(append(append(append(requestFlags(), outputFlags()...), logFlags()...), connectionFlags()...),
+		Flags: append(append(append(append(requestFlags(), outputFlags()...), logFlags()...), apiFlags()...),
 			&cli.BoolFlag{Name: "version", Usage: "print kcurl's version"}),
 		Action: func(c *cli.Context) error {
 			if c.Bool("version") {

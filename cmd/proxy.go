@@ -28,7 +28,7 @@ func proxyCommand(s Streams) *cli.Command {
 		Name:  "proxy",
 		Usage: "serve the API on localhost with the Pod's credentials, as kubectl proxy (for sidecars)",
 		UsageText: "kcurl proxy [-p PORT] [--address ADDR] [-u SOCKET] [--api-prefix /] [--accept-hosts RE] [--accept-paths RE]\n" +
-			"         [--reject-paths RE] [--reject-methods RE] [--disable-filter] [-v]",
+			"         [--reject-paths RE] [--reject-methods RE] [--disable-filter] [--max-clients N] [-v]",
 		Description: "Every request gets the Pod's token, re-read as the kubelet rotates it; an Authorization header a\n" +
 			"client sends is dropped, and so are its Impersonate-* headers unless --allow-impersonation.\n" +
 			"Watches, logs and other chunked answers stream through as they arrive.\n" +
@@ -40,9 +40,10 @@ func proxyCommand(s Streams) *cli.Command {
 			&cli.StringFlag{Name: "api-prefix", Value: "/", Usage: "serve the API under `PREFIX`"},
 			&cli.StringFlag{Name: "accept-hosts", Value: proxy.DefaultAcceptHosts, Usage: "Host headers to accept, comma-separated regular expressions (against DNS rebinding)"},
 			&cli.StringFlag{Name: "accept-paths", Value: proxy.DefaultAcceptPaths, Usage: "paths to accept, comma-separated regular expressions"},
-			&cli.StringFlag{Name: "reject-paths", Value: proxy.DefaultRejectPaths, Usage: "paths to reject even when accepted (default: a Pod's exec, attach and portforward)"},
+			&cli.StringFlag{Name: "reject-paths", Value: proxy.DefaultRejectPaths, Usage: "paths to reject even when accepted (default: a Pod's exec, attach and portforward, and the kubelet's own exec, run, attach and portForward through a node's proxy)"},
 			&cli.StringFlag{Name: "reject-methods", Value: proxy.DefaultRejectMethods, Usage: "HTTP methods to reject, comma-separated regular expressions"},
 			&cli.BoolFlag{Name: "disable-filter", Usage: "accept every host, path and method (dangerous: warns)"},
+			&cli.IntFlag{Name: "max-clients", Value: proxy.DefaultMaxClients, Usage: "serve at most `N` connections at once; more wait until one closes"},
 			&cli.BoolFlag{Name: "allow-impersonation", Usage: "pass clients' Impersonate-* headers on (dropped by default: any local client could act as whoever the Pod may impersonate)"},
 		}, connectionFlags()...),
 		Action: func(c *cli.Context) error { return runCommand(c, &proxyOptions{streams: s}) },
@@ -62,7 +63,8 @@ type proxyOptions struct {
 	proxy   proxy.Options // its Filter nil with --disable-filter
 	client  transport.Options
 
-	portGiven bool
+	portGiven  bool
+	maxClients int
 }
 
 func (o *proxyOptions) complete(c *cli.Context) error {
@@ -70,6 +72,7 @@ func (o *proxyOptions) complete(c *cli.Context) error {
 		return err
 	}
 	o.port, o.portGiven, o.address, o.socket = c.Int("port"), c.IsSet("port"), c.String("address"), c.String("unix-socket")
+	o.maxClients = c.Int("max-clients")
 	o.proxy = proxy.Options{APIPrefix: c.String("api-prefix"), AllowImpersonation: c.Bool("allow-impersonation"), Errors: o.streams.ErrOut}
 	if c.Bool("verbose") {
 		o.proxy.Log = o.streams.ErrOut
@@ -102,6 +105,8 @@ func (o *proxyOptions) validate() error {
 		return usagef("--unix-socket and --port cannot be used together")
 	case o.port < 0 || o.port > 65535:
 		return usagef("invalid --port %d", o.port)
+	case o.maxClients < 1:
+		return usagef("invalid --max-clients %d: at least 1", o.maxClients)
 	}
 	return nil
 }
@@ -133,6 +138,7 @@ func (o *proxyOptions) run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	l = proxy.LimitListener(l, o.maxClients)
 	server := &http.Server{
 		Handler:           proxy.New(t, popts),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -11,6 +11,7 @@ import (
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -25,6 +26,7 @@ type sessionOptions struct {
 	// that credentials, discovery and the request share it.
 	deadline time.Time
 	color    bool // --color, decided with NO_COLOR and the terminal
+	retry    apiclient.Retry
 }
 
 func newSessionOptions(c *cli.Context, s Streams) (sessionOptions, error) {
@@ -43,6 +45,16 @@ func newSessionOptions(c *cli.Context, s Streams) (sessionOptions, error) {
 	}
 	if maxTime > 0 {
 		o.deadline = time.Now().Add(maxTime)
+	}
+	if c.IsSet("retry") {
+		n := c.Int("retry")
+		if n < 0 {
+			return o, usagef("--retry %d: give a number of retries, 0 for none", n)
+		}
+		o.retry.Transient, o.retry.Off = n, n == 0
+	}
+	if c.Bool("verbose") {
+		o.retry.Notes = s.ErrOut
 	}
 	return o, nil
 }
@@ -77,7 +89,7 @@ func (o sessionOptions) connect(c *cli.Context, s Streams) (*apiSession, error) 
 	if err != nil {
 		return nil, err
 	}
-	api := &apiSession{streams: s, target: t, api: &apiclient.Client{HTTP: transport.New(t, o.transport), Server: t.Server},
+	api := &apiSession{streams: s, target: t, api: &apiclient.Client{HTTP: transport.New(t, o.transport), Server: t.Server, Retry: o.retry},
 		maxTime: o.maxTimeText, color: o.color}
 	if o.deadline.IsZero() {
 		api.ctx, api.cancel = context.WithCancel(c.Context)
@@ -94,8 +106,13 @@ func (a *apiSession) discovery() *discovery.Client {
 }
 
 // err is a failed exchange as the user should read it: --max-time running
-// out is a timeout (exit 6), whatever the transport made of it.
+// out is a timeout (exit 6), whatever the transport made of it, but for a
+// jq filter that was still running then (exit 1, "jq ran past --max-time").
 func (a *apiSession) err(err error) error {
+	if jq := (*output.OutOfTimeError)(nil); errors.As(err, &jq) {
+		jq.Limit = "--max-time " + a.maxTime
+		return jq
+	}
 	if err != nil && errors.Is(a.ctx.Err(), context.DeadlineExceeded) {
 		return &timeoutError{limit: a.maxTime}
 	}

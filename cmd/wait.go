@@ -32,7 +32,7 @@ func waitCommand(s Streams) *cli.Command {
 			&cli.BoolFlag{Name: "raw-output", Aliases: []string{"r"}, Usage: "-q: print strings without quotes"},
 			&cli.BoolFlag{Name: "compact-output", Aliases: []string{"c"}, Usage: "-q: compact JSON"},
 			colorFlag(),
-		}, connectionFlags()...),
+		}, apiFlags()...),
 		Action: func(c *cli.Context) error { return runCommand(c, &waitOptions{streams: s}) },
 	}
 }

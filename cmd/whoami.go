@@ -21,7 +21,7 @@ func whoamiCommand(s Streams) *cli.Command {
 		Name:      "whoami",
 		Usage:     "who the server says kcurl is, and what the token itself claims (never the token)",
 		UsageText: "kcurl whoami [-o json|yaml]",
-		Flags:     append([]cli.Flag{identityOutputFlag(), colorFlag()}, connectionFlags()...),
+		Flags:     append([]cli.Flag{identityOutputFlag(), colorFlag()}, apiFlags()...),
 		Action:    func(c *cli.Context) error { return runCommand(c, &whoamiOptions{streams: s}) },
 		// A mistyped flag is a usage error (exit 2), as before the command.
 	}

@@ -29,21 +29,25 @@ type Client struct {
 	// Include, when set, gets each response's status line and headers as
 	// soon as they arrive (-i), before the body is read.
 	Include io.Writer
+	// Retry says when a request is sent again (client-go's default, or
+	// --retry).
+	Retry Retry
 }
 
-// Send makes the request spec describes and returns the response once its
-// status is known to be a success; 400 or more is a transport.StatusError.
+// Send makes the request spec describes, again as c.Retry says, and
+// returns the response once its status is known to be a success; 400 or
+// more is a transport.StatusError.
 func (c *Client) Send(ctx context.Context, spec request.Spec) (*http.Response, error) {
 	req, err := spec.Build(ctx, c.Server)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return nil, err
 	}
 	if c.Include != nil {
-		fmt.Fprintf(c.Include, "%s %s\n", resp.Proto, resp.Status)
+		fmt.Fprintf(c.Include, "%s\n", transport.Printable(resp.Proto+" "+resp.Status))
 		if err := transport.WriteHeaders(c.Include, "", resp.Header); err != nil {
 			resp.Body.Close()
 			return nil, err

@@ -45,6 +45,7 @@ func ReadListMeta(body []byte) (ListMeta, error) {
 // follows metadata.continue to the end of the list.
 func (c *Client) Pages(ctx context.Context, spec request.Spec, all bool, page func(body io.Reader) (ListMeta, error)) error {
 	token := ""
+	seen := map[string]bool{}
 	for {
 		next := spec
 		if token != "" {
@@ -62,6 +63,10 @@ func (c *Client) Pages(ctx context.Context, spec request.Spec, all bool, page fu
 		if token = meta.Continue; !all || token == "" {
 			return nil
 		}
+		if seen[token] {
+			return exitcode.With(exitcode.Failed, errors.New("the server gave the continue token of an earlier page again: the list would never end"))
+		}
+		seen[token] = true
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/limits"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -39,6 +40,10 @@ type Event struct {
 
 // errGone is the server saying the watch's resourceVersion is too old.
 var errGone = errors.New("gone")
+
+// minWatch is how long a watch must last to count as progress: one that
+// ends sooner is resumed after a backoff even when it brought events.
+const minWatch = time.Second
 
 // reconnectFor is how long a broken watch is retried since its connection
 // was last alive, before kcurl gives up with exit 6. (A variable: the
@@ -73,33 +78,27 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 		// watch that was accepted is the watch's own end, never retried.
 		refused := err != nil
 		if err == nil {
-			before := rv
+			before, connected := rv, time.Now()
 			rv, err = readEvents(ctx, resp.Body, rv, each)
 			resp.Body.Close()
 			lastAlive = time.Now()
-			if err == nil && rv == before {
-				quiet++
-			} else {
+			// A watch that moved on and lasted is progress; one that
+			// ended at once, events or not (a server that ends every
+			// watch as it starts), is resumed ever more slowly.
+			switch {
+			case rv != before && time.Since(connected) >= minWatch:
 				quiet = 0
+			case err == nil:
+				quiet++
 			}
 		}
 		err = asGone(err)
 		recently := !lastAlive.IsZero() && time.Since(lastAlive) < reconnectFor
 		switch {
 		case errors.Is(err, errGone) && opts.Relist:
-			next, lerr := c.relistVersion(ctx, spec)
-			if lerr != nil && recently && resumable(lerr) {
-				fmt.Fprintf(notices, "kcurl: listing again after a 410: %v; trying again\n", lerr)
-				if err := pause(); err != nil {
-					return err
-				}
-				continue
+			if rv, err = c.relist(ctx, spec, rv, &quiet, recently, notices); err != nil {
+				return err
 			}
-			if lerr != nil {
-				return lerr
-			}
-			rv = next
-			fmt.Fprintf(notices, "kcurl: the watch fell behind (410 Gone); listed again at resourceVersion %s and watching on: changes in between are not shown\n", rv)
 		case errors.Is(err, errGone):
 			return &transport.StatusError{Code: http.StatusGone, Reason: "Expired",
 				Message: "the watch fell too far behind: " + tooOld(rv) + " (410 Gone); watch again, or use --relist to list again and go on"}
@@ -130,13 +129,42 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 	}
 }
 
+// relist lists again after a 410 for a resourceVersion to watch on from,
+// ever more slowly when the server answers 410 to every watch (quiet
+// counts them); a list the server refuses for a moment, while the watch
+// was connected recently, is tried again and rv kept.
+func (c *Client) relist(ctx context.Context, spec request.Spec, rv string, quiet *int, recently bool, notices io.Writer) (string, error) {
+	if *quiet++; *quiet > 1 {
+		if err := sleepCtx(ctx, backoff(*quiet-1)); err != nil {
+			return rv, err
+		}
+	}
+	next, err := c.relistVersion(ctx, spec)
+	if err != nil && recently && resumable(err) {
+		fmt.Fprintf(notices, "kcurl: listing again after a 410: %v; trying again\n", err)
+		return rv, sleepCtx(ctx, backoff(*quiet))
+	}
+	if err != nil {
+		return rv, err
+	}
+	fmt.Fprintf(notices, "kcurl: the watch fell behind (410 Gone); listed again at resourceVersion %s and watching on: changes in between are not shown\n", next)
+	return next, nil
+}
+
 // readEvents reads the events of one watch response and returns the last
 // resourceVersion seen; io.EOF (the server ended the watch) is no error.
 func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event) error) (string, error) {
-	dec := json.NewDecoder(body)
+	limited := &eventLimit{r: body}
+	dec := json.NewDecoder(limited)
 	for {
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err == io.EOF {
+		limited.n = 0
+		if ahead, ok := dec.Buffered().(interface{ Len() int }); ok {
+			limited.n = int64(ahead.Len()) // what was read ahead belongs to this event
+		}
+		if err := dec.Decode(&raw); errors.As(err, new(*limits.ValueTooLargeError)) {
+			return rv, err
+		} else if err == io.EOF {
 			return rv, nil
 		} else if err != nil {
 			if ctx.Err() != nil {
@@ -181,6 +209,23 @@ func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event)
 			return rv, err
 		}
 	}
+}
+
+// eventLimit fails the read once more than limits.MaxValue bytes arrived
+// for one event (n counts them; readEvents sets it as each event starts):
+// the one bound on a value held in memory.
+type eventLimit struct {
+	r io.Reader
+	n int64
+}
+
+func (l *eventLimit) Read(p []byte) (int, error) {
+	if l.n > limits.MaxValue() {
+		return 0, &limits.ValueTooLargeError{}
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
 }
 
 // asGone is err, or errGone when it is the server's 410: the watch's
@@ -265,6 +310,10 @@ func resumePoint(rv string) string {
 	}
 	return "resourceVersion " + rv
 }
+
+// Backoff is the wait before reconnection attempt n (from 1) of every
+// reconnect loop: 100 ms, doubling, at most 5 s.
+func Backoff(attempt int) time.Duration { return backoff(attempt) }
 
 func backoff(attempt int) time.Duration {
 	return min(100*time.Millisecond<<min(attempt-1, 6), 5*time.Second)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/request"
 )
 
 // ResolveOptions are the flags that decide what a RESOURCE means.
@@ -46,6 +47,16 @@ func (c *Client) Resolve(ctx context.Context, resource string, opts ResolveOptio
 	}
 	if len(parts) > 2 {
 		sub = parts[2]
+	}
+	if opts.Namespace != "" && !opts.AllNamespaces {
+		if err := request.CheckName("namespace", opts.Namespace); err != nil {
+			return nil, err
+		}
+	}
+	for i, what := range []string{"resource", "name", "subresource"}[:len(parts)] {
+		if err := request.CheckName(what, parts[i]); err != nil {
+			return nil, err
+		}
 	}
 	if opts.All && name != "" {
 		return nil, exitcode.Usagef("--all pages through a list; %s names one object", ref)

@@ -98,6 +98,8 @@ func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Optio
 		err = x.one(streamCtx)
 	}
 	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.As(err, new(*output.OutOfTimeError)):
+		return err // jq, not the network, was running when -m ran out
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		// Checked first: a body cut short by the deadline can read as a
 		// clean end.

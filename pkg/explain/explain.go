@@ -111,7 +111,8 @@ func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recurs
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, b.String())
+	// Descriptions are the server's text: escaped as a Status message is.
+	_, err = io.WriteString(w, transport.Printable(b.String()))
 	return err
 }
 

@@ -65,3 +65,24 @@ func TestSchema(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// A description is the server's text: what a terminal would act on in it
+// (ESC, C1 controls) is escaped; newlines stay.
+func TestRenderEscapesDescriptions(t *testing.T) {
+	b, err := os.ReadFile("testdata/core_v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	evil := strings.Replace(string(b), `"description":"`, `"description":"\u001b]0;pwned\u0007\u009b2J`, 1)
+	if err := json.Unmarshal([]byte(evil), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := Render(&out, doc, pods, nil, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(out.String(), "\x1b\x07\u009b") || !strings.Contains(out.String(), `\x1b]0;pwned\x07\u009b2J`) {
+		t.Errorf("raw escapes, or the description not escaped, in\n%q", out.String())
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/kcurl/kcurl/pkg/limits"
 )
 
 // Decoder reads a stream of JSON values into the types gojq works on
@@ -42,6 +44,11 @@ type Decoder struct {
 	// or -1; rec holds its bytes that more already moved out of buf.
 	recFrom int
 	rec     []byte
+
+	// heldFrom is where in the stream the value being held (built by
+	// value, or recorded by rawValue) starts, or -1: more stops reading
+	// past MaxValue bytes of it.
+	heldFrom int64
 }
 
 type member struct {
@@ -51,12 +58,12 @@ type member struct {
 
 // NewDecoder reads from r.
 func NewDecoder(r io.Reader) *Decoder {
-	return &Decoder{r: r, buf: make([]byte, 0, 64<<10), keys: make(map[string]string, 256), recFrom: -1}
+	return &Decoder{r: r, buf: make([]byte, 0, 64<<10), keys: make(map[string]string, 256), recFrom: -1, heldFrom: -1}
 }
 
 // reset makes d read a new stream from r, keeping its buffers.
 func (d *Decoder) reset(r io.Reader) {
-	d.r, d.buf, d.pos, d.offset, d.err, d.depth, d.recFrom = r, d.buf[:0], 0, 0, nil, 0, -1
+	d.r, d.buf, d.pos, d.offset, d.err, d.depth, d.recFrom, d.heldFrom = r, d.buf[:0], 0, 0, nil, 0, -1, -1
 	clear(d.members)
 	clear(d.elements)
 	d.members, d.elements = d.members[:0], d.elements[:0]
@@ -95,6 +102,9 @@ func (d *Decoder) more(keep int) (int, error) {
 		d.pos -= keep
 		d.offset += int64(keep)
 		shift = keep
+	}
+	if d.heldFrom >= 0 && d.offset+int64(len(d.buf))-d.heldFrom > limits.MaxValue() {
+		return shift, &limits.ValueTooLargeError{}
 	}
 	if len(d.buf) == cap(d.buf) {
 		grown := make([]byte, len(d.buf), 2*cap(d.buf))
@@ -144,6 +154,10 @@ func (d *Decoder) eofError(err error) error {
 }
 
 func (d *Decoder) value() (any, error) {
+	if d.heldFrom < 0 { // the outermost value: the one held
+		d.heldFrom = d.offset + int64(d.pos)
+		defer func() { d.heldFrom = -1 }()
+	}
 	c, err := d.skipSpace()
 	if err != nil {
 		return nil, d.eofError(err)

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -204,6 +205,16 @@ func (e *RuntimeError) Error() string {
 }
 func (e *RuntimeError) Unwrap() error { return e.Err }
 func (e *RuntimeError) ExitCode() int { return exitcode.Failed }
+
+// OutOfTimeError is a jq filter still running when its time ran out (-m,
+// kcurl wait's --timeout): exit 1, as a filter that failed, not 6: the
+// network did nothing wrong. Limit names the flag, once the caller knows it.
+type OutOfTimeError struct{ Limit string }
+
+func (e *OutOfTimeError) Error() string {
+	return "jq ran past " + cmp.Or(e.Limit, "its time limit") + ": the filter did not finish"
+}
+func (e *OutOfTimeError) ExitCode() int { return exitcode.Failed }
 
 // HaltError is `halt` or `halt_error`: the program chose the exit code.
 type HaltError struct {

@@ -76,7 +76,7 @@ func (p *Printer) writeItemName(obj itemName, kind, apiVersion string) {
 	if group, _, ok := strings.Cut(apiVersion, "/"); ok {
 		qualified += "." + group
 	}
-	p.out.WriteString(qualified + "/" + obj.name + "\n")
+	p.out.WriteString(cleanName(qualified+"/"+obj.name) + "\n")
 }
 
 func str(v any) string {

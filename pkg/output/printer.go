@@ -273,6 +273,9 @@ func (p *Printer) results(iter gojq.Iter) error {
 			if errors.As(err, &halt) {
 				return haltError(halt)
 			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				return &OutOfTimeError{}
+			}
 			return &RuntimeError{Err: err}
 		}
 		if err := p.result(result); err != nil {

@@ -154,6 +154,8 @@ func (d *Decoder) rawValue() ([]byte, error) {
 		return nil, err
 	}
 	d.rec, d.recFrom = d.rec[:0], d.pos
+	d.heldFrom = d.offset + int64(d.pos)
+	defer func() { d.heldFrom = -1 }()
 	err := d.skip()
 	d.rec = append(d.rec, d.buf[d.recFrom:d.pos]...)
 	d.recFrom = -1

@@ -343,7 +343,14 @@ func cellText(v any) string {
 // space that would break the columns becomes a space, other control
 // characters are shown in caret notation (ESC as ^[, as kubectl shows it),
 // and C1 controls (a terminal may read U+009B as ESC [) as U+FFFD.
-func cleanCell(s string) string {
+func cleanCell(s string) string { return cleanText(s, true) }
+
+// cleanName is -o name's cleanCell: a name holds no white space of its
+// own, so every control character shows, as ^J for a newline, and one
+// name stays one line.
+func cleanName(s string) string { return cleanText(s, false) }
+
+func cleanText(s string, columns bool) string {
 	clean := true
 	for _, r := range s {
 		if r < ' ' || r == 0x7f || r >= 0x80 && r <= 0x9f {
@@ -357,7 +364,7 @@ func cleanCell(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
-		case r == '\t', r == '\n', r == '\r', r == '\v', r == '\f':
+		case columns && (r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'):
 			b.WriteByte(' ')
 		case r < ' ':
 			b.WriteString("^" + string(rune('@'+r)))

@@ -28,9 +28,11 @@ import (
 // rejected too: like exec and attach it hands a shell or a socket of the Pod
 // to whoever reaches the proxy.
 const (
-	DefaultAcceptHosts   = `^localhost$,^127\.0\.0\.1$,^\[::1\]$`
-	DefaultAcceptPaths   = `^.*`
-	DefaultRejectPaths   = `^/api/.*/pods/.*/exec,^/api/.*/pods/.*/attach,^/api/.*/pods/.*/portforward`
+	DefaultAcceptHosts = `^localhost$,^127\.0\.0\.1$,^\[::1\]$`
+	DefaultAcceptPaths = `^.*`
+	DefaultRejectPaths = `^/api/.*/pods/.*/exec,^/api/.*/pods/.*/attach,^/api/.*/pods/.*/portforward,^/api/.*/nodes/.*/proxy/(exec|run|attach|portForward)`
+	// DefaultMaxClients bounds the connections served at once.
+	DefaultMaxClients    = 1024
 	DefaultRejectMethods = `^$`
 )
 
@@ -331,4 +333,49 @@ func Transports(t *target.Target, opts transport.Options) (streaming, upgrade ht
 	streaming = transport.RoundTripper(t, opts)
 	opts.HTTP1 = true
 	return streaming, transport.RoundTripper(t, opts)
+}
+
+// LimitListener accepts at most n connections at once: more clients wait in
+// the kernel's backlog until one goes, instead of each costing a goroutine,
+// buffers and a connection to the API server (5,000 clients once made 4,700
+// of them and 552 MB).
+func LimitListener(l net.Listener, n int) net.Listener {
+	return &limitListener{Listener: l, slots: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+type limitListener struct {
+	net.Listener
+	slots chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (l *limitListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.slots })}, nil
+}
+
+type limitConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }

@@ -286,6 +286,15 @@ func TestFilter(t *testing.T) {
 		{"exec behind //", kubectl, "GET", "//api/v1/namespaces/ns/pods/web/exec", "localhost", 301, "/api/v1/namespaces/ns/pods/web/exec"},
 		{"exec behind ..", kubectl, "POST", "/x/../api/v1/namespaces/ns/pods/web/exec?command=sh", "localhost", 301, "/api/v1/namespaces/ns/pods/web/exec?command=sh"},
 		{"exec behind .", kubectl, "GET", "/./api/v1/namespaces/ns/pods/web/exec", "localhost", 301, "/api/v1/namespaces/ns/pods/web/exec"},
+		// The kubelet's own exec, run, attach and port-forward, through
+		// the node proxy, with the Pod's token: rejected as a Pod's exec is.
+		{"node proxy exec", kubectl, "POST", "/api/v1/nodes/n1/proxy/exec/ns/web/app?command=sh", "localhost", 403, ""},
+		{"node proxy run", kubectl, "POST", "/api/v1/nodes/n1/proxy/run/ns/web/app?cmd=id", "localhost", 403, ""},
+		{"node proxy attach", kubectl, "POST", "/api/v1/nodes/n1:10250/proxy/attach/ns/web/app", "localhost", 403, ""},
+		{"node proxy portForward", kubectl, "GET", "/api/v1/nodes/n1/proxy/portForward/ns/web", "localhost", 403, ""},
+		{"node proxy run escaped", kubectl, "POST", "/api/v1/nodes/n1/proxy/%72un/ns/web/app", "localhost", 403, ""},
+		{"node proxy stats", kubectl, "GET", "/api/v1/nodes/n1/proxy/stats/summary", "localhost", 200, ""},
+		{"node proxy exec allowed", custom(DefaultAcceptHosts, DefaultAcceptPaths, "", ""), "POST", "/api/v1/nodes/n1/proxy/exec/ns/web/app", "localhost", 200, ""},
 		{"log", kubectl, "GET", "/api/v1/namespaces/ns/pods/web/log?follow=true", "localhost", 200, ""},
 		{"a pod named exec", kubectl, "GET", "/api/v1/namespaces/ns/pods/exec", "localhost", 200, ""},
 		{"DELETE", kubectl, "DELETE", list + "/x", "localhost", 200, ""},
@@ -344,7 +353,7 @@ func TestFilter(t *testing.T) {
 
 func TestRegexps(t *testing.T) {
 	res, err := Regexps(DefaultRejectPaths)
-	if err != nil || len(res) != 3 {
+	if err != nil || len(res) != 4 {
 		t.Fatalf("%v %v", res, err)
 	}
 	// kubectl would compile the empty piece into a regexp that matches
@@ -923,5 +932,66 @@ func TestRecorder(t *testing.T) {
 	lines := buf.lines(t, 2)
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "GET /flush 200 ") || !strings.HasPrefix(lines[1], "GET /hijack 101 ") {
 		t.Errorf("log: %q", lines)
+	}
+}
+
+// The proxy passes the server's 429 and its Retry-After to its client
+// unchanged, once, as kubectl proxy does: retrying is the client's to do.
+func TestTooManyRequestsPassedOn(t *testing.T) {
+	f := newFixture(t, fixtureConfig{}, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"kind":"Status","code":429}`)
+	})
+	resp, body := f.do(t, "GET", "/api/v1/namespaces/ns/configmaps", nil, "")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" || body != `{"kind":"Status","code":429}` {
+		t.Errorf("%d Retry-After %q %q", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if n := len(f.requests()); n != 1 {
+		t.Errorf("the server got %d requests, want 1", n)
+	}
+}
+
+// LimitListener serves at most n connections at once; the next waits
+// until one closes.
+func TestLimitListener(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := LimitListener(inner, 2)
+	defer l.Close()
+	accepted := make(chan net.Conn, 3)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	var clients []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients = append(clients, c)
+	}
+	first := <-accepted
+	<-accepted
+	select {
+	case <-accepted:
+		t.Fatal("a third connection was accepted while two were open")
+	case <-time.After(200 * time.Millisecond):
+	}
+	first.Close()
+	select {
+	case c := <-accepted:
+		c.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the third connection was not accepted when one closed")
 	}
 }

@@ -138,13 +138,21 @@ func (s Spec) URL(server *url.URL) (*url.URL, error) {
 		return nil, usageErrorf("%q is not an API path: paths start with / (e.g. /api/v1/namespaces/{namespace}/pods)", s.Path)
 	}
 	path := s.Path
-	if s.Namespace != "" {
+	if s.Namespace != "" && (strings.Contains(path, "{namespace}") || strings.Contains(path, "{ns}")) {
+		if err := CheckName("namespace", s.Namespace); err != nil {
+			return nil, err
+		}
 		ns := url.PathEscape(s.Namespace)
 		path = strings.ReplaceAll(strings.ReplaceAll(path, "{namespace}", ns), "{ns}", ns)
 	}
 	ref, err := url.Parse(path)
 	if err != nil || ref.Scheme != "" || ref.Host != "" {
 		return nil, usageErrorf("invalid path %q", s.Path)
+	}
+	for _, seg := range strings.Split(ref.Path, "/") {
+		if seg == "." || seg == ".." {
+			return nil, usageErrorf("%q holds the path segment %q: kcurl sends no path that a server or a proxy would shorten to another one", s.Path, seg)
+		}
 	}
 	u := *server
 	u.Path, u.RawPath = strings.TrimSuffix(server.Path, "/")+ref.Path, ""
@@ -175,6 +183,19 @@ func (s Spec) URL(server *url.URL) (*url.URL, error) {
 		u.RawQuery += extra
 	}
 	return &u, nil
+}
+
+// CheckName refuses a namespace, a name or a subresource (what says which)
+// that would not stay one path segment, as client-go does: "." and "..",
+// and anything holding "/" or "%". Exit 2, before anything is sent.
+func CheckName(what, name string) error {
+	switch {
+	case name == "." || name == "..":
+		return usageErrorf("%s %q: a path segment, not a name", what, name)
+	case strings.ContainsAny(name, "/%"):
+		return usageErrorf("%s %q: a name may not hold \"/\" or \"%%\"", what, name)
+	}
+	return nil
 }
 
 // query is every parameter the flags ask for, in one place; replacing's

@@ -190,9 +190,14 @@ type TokenSource interface {
 // StaticToken is a token given on the command line.
 type StaticToken string
 
-func (t StaticToken) Token() (string, error) { return string(t), nil }
-func (StaticToken) Reload() (bool, error)    { return false, nil }
-func (StaticToken) File() string             { return "" }
+func (t StaticToken) Token() (string, error) {
+	if err := headerSafe(string(t)); err != nil {
+		return "", &CredentialsError{What: "--token", Err: err}
+	}
+	return string(t), nil
+}
+func (StaticToken) Reload() (bool, error) { return false, nil }
+func (StaticToken) File() string          { return "" }
 
 // TokenFile is a token read from a file, kept current as the file rotates.
 type TokenFile struct {
@@ -253,9 +258,24 @@ func (t *TokenFile) load(force bool) (bool, error) {
 	if token == "" {
 		return false, &CredentialsError{What: "token", Path: t.w.path, Err: errors.New("the file is empty")}
 	}
+	if err := headerSafe(token); err != nil {
+		return false, &CredentialsError{What: "token", Path: t.w.path, Err: err}
+	}
 	changed := token != t.token
 	t.token, t.w.current, t.w.loaded = token, s, true
 	return changed, nil
+}
+
+// headerSafe refuses a token that no Authorization header can carry: a line
+// break or another control character inside it (exit 3, a bad credential,
+// not a network error from net/http refusing the header).
+func headerSafe(token string) error {
+	for _, r := range token {
+		if r < ' ' && r != '\t' || r == 0x7f {
+			return fmt.Errorf("a control character (%q) inside it, which no HTTP header can carry", r)
+		}
+	}
+	return nil
 }
 
 // CAFile is the certificate bundle the server's certificate is verified

@@ -35,7 +35,7 @@ func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	b.Reset()
-	b.WriteString("< " + resp.Proto + " " + resp.Status + "\n")
+	b.WriteString("< " + Printable(resp.Proto+" "+resp.Status) + "\n")
 	writeHeaders(&b, "< ", resp.Header)
 	b.WriteString("<\n")
 	t.write(b.String())
@@ -60,7 +60,9 @@ func WriteHeaders(w io.Writer, prefix string, h http.Header) error {
 func writeHeaders(b *strings.Builder, prefix string, h http.Header) {
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[name] {
-			b.WriteString(prefix + name + ": " + redact.Header(name, v) + "\n")
+			// C1 controls (U+009B reads as ESC [) are valid UTF-8 that
+			// net/http lets through: escaped, as in a Status message.
+			b.WriteString(prefix + Printable(name+": "+redact.Header(name, v)) + "\n")
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/redact"
 	"github.com/kcurl/kcurl/pkg/target"
 )
 
@@ -44,20 +45,29 @@ func New(t *target.Target, opts Options) *http.Client {
 }
 
 // checkRedirect keeps net/http's limit of 10 redirects, and drops credentials
-// the user typed (-H 'Authorization: …') when a redirect leaves the scheme,
-// host and port they were sent to: net/http compares the host name alone, so
-// they would reach another port, or plain http, on the same host. The
-// target's own token is added by bearerAuth, which never sends it elsewhere.
+// the user typed (-H 'Authorization: …', and every header pkg/redact hides:
+// X-Auth-Token, Proxy-Authorization, Cookie, …) when a redirect leaves the
+// scheme, host and port they were sent to: net/http compares the host name
+// alone, and drops Authorization and Cookie only, so they would reach
+// another port, or plain http, on the same host. The target's own token is
+// added by bearerAuth, which never sends it elsewhere.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+		return &NetworkError{Err: errRedirectLoop}
 	}
 	if first := via[0].URL; req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
-		req.Header.Del("Authorization")
-		req.Header.Del("Cookie")
+		for name := range req.Header {
+			if redact.Secret(name) {
+				req.Header.Del(name)
+			}
+		}
 	}
 	return nil
 }
+
+// errRedirectLoop is a server that redirects on and on: exit 6, as a server
+// that cannot be reached (curl's is 47, too many redirects).
+var errRedirectLoop = errors.New("stopped after 10 redirects (a redirect loop?)")
 
 // RoundTripper is the chain behind New: defaults (User-Agent, gzip), then
 // authentication, then tracing (so -v shows what is really sent), then the

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/redact"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/target/targettest"
@@ -824,6 +825,59 @@ func TestTooManyRedirects(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "stopped after 10 redirects") {
 		t.Fatalf("err = %v, want the redirect limit", err)
 	}
+	if code, _ := exitcode.Of(err); code != exitcode.Network {
+		t.Errorf("exit %d, want %d", code, exitcode.Network)
+	}
+}
+
+// TestTypedCredentialsStayHome: every header -v hides as a credential is
+// dropped, as Authorization is, when a redirect leaves the origin: for
+// another host, another port or plain http.
+func TestTypedCredentialsStayHome(t *testing.T) {
+	ca := targettest.NewCA(t, "cluster")
+	credentials := []string{"Authorization", "Proxy-Authorization", "X-Auth-Token", "X-Api-Key", "Cookie"}
+	var mu sync.Mutex
+	seen := map[string]http.Header{}
+	record := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen[name] = r.Header.Clone()
+			mu.Unlock()
+			fmt.Fprint(w, "{}")
+		}
+	}
+	other := newServer(t, ca, false, record("other"))
+	plain := httptest.NewServer(record("plain"))
+	t.Cleanup(plain.Close)
+	home := newServer(t, ca, false, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/to-other":
+			http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+		case "/to-plain":
+			http.Redirect(w, r, plain.URL+"/landing", http.StatusFound)
+		default:
+			record("home")(w, r)
+		}
+	})
+	tgt, _ := podTarget(t, home, "tok", ca.CertPEM, false)
+	for path, where := range map[string]string{"/to-other": "other", "/to-plain": "plain", "/landing": "home"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, home.URL+path, nil)
+		for _, h := range credentials {
+			req.Header.Set(h, "typed-secret")
+		}
+		resp, err := newClient(t, tgt, Options{}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		mu.Lock()
+		for _, h := range credentials {
+			if got, stays := seen[where].Get(h), where == "home"; (got != "") != stays {
+				t.Errorf("%s: %s reached %s as %q", path, h, where, got)
+			}
+		}
+		mu.Unlock()
+	}
 }
 
 func TestClassify(t *testing.T) {
@@ -897,4 +951,16 @@ func mustURL(t *testing.T, raw string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// -v and -i escape what a terminal would act on in a header: C1 controls
+// are valid UTF-8 that net/http lets through.
+func TestHeadersEscaped(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteHeaders(&b, "< ", http.Header{"X-Evil": {"a\u009b2Jb\x1b[31m"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.String(), `< X-Evil: a\u009b2Jb\x1b[31m`+"\n"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
 }

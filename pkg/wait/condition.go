@@ -94,6 +94,9 @@ func (c *Condition) check(ctx context.Context, raw []byte) (met bool, seen strin
 			break
 		}
 		if err, isErr := out.(error); isErr {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return false, c.Text + " did not finish in time"
+			}
 			return false, c.Text + " failed: " + (&output.RuntimeError{Err: err}).Error()
 		}
 		last, outputs = out, outputs+1

@@ -43,6 +43,10 @@ type Object struct {
 	Raw json.RawMessage // the object itself
 }
 
+// lastSeenFor bounds the jq filter's runs that say, after --timeout, what
+// was last seen.
+const lastSeenFor = 500 * time.Millisecond
+
 // NotMetError is the wait running out of time: exit 1, with what was seen.
 type NotMetError struct{ Msg string }
 
@@ -81,7 +85,7 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 		if parent.Err() != nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return err
 		}
-		return &NotMetError{Msg: fmt.Sprintf("timed out after %s waiting for %s: %s", w.Timeout, w.Describe, w.lastSeen(context.Background(), st))}
+		return &NotMetError{Msg: fmt.Sprintf("timed out after %s waiting for %s: %s", w.Timeout, w.Describe, w.lastSeen(context.WithoutCancel(ctx), st))}
 	}
 	st, err := w.list(ctx)
 	if err != nil {
@@ -93,7 +97,7 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 	if w.Timeout == 0 {
 		return nil, &NotMetError{Msg: "condition not met for " + w.Describe + ": " + w.lastSeen(ctx, st)}
 	}
-	for {
+	for relists := 0; ; {
 		// The watch of -w: resumed from the last resourceVersion when the
 		// server ends it or the connection breaks, bookmarks included.
 		watch := w.List
@@ -105,6 +109,7 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 		watch.Query.Set("resourceVersion", st.rv)
 		var met []Object
 		err := w.Client.Watch(ctx, watch, apiclient.WatchOptions{Notices: w.Notices}, func(e apiclient.Event) error {
+			relists = 0 // the watch moved on
 			switch e.Type {
 			case "ADDED", "MODIFIED":
 				st.put(e.Object)
@@ -126,25 +131,43 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 		case ctx.Err() != nil:
 			return nil, timedOut(st, ctx.Err())
 		case errors.As(err, &status) && status.Code == http.StatusGone:
-			// Too far behind to resume: what exists now is a fresh list.
-			fmt.Fprintf(w.Notices, "kcurl: the watch fell behind (410 Gone); listing %s again\n", w.Describe)
-			before := st
-			if st, err = w.list(ctx); err != nil {
+			relists++
+			var done bool
+			if st, met, done, err = w.relist(ctx, st, relists); err != nil {
 				return nil, timedOut(st, err)
-			}
-			st.gone = before.gone // and what went in between, unseen
-			for _, key := range before.order {
-				if _, still := st.objects[key]; !still {
-					st.gone = append(st.gone, before.objects[key])
-				}
-			}
-			if done, met := w.done(st); done {
+			} else if done {
 				return met, nil
 			}
 		default:
 			return nil, err
 		}
 	}
+}
+
+// relist lists again after a 410 Gone: what exists now is a fresh list,
+// and what went in between, unseen, is gone. A server that answers 410 to
+// every watch is listed again ever more slowly (100 ms, doubling, at most
+// 5 s, from the second relist in a row).
+func (w *Waiter) relist(ctx context.Context, before *state, relists int) (st *state, met []Object, done bool, err error) {
+	fmt.Fprintf(w.Notices, "kcurl: the watch fell behind (410 Gone); listing %s again\n", w.Describe)
+	if relists > 1 {
+		select {
+		case <-ctx.Done():
+			return before, nil, false, ctx.Err()
+		case <-time.After(apiclient.Backoff(relists - 1)):
+		}
+	}
+	if st, err = w.list(ctx); err != nil {
+		return st, nil, false, err
+	}
+	st.gone = before.gone
+	for _, key := range before.order {
+		if _, still := st.objects[key]; !still {
+			st.gone = append(st.gone, before.objects[key])
+		}
+	}
+	done, met = w.done(st)
+	return st, met, done, nil
 }
 
 // errMet ends the watch: the condition is met.
@@ -203,8 +226,12 @@ func (w *Waiter) done(st *state) (bool, []Object) {
 	return true, met
 }
 
-// lastSeen says why the condition is not met, object by object.
+// lastSeen says why the condition is not met, object by object, its jq
+// filter given lastSeenFor at most: a filter that never ends (def f: f; f)
+// must not hold the wait past its --timeout.
 func (w *Waiter) lastSeen(ctx context.Context, st *state) string {
+	ctx, cancel := context.WithTimeout(ctx, lastSeenFor)
+	defer cancel()
 	if st == nil || st.rv == "" && len(st.objects) == 0 {
 		return "nothing was listed in time"
 	}

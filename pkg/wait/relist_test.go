@@ -1,0 +1,48 @@
+package wait
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/request"
+)
+
+// A server that answers 410 to every watch is listed again ever more
+// slowly, not hundreds of times a second.
+func TestConstantGoneBacksOff(t *testing.T) {
+	var lists atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("watch") == "true" {
+			w.WriteHeader(http.StatusGone)
+			w.Write([]byte(`{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version"}`))
+			return
+		}
+		lists.Add(1)
+		w.Write([]byte(`{"kind":"ConfigMapList","metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"db","namespace":"ns1"}}]}`))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	cond, err := ParseCondition("delete", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Waiter{
+		Client:   &apiclient.Client{HTTP: srv.Client(), Server: u},
+		List:     request.Spec{Path: "/api/v1/namespaces/ns1/configmaps", Name: "db"},
+		Describe: "configmaps/db", For: cond, Timeout: 1500 * time.Millisecond, Notices: io.Discard,
+	}
+	if _, err := w.Run(context.Background()); err == nil {
+		t.Fatal("met")
+	}
+	if n := lists.Load(); n > 8 {
+		t.Errorf("%d lists in 1.5 s: no backoff", n)
+	}
+}
