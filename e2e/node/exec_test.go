@@ -108,8 +108,10 @@ spec:
 		// script(1) gives kcurl a pseudo-terminal; after kcurl ends, stty
 		// shows that the terminal is not left raw.
 		// The size reaches the remote terminal just after the command
-		// starts (as with kubectl): the command waits for it.
-		remote := `'tty; for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null) && [ "$s" != "0 0" ] && break; sleep 0.2; done; echo "$s"'`
+		// starts (as with kubectl, measured the same way): the command
+		// waits for it. Before it, busybox's stty size says "stty:
+		// standard input" on stderr and exits 0 with nothing on stdout.
+		remote := `'tty; for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.2; done; echo "$s"'`
 		cmd := fmt.Sprintf("stty cols 91 rows 37; %s exec -it web -- sh -c %s; echo kcurl-exit=$?; stty -a",
 			strings.Join(connect(streamer), " "), remote)
 		r := inNode(t, "", "script", "-qec", cmd, "/dev/null")
