@@ -205,7 +205,7 @@ cmd_restart_apiserver() {
 	start_apiserver
 	deadline=$((${t0%.*} + READY_TIMEOUT))
 	until apiserver_ready "$APISERVER_PORT"; do
-		if ! is_ours "$APISERVER_PID" "$APISERVER_MARKER"; then
+		if ! alive "$APISERVER_PID"; then
 			print_log_tails 40 >&2
 			die "kube-apiserver exited while restarting (port $APISERVER_PORT taken?)"
 		fi

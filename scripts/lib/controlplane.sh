@@ -183,6 +183,12 @@ EOF
 	mv -f -- "$tmp" "$ENV_FILE"
 }
 
+# Whether a daemon we have just started is still there is asked with
+# alive, not is_ours: while it execs its way through setsid, nohup, nsenter
+# and env, /proc/PID/cmdline can read empty for a moment, and a node's
+# start once failed on that ("kube-apiserver exited during start-up", an
+# empty log, then "stopping kube-apiserver" of the same pid). is_ours
+# stays the check before any signal.
 # try_start: one attempt on fresh ports. Sets START_RESULT to "ready" or
 # "port-race" (a daemon lost its port to another process: worth retrying) and
 # exits on any other failure. It returns 0 either way: a function called in an
@@ -194,7 +200,7 @@ try_start() {
 	start_etcd
 	for ((i = 0; ; i++)); do
 		etcd_healthy "$ETCD_CLIENT_PORT" && break
-		if ! is_ours "$ETCD_PID" "$ETCD_MARKER"; then
+		if ! alive "$ETCD_PID"; then
 			port_race "$ETCD_LOG" && return 0
 			fail_start "etcd exited during start-up"
 		fi
@@ -204,11 +210,11 @@ try_start() {
 	start_apiserver
 	deadline=$((${t0%.*} + READY_TIMEOUT))
 	until apiserver_ready "$APISERVER_PORT"; do
-		if ! is_ours "$APISERVER_PID" "$APISERVER_MARKER"; then
+		if ! alive "$APISERVER_PID"; then
 			port_race "$APISERVER_LOG" && return 0
 			fail_start "kube-apiserver exited during start-up"
 		fi
-		is_ours "$ETCD_PID" "$ETCD_MARKER" || fail_start "etcd exited during start-up"
+		alive "$ETCD_PID" || fail_start "etcd exited during start-up"
 		((${EPOCHREALTIME%.*} < deadline)) ||
 			fail_start "kube-apiserver was not ready within ${READY_TIMEOUT}s"
 		sleep 0.2
