@@ -265,7 +265,14 @@ func TestWatchExpired(t *testing.T) {
 		t.Errorf("want the Expired line and exit 4:\n%s", r)
 	}
 	w := s.start("wd?resourceVersion=1", "-w", "--relist", "-q", ".type + \" \" + .object.metadata.name", "-r")
-	time.Sleep(time.Second)
+	// The Widget is made once the relist is done (said on stderr): made
+	// before it, it would be in the list, which --relist does not show;
+	// made after it, the watch from the list's resourceVersion has it.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(w.errText(), "listed again at resourceVersion"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("--relist did not list again within 30s; stderr:\n%s", w.errText())
+		}
+	}
 	adminMust(t, "POST", "/apis/kcurl-e2e.example.com/v1/namespaces/"+s.NS+"/widgets", obj{
 		"apiVersion": "kcurl-e2e.example.com/v1", "kind": "Widget", "metadata": obj{"name": "after"}}, nil)
 	if got := w.next(5 * time.Second); got != "ADDED after" {
