@@ -93,9 +93,26 @@ spec:
 	}
 	nodeScript(t, "rotate-ca", "serve-next")
 
-	// The same processes, never restarted, trust the new CA now.
-	mustKubectl(t, "create", "configmap", "-n", ns, "after")
-	watched("after")
+	// The same processes, never restarted, trust the new CA now. A
+	// restarted apiserver's watch cache starts at etcd's revision, so the
+	// watch may list again (--relist) after a ConfigMap was made, and a
+	// relist shows nothing made before it (seen under two CI runs at
+	// once): a new ConfigMap every 10 s until the watch shows one.
+	deadline = time.Now().Add(90 * time.Second)
+	for i := 1; ; i++ {
+		name := fmt.Sprintf("after-%d", i)
+		mustKubectl(t, "create", "configmap", "-n", ns, name)
+		seen := false
+		for wait := time.Now().Add(10 * time.Second); !seen && time.Now().Before(wait); time.Sleep(300 * time.Millisecond) {
+			seen = strings.Contains(kubectl(t, "logs", "-n", ns, "rotating", "-c", "watch").Stdout, "ADDED "+name+"\n")
+		}
+		if seen {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the watch showed none of after-1..%d:\n%s", i, kubectl(t, "logs", "-n", ns, "rotating", "-c", "watch"))
+		}
+	}
 	harness.Expect(t, throughProxy(), `"name": "kube-root-ca.crt"`, "", 0, harness.Contains)
 	restarts := mustKubectl(t, "get", "pod", "-n", ns, "rotating", "-o", "jsonpath={range .status.containerStatuses[*]}{.name}={.restartCount} {end}")
 	if restarts != "proxy=0 shell=0 watch=0 " {
