@@ -34,14 +34,13 @@ readonly STOP_TIMEOUT=10
 # The images every node has, made by scripts/image.sh node-images.
 readonly PAUSE_IMAGE=localhost/kcurl-e2e/pause:1
 
-log() { printf 'node.sh: %s\n' "$*" >&2; }
-die() {
-	log "error: $*"
-	exit 1
-}
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 readonly SCRIPT_DIR
+readonly LOG_PREFIX=node.sh
+# log, die, env_file_value.
+# shellcheck source=lib/common.sh
+. "$SCRIPT_DIR/lib/common.sh"
 # alive, is_ours: the daemons' ownership check, shared with cluster.sh.
 # shellcheck source=lib/procs.sh
 . "$SCRIPT_DIR/lib/procs.sh"
@@ -154,16 +153,7 @@ make_next_pki() {
 
 # cluster_value KEY: KEY from the control plane's env file (cluster.sh's
 # interface: its paths are read there, never guessed).
-cluster_value() {
-	local k v
-	while IFS='=' read -r k v; do
-		if [[ $k == "$1" ]]; then
-			printf '%s\n' "$v"
-			return 0
-		fi
-	done <"$CP/env"
-	die "$1 is not in $CP/env"
-}
+cluster_value() { env_file_value "$CP/env" "$1" || die "$1 is not in $CP/env"; }
 
 write_containerd_config() {
 	mkdir -p "$S/containerd" "$S/cni/net.d" "$S/cni/ipam"

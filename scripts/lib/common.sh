@@ -35,3 +35,17 @@ cleanup() {
 		rm -rf -- "$p"
 	done
 }
+
+# env_file_value FILE KEY prints KEY's value from a KEY=VALUE env file
+# (parsed, never sourced): cluster.sh's own, and node.sh reading it.
+env_file_value() {
+	local k v
+	[[ -f $1 ]] || return 1
+	while IFS='=' read -r k v; do
+		if [[ $k == "$2" ]]; then
+			printf '%s\n' "$v"
+			return 0
+		fi
+	done <"$1"
+	return 1
+}

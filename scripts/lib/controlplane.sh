@@ -253,18 +253,8 @@ stop_all() {
 	return "$stopped"
 }
 
-# env_value KEY prints KEY's value from the env file (parsed, never sourced).
-env_value() {
-	local k v
-	[[ -f $ENV_FILE ]] || return 1
-	while IFS='=' read -r k v; do
-		if [[ $k == "$1" ]]; then
-			printf '%s\n' "$v"
-			return 0
-		fi
-	done <"$ENV_FILE"
-	return 1
-}
+# env_value KEY: KEY from this state dir's env file.
+env_value() { env_file_value "$ENV_FILE" "$1"; }
 
 # cluster_running: both recorded daemons are ours and alive and the env file
 # exists. cluster_ready additionally needs /readyz to answer ok.
