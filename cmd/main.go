@@ -42,12 +42,19 @@ func Main(args []string, s Streams) int {
 		fmt.Fprintln(s.Out, ":0")
 		return ExitOK
 	}
+	typed := args
 	err := maxValue(s)
+	if err == nil {
+		var help []string
+		if help, err = kubectlHabit(args, app, name, s.now()); help != nil {
+			args = help
+		}
+	}
 	if err == nil {
 		args, err = interspersed(args, app)
 	}
 	if err == nil {
-		err = app.Run(args)
+		err = typedFlagError(app.Run(args), typed, app)
 	}
 	if err != nil {
 		report(s.ErrOut, err, name)
