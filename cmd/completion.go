@@ -45,7 +45,7 @@ func completionCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "completion",
 		Usage:     "print the shell completion script for bash, zsh or fish",
-		UsageText: "kcurl completion bash|zsh|fish\n   source <(kcurl completion bash)      # bash, zsh\n   kcurl completion fish | source        # fish",
+		UsageText: "kcurl completion bash|zsh|fish",
 		Action:    func(c *cli.Context) error { return runCommand(c, &completionOptions{streams: s}) },
 	}
 }

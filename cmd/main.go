@@ -111,10 +111,7 @@ func renameApp(app *cli.App, name string) {
 		}
 		return strings.Join(lines, "\n")
 	}
-	app.Name = name
-	app.UsageText = rename(app.UsageText)
-	app.Description = rename(app.Description)
-	app.CustomAppHelpTemplate = rename(app.CustomAppHelpTemplate)
+	app.Name = name // appHelp renames its text itself
 	for _, c := range app.Commands {
 		if c.Name != "completion" {
 			c.UsageText = rename(c.UsageText)
@@ -150,9 +147,6 @@ func newApp(s Streams) *cli.App {
 		Name:      "kcurl",
 		Usage:     "curl for the Kubernetes API, from inside a Pod",
 		UsageText: "kcurl [flags] PATH|RESOURCE [flags]",
-		// The man page and docs/reference.md show it; --help has its own
-		// arrangement of the same text (help.go).
-		Description: helpExamples + "\n\n" + helpFooter,
 		// urfave/cli's own version flag would take -v, which is --verbose.
 		HideVersion: true,
 		Flags: append(append(append(append(requestFlags(), outputFlags()...), logFlags()...), apiFlags()...),
@@ -186,7 +180,7 @@ func newApp(s Streams) *cli.App {
 			versionCommand(s),
 			completionCommand(s),
 		}, streamCommands(s)...),
-		CustomAppHelpTemplate:     helpTemplate,
+		CustomAppHelpTemplate:     appHelpTemplate(helpWidth(s)),
 		HideHelpCommand:           true,
 		UseShortOptionHandling:    true,
 		DisableSliceFlagSeparator: true,
@@ -195,6 +189,7 @@ func newApp(s Streams) *cli.App {
 	for _, c := range app.Commands {
 		// A mistyped flag is a usage error (exit 2), never help on stdout.
 		c.OnUsageError = app.OnUsageError
+		c.CustomHelpTemplate = commandHelpTemplate(helpWidth(s))
 	}
 	return app
 }
