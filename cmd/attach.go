@@ -10,10 +10,10 @@ import (
 
 func attachCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "attach",
-		Usage: "attach to a container's running process, as kubectl attach",
+		Name:      "attach",
+		Usage:     "attach to a container's running process, as kubectl attach",
 		UsageText: "kcurl attach POD|TYPE/NAME [-c CONTAINER] [-i] [-t]",
-		Flags: remoteFlags("process"),
+		Flags:     remoteFlags("process"),
 		Action: func(c *cli.Context) error {
 			return runCommand(c, &attachOptions{remoteOptions: remoteOptions{streams: s}})
 		},

@@ -11,8 +11,8 @@ import (
 
 func cpCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "cp",
-		Usage: "copy files to and from a container, as kubectl cp (tar in the container; nothing is written outside the destination)",
+		Name:      "cp",
+		Usage:     "copy files to and from a container, as kubectl cp (tar in the container; nothing is written outside the destination)",
 		UsageText: "kcurl cp [NS/]POD:PATH LOCAL | LOCAL [NS/]POD:PATH [-c CONTAINER]",
 		Flags: append([]cli.Flag{
 			containerFlag(),

@@ -16,8 +16,8 @@ import (
 
 func debugCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "debug",
-		Usage: "run kcurl in an ephemeral container of a Pod, as a container's service account there; its output and exit code come back",
+		Name:      "debug",
+		Usage:     "run kcurl in an ephemeral container of a Pod, as a container's service account there; its output and exit code come back",
 		UsageText: "kcurl debug POD [--target CONTAINER] [--image IMAGE] [-c NAME] [-- KCURL-ARGS...]",
 		Description: "The ephemeral container mounts the target container's service account at " + debug.ServiceAccountDir +
 			" (read-only), shares its processes (targetContainerName), and is restricted-compliant: runAsNonRoot, the target's " +

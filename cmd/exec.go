@@ -10,10 +10,10 @@ import (
 
 func execCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "exec",
-		Usage: "run a command in a container, as kubectl exec (WebSocket, SPDY for older servers); exits with the command's code",
+		Name:      "exec",
+		Usage:     "run a command in a container, as kubectl exec (WebSocket, SPDY for older servers); exits with the command's code",
 		UsageText: "kcurl exec POD|TYPE/NAME [-c CONTAINER] [-i] [-t] -- COMMAND [ARGS...]",
-		Flags: remoteFlags("command"),
+		Flags:     remoteFlags("command"),
 		Action: func(c *cli.Context) error {
 			return runCommand(c, &execOptions{remoteOptions: remoteOptions{streams: s}})
 		},

@@ -25,8 +25,8 @@ import (
 
 func proxyCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "proxy",
-		Usage: "serve the API on localhost with the Pod's credentials, as kubectl proxy (for sidecars)",
+		Name:      "proxy",
+		Usage:     "serve the API on localhost with the Pod's credentials, as kubectl proxy (for sidecars)",
 		UsageText: "kcurl proxy [-p PORT] [--address ADDR] [-u SOCKET] [--accept-paths RE] [--reject-paths RE] [-v]",
 		Description: "Every request gets the Pod's token, re-read as the kubelet rotates it; an Authorization header a\n" +
 			"client sends is dropped, and so are its Impersonate-* headers unless --allow-impersonation.\n" +

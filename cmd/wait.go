@@ -16,8 +16,8 @@ import (
 
 func waitCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "wait",
-		Usage: "wait until objects meet a condition (a jq expression, create, delete, condition=NAME), as kubectl wait",
+		Name:      "wait",
+		Usage:     "wait until objects meet a condition (a jq expression, create, delete, condition=NAME), as kubectl wait",
 		UsageText: "kcurl wait RESOURCE[/NAME]|PATH --for COND [--timeout 30s] [-l SELECTOR] [-q EXPR]",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "for", Usage: "the `CONDITION`: a jq expression on the object (met when true, as jq -e), create, delete, or condition=NAME[=VALUE] (status.conditions, VALUE True by default)"},
