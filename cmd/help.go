@@ -45,7 +45,7 @@ const exitCodesText = `0 success
 4 the server answered 4xx (Forbidden, NotFound, Conflict)
 5 the server answered 5xx
 6 network: DNS, connect, TLS, timeout, connection reset
-141 stdout was closed early (| head): SIGPIPE, as for curl and kubectl`
+141 stdout was closed early (| head): SIGPIPE, as for kubectl and jq`
 
 // commandDoc is what a command's help shows beyond its flags.
 type commandDoc struct {
