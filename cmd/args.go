@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -28,17 +29,22 @@ func interspersed(args []string, app *cli.App) ([]string, error) {
 		}
 		return nil
 	}
-	flags, positional := splitFlags(args[1:], app.Flags, commandFlags, nil)
+	flags, positional, lacking := splitFlags(args[1:], app.Flags, commandFlags, nil)
 	// -c is jq's compact output, except on a pod's log, where kubectl users
 	// mean the container (kubectl logs -c), typed after the log or before
 	// it: `-c app pods/web/log` first reads as two arguments, "app" and the
 	// log, and is read again with -c taking a value if that leaves the log
 	// as the argument.
 	if slices.ContainsFunc(positional, isLog) && app.Command(firstPositional(positional)) == nil {
-		logFlags, logPositional := splitFlags(args[1:], app.Flags, commandFlags, map[string]string{"c": "container"})
+		logFlags, logPositional, logLacking := splitFlags(args[1:], app.Flags, commandFlags, map[string]string{"c": "container"})
 		if isLog(firstPositional(logPositional)) {
-			flags, positional = logFlags, logPositional
+			flags, positional, lacking = logFlags, logPositional, logLacking
 		}
+	}
+	if lacking != "" {
+		// Moved in front of the path, it would take the path as its value
+		// (`kcurl cm -n` would say no PATH was given).
+		return nil, usagef("flag needs an argument: %s", lacking)
 	}
 	// What stays before a command are flags it does not have (its own were
 	// moved after its name): refused, not silently dropped.
@@ -74,8 +80,8 @@ func isLog(arg string) bool {
 // appended after the command's name.
 //
 // rename maps a short flag to the long flag it stands for here (-c on a log
-// is --container).
-func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.Flag, rename map[string]string) (flags, positional []string) {
+// is --container). lacking is a flag typed last that needs a value.
+func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.Flag, rename map[string]string) (flags, positional []string, lacking string) {
 	takesValue, isBool := flagArity(defs)
 	var groups [][]string // each flag with its value
 	add := func(tokens ...string) { groups = append(groups, tokens) }
@@ -86,7 +92,7 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 		a := args[i]
 		switch {
 		case a == "--": // the rest is positional, even where it starts with -
-			return flatten(groups), append(append([]string{"--"}, positional...), args[i+1:]...)
+			return flatten(groups), append(append([]string{"--"}, positional...), args[i+1:]...), lacking
 		case len(a) > 1 && a[0] == '-':
 			name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 			singleDash := !strings.HasPrefix(a, "--")
@@ -105,11 +111,12 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 				add("--"+name, args[i+1]+"\x00"+args[i+2])
 				i += 2
 			case takesValue[name] && !hasValue:
-				if i+1 < len(args) {
+				if i+1 < len(args) && args[i+1] != "--" {
 					add(a, args[i+1])
 					i++
 				} else {
 					add(a)
+					lacking = a
 				}
 			case singleDash && !hasValue && len(name) > 1 && shortGroup(name, isBool, takesValue):
 				// A group of short flags as curl and jq take them: booleans,
@@ -124,11 +131,12 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 					}
 					if rest := name[j+1:]; rest != "" {
 						add(short, rest)
-					} else if i+1 < len(args) {
+					} else if i+1 < len(args) && args[i+1] != "--" {
 						add(short, args[i+1])
 						i++
 					} else {
 						add(short)
+						lacking = short
 					}
 					break
 				}
@@ -138,20 +146,20 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 		default:
 			if len(positional) == 0 && commandFlags != nil {
 				if sub := commandFlags(a); sub != nil {
-					return splitCommand(groups, a, sub, args[i+1:])
+					return splitCommand(groups, a, sub, args[i+1:], lacking)
 				}
 			}
 			positional = append(positional, a)
 		}
 	}
-	return flatten(groups), positional
+	return flatten(groups), positional, lacking
 }
 
 // splitCommand splits the arguments of a subcommand (name) with its own
 // flags (sub). Flags typed before the command that it defines too (kcurl
 // -n prod can-i …) go after its name, where urfave/cli reads them; groups
 // are the flags typed before it.
-func splitCommand(groups [][]string, name string, sub []cli.Flag, args []string) (flags, positional []string) {
+func splitCommand(groups [][]string, name string, sub []cli.Flag, args []string, lacking string) (flags, positional []string, _ string) {
 	own := map[string]bool{}
 	for _, f := range sub {
 		for _, n := range f.Names() {
@@ -166,9 +174,9 @@ func splitCommand(groups [][]string, name string, sub []cli.Flag, args []string)
 			before = append(before, g)
 		}
 	}
-	subFlags, subPositional := splitFlags(args, sub, nil, nil)
+	subFlags, subPositional, subLacking := splitFlags(args, sub, nil, nil)
 	positional = append(append(append([]string{name}, flatten(moved)...), subFlags...), subPositional...)
-	return flatten(before), positional
+	return flatten(before), positional, cmp.Or(subLacking, lacking)
 }
 
 // flatten is the flags with their values, in order.

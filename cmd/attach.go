@@ -10,12 +10,10 @@ import (
 
 func attachCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "attach",
-		Usage: "attach to a container's running process, as kubectl attach",
-		UsageText: "kcurl attach POD|TYPE/NAME [-c CONTAINER] [-i] [-t]\n" +
-			"   kcurl attach web\n" +
-			"   kcurl attach -it web -c shell        (the container has stdin: true, tty: true)",
-		Flags: remoteFlags("process"),
+		Name:      "attach",
+		Usage:     "attach to a container's running process, as kubectl attach",
+		UsageText: "kcurl attach POD|TYPE/NAME [-c CONTAINER] [-i] [-t]",
+		Flags:     remoteFlags("process"),
 		Action: func(c *cli.Context) error {
 			return runCommand(c, &attachOptions{remoteOptions: remoteOptions{streams: s}})
 		},

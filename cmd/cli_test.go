@@ -42,6 +42,7 @@ type cliCase struct {
 	// regular file of N bytes.
 	Special  map[string]string `json:"special"`
 	Terminal bool              `json:"terminal"`
+	Columns  int               `json:"columns"` // the terminal's width
 	// Token is the service account's token, instead of testToken;
 	// TokenClaims is a JWT payload (JSON, kept byte for byte) that becomes
 	// the token, signed by nobody. Either way it must never be printed.
@@ -294,6 +295,7 @@ func runCLICase(t *testing.T, tc cliCase) {
 		Out:           &stdout,
 		ErrOut:        &stderr,
 		OutIsTerminal: tc.Terminal,
+		Columns:       tc.Columns,
 		Getenv:        func(k string) string { return env[k] },
 		Now:           func() time.Time { return cliNow },
 		Environ: func() []string {

@@ -45,7 +45,7 @@ func completionCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "completion",
 		Usage:     "print the shell completion script for bash, zsh or fish",
-		UsageText: "kcurl completion bash|zsh|fish\n   source <(kcurl completion bash)      # bash, zsh\n   kcurl completion fish | source        # fish",
+		UsageText: "kcurl completion bash|zsh|fish",
 		Action:    func(c *cli.Context) error { return runCommand(c, &completionOptions{streams: s}) },
 	}
 }
@@ -93,7 +93,7 @@ func complete(app *cli.App, s Streams, words []string) {
 		words = []string{""}
 	}
 	cur, typed := words[len(words)-1], words[:len(words)-1]
-	flags, positional := splitFlags(typed, app.Flags, func(name string) []cli.Flag {
+	flags, positional, _ := splitFlags(typed, app.Flags, func(name string) []cli.Flag {
 		if c := app.Command(name); c != nil {
 			return c.Flags
 		}
@@ -104,7 +104,7 @@ func complete(app *cli.App, s Streams, words []string) {
 	if len(positional) > 0 {
 		if command = app.Command(positional[0]); command != nil {
 			defs = command.Flags
-			flags, positional = splitFlags(positional[1:], command.Flags, nil, nil)
+			flags, positional, _ = splitFlags(positional[1:], command.Flags, nil, nil)
 		}
 	}
 	resourceNames := func() []string { return resourceNames(s, typedFlags(app, defs, flags)) }

@@ -11,11 +11,9 @@ import (
 
 func cpCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "cp",
-		Usage: "copy files to and from a container, as kubectl cp (tar in the container; nothing is written outside the destination)",
-		UsageText: "kcurl cp [NS/]POD:PATH LOCAL | LOCAL [NS/]POD:PATH [-c CONTAINER]\n" +
-			"   kcurl cp web:/etc/nginx ./nginx\n" +
-			"   kcurl cp ./site.conf prod/web:/etc/nginx/conf.d/ -c nginx",
+		Name:      "cp",
+		Usage:     "copy files to and from a container, as kubectl cp (tar in the container; nothing is written outside the destination)",
+		UsageText: "kcurl cp [NS/]POD:PATH LOCAL | LOCAL [NS/]POD:PATH [-c CONTAINER]",
 		Flags: append([]cli.Flag{
 			containerFlag(),
 		}, connectionFlags()...),

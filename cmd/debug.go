@@ -16,12 +16,9 @@ import (
 
 func debugCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "debug",
-		Usage: "run kcurl in an ephemeral container of a Pod, as a container's service account there; its output and exit code come back",
-		UsageText: "kcurl debug POD [--target CONTAINER] [--image IMAGE] [-c NAME] [-- KCURL-ARGS...]\n" +
-			"   kcurl debug web --image REGISTRY/kcurl:v1      kcurl whoami, as web's service account\n" +
-			"   kcurl debug web -- can-i list secrets -q       the answer is the exit code (image from $KCURL_IMAGE)\n" +
-			"   kcurl debug web --target app -- pods -o name   as container app's service account",
+		Name:      "debug",
+		Usage:     "run kcurl in an ephemeral container of a Pod, as a container's service account there; its output and exit code come back",
+		UsageText: "kcurl debug POD [--target CONTAINER] [--image IMAGE] [-c NAME] [-- KCURL-ARGS...]",
 		Description: "The ephemeral container mounts the target container's service account at " + debug.ServiceAccountDir +
 			" (read-only), shares its processes (targetContainerName), and is restricted-compliant: runAsNonRoot, the target's " +
 			"user and group (else the image's, 65532), capabilities drop ALL, no privilege escalation, seccomp RuntimeDefault, " +

@@ -45,7 +45,7 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 	case 0:
 		return usagef("no PATH or RESOURCE given: try kcurl /api, or kcurl pods")
 	default:
-		return usagef("one PATH or RESOURCE at a time, got %d: %s", c.NArg(), strings.Join(c.Args().Slice(), " "))
+		return manyArguments(c.Args().Slice())
 	}
 
 	var err error
@@ -155,6 +155,30 @@ func (o *exchangeOptions) validate() error {
 		flag := o.logFlagsGiven[0]
 		return usagef("--%s goes with a pod's log: kcurl pods/NAME/log --%s …", flag, flag)
 	}
+	return o.validateTarget()
+}
+
+// validateTarget refuses, before sending, a write to a RESOURCE that the
+// server would answer with 405 (a PATCH of a whole collection) or that
+// does more than was likely meant (a DELETE of every object of a type).
+// A PATH is sent as typed.
+func (o *exchangeOptions) validateTarget() error {
+	arg, _, _ := strings.Cut(o.x.PathOrResource, "?")
+	if strings.HasPrefix(arg, "/") {
+		return nil
+	}
+	segments := strings.Split(strings.TrimSuffix(arg, "/"), "/")
+	typ, selected := segments[0], o.x.Spec.LabelSelector != "" || o.x.Spec.FieldSelector != ""
+	switch {
+	case len(segments) == 1 && o.x.Spec.PatchType == "apply":
+		return usagef("server-side apply names its object: kcurl %s/NAME --type apply -d …", typ)
+	case len(segments) == 1 && (o.method == http.MethodPatch || o.method == http.MethodPut):
+		return usagef("a %s changes one object: name it, kcurl %s/NAME -X %s -d …", o.method, typ, o.method)
+	case len(segments) == 1 && o.method == http.MethodDelete && !selected:
+		return usagef("-X DELETE on %s would delete every one of them: name one (kcurl %s/NAME -X DELETE) or select them with -l", typ, typ)
+	case len(segments) == 2 && o.method == http.MethodPost:
+		return usagef("a POST creates an object in its collection: kcurl %s -d … (the name in metadata.name); to change %s, -X PATCH or -X PUT", typ, arg)
+	}
 	return nil
 }
 
@@ -181,6 +205,16 @@ func (o *exchangeOptions) run(c *cli.Context) error {
 		x.Curl = &auth
 	}
 	return api.err(exchange.Run(ctx, api.api, api.discovery(), x))
+}
+
+// manyArguments refuses more than one PATH or RESOURCE, saying the one
+// kubectl's TYPE NAME means (`kcurl pods web` is kcurl pods/web).
+func manyArguments(args []string) error {
+	typ, name := args[0], args[1]
+	if !strings.ContainsAny(typ, "/?") && !strings.ContainsAny(name, "/?") && !strings.HasPrefix(name, "-") {
+		return usagef("one PATH or RESOURCE at a time: kcurl %s/%s names %s %s", typ, name, typ, name)
+	}
+	return usagef("one PATH or RESOURCE at a time, got %d: %s", len(args), strings.Join(args, " "))
 }
 
 // typedWatch: ?watch=true (or 1) in a typed path is a watch too.

@@ -10,13 +10,10 @@ import (
 
 func execCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "exec",
-		Usage: "run a command in a container, as kubectl exec (WebSocket, SPDY for older servers); exits with the command's code",
-		UsageText: "kcurl exec POD|TYPE/NAME [-c CONTAINER] [-i] [-t] -- COMMAND [ARGS...]\n" +
-			"   kcurl exec web -- ls /\n" +
-			"   kcurl exec -it deploy/web -c app -- sh\n" +
-			"   echo hi | kcurl exec -i web -- cat",
-		Flags: remoteFlags("command"),
+		Name:      "exec",
+		Usage:     "run a command in a container, as kubectl exec (WebSocket, SPDY for older servers); exits with the command's code",
+		UsageText: "kcurl exec POD|TYPE/NAME [-c CONTAINER] [-i] [-t] -- COMMAND [ARGS...]",
+		Flags:     remoteFlags("command"),
 		Action: func(c *cli.Context) error {
 			return runCommand(c, &execOptions{remoteOptions: remoteOptions{streams: s}})
 		},

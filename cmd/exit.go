@@ -43,7 +43,7 @@ func report(w io.Writer, err error, name string) {
 		halt   *output.HaltError
 		usage  *exitcode.UsageError
 	)
-	_, coded := exitcode.Of(err)
+	code, coded := exitcode.Of(err)
 	switch {
 	case errors.As(err, new(*exitcode.ReportedError)):
 		return
@@ -53,8 +53,10 @@ func report(w io.Writer, err error, name string) {
 		fmt.Fprintln(w, status.Error())
 	case errors.As(err, &halt):
 		fmt.Fprint(w, halt.Message)
-	case errors.As(err, &usage):
-		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", strings.TrimSpace(usage.Error()), name)
+	case errors.As(err, &usage) || code == exitcode.Usage && !errors.As(err, new(*output.QueryError)):
+		// Every usage error points at the help (docs/exit-codes.md); an
+		// invalid jq expression shows where it breaks instead, as jq does.
+		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", transport.Printable(strings.TrimSpace(err.Error())), name)
 	case !coded:
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
 	default:

@@ -11,11 +11,9 @@ import (
 
 func explainCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "explain",
-		Usage: "describe a resource type and its fields from the server's OpenAPI v3, as kubectl explain (CRDs too)",
-		UsageText: "kcurl explain TYPE[.FIELD...] [--recursive] [--api-version GROUP/VERSION] [-o json|yaml]\n" +
-			"   kcurl explain pods.spec.containers\n" +
-			"   kcurl explain widgets.example.com --recursive",
+		Name:      "explain",
+		Usage:     "describe a resource type and its fields from the server's OpenAPI v3, as kubectl explain (CRDs too)",
+		UsageText: "kcurl explain TYPE[.FIELD...] [--recursive] [--api-version GROUP/VERSION] [-o json|yaml]",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "recursive", Aliases: []string{"R"}, Usage: "print the fields of fields (--max-depth caps it)"},
 			&cli.IntFlag{Name: "max-depth", Usage: "with --recursive: at most `N` levels (0: all)"},

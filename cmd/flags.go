@@ -23,7 +23,7 @@ const (
 // targetOptions, not by urfave/cli, so that tests control the environment.
 func connectionFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "server", Category: catConnection, Usage: "API server `URL` [$KCURL_SERVER] (default: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT_HTTPS)"},
+		&cli.StringFlag{Name: "server", Category: catConnection, Usage: "API server `URL` [$KCURL_SERVER] (default: https://$KUBERNETES_SERVICE_HOST, port $KUBERNETES_SERVICE_PORT_HTTPS)"},
 		&cli.StringFlag{Name: "token-file", Category: catConnection, Usage: "read the bearer token from `FILE`, re-read when it changes [$KCURL_TOKEN_FILE] (default: SA-DIR/token)"},
 		&cli.StringFlag{Name: "token", Category: catConnection, Usage: "bearer `TOKEN` (discouraged: visible in ps; prefer --token-file)"},
 		&cli.StringFlag{Name: "cacert", Category: catConnection, Usage: "verify the server against the CA certificates in `FILE` [$KCURL_CACERT] (default: SA-DIR/ca.crt)"},

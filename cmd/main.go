@@ -42,12 +42,19 @@ func Main(args []string, s Streams) int {
 		fmt.Fprintln(s.Out, ":0")
 		return ExitOK
 	}
+	typed := args
 	err := maxValue(s)
+	if err == nil {
+		var help []string
+		if help, err = kubectlHabit(args, app, name, s.now()); help != nil {
+			args = help
+		}
+	}
 	if err == nil {
 		args, err = interspersed(args, app)
 	}
 	if err == nil {
-		err = app.Run(args)
+		err = typedFlagError(app.Run(args), typed, app)
 	}
 	if err != nil {
 		report(s.ErrOut, err, name)
@@ -104,10 +111,7 @@ func renameApp(app *cli.App, name string) {
 		}
 		return strings.Join(lines, "\n")
 	}
-	app.Name = name
-	app.UsageText = rename(app.UsageText)
-	app.Description = rename(app.Description)
-	app.CustomAppHelpTemplate = rename(app.CustomAppHelpTemplate)
+	app.Name = name // appHelp renames its text itself
 	for _, c := range app.Commands {
 		if c.Name != "completion" {
 			c.UsageText = rename(c.UsageText)
@@ -143,9 +147,6 @@ func newApp(s Streams) *cli.App {
 		Name:      "kcurl",
 		Usage:     "curl for the Kubernetes API, from inside a Pod",
 		UsageText: "kcurl [flags] PATH|RESOURCE [flags]",
-		// The man page and docs/reference.md show it; --help has its own
-		// arrangement of the same text (help.go).
-		Description: helpExamples + "\n\n" + helpFooter,
 		// urfave/cli's own version flag would take -v, which is --verbose.
 		HideVersion: true,
 		Flags: append(append(append(append(requestFlags(), outputFlags()...), logFlags()...), apiFlags()...),
@@ -179,7 +180,7 @@ func newApp(s Streams) *cli.App {
 			versionCommand(s),
 			completionCommand(s),
 		}, streamCommands(s)...),
-		CustomAppHelpTemplate:     helpTemplate,
+		CustomAppHelpTemplate:     appHelpTemplate(helpWidth(s)),
 		HideHelpCommand:           true,
 		UseShortOptionHandling:    true,
 		DisableSliceFlagSeparator: true,
@@ -188,6 +189,7 @@ func newApp(s Streams) *cli.App {
 	for _, c := range app.Commands {
 		// A mistyped flag is a usage error (exit 2), never help on stdout.
 		c.OnUsageError = app.OnUsageError
+		c.CustomHelpTemplate = commandHelpTemplate(helpWidth(s))
 	}
 	return app
 }

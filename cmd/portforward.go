@@ -11,12 +11,9 @@ import (
 
 func portForwardCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "port-forward",
-		Usage: "forward local ports to a Pod, as kubectl port-forward (the WebSocket tunnel, SPDY for older servers)",
-		UsageText: "kcurl port-forward POD|TYPE/NAME [LOCAL:]REMOTE... [--address 127.0.0.1]\n" +
-			"   kcurl port-forward web 8080:80\n" +
-			"   kcurl port-forward svc/web :80        (a free local port)\n" +
-			"   kcurl port-forward deploy/web 8080 9090 --address 0.0.0.0",
+		Name:      "port-forward",
+		Usage:     "forward local ports to a Pod, as kubectl port-forward (the WebSocket tunnel, SPDY for older servers)",
+		UsageText: "kcurl port-forward POD|TYPE/NAME [LOCAL:]REMOTE... [--address 127.0.0.1]",
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "address", Value: cli.NewStringSlice("127.0.0.1"), Usage: "listen on `ADDRESS` (an IP, or localhost for 127.0.0.1 and ::1; repeatable, or comma separated)"},
 		}, connectionFlags()...),

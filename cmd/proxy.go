@@ -25,10 +25,9 @@ import (
 
 func proxyCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "proxy",
-		Usage: "serve the API on localhost with the Pod's credentials, as kubectl proxy (for sidecars)",
-		UsageText: "kcurl proxy [-p PORT] [--address ADDR] [-u SOCKET] [--api-prefix /] [--accept-hosts RE] [--accept-paths RE]\n" +
-			"         [--reject-paths RE] [--reject-methods RE] [--disable-filter] [--max-clients N] [-v]",
+		Name:      "proxy",
+		Usage:     "serve the API on localhost with the Pod's credentials, as kubectl proxy (for sidecars)",
+		UsageText: "kcurl proxy [-p PORT] [--address ADDR] [-u SOCKET] [--accept-paths RE] [--reject-paths RE] [-v]",
 		Description: "Every request gets the Pod's token, re-read as the kubelet rotates it; an Authorization header a\n" +
 			"client sends is dropped, and so are its Impersonate-* headers unless --allow-impersonation.\n" +
 			"Watches, logs and other chunked answers stream through as they arrive.\n" +

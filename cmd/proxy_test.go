@@ -172,7 +172,7 @@ func TestProxyUsage(t *testing.T) {
 		{"port and socket", []string{"-p", "8001", "-u", "/nonexistent/kcurl.sock"}, "--unix-socket and --port cannot be used together"},
 		{"negative port", []string{"-p", "-1"}, "invalid --port -1"},
 		{"port too large", []string{"--port", "65536"}, "invalid --port 65536"},
-		{"port not a number", []string{"--port", "http"}, `invalid value "http" for flag -port`},
+		{"port not a number", []string{"--port", "http"}, `invalid value "http" for --port: give a number`},
 		{"invalid regexp", []string{"--accept-paths", `^/api,^/apis/(`}, `--accept-paths: invalid regular expression "^/apis/("`},
 		{"an argument", []string{"/api"}, "proxy takes no arguments, got /api"},
 	} {

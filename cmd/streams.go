@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"golang.org/x/term"
 )
 
 // Streams are everything kcurl reads from and writes to, and the environment
@@ -19,6 +20,9 @@ type Streams struct {
 	// OutIsTerminal decides colour (--color auto) and whether binary bodies
 	// are withheld.
 	OutIsTerminal bool
+	// Columns is the terminal's width (0: not known), which the help is
+	// wrapped to.
+	Columns int
 
 	// Getenv is the environment kcurl resolves KUBERNETES_SERVICE_*,
 	// KCURL_*, NO_COLOR and the like from.
@@ -43,7 +47,12 @@ func (s Streams) now() time.Time {
 
 // OSStreams are the process's own.
 func OSStreams() Streams {
+	columns, _, err := term.GetSize(int(os.Stdout.Fd()))
+	if err != nil {
+		columns = 0
+	}
 	return Streams{
+		Columns:       columns,
 		In:            os.Stdin,
 		Out:           os.Stdout,
 		ErrOut:        os.Stderr,

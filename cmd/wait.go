@@ -16,12 +16,9 @@ import (
 
 func waitCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "wait",
-		Usage: "wait until objects meet a condition (a jq expression, create, delete, condition=NAME), as kubectl wait",
-		UsageText: "kcurl wait RESOURCE[/NAME]|PATH --for COND [--timeout 30s] [-l SELECTOR] [-q EXPR]\n" +
-			"   kcurl wait secret/db-credentials --for create\n" +
-			"   kcurl wait deploy/web --for '.status.readyReplicas == .spec.replicas' --timeout 2m\n" +
-			"   kcurl wait pods -l app=web --for condition=Ready",
+		Name:      "wait",
+		Usage:     "wait until objects meet a condition (a jq expression, create, delete, condition=NAME), as kubectl wait",
+		UsageText: "kcurl wait RESOURCE[/NAME]|PATH --for COND [--timeout 30s] [-l SELECTOR] [-q EXPR]",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "for", Usage: "the `CONDITION`: a jq expression on the object (met when true, as jq -e), create, delete, or condition=NAME[=VALUE] (status.conditions, VALUE True by default)"},
 			&cli.StringFlag{Name: "timeout", Value: "30s", Usage: "give up after `DURATION` (exit 1); 0 looks once"},

@@ -61,6 +61,14 @@ func newSandbox(t *testing.T, rules ...obj) *sandbox {
 	if len(rules) > 0 {
 		grant(t, s.NS, s.SA, rules...)
 	}
+	s.bindToPod(t)
+	return s
+}
+
+// bindToPod creates the Pod s.Pod running as s.SA, a token bound to it, the
+// service-account dir the kubelet would write, and the Pod's environment.
+func (s *sandbox) bindToPod(t *testing.T) {
+	t.Helper()
 	var pod struct {
 		Metadata struct{ UID string } `json:"metadata"`
 	}
@@ -87,7 +95,6 @@ func newSandbox(t *testing.T, rules ...obj) *sandbox {
 		"KUBERNETES_SERVICE_PORT":       cluster["KCURL_CLUSTER_PORT"],
 		"KUBERNETES_SERVICE_PORT_HTTPS": cluster["KCURL_CLUSTER_PORT"],
 	}
-	return s
 }
 
 var unsafeName = regexp.MustCompile(`[^a-z0-9]+`)

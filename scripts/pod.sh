@@ -3,7 +3,8 @@
 # write the service-account dir the kubelet would mount for it.
 #
 # Creates (idempotently) namespace NS, ServiceAccount SA, a Role for it (in
-# scripts/try-identity.yaml), a Pod object named SA the token is bound to, requests a token
+# scripts/try-identity.yaml), what the docs' examples look at
+# (scripts/try-world.yaml: a Deployment web, a CRD), a Pod object named SA the token is bound to, requests a token
 # from the TokenRequest API, and lays DIR out as the kubelet does: token,
 # ca.crt and namespace link through ..data to a timestamped dir; the token
 # has no trailing newline. Prints DIR.
@@ -28,6 +29,8 @@ kubectl() {
 }
 {
 	sed -e "s/@NS@/$ns/g" -e "s/@SA@/$sa/g" "$(dirname -- "${BASH_SOURCE[0]}")/try-identity.yaml"
+	echo ---
+	sed -e "s/@NS@/$ns/g" "$(dirname -- "${BASH_SOURCE[0]}")/try-world.yaml"
 	cat <<EOF
 ---
 apiVersion: v1

@@ -13,7 +13,9 @@
 #   scripts/try.sh whoami
 # The ServiceAccount may read pods, services, configmaps, serviceaccounts,
 # events and deployments in its namespace, and write configmaps
-# (scripts/try-identity.yaml has the Role).
+# (scripts/try-identity.yaml has the Role). The namespace has what the docs'
+# examples look at (scripts/try-world.yaml): a Deployment web (no Pods run
+# without a kubelet) and the CRD databases.example.com.
 #
 # scripts/try.sh --pod [COMMAND...]           (needs root; default: a shell)
 # A real Pod instead: starts (or reuses) the one-node cluster of
@@ -53,7 +55,15 @@ say "building kcurl"
 # Built beside and renamed over: a try.sh running at the same time keeps a
 # whole binary.
 kcurl_new=$(mktemp -- "$kcurl.XXXXXX")
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$kcurl_new" . && mv -f -- "$kcurl_new" "$kcurl")
+# Stamped as release.sh stamps (cmd.commit, cmd.date), so that `kcurl
+# version` says which commit this is: GOFLAGS=-buildvcs=false above keeps Go
+# from reading it itself.
+commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)
+if [[ -n $commit ]] && ! git -C "$repo" diff --quiet HEAD -- 2>/dev/null; then
+	commit+=-dirty
+fi
+ldflags="-X github.com/kcurl/kcurl/cmd.commit=$commit -X github.com/kcurl/kcurl/cmd.date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$kcurl_new" . && mv -f -- "$kcurl_new" "$kcurl")
 
 ns=kcurl-try sa=kcurl-try
 sa_dir=$("$repo/scripts/pod.sh" "${cluster[KCURL_CLUSTER_DIR]}/env" "$ns" "$sa" "$state/serviceaccount")

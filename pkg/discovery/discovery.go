@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/xrash/smetrics"
+
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/request"
@@ -419,14 +421,26 @@ func (idx *Index) category(lname string) []Resource {
 	return out
 }
 
-// suggest lists names that start like the one typed.
+// suggest lists names that start like the one typed, or are a typo or
+// two away from it (confgimaps, deploymnets, secert).
 func (idx *Index) suggest(lname string) []string {
 	var out []string
+	near := func(r Resource) bool {
+		if len(lname) < 4 {
+			return false
+		}
+		for _, n := range []string{r.Name, r.Singular} {
+			if n != "" && smetrics.WagnerFischer(lname, n, 1, 1, 1) <= min(2, len(lname)/4) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, r := range idx.Resources {
 		if !r.Preferred || len(lname) < 2 {
 			continue
 		}
-		if strings.HasPrefix(r.Name, lname) || strings.HasPrefix(lname, r.Singular) && r.Singular != "" {
+		if strings.HasPrefix(r.Name, lname) || strings.HasPrefix(lname, r.Singular) && r.Singular != "" || near(r) {
 			if q := r.QualifiedName(); !slices.Contains(out, q) {
 				out = append(out, q)
 			}

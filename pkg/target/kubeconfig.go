@@ -78,7 +78,7 @@ func fromKubeconfig(opts Options, env Env) (*Target, error) {
 	cfg, err := loader.ClientConfig()
 	if err != nil {
 		if isEmpty(raw) || clientcmd.IsEmptyConfig(err) {
-			return nil, &NotFoundError{Missing: []string{"no usable kubeconfig in " + where + ": " + emptyReason(raw, contextName)}}
+			return nil, noKubeconfigContext(opts, raw, where, contextName)
 		}
 		return nil, &CredentialsError{What: "kubeconfig", Path: where, Err: configError(err)}
 	}
@@ -283,6 +283,17 @@ func configError(err error) error {
 
 func isEmpty(raw *clientcmdapi.Config) bool {
 	return len(raw.Clusters) == 0 && len(raw.Contexts) == 0 && len(raw.AuthInfos) == 0
+}
+
+// noKubeconfigContext: the kubeconfig gave no cluster. In a Pod, --context
+// is a habit from a laptop: no kubeconfig there holds it, and the Pod's own
+// account needs no flag.
+func noKubeconfigContext(opts Options, raw *clientcmdapi.Config, where, contextName string) error {
+	if opts.Context != "" && isEmpty(raw) {
+		return &NotFoundError{Missing: []string{fmt.Sprintf("no context %q: --context chooses a kubeconfig's context, and %s is missing or empty "+
+			"(inside a Pod, drop --context to use the Pod's service account; elsewhere, --kubeconfig FILE names the file)", opts.Context, where)}}
+	}
+	return &NotFoundError{Missing: []string{"no usable kubeconfig in " + where + ": " + emptyReason(raw, contextName)}}
 }
 
 // emptyReason says why a kubeconfig gave no cluster.

@@ -397,7 +397,7 @@ func TestKubeconfigErrors(t *testing.T) {
 		{
 			name: "--context alone, no kubeconfig anywhere", opts: Options{Context: "main"}, notFound: true,
 			env:  map[string]string{"HOME": dir + "/nohome"},
-			want: "no Kubernetes credentials found: no usable kubeconfig in " + dir + "/nohome/.kube/config: the file is missing or empty",
+			want: "no Kubernetes credentials found: no context \"main\": --context chooses a kubeconfig's context, and " + dir + "/nohome/.kube/config is missing or empty (inside a Pod, drop --context to use the Pod's service account; elsewhere, --kubeconfig FILE names the file)",
 		},
 		{
 			name: "--context alone, no $HOME", opts: Options{Context: "main"}, notFound: true,
