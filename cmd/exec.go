@@ -18,7 +18,7 @@ func execCommand(s Streams) *cli.Command {
 			"   echo hi | kcurl exec -i web -- cat",
 		Flags: remoteFlags("command"),
 		Action: func(c *cli.Context) error {
-			return runCommand(c, &execOptions{remoteOptions: remoteOptions{streams: s}})
+			return runCommand(c, &execOptions{remoteOptions: remoteOptions{streams: s, guess: true}})
 		},
 	}
 }
