@@ -54,11 +54,25 @@ func Executor(cfg *rest.Config, u *url.URL) (remotecommand.Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	spdy, err := remotecommand.NewSPDYExecutor(cfg, "POST", u)
-	if err != nil {
-		return nil, err
-	}
+	spdy := laterExecutor(func() (remotecommand.Executor, error) { return remotecommand.NewSPDYExecutor(cfg, "POST", u) })
 	return remotecommand.NewFallbackExecutor(ws, spdy, shouldFallback)
+}
+
+// laterExecutor makes its executor when it is first used: the SPDY one,
+// whose transport (TLS configuration, a kubeconfig's certificate files
+// read and parsed) a server that speaks WebSockets never needs.
+type laterExecutor func() (remotecommand.Executor, error)
+
+func (l laterExecutor) Stream(options remotecommand.StreamOptions) error {
+	return l.StreamWithContext(context.Background(), options)
+}
+
+func (l laterExecutor) StreamWithContext(ctx context.Context, options remotecommand.StreamOptions) error {
+	exec, err := l()
+	if err != nil {
+		return err
+	}
+	return exec.StreamWithContext(ctx, options)
 }
 
 func shouldFallback(err error) bool {
