@@ -160,6 +160,9 @@ func Classify(err error) error {
 // is "not found"), which the Pod's phase explains as kubectl does. A
 // Status (Forbidden, NotFound) or the command's own exit is final.
 func ReadPodFirst(err error) bool {
+	if err == nil {
+		return false
+	}
 	var status *transport.StatusError
 	if errors.As(err, &status) {
 		return status.Code == http.StatusBadRequest && strings.HasPrefix(status.Message, "a container name must be specified")
