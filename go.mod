@@ -3,6 +3,7 @@ module github.com/kcurl/kcurl
 go 1.26.0
 
 require (
+	github.com/creack/pty v1.1.18
 	github.com/fatih/color v1.19.0
 	github.com/itchyny/gojq v0.12.20
 	github.com/mattn/go-isatty v0.0.24

@@ -102,7 +102,7 @@ func (o *cpOptions) run(c *cli.Context) error {
 	if o.remote.namespace != "" {
 		ss.target.Namespace = o.remote.namespace
 	}
-	remote, err := ss.remote(stream.Ref{Name: o.remote.pod}, o.container, "copy files with", s.ErrOut)
+	remote, err := ss.remote(stream.Ref{Name: o.remote.pod}, o.container, "copy files with", s.ErrOut, false)
 	if err != nil {
 		return err
 	}

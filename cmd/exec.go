@@ -15,7 +15,7 @@ func execCommand(s Streams) *cli.Command {
 		UsageText: "kcurl exec POD|TYPE/NAME [-c CONTAINER] [-i] [-t] -- COMMAND [ARGS...]",
 		Flags:     remoteFlags("command"),
 		Action: func(c *cli.Context) error {
-			return runCommand(c, &execOptions{remoteOptions: remoteOptions{streams: s}})
+			return runCommand(c, &execOptions{remoteOptions: remoteOptions{streams: s, guess: true}})
 		},
 	}
 }

@@ -61,9 +61,12 @@ func (ss *streamSession) pods() stream.Pods {
 //
 // A Pod named with its container (-c) is not read first: the server
 // checks both, and refuses a completed Pod, with kubectl's own words, when
-// the stream is asked for; that saves a request and a connection.
-func (ss *streamSession) remote(ref stream.Ref, container, say string, notices io.Writer) (*stream.Remote, error) {
-	if ref.Kind == "" && container != "" {
+// the stream is asked for; that saves a request and a connection. With
+// guess, a Pod named without one is not read either: the server picks the
+// container of a Pod that has one, as kubectl would, and refuses the
+// others, which are then read and picked for (stream.ReadPodFirst).
+func (ss *streamSession) remote(ref stream.Ref, container, say string, notices io.Writer, guess bool) (*stream.Remote, error) {
+	if ref.Kind == "" && (container != "" || guess) {
 		pod := &stream.Pod{}
 		pod.Metadata.Name, pod.Metadata.Namespace = ref.Name, ss.target.Namespace
 		return &stream.Remote{Config: ss.config, Server: ss.target.Server, Pod: pod, Container: container}, nil
@@ -93,6 +96,8 @@ type remoteOptions struct {
 	stdin     bool
 	tty       bool
 	quiet     bool
+	// guess: try the stream before reading the Pod (exec; see remote).
+	guess bool
 }
 
 func containerFlag() cli.Flag {
@@ -131,7 +136,7 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	if o.quiet {
 		notices = nil
 	}
-	remote, err := ss.remote(o.ref, o.container, say, notices)
+	remote, err := ss.remote(o.ref, o.container, say, notices, o.guess)
 	if err != nil {
 		return err
 	}
@@ -140,7 +145,15 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	if err != nil {
 		return err
 	}
-	return remoteExit(ss.ctx, s, ss.err(fn(ss.ctx, remote, rio)))
+	err = fn(ss.ctx, remote, rio)
+	if remote.Container == "" && stream.ReadPodFirst(err) {
+		// Refused before any stream started: nothing was read from stdin.
+		if remote, err = ss.remote(o.ref, o.container, say, notices, false); err != nil {
+			return err
+		}
+		err = fn(ss.ctx, remote, rio)
+	}
+	return remoteExit(ss.ctx, s, ss.err(err))
 }
 
 // remoteIO is the IO of exec and attach: stdin only with -i, and with -t

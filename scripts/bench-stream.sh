@@ -8,12 +8,20 @@
 #   cp of 100 MB (from the container)     ≤ 1.0× kubectl's wall
 #   peak RSS of each                      ≤ 32 MiB
 #
-# Needs root (the node), podman and buildah (its images). Bounded: about a
-# minute once the node's binaries are built.
-# usage: scripts/bench-stream.sh [EXEC_RUNS]
+# KCURL_BENCH_BEFORE=BINARY adds another kcurl build (an earlier commit's)
+# as a third client, in the same alternating rounds: a change measured
+# against the same machine state. The machine's load average is printed
+# at the start and the end: on shared cores every wall time moves with it.
+#
+# Needs root (the node), podman and buildah (its images). Bounded: a few
+# minutes once the node's binaries are built.
+# usage: scripts/bench-stream.sh [EXEC_RUNS] [ROUNDS]
 set -euo pipefail
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 runs=${1:-20}
+rounds=${2:-3}
+before=${KCURL_BENCH_BEFORE:-}
+[[ -z $before || -x $before ]] || { echo "bench-stream: KCURL_BENCH_BEFORE=$before is not an executable" >&2; exit 2; }
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 say() { printf 'bench-stream: %s\n' "$*" >&2; }
 
@@ -57,16 +65,18 @@ admin wait --for=condition=Ready --timeout=120s pod/web >/dev/null
 # Both clients use the admin kubeconfig: the same credentials, the same TLS.
 kc=("${node[KCURL_NODE_KUBECTL]}" --kubeconfig "${node[KCURL_NODE_KUBECONFIG]}" -n kcurl-bench)
 kk=("$work/kcurl" --kubeconfig "${node[KCURL_NODE_KUBECONFIG]}" -n kcurl-bench)
+kb=("$before" --kubeconfig "${node[KCURL_NODE_KUBECONFIG]}" -n kcurl-bench)
+# The clients, each round in this order; cmd NAME is its command line.
+clients=(kubectl kcurl)
+[[ -n $before ]] && clients+=(before)
+declare -A cmd_of=([kubectl]=kc [kcurl]=kk [before]=kb)
+say "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # rss_wall CMD...: runs CMD in the node, prints "WALL_SECONDS PEAK_RSS_KIB".
 rss_wall() {
 	in_node /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
 	cat "$work/time"
 }
-
-# exec -- true: the median wall of N runs (each a new process and
-# connection), kubectl's and kcurl's runs alternating so that both see the
-# same machine. Prints "KCURL_US KUBECTL_US".
 wall_us() {
 	local start end
 	start=$(date +%s%N)
@@ -74,20 +84,28 @@ wall_us() {
 	end=$(date +%s%N)
 	echo $(((end - start) / 1000))
 }
-median() { sort -n | sed -n "$(((runs + 1) / 2))p"; }
-median_exec() { # EXEC FLAGS...
-	local -a a=() b=()
-	for _ in $(seq "$runs"); do
-		b+=("$(wall_us "${kc[@]}" exec web "$@" -- true)")
-		a+=("$(wall_us "${kk[@]}" exec web "$@" -- true)")
-	done
-	echo "$(printf '%s\n' "${a[@]}" | median) $(printf '%s\n' "${b[@]}" | median)"
-}
+# median VALUES...: the middle one (the lower middle of an even count).
+median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
+# col I ROWS...: the I-th field of each row.
+col() { local i=$1 row; shift; for row in "$@"; do echo "$row" | cut -d' ' -f"$i"; done; }
+
+# Results: one space-separated row per client and round, by measure.
+declare -A exec_rows exec_c_rows pf_rows cp_rows exec_rss
+
+# exec -- true: the wall of N runs each (each a new process and
+# connection), the clients alternating so that all see the same machine.
 say "exec -- true, $runs runs each"
-read -r exec_kcurl exec_kubectl < <(median_exec)
-read -r exec_c_kcurl exec_c_kubectl < <(median_exec -c web) # kcurl reads no Pod first
-read -r _ exec_rss_kubectl < <(rss_wall "${kc[@]}" exec web -- true)
-read -r _ exec_rss_kcurl < <(rss_wall "${kk[@]}" exec web -- true)
+for _ in $(seq "$runs"); do
+	for name in "${clients[@]}"; do
+		declare -n c=${cmd_of[$name]}
+		exec_rows[$name]+=" $(wall_us "${c[@]}" exec web -- true)"
+		exec_c_rows[$name]+=" $(wall_us "${c[@]}" exec web -c web -- true)"
+	done
+done
+for name in "${clients[@]}"; do
+	declare -n c=${cmd_of[$name]}
+	read -r _ exec_rss[$name] < <(rss_wall "${c[@]}" exec web -- true)
+done
 
 # port-forward: 100 MB through it with curl; its CPU (user+system ticks of
 # the forwarder process, from /proc) and its peak RSS.
@@ -120,37 +138,53 @@ forward() { # NAME CMD...
 	kill "$pid" 2>/dev/null || true
 	echo "$(((t1 - t0) / 1000)) $((c1 - c0)) $rss"
 }
-# Three rounds of each, alternating; the median of each measure.
-med3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
-say "port-forward of 100 MB, 3 rounds"
-pfa=() pfb=()
-for _ in 1 2 3; do
-	pfb+=("$(forward kubectl "${kc[@]}")")
-	pfa+=("$(forward kcurl "${kk[@]}")")
+say "port-forward of 100 MB, $rounds rounds"
+for _ in $(seq "$rounds"); do
+	for name in "${clients[@]}"; do
+		declare -n c=${cmd_of[$name]}
+		pf_rows[$name]+="$(forward "$name" "${c[@]}"),"
+	done
 done
-col() { local i=$1; shift; for row in "$@"; do echo "$row" | cut -d' ' -f"$i"; done; }
-pf_us_kubectl=$(med3 $(col 1 "${pfb[@]}")) pf_cpu_kubectl=$(med3 $(col 2 "${pfb[@]}")) pf_rss_kubectl=$(med3 $(col 3 "${pfb[@]}"))
-pf_us_kcurl=$(med3 $(col 1 "${pfa[@]}")) pf_cpu_kcurl=$(med3 $(col 2 "${pfa[@]}")) pf_rss_kcurl=$(med3 $(col 3 "${pfa[@]}"))
 
-say "cp of 100 MB from the container, 3 rounds"
-cpa=() cpb=()
-for i in 1 2 3; do
-	cpb+=("$(rss_wall "${kc[@]}" cp web:/www/big "$work/big.kubectl.$i")")
-	cpa+=("$(rss_wall "${kk[@]}" cp web:/www/big "$work/big.kcurl.$i")")
-	cmp -s "$work/big.kubectl.$i" "$work/big.kcurl.$i" || { say "the two copies differ"; exit 1; }
-	rm -f "$work/big.kubectl.$i" "$work/big.kcurl.$i"
+say "cp of 100 MB from the container, $rounds rounds"
+for i in $(seq "$rounds"); do
+	for name in "${clients[@]}"; do
+		declare -n c=${cmd_of[$name]}
+		cp_rows[$name]+="$(rss_wall "${c[@]}" cp web:/www/big "$work/big.$name.$i"),"
+		cmp -s "$work/big.kubectl.$i" "$work/big.$name.$i" || { say "the copies differ"; exit 1; }
+	done
+	rm -f "$work"/big.*."$i"
 done
-say "port-forward rounds (us ticks KiB): kcurl ${pfa[*]} / kubectl ${pfb[*]}; cp rounds (s KiB): kcurl ${cpa[*]} / kubectl ${cpb[*]}"
-cp_wall_kubectl=$(med3 $(col 1 "${cpb[@]}")) cp_rss_kubectl=$(med3 $(col 2 "${cpb[@]}"))
-cp_wall_kcurl=$(med3 $(col 1 "${cpa[@]}")) cp_rss_kcurl=$(med3 $(col 2 "${cpa[@]}"))
+
+# rows NAME ARRAY: that client's rows, one a line.
+rows() { local -n a=$2; tr ',' '\n' <<<"${a[$1]}" | sed '/^$/d'; }
+for name in "${clients[@]}"; do
+	say "$name: exec walls (us)${exec_rows[$name]}; port-forward rounds (us ticks KiB): $(rows "$name" pf_rows | paste -sd/); cp rounds (s KiB): $(rows "$name" cp_rows | paste -sd/)"
+done
+say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
-printf '%-34s %12s %12s %8s %s\n' "measure" "kcurl" "kubectl" "ratio" "target"
-printf '%-34s %12.1f %12.1f %8s %s\n' "exec -- true wall (ms, median)" "$(echo "$exec_kcurl / 1000" | bc -l)" "$(echo "$exec_kubectl / 1000" | bc -l)" "$(ratio "$exec_kcurl" "$exec_kubectl")" "≤ 0.5"
-printf '%-34s %12.1f %12.1f %8s %s\n' "exec -c web -- true wall (ms)" "$(echo "$exec_c_kcurl / 1000" | bc -l)" "$(echo "$exec_c_kubectl / 1000" | bc -l)" "$(ratio "$exec_c_kcurl" "$exec_c_kubectl")" "≤ 0.5"
-printf '%-34s %12.1f %12.1f %8s %s\n' "port-forward 100 MB (MB/s)" "$(echo "104.8576 / ($pf_us_kcurl / 1000000)" | bc -l)" "$(echo "104.8576 / ($pf_us_kubectl / 1000000)" | bc -l)" "$(ratio "$pf_us_kubectl" "$pf_us_kcurl")" "≥ 1.0"
-printf '%-34s %12s %12s %8s %s\n' "port-forward 100 MB CPU (ticks)" "$pf_cpu_kcurl" "$pf_cpu_kubectl" "$(ratio "$pf_cpu_kcurl" "$((pf_cpu_kubectl > 0 ? pf_cpu_kubectl : 1))")" "≤ 0.8"
-printf '%-34s %12s %12s %8s %s\n' "cp 100 MB wall (s)" "$cp_wall_kcurl" "$cp_wall_kubectl" "$(ratio "$cp_wall_kcurl" "$cp_wall_kubectl")" "≤ 1.0"
-printf '%-34s %12s %12s %8s %s\n' "peak RSS exec (MiB)" "$((exec_rss_kcurl / 1024))" "$((exec_rss_kubectl / 1024))" "" "≤ 32"
-printf '%-34s %12s %12s %8s %s\n' "peak RSS port-forward (MiB)" "$((pf_rss_kcurl / 1024))" "$((pf_rss_kubectl / 1024))" "" "≤ 32"
-printf '%-34s %12s %12s %8s %s\n' "peak RSS cp (MiB)" "$((cp_rss_kcurl / 1024))" "$((cp_rss_kubectl / 1024))" "" "≤ 32"
+# One table per kcurl build: its medians against kubectl's.
+declare -A m
+for name in "${clients[@]}"; do
+	# shellcheck disable=SC2086 # the rows are lists of numbers
+	m[$name.exec]=$(median ${exec_rows[$name]}) m[$name.exec_c]=$(median ${exec_c_rows[$name]})
+	mapfile -t pf < <(rows "$name" pf_rows)
+	mapfile -t cpr < <(rows "$name" cp_rows)
+	m[$name.pf_us]=$(median $(col 1 "${pf[@]}")) m[$name.pf_cpu]=$(median $(col 2 "${pf[@]}")) m[$name.pf_rss]=$(median $(col 3 "${pf[@]}"))
+	m[$name.cp_wall]=$(median $(col 1 "${cpr[@]}")) m[$name.cp_rss]=$(median $(col 2 "${cpr[@]}"))
+done
+k=kubectl
+for name in "${clients[@]}"; do
+	[[ $name == kubectl ]] && continue
+	echo
+	printf '%-34s %12s %12s %8s %s\n' "measure ($name)" "$name" "kubectl" "ratio" "target"
+	printf '%-34s %12.1f %12.1f %8s %s\n' "exec -- true wall (ms, median)" "$(echo "${m[$name.exec]} / 1000" | bc -l)" "$(echo "${m[$k.exec]} / 1000" | bc -l)" "$(ratio "${m[$name.exec]}" "${m[$k.exec]}")" "≤ 0.5"
+	printf '%-34s %12.1f %12.1f %8s %s\n' "exec -c web -- true wall (ms)" "$(echo "${m[$name.exec_c]} / 1000" | bc -l)" "$(echo "${m[$k.exec_c]} / 1000" | bc -l)" "$(ratio "${m[$name.exec_c]}" "${m[$k.exec_c]}")" "≤ 0.5"
+	printf '%-34s %12.1f %12.1f %8s %s\n' "port-forward 100 MB (MB/s)" "$(echo "104.8576 / (${m[$name.pf_us]} / 1000000)" | bc -l)" "$(echo "104.8576 / (${m[$k.pf_us]} / 1000000)" | bc -l)" "$(ratio "${m[$k.pf_us]}" "${m[$name.pf_us]}")" "≥ 1.0"
+	printf '%-34s %12s %12s %8s %s\n' "port-forward 100 MB CPU (ticks)" "${m[$name.pf_cpu]}" "${m[$k.pf_cpu]}" "$(ratio "${m[$name.pf_cpu]}" "$((m[$k.pf_cpu] > 0 ? m[$k.pf_cpu] : 1))")" "≤ 0.8"
+	printf '%-34s %12s %12s %8s %s\n' "cp 100 MB wall (s)" "${m[$name.cp_wall]}" "${m[$k.cp_wall]}" "$(ratio "${m[$name.cp_wall]}" "${m[$k.cp_wall]}")" "≤ 1.0"
+	printf '%-34s %12s %12s %8s %s\n' "peak RSS exec (MiB)" "$(ratio "${exec_rss[$name]}" 1024)" "$((exec_rss[$k] / 1024))" "" "≤ 32"
+	printf '%-34s %12s %12s %8s %s\n' "peak RSS port-forward (MiB)" "$(ratio "${m[$name.pf_rss]}" 1024)" "$((m[$k.pf_rss] / 1024))" "" "≤ 32"
+	printf '%-34s %12s %12s %8s %s\n' "peak RSS cp (MiB)" "$(ratio "${m[$name.cp_rss]}" 1024)" "$((m[$k.cp_rss] / 1024))" "" "≤ 32"
+done

@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 
 	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
@@ -53,8 +56,27 @@ spec:
   - name: notar
     image: %[3]s
     args: [proxy, --port=8001]
+  - name: term
+    image: %[2]s
+    stdin: true
+    tty: true
+    command: [sh]
+  - name: ticker
+    image: %[2]s
+    command: [sh, -c, 'while true; do echo tick; sleep 1; done']
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: solo, namespace: %[1]s}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: only
+    image: %[2]s
+    command: [sleep, '3600']
 `, ns, shellImage, kcurlImage))
 	waitReady(t, ns, "web")
+	waitReady(t, ns, "solo")
 
 	tokenFor := func(sa string) string {
 		token := mustKubectl(t, "create", "token", sa, "-n", ns, "--duration=1h")
@@ -96,6 +118,19 @@ spec:
 		}
 	})
 
+	// A Pod of one container, named without -c, is not read first: the
+	// server picks its container.
+	t.Run("exec-one-container", func(t *testing.T) {
+		expectContains(t, kc("", "exec", "solo", "--", "sh", "-c", "echo out; echo err >&2"), "out\n", "err\n", 0)
+		expectContains(t, kc("", "exec", "solo", "--", "sh", "-c", "exit 3"), "", "command terminated with exit code 3\n", 3)
+		expectContains(t, kc("ping\n", "exec", "-i", "solo", "--", "cat"), "ping\n", "", 0)
+		r := kc("", "exec", "-v", "solo", "--", "true")
+		expectContains(t, r, "", "> GET /api/v1/namespaces/"+ns+"/pods/solo/exec?command=true&stderr=true&stdout=true\n", 0)
+		if strings.Contains(r.Stderr, "> GET /api/v1/namespaces/"+ns+"/pods/solo\n") {
+			t.Errorf("the Pod was read first:\n%s", r)
+		}
+	})
+
 	t.Run("exec-3MB-binary", func(t *testing.T) {
 		r := kc("", "exec", "web", "--", "head", "-c", "3145728", "/www/big")
 		want := kc("", "exec", "web", "--", "sh", "-c", "head -c 3145728 /www/big | sha256sum")
@@ -126,6 +161,43 @@ spec:
 		r = inNode(t, "", "script", "-qec", strings.Join(connect(streamer), " ")+" exec -it web -- sh -c 'exit 4'", "/dev/null")
 		if !strings.Contains(r.Stdout, "command terminated with exit code 4") {
 			t.Errorf("-t with an exit code:\n%s", r)
+		}
+	})
+
+	// A real pseudo-terminal of the test's own: the size is sent at the
+	// start and again each time ours changes (SIGWINCH), for exec -t and
+	// attach -t alike.
+	size := func(rows, cols int) *regexp.Regexp {
+		return regexp.MustCompile(fmt.Sprintf(`^(size=)?%d %d\r?$`, rows, cols))
+	}
+	t.Run("exec-tty-resize", func(t *testing.T) {
+		run, terminal := startOnTerminal(t, 24, 80, append(connect(streamer), "exec", "-it", "web", "--",
+			"sh", "-c", `while read line; do echo "size=$(stty size)"; done`)...)
+		run.typeUntil(t, terminal, "?\r", size(24, 80), 20*time.Second)
+		for _, s := range []pty.Winsize{{Rows: 50, Cols: 120}, {Rows: 30, Cols: 100}} {
+			if err := pty.Setsize(terminal, &s); err != nil {
+				t.Fatal(err)
+			}
+			run.typeUntil(t, terminal, "?\r", size(int(s.Rows), int(s.Cols)), 20*time.Second)
+		}
+		terminal.WriteString("\x04") // Ctrl-D: the loop's read ends
+		if code := run.exitCode(t, 20*time.Second); code != 0 {
+			t.Errorf("exec -it ended with %d; output:\n%s", code, run.output())
+		}
+	})
+
+	t.Run("attach-tty", func(t *testing.T) {
+		run, terminal := startOnTerminal(t, 24, 80, append(connect(streamer), "attach", "-it", "web", "-c", "term")...)
+		run.waitFor(t, regexp.MustCompile(`If you don't see a command prompt, try pressing enter`), 20*time.Second)
+		run.typeUntil(t, terminal, "stty size\r", size(24, 80), 20*time.Second)
+		if err := pty.Setsize(terminal, &pty.Winsize{Rows: 42, Cols: 132}); err != nil {
+			t.Fatal(err)
+		}
+		run.typeUntil(t, terminal, "stty size\r", size(42, 132), 20*time.Second)
+		// The container's shell stays: kcurl ends on SIGTERM, cleanly.
+		run.cmd.Process.Signal(syscall.SIGTERM)
+		if code := run.exitCode(t, 20*time.Second); code != 0 {
+			t.Errorf("attach -it ended with %d on SIGTERM; output:\n%s", code, run.output())
 		}
 	})
 
@@ -192,6 +264,17 @@ spec:
 		expectContains(t, kc("GET /index.html HTTP/1.0\r\n\r\n", fwd), "hello-through-port-forward", "", 0)
 	})
 
+	t.Run("raw-attach-path", func(t *testing.T) {
+		attach := startInNode(t, append(connect(streamer), "/api/v1/namespaces/"+ns+"/pods/web/attach?container=ticker&stdout=true")...)
+		attach.waitFor(t, regexp.MustCompile(`^tick$`), 20*time.Second)
+		attach.cmd.Process.Signal(syscall.SIGTERM)
+		if code := attach.exitCode(t, 20*time.Second); code != 0 {
+			t.Errorf("a raw attach PATH ended with %d on SIGTERM; output:\n%s", code, attach.output())
+		}
+		expectContains(t, kc("", "/api/v1/namespaces/"+ns+"/pods/web/attach?container=nope&stdout=true"),
+			"", "Error from server (BadRequest): container nope is not valid for pod web", 4)
+	})
+
 	t.Run("forbidden", func(t *testing.T) {
 		r := inNode(t, "", append(connect(reader), "exec", "web", "--", "true")...)
 		expectContains(t, r, "", `Error from server (Forbidden): pods "web" is forbidden: User "system:serviceaccount:`+ns+`:reader" cannot `, 4)
@@ -211,6 +294,35 @@ spec:
 		expectContains(t, inNode(t, "", append(admin, "--as=system:serviceaccount:"+ns+":reader", "exec", "web", "--", "true")...),
 			"", `User "system:serviceaccount:`+ns+`:reader" cannot`, 4)
 		expectContains(t, inNode(t, "", append(admin, "--as=system:serviceaccount:"+ns+":streamer", "exec", "web", "--", "echo", "as")...), "as\n", "", 0)
+
+		// Each of the others, with the admin's kubeconfig as the streamer
+		// and as the reader (who may read Pods but open none of their
+		// streams: refused before any stream starts).
+		as := func(sa string) []string { return append(admin, "--as=system:serviceaccount:"+ns+":"+sa) }
+		dir := t.TempDir()
+		expectContains(t, inNode(t, "", append(as("streamer"), "cp", "web:/www/index.html", filepath.Join(dir, "index.html"))...), "", "", 0)
+		if b, _ := os.ReadFile(filepath.Join(dir, "index.html")); string(b) != "hello-through-port-forward\n" {
+			t.Errorf("cp --as: %q", b)
+		}
+		expectContains(t, inNode(t, "", append(as("reader"), "cp", "web:/www/index.html", filepath.Join(dir, "no"))...), "", "(Forbidden)", 4)
+
+		raw := "/api/v1/namespaces/" + ns + "/pods/web/exec?container=web&command=echo&command=raw-as&stdout=true"
+		expectContains(t, inNode(t, "", append(as("streamer"), raw)...), "raw-as\n", "", 0)
+		expectContains(t, inNode(t, "", append(as("reader"), raw)...), "", "(Forbidden)", 4)
+
+		attach := startInNode(t, append(as("streamer"), "attach", "web", "-c", "ticker")...)
+		attach.waitFor(t, regexp.MustCompile(`^tick$`), 20*time.Second)
+		expectContains(t, inNode(t, "", append(as("reader"), "attach", "web", "-c", "ticker")...), "", "(Forbidden)", 4)
+
+		fwd := startInNode(t, append(as("streamer"), "port-forward", "web", ":8080")...)
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
+		expectContains(t, inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "60", "http://127.0.0.1:"+port+"/index.html"),
+			"hello-through-port-forward\n", "", 0)
+		r := inNode(t, "", append(as("reader"), "port-forward", "web", ":8080")...)
+		expectContains(t, r, "", "(Forbidden)", 4)
+		if strings.Contains(r.Stdout, "Forwarding from") {
+			t.Errorf("port-forward --as the reader listened before it was refused:\n%s", r)
+		}
 	})
 
 	t.Run("through-kcurl-proxy", func(t *testing.T) {
@@ -218,6 +330,19 @@ spec:
 		server := "http://" + p.waitFor(t, regexp.MustCompile(`Starting to serve on (127\.0\.0\.1:\d+)`), 10*time.Second)
 		expectContains(t, inNode(t, "", kcurlBin, "--server="+server, "-n", ns, "exec", "web", "--", "echo", "proxied"), "proxied\n", "", 0)
 		expectContains(t, inNode(t, "a\n", kcurlBin, "--server="+server, "-n", ns, "exec", "-i", "web", "--", "cat"), "a\n", "", 0)
+
+		// port-forward (the WebSocket tunnel) through the proxy, 100 MB
+		// intact, and the raw PATH.
+		fwd := startInNode(t, kcurlBin, "--server="+server, "-n", ns, "port-forward", "web", ":8080")
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
+		expectContains(t, inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "60", "http://127.0.0.1:"+port+"/index.html"),
+			"hello-through-port-forward\n", "", 0)
+		big := inNode(t, "", "sh", "-c", `curl -q --noproxy '*' -fsS --max-time 120 http://127.0.0.1:$0/big | sha256sum`, port)
+		if want := remoteSum("/www/big"); !strings.HasPrefix(big.Stdout, want) {
+			t.Errorf("100 MB through port-forward and kcurl proxy: sha256 %q, want %s\n%s", big.Stdout, want, big)
+		}
+		expectContains(t, inNode(t, "GET /index.html HTTP/1.0\r\n\r\n", kcurlBin, "--server="+server,
+			"/api/v1/namespaces/"+ns+"/pods/web/portforward?ports=8080"), "hello-through-port-forward", "", 0)
 	})
 
 	t.Run("in-a-pod", func(t *testing.T) {

@@ -16,30 +16,59 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
 	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
 // background is a process of the test's own in the node's namespace,
 // stopped by its pid when the test ends.
 type background struct {
-	cmd   *exec.Cmd
-	mu    sync.Mutex
-	lines []string
-	more  chan struct{}
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	lines  []string
+	more   chan struct{}
+	exited chan struct{} // closed once cmd.Wait returned
 }
 
 func startInNode(t *testing.T, argv ...string) *background {
 	t.Helper()
-	full := append([]string{"--net=/run/netns/" + node["KCURL_NODE_NETNS"], "env", "-i",
-		"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + t.TempDir()}, argv...)
-	b := &background{cmd: exec.Command("nsenter", full...), more: make(chan struct{}, 1)}
+	b := newBackground(t, argv)
 	pr, pw := io.Pipe()
 	b.cmd.Stdout, b.cmd.Stderr = pw, pw
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	b.collect(pr)
+	b.stopAtCleanup(t, pw)
+	return b
+}
+
+// startOnTerminal is startInNode with a pseudo-terminal of rows×cols as the
+// process's stdin, stdout, stderr and controlling terminal, as a user's
+// shell gives it; the test holds the other side (typing, resizing).
+func startOnTerminal(t *testing.T, rows, cols uint16, argv ...string) (*background, *os.File) {
+	t.Helper()
+	b := newBackground(t, argv)
+	terminal, err := pty.StartWithSize(b.cmd, &pty.Winsize{Rows: rows, Cols: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.collect(terminal)
+	b.stopAtCleanup(t, terminal)
+	return b, terminal
+}
+
+func newBackground(t *testing.T, argv []string) *background {
+	full := append([]string{"--net=/run/netns/" + node["KCURL_NODE_NETNS"], "env", "-i",
+		"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + t.TempDir()}, argv...)
+	return &background{cmd: exec.Command("nsenter", full...), more: make(chan struct{}, 1), exited: make(chan struct{})}
+}
+
+// collect keeps the output's lines; it runs from Start until Wait.
+func (b *background) collect(r io.Reader) {
 	go func() {
-		sc := bufio.NewScanner(pr)
+		sc := bufio.NewScanner(r)
 		for sc.Scan() {
 			b.mu.Lock()
 			b.lines = append(b.lines, sc.Text())
@@ -50,40 +79,83 @@ func startInNode(t *testing.T, argv ...string) *background {
 			}
 		}
 	}()
+	go func() { _ = b.cmd.Wait(); close(b.exited) }()
+}
+
+func (b *background) stopAtCleanup(t *testing.T, output io.Closer) {
 	t.Cleanup(func() {
 		_ = b.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = b.cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-b.exited:
 		case <-time.After(10 * time.Second):
 			_ = b.cmd.Process.Kill()
-			<-done
+			<-b.exited
 		}
-		pw.Close()
+		output.Close()
 	})
-	return b
+}
+
+// exitCode waits up to d for the process to end by itself.
+func (b *background) exitCode(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-b.exited:
+		return b.cmd.ProcessState.ExitCode()
+	case <-time.After(d):
+		t.Fatalf("still running after %s; output:\n%s", d, b.output())
+		return -1
+	}
+}
+
+func (b *background) output() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.lines, "\n")
 }
 
 // waitFor returns the first submatch of re in the output, waiting up to d.
 func (b *background) waitFor(t *testing.T, re *regexp.Regexp, d time.Duration) string {
 	t.Helper()
+	m, ok := b.find(re, d)
+	if !ok {
+		t.Fatalf("no line matching %s within %s; output:\n%s", re, d, b.output())
+	}
+	return m
+}
+
+// typeUntil types text on the terminal until a line matches re, up to d:
+// a resize reaches the container's terminal a moment after ours.
+func (b *background) typeUntil(t *testing.T, terminal *os.File, text string, re *regexp.Regexp, d time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(d); ; {
+		if _, err := terminal.WriteString(text); err != nil {
+			t.Fatalf("typing on the terminal: %v; output:\n%s", err, b.output())
+		}
+		if _, ok := b.find(re, time.Second); ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no line matching %s within %s; output:\n%s", re, d, b.output())
+		}
+	}
+}
+
+func (b *background) find(re *regexp.Regexp, d time.Duration) (string, bool) {
 	deadline := time.After(d)
 	for {
 		b.mu.Lock()
 		for _, l := range b.lines {
 			if m := re.FindStringSubmatch(l); m != nil {
 				b.mu.Unlock()
-				return m[len(m)-1]
+				return m[len(m)-1], true
 			}
 		}
-		out := strings.Join(b.lines, "\n")
 		b.mu.Unlock()
 		select {
 		case <-b.more:
 		case <-time.After(200 * time.Millisecond):
 		case <-deadline:
-			t.Fatalf("no line matching %s within %s; output:\n%s", re, d, out)
+			return "", false
 		}
 	}
 }

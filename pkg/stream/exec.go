@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/httpstream"
@@ -52,11 +54,25 @@ func Executor(cfg *rest.Config, u *url.URL) (remotecommand.Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	spdy, err := remotecommand.NewSPDYExecutor(cfg, "POST", u)
-	if err != nil {
-		return nil, err
-	}
+	spdy := laterExecutor(func() (remotecommand.Executor, error) { return remotecommand.NewSPDYExecutor(cfg, "POST", u) })
 	return remotecommand.NewFallbackExecutor(ws, spdy, shouldFallback)
+}
+
+// laterExecutor makes its executor when it is first used: the SPDY one,
+// whose transport (TLS configuration, a kubeconfig's certificate files
+// read and parsed) a server that speaks WebSockets never needs.
+type laterExecutor func() (remotecommand.Executor, error)
+
+func (l laterExecutor) Stream(options remotecommand.StreamOptions) error {
+	return l.StreamWithContext(context.Background(), options)
+}
+
+func (l laterExecutor) StreamWithContext(ctx context.Context, options remotecommand.StreamOptions) error {
+	exec, err := l()
+	if err != nil {
+		return err
+	}
+	return exec.StreamWithContext(ctx, options)
 }
 
 func shouldFallback(err error) bool {
@@ -137,6 +153,30 @@ func Classify(err error) error {
 	return exitcode.With(exitcode.Failed, err)
 }
 
+// ReadPodFirst: a stream asked for before its Pod was read (a Pod named
+// without a container) did not start, and reading the Pod would help:
+// the server wants a container named (the Pod has several), or refused
+// the upgrade without a Status of its own (a completed Pod's container
+// is "not found"), which the Pod's phase explains as kubectl does. A
+// Status (Forbidden, NotFound) or the command's own exit is final.
+func ReadPodFirst(err error) bool {
+	if err == nil {
+		return false
+	}
+	var status *transport.StatusError
+	if errors.As(err, &status) {
+		return status.Code == http.StatusBadRequest && strings.HasPrefix(status.Message, "a container name must be specified")
+	}
+	// SPDY's executor (tried when the WebSocket upgrade failed) says so
+	// in words only; no stream starts before a 101.
+	return streamhttp.IsUpgradeFailure(err) || httpstream.IsUpgradeFailure(err) ||
+		strings.Contains(err.Error(), spdyUpgradeFailed)
+}
+
+// spdyUpgradeFailed begins the error of k8s.io/streaming's SPDY round
+// tripper for an answer other than 101 Switching Protocols.
+const spdyUpgradeFailed = "unable to upgrade connection: "
+
 // Remote is one container of a Pod, and the connection to reach it.
 type Remote struct {
 	Config    *rest.Config
@@ -167,7 +207,9 @@ func (r *Remote) Attach(ctx context.Context, rio IO) error {
 // word of the command, and which streams to open.
 func (r *Remote) url(subresource string, command []string, rio IO) (*url.URL, error) {
 	q := url.Values{}
-	q.Set("container", r.Container)
+	if r.Container != "" {
+		q.Set("container", r.Container)
+	}
 	for _, c := range command {
 		q.Add("command", c)
 	}
