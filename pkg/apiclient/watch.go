@@ -158,10 +158,7 @@ func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event)
 	dec := json.NewDecoder(limited)
 	for {
 		var raw json.RawMessage
-		limited.n = 0
-		if ahead, ok := dec.Buffered().(interface{ Len() int }); ok {
-			limited.n = int64(ahead.Len()) // what was read ahead belongs to this event
-		}
+		limited.next(dec)
 		if err := dec.Decode(&raw); errors.As(err, new(*limits.ValueTooLargeError)) {
 			return rv, err
 		} else if err == io.EOF {
@@ -217,6 +214,15 @@ func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event)
 type eventLimit struct {
 	r io.Reader
 	n int64
+}
+
+// next starts counting the next event dec reads: what dec read ahead
+// belongs to it.
+func (l *eventLimit) next(dec *json.Decoder) {
+	l.n = 0
+	if ahead, ok := dec.Buffered().(interface{ Len() int }); ok {
+		l.n = int64(ahead.Len())
+	}
 }
 
 func (l *eventLimit) Read(p []byte) (int, error) {
