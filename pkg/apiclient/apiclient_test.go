@@ -113,6 +113,22 @@ func TestPagesFollowContinue(t *testing.T) {
 	}
 }
 
+// A resourceVersion typed in the path is the first page's; the continue
+// token carries it on (the server refuses both at once).
+func TestPagesAtAResourceVersion(t *testing.T) {
+	s, c := newServer(t,
+		answer{body: `{"metadata":{"continue":"p2"},"items":[1]}`},
+		answer{body: `{"metadata":{},"items":[2]}`})
+	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods?resourceVersion=7&resourceVersionMatch=Exact", Limit: 1}, true, readPage(new([]string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"/api/v1/pods?resourceVersion=7&resourceVersionMatch=Exact&limit=1", "/api/v1/pods?continue=p2&limit=1"}
+	if got := s.requests(); !slices.Equal(got, want) {
+		t.Errorf("requests %q, want %q", got, want)
+	}
+}
+
 func TestPagesExplainAnExpiredContinue(t *testing.T) {
 	_, c := newServer(t,
 		answer{body: `{"metadata":{"continue":"p2"},"items":[]}`},

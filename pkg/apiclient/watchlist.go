@@ -47,7 +47,7 @@ func (c *Client) StreamList(ctx context.Context, spec request.Spec, pageSize int
 		return err
 	}
 	if c.Retry.Notes != nil {
-		fmt.Fprintln(c.Retry.Notes, transport.Printable("kcurl: no streaming list ("+refused.Error()+"): paging instead"))
+		fmt.Fprintln(c.Retry.Notes, transport.Printable("kcurl: no streaming list, paging instead: "+refused.Error()))
 	}
 	spec.Limit = pageSize
 	return c.Pages(ctx, spec, true, page)

@@ -78,7 +78,7 @@ func TestStreamListFallsBackToPages(t *testing.T) {
 		if got := s.requests(); !slices.Equal(got, want) {
 			t.Errorf("after %d %s: requests %q", refusal.status, refusal.body, got)
 		}
-		if !strings.HasPrefix(notes.String(), "kcurl: no streaming list (") || !strings.HasSuffix(notes.String(), "): paging instead\n") {
+		if !strings.HasPrefix(notes.String(), "kcurl: no streaming list, paging instead: ") || strings.Count(notes.String(), "\n") != 1 {
 			t.Errorf("after %d %s: notes %q", refusal.status, refusal.body, notes.String())
 		}
 	}
