@@ -11,6 +11,7 @@ import (
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/limits"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
@@ -45,6 +46,13 @@ func newSessionOptions(c *cli.Context, s Streams) (sessionOptions, error) {
 	}
 	if maxTime > 0 {
 		o.deadline = time.Now().Add(maxTime)
+	}
+	if c.IsSet("max-value") {
+		n, err := parseSize(c.String("max-value"))
+		if err != nil {
+			return o, usagef("--max-value %s: %v", c.String("max-value"), err)
+		}
+		limits.SetMaxValue(n)
 	}
 	if c.IsSet("retry") {
 		n := c.Int("retry")
