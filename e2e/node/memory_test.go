@@ -40,6 +40,10 @@ func memoryLimit48MiB(t *testing.T) {
 		{"all-json", `"name": "cm-`, list + " --all --limit 500"},
 		{"all-name", "^configmap/cm-", list + " --all --limit 500 -o name"},
 		{"all-table", "^cm-", list + " --all --limit 500 -o table"},
+		// Without --limit, -q and -o name read a streaming list: one
+		// watch, the objects one at a time.
+		{"stream-jq", "^cm-", list + " --all -r -q '.items[].metadata.name'"},
+		{"stream-name", "^configmap/cm-", list + " --all -o name"},
 		// A watch lists every object as ADDED, then waits: stopped after
 		// 25 s by SIGINT, which ends kcurl with exit 0.
 		{"watch-name", "^configmap/cm-", "-w " + list + " -o name"},
@@ -78,7 +82,7 @@ spec:
       capabilities: {drop: [ALL]}
 `, ns, toolboxImage, script.String()))
 
-	// 15 lists of 33 MB and three 25 s watches.
+	// 17 lists of 33 MB and three 25 s watches.
 	code, logs := terminatedWithin(t, ns, "small", 5*time.Minute)
 	reason := mustKubectl(t, "get", "pod", "-n", ns, "small", "-o", "jsonpath={.status.containerStatuses[0].state.terminated.reason}")
 	if code != 0 || reason == "OOMKilled" {

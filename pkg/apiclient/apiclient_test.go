@@ -35,7 +35,7 @@ type server struct {
 	uris    []string
 }
 
-func newServer(t *testing.T, answers ...answer) (*server, *Client) {
+func newServer(t testing.TB, answers ...answer) (*server, *Client) {
 	s := &server{answers: answers}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()

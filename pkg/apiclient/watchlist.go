@@ -1,6 +1,7 @@
 package apiclient
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -70,8 +71,13 @@ func (c *Client) streamList(ctx context.Context, spec request.Spec, page func(bo
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
 		return false, fmt.Errorf("the answer is %q, not a watch", mt), nil
 	}
-	limited := &eventLimit{r: resp.Body}
-	list := &streamedList{ctx: ctx, limited: limited, events: json.NewDecoder(limited)}
+	body := bufio.NewReader(resp.Body)
+	if !startsAsEvent(body) {
+		// Not decoded: a server that ignores watch=true may send the
+		// whole list as one value.
+		return false, errors.New("the answer is not a watch"), nil
+	}
+	list := &streamedList{ctx: ctx, events: body}
 	first, err := list.next()
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF): // a watch ended at once
@@ -96,10 +102,11 @@ func (c *Client) streamList(ctx context.Context, spec request.Spec, page func(bo
 // then the end with the bookmark's resourceVersion.
 type streamedList struct {
 	ctx     context.Context
-	limited *eventLimit // one event at most limits.MaxValue bytes
-	events  *json.Decoder
+	events  *bufio.Reader // one event a line, as the API server writes them
+	line    []byte        // an event longer than events' buffer
 	buf     bytes.Buffer
 	items   int
+	started bool // the head is written: the list's kind is known
 	ended   bool // the initial-events-end bookmark was read
 	done    bool // the document's end is in buf
 	rv      string
@@ -119,23 +126,37 @@ type listEvent struct {
 // a change, or anything that is not an event is an error.
 func (l *streamedList) next() (listEvent, error) {
 	for {
-		var raw json.RawMessage
-		l.limited.next(l.events)
-		if err := l.events.Decode(&raw); err != nil {
-			switch {
-			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-				// The watch ended (its timeout) before the list did.
-				return listEvent{}, io.ErrUnexpectedEOF
-			case errors.As(err, new(*limits.ValueTooLargeError)), errors.As(err, new(*json.SyntaxError)), l.ctx.Err() != nil:
-				return listEvent{}, err
-			}
+		raw, err := l.nextLine()
+		switch {
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			// The watch ended (its timeout) before the list did.
+			return listEvent{}, io.ErrUnexpectedEOF
+		case errors.As(err, new(*limits.ValueTooLargeError)), err != nil && l.ctx.Err() != nil:
+			return listEvent{}, err
+		case err != nil:
 			return listEvent{}, transport.Classify(err)
+		case len(raw) == 0:
+			continue
+		case !json.Valid(raw):
+			return listEvent{}, exitcode.With(exitcode.Failed, fmt.Errorf("the streaming list is not one JSON event a line, as the API server sends it: %.100s", raw))
 		}
-		var event struct {
-			Type   string          `json:"type"`
-			Object json.RawMessage `json:"object"`
+		typ, object, ok := splitEvent(raw)
+		if !ok {
+			var event struct {
+				Type   string          `json:"type"`
+				Object json.RawMessage `json:"object"`
+			}
+			if json.Unmarshal(raw, &event) != nil || event.Type == "" {
+				return listEvent{}, fmt.Errorf("not a watch event: %.100s", raw)
+			}
+			typ, object = event.Type, event.Object
 		}
-		var object struct {
+		if typ == "ADDED" && l.started {
+			// The list's kind is known: of the object, only its start
+			// is read.
+			return listEvent{typ: typ, object: withoutTypeMeta(object)}, nil
+		}
+		var meta struct {
 			Kind       string `json:"kind"`
 			APIVersion string `json:"apiVersion"`
 			Code       int    `json:"code"`
@@ -146,26 +167,50 @@ func (l *streamedList) next() (listEvent, error) {
 				Annotations     map[string]string `json:"annotations"`
 			} `json:"metadata"`
 		}
-		if json.Unmarshal(raw, &event) != nil || event.Type == "" || json.Unmarshal(event.Object, &object) != nil {
+		if json.Unmarshal(object, &meta) != nil {
 			return listEvent{}, fmt.Errorf("not a watch event: %.100s", raw)
 		}
-		e := listEvent{typ: event.Type, kind: object.Kind, version: object.APIVersion, rv: object.Metadata.ResourceVersion}
-		switch event.Type {
+		e := listEvent{typ: typ, kind: meta.Kind, version: meta.APIVersion, rv: meta.Metadata.ResourceVersion}
+		switch typ {
 		case "ADDED":
-			e.object = withoutTypeMeta(event.Object)
+			e.object = withoutTypeMeta(object)
 			return e, nil
 		case "BOOKMARK":
-			if object.Metadata.Annotations[initialEventsEnd] == "true" {
+			if meta.Metadata.Annotations[initialEventsEnd] == "true" {
 				e.end = true
 				return e, nil
 			}
 			continue // progress only
 		case "ERROR":
-			return e, &transport.StatusError{Code: object.Code, Reason: object.Reason, Message: object.Message}
+			return e, &transport.StatusError{Code: meta.Code, Reason: meta.Reason, Message: meta.Message}
 		}
 		// A change before the end of the initial events (an older server):
 		// the objects already given may not be the snapshot's.
-		return e, exitcode.With(exitcode.Failed, fmt.Errorf("the server sent a %s event before the end of its streaming list", event.Type))
+		return e, exitcode.With(exitcode.Failed, fmt.Errorf("the server sent a %s event before the end of its streaming list", typ))
+	}
+}
+
+// nextLine reads the next line of the stream, at most limits.MaxValue
+// bytes, without its spaces around; it is valid until the next read.
+func (l *streamedList) nextLine() ([]byte, error) {
+	l.line = l.line[:0]
+	for {
+		fragment, err := l.events.ReadSlice('\n')
+		if err == nil && len(l.line) == 0 {
+			return bytes.TrimSpace(fragment), nil // the whole line, in the buffer
+		}
+		if l.line = append(l.line, fragment...); int64(len(l.line)) > limits.MaxValue() {
+			return nil, &limits.ValueTooLargeError{}
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && len(bytes.TrimSpace(l.line)) > 0:
+			return bytes.TrimSpace(l.line), nil // the last line, without its newline
+		case err != nil:
+			return nil, err
+		}
+		return bytes.TrimSpace(l.line), nil
 	}
 }
 
@@ -177,6 +222,7 @@ func (l *streamedList) start(first listEvent) {
 	}{first.kind + "List", first.version})
 	l.buf.Write(head[:len(head)-1])
 	l.buf.WriteString(`,"items":[`)
+	l.started = true
 	l.add(first)
 }
 
@@ -215,12 +261,49 @@ func (l *streamedList) Read(p []byte) (int, error) {
 	return l.buf.Read(p)
 }
 
+// splitEvent reads an event as the API server writes it,
+// {"type":"ADDED","object":{…}}, without decoding its object again;
+// anything else is decoded the slow way.
+func splitEvent(raw []byte) (typ string, object []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(raw, []byte(`{"type":"`))
+	end := bytes.IndexByte(rest, '"')
+	if !ok || end < 0 {
+		return "", nil, false
+	}
+	typ = string(rest[:end])
+	if rest, ok = bytes.CutPrefix(rest[end+1:], []byte(`,"object":`)); !ok {
+		return "", nil, false
+	}
+	object, ok = bytes.CutSuffix(rest, []byte("}"))
+	return typ, object, ok && len(object) > 0 && object[0] == '{'
+}
+
+// startsAsEvent peeks at the answer: a watch event starts {"type":
+// (metav1.WatchEvent's first field).
+func startsAsEvent(r *bufio.Reader) bool {
+	const event = `{"type"`
+	for n := 1; n <= 64; n++ {
+		head, err := r.Peek(n)
+		if err != nil {
+			return false
+		}
+		rest := bytes.TrimLeft(head, " \t\r\n")
+		if len(rest) >= len(event) || !bytes.HasPrefix([]byte(event), rest) {
+			return bytes.HasPrefix(rest, []byte(event))
+		}
+	}
+	return false
+}
+
 // withoutTypeMeta is an event's object as its list gives it. The API
 // server's typed encoder writes kind and apiVersion first, and a list of
 // built-in objects carries them once, for all its items; a custom
 // resource (unstructured: keys in order, apiVersion first) keeps them in
 // its list's items too.
 func withoutTypeMeta(object []byte) []byte {
+	if rest, ok := cutTypeMeta(object); ok {
+		return rest
+	}
 	dec := json.NewDecoder(bytes.NewReader(object))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return object
@@ -241,4 +324,26 @@ func withoutTypeMeta(object []byte) []byte {
 		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
 	}
 	return append([]byte{'{'}, rest...)
+}
+
+// cutTypeMeta is withoutTypeMeta's fast way, for the API server's own
+// form: {"kind":"K","apiVersion":"V", with no escape in K or V.
+func cutTypeMeta(object []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(object, []byte(`{"kind":"`))
+	for i, next := range []string{`","apiVersion":"`, `"`} {
+		end := bytes.IndexByte(rest, '"')
+		if !ok || end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+			return nil, false
+		}
+		if rest, ok = bytes.CutPrefix(rest[end:], []byte(next)); i == 1 && ok {
+			switch {
+			case bytes.HasPrefix(rest, []byte(",")):
+				return append([]byte{'{'}, rest[1:]...), true
+			case string(rest) == "}":
+				return []byte("{}"), true
+			}
+			return nil, false
+		}
+	}
+	return nil, false
 }

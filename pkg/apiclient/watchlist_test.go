@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/limits"
 	"github.com/kcurl/kcurl/pkg/request"
 )
 
@@ -63,6 +64,7 @@ func TestStreamListFallsBackToPages(t *testing.T) {
 		{200, ``},
 		{200, `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{},"items":[]}`},
 		{200, `{"type":"MODIFIED","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"a"}}}`},
+		{200, "{\n  \"type\": \"ADDED\",\n  \"object\": {}\n}\n"},
 	} {
 		s, c := newServer(t, refusal,
 			answer{body: `{"kind":"ConfigMapList","metadata":{"continue":"p2","resourceVersion":"5"},"items":[1]}`},
@@ -106,6 +108,18 @@ func TestStreamListFailsAfterTheFirstObject(t *testing.T) {
 		if got := s.requests(); len(got) != 1 {
 			t.Errorf("after %s: requests %q, want the watch only", tc.after, got)
 		}
+	}
+}
+
+// One event is one value held whole: bounded as a watch's are.
+func TestStreamListEventBounded(t *testing.T) {
+	defer limits.SetMaxValue(0)
+	limits.SetMaxValue(1 << 20)
+	big := `{"type":"ADDED","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"b"},"data":{"a":"` + strings.Repeat("x", 2<<20) + `"}}}`
+	_, c := newServer(t, answer{body: `{"type":"ADDED","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"a"}}}` + "\n" + big + "\n" + endBookmark})
+	err := c.StreamList(context.Background(), request.Spec{Path: "/api/v1/configmaps"}, 500, readPage(new([]string)))
+	if code, _ := exitcode.Of(err); code != exitcode.Failed || !strings.Contains(err.Error(), "larger than 1 MiB") {
+		t.Fatalf("err %v (exit %d)", err, code)
 	}
 }
 
