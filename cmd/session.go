@@ -118,7 +118,9 @@ func (a *apiSession) discovery() *discovery.Client {
 // jq filter that was still running then (exit 1, "jq ran past --max-time").
 func (a *apiSession) err(err error) error {
 	if jq := (*output.OutOfTimeError)(nil); errors.As(err, &jq) {
-		jq.Limit = "--max-time " + a.maxTime
+		if jq.Limit == "" { // not --timeout's
+			jq.Limit = "--max-time " + a.maxTime
+		}
 		return jq
 	}
 	if err != nil && errors.Is(a.ctx.Err(), context.DeadlineExceeded) {

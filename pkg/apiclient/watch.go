@@ -92,6 +92,9 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 				quiet++
 			}
 		}
+		if h, ok := err.(handedOn); ok {
+			return h.err
+		}
 		err = asGone(err)
 		recently := !lastAlive.IsZero() && time.Since(lastAlive) < reconnectFor
 		switch {
@@ -203,10 +206,16 @@ func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event)
 			rv = object.Metadata.ResourceVersion
 		}
 		if err := each(event); err != nil {
-			return rv, err
+			return rv, handedOn{err}
 		}
 	}
 }
+
+// handedOn is the error of Watch's each: Watch ends with it as it is,
+// whatever else ended (a jq filter stopped by a deadline says so).
+type handedOn struct{ err error }
+
+func (h handedOn) Error() string { return h.err.Error() }
 
 // eventLimit fails the read once more than limits.MaxValue bytes arrived
 // for one event (n counts them; readEvents sets it as each event starts):

@@ -110,6 +110,10 @@ func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Optio
 			x.tables.Done() // "No resources found", when no table had a row
 		}
 		return x.printer.Done()
+	case r.Streaming && errors.Is(streamCtx.Err(), context.DeadlineExceeded) && errors.As(err, new(*output.OutOfTimeError)):
+		// --timeout ended the stream while jq was still on an event: what
+		// it printed is not all there is to say.
+		return &output.OutOfTimeError{Limit: "--timeout " + r.Timeout.String()}
 	case r.Streaming && streamCtx.Err() != nil:
 		return x.printer.Done() // Ctrl-C or --timeout: the stream ended as asked
 	}
