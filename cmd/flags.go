@@ -48,7 +48,7 @@ func connectionFlags() []cli.Flag {
 // send through apiclient; not the proxy's, which passes the server's answers
 // (a 429 too) on to its client as they are, as kubectl proxy does.
 func apiFlags() []cli.Flag {
-	return append(connectionFlags(), &cli.IntFlag{Name: "retry", Category: catConnection, Usage: "also retry transient failures of GET, HEAD, PUT, DELETE `N` times, with backoff (connection refused or reset, timeouts, 408, 429, 5xx); 0: no retry at all, not even on Retry-After (default: a 429 or 5xx with Retry-After only, up to 10 times)"})
+	return append(connectionFlags(), &cli.StringFlag{Name: "max-value", Category: catOutput, Usage: "hold at most `SIZE` of one value in memory (an object, a watch event, what a jq filter of the whole answer takes), as 512Mi or 1G; larger is exit 1 [$KCURL_MAX_VALUE] (default: 256Mi)"}, &cli.IntFlag{Name: "retry", Category: catConnection, Usage: "also retry transient failures of GET, HEAD, PUT, DELETE `N` times, with backoff (connection refused or reset, timeouts, 408, 429, 5xx); 0: no retry at all, not even on Retry-After (default: a 429 or 5xx with Retry-After only, up to 10 times)"})
 }
 
 func requestFlags() []cli.Flag {
@@ -65,7 +65,7 @@ func requestFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "limit", Category: catRequest, Usage: "at most `N` items per list (limit=)"},
 		&cli.BoolFlag{Name: "curl", Category: catRequest, Usage: "print the equivalent curl command (token as $TOKEN) and send nothing"},
 		&cli.BoolFlag{Name: "all-namespaces", Aliases: []string{"A"}, Category: catRequest, Usage: "RESOURCE: list across all namespaces"},
-		&cli.BoolFlag{Name: "all", Category: catRequest, Usage: "follow metadata.continue (pages of 500 unless --limit) and print one merged list"},
+		&cli.BoolFlag{Name: "all", Category: catRequest, Usage: "the whole list as one: pages of 500 (or --limit) following metadata.continue; with -q or -o name a streaming list where the server allows it"},
 		&cli.BoolFlag{Name: "per-page", Category: catRequest, Usage: "with --all: print (and filter) each page as it arrives"},
 		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Category: catRequest, Usage: "watch: print each event as it arrives, resuming when the server ends the watch"},
 		&cli.BoolFlag{Name: "watch-only", Category: catRequest, Usage: "watch the changes only, not the objects that exist already (implies -w)"},

@@ -4,6 +4,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -120,26 +121,38 @@ func renameApp(app *cli.App, name string) {
 }
 
 // maxValue sets the one bound on a value held in memory from
-// KCURL_MAX_VALUE: bytes, or with Ki, Mi or Gi (512Mi, 1Gi); unset, the
-// default.
+// KCURL_MAX_VALUE (--max-value, read with the session's flags, wins);
+// unset, the default.
 func maxValue(s Streams) error {
 	text := s.Getenv("KCURL_MAX_VALUE")
 	if text == "" {
 		limits.SetMaxValue(0)
 		return nil
 	}
+	n, err := parseSize(text)
+	if err != nil {
+		return usagef("KCURL_MAX_VALUE=%s: %v", text, err)
+	}
+	limits.SetMaxValue(n)
+	return nil
+}
+
+// parseSize reads a size of at least 1 MiB: bytes, or with Ki, Mi, Gi or
+// curl's k, M, G (the same powers of 1024, as curl's --max-filesize).
+func parseSize(text string) (int64, error) {
 	number, shift := text, 0
-	for i, suffix := range []string{"Ki", "Mi", "Gi"} {
-		if cut, ok := strings.CutSuffix(text, suffix); ok {
-			number, shift = cut, 10*(i+1)
+	for i, units := range [][]string{{"Ki", "k", "K"}, {"Mi", "M", "m"}, {"Gi", "G", "g"}} {
+		for _, unit := range units {
+			if cut, ok := strings.CutSuffix(text, unit); ok {
+				number, shift = cut, 10*(i+1)
+			}
 		}
 	}
 	n, err := strconv.ParseInt(number, 10, 64)
 	if err != nil || n < 1 || n > math.MaxInt64>>shift || n<<shift < 1<<20 {
-		return usagef("KCURL_MAX_VALUE=%s: give a size of at least 1Mi, in bytes or as 512Mi or 1Gi", text)
+		return 0, errors.New("give a size of at least 1Mi, in bytes or as 512Mi or 1G")
 	}
-	limits.SetMaxValue(n << shift)
-	return nil
+	return n << shift, nil
 }
 
 func newApp(s Streams) *cli.App {

@@ -11,6 +11,7 @@ import (
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/limits"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
@@ -45,6 +46,13 @@ func newSessionOptions(c *cli.Context, s Streams) (sessionOptions, error) {
 	}
 	if maxTime > 0 {
 		o.deadline = time.Now().Add(maxTime)
+	}
+	if c.IsSet("max-value") {
+		n, err := parseSize(c.String("max-value"))
+		if err != nil {
+			return o, usagef("--max-value %s: %v", c.String("max-value"), err)
+		}
+		limits.SetMaxValue(n)
 	}
 	if c.IsSet("retry") {
 		n := c.Int("retry")
@@ -110,7 +118,9 @@ func (a *apiSession) discovery() *discovery.Client {
 // jq filter that was still running then (exit 1, "jq ran past --max-time").
 func (a *apiSession) err(err error) error {
 	if jq := (*output.OutOfTimeError)(nil); errors.As(err, &jq) {
-		jq.Limit = "--max-time " + a.maxTime
+		if jq.Limit == "" { // not --timeout's
+			jq.Limit = "--max-time " + a.maxTime
+		}
 		return jq
 	}
 	if err != nil && errors.Is(a.ctx.Err(), context.DeadlineExceeded) {

@@ -108,7 +108,7 @@ func (o *waitOptions) run(c *cli.Context) error {
 	printer := output.NewPrinter(s.Out, s.ErrOut, o.print)
 	for _, obj := range met {
 		if err := printer.Print(api.ctx, bytes.NewReader(obj.Raw), "application/json"); err != nil {
-			return err
+			return api.err(err)
 		}
 	}
 	return printer.Done()

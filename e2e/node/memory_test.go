@@ -40,6 +40,10 @@ func memoryLimit48MiB(t *testing.T) {
 		{"all-json", `"name": "cm-`, list + " --all --limit 500"},
 		{"all-name", "^configmap/cm-", list + " --all --limit 500 -o name"},
 		{"all-table", "^cm-", list + " --all --limit 500 -o table"},
+		// Without --limit, -q and -o name read a streaming list: one
+		// watch, the objects one at a time.
+		{"stream-jq", "^cm-", list + " --all -r -q '.items[].metadata.name'"},
+		{"stream-name", "^configmap/cm-", list + " --all -o name"},
 		// A watch lists every object as ADDED, then waits: it is stopped
 		// by SIGINT (exit 0) once it has printed every object, or after
 		// watchLimit when it has not.
@@ -90,8 +94,8 @@ spec:
   volumes: [{name: w, emptyDir: {}}]
 `, ns, toolboxImage, script.String()))
 
-	// 15 lists of 33 MB and three watches of as much.
-	code, logs := terminatedWithin(t, ns, "small", 5*time.Minute+3*watchLimit*time.Second)
+	// 17 lists of 33 MB and three watches of as much.
+	code, logs := terminatedWithin(t, ns, "small", 6*time.Minute+3*watchLimit*time.Second)
 	reason := mustKubectl(t, "get", "pod", "-n", ns, "small", "-o", "jsonpath={.status.containerStatuses[0].state.terminated.reason}")
 	if code != 0 || reason == "OOMKilled" {
 		t.Errorf("the container ended with %d (%s):\n%s", code, reason, logs)

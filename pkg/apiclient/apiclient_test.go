@@ -35,7 +35,7 @@ type server struct {
 	uris    []string
 }
 
-func newServer(t *testing.T, answers ...answer) (*server, *Client) {
+func newServer(t testing.TB, answers ...answer) (*server, *Client) {
 	s := &server{answers: answers}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -108,6 +108,22 @@ func TestPagesFollowContinue(t *testing.T) {
 		t.Fatalf("err %v, pages %q", err, pages)
 	}
 	want := []string{"/api/v1/pods?limit=1", "/api/v1/pods?continue=p2&limit=1", "/api/v1/pods?continue=p3&limit=1"}
+	if got := s.requests(); !slices.Equal(got, want) {
+		t.Errorf("requests %q, want %q", got, want)
+	}
+}
+
+// A resourceVersion typed in the path is the first page's; the continue
+// token carries it on (the server refuses both at once).
+func TestPagesAtAResourceVersion(t *testing.T) {
+	s, c := newServer(t,
+		answer{body: `{"metadata":{"continue":"p2"},"items":[1]}`},
+		answer{body: `{"metadata":{},"items":[2]}`})
+	err := c.Pages(context.Background(), request.Spec{Path: "/api/v1/pods?resourceVersion=7&resourceVersionMatch=Exact", Limit: 1}, true, readPage(new([]string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"/api/v1/pods?resourceVersion=7&resourceVersionMatch=Exact&limit=1", "/api/v1/pods?continue=p2&limit=1"}
 	if got := s.requests(); !slices.Equal(got, want) {
 		t.Errorf("requests %q, want %q", got, want)
 	}

@@ -49,7 +49,10 @@ func (c *Client) Pages(ctx context.Context, spec request.Spec, all bool, page fu
 	for {
 		next := spec
 		if token != "" {
-			next.Query = withParams(spec.Query, url.Values{"continue": {token}})
+			// The token holds the list's resourceVersion: one asked for
+			// too is refused ("specifying resource version is not
+			// allowed when using continue"), as client-go's pager knows.
+			next.Query = withParams(spec.Query, url.Values{"continue": {token}, "resourceVersion": nil, "resourceVersionMatch": nil})
 		}
 		resp, err := c.Send(ctx, next)
 		if err != nil {

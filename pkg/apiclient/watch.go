@@ -92,6 +92,9 @@ func (c *Client) Watch(ctx context.Context, spec request.Spec, opts WatchOptions
 				quiet++
 			}
 		}
+		if h, ok := err.(handedOn); ok {
+			return h.err
+		}
 		err = asGone(err)
 		recently := !lastAlive.IsZero() && time.Since(lastAlive) < reconnectFor
 		switch {
@@ -158,10 +161,7 @@ func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event)
 	dec := json.NewDecoder(limited)
 	for {
 		var raw json.RawMessage
-		limited.n = 0
-		if ahead, ok := dec.Buffered().(interface{ Len() int }); ok {
-			limited.n = int64(ahead.Len()) // what was read ahead belongs to this event
-		}
+		limited.next(dec)
 		if err := dec.Decode(&raw); errors.As(err, new(*limits.ValueTooLargeError)) {
 			return rv, err
 		} else if err == io.EOF {
@@ -206,10 +206,16 @@ func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event)
 			rv = object.Metadata.ResourceVersion
 		}
 		if err := each(event); err != nil {
-			return rv, err
+			return rv, handedOn{err}
 		}
 	}
 }
+
+// handedOn is the error of Watch's each: Watch ends with it as it is,
+// whatever else ended (a jq filter stopped by a deadline says so).
+type handedOn struct{ err error }
+
+func (h handedOn) Error() string { return h.err.Error() }
 
 // eventLimit fails the read once more than limits.MaxValue bytes arrived
 // for one event (n counts them; readEvents sets it as each event starts):
@@ -217,6 +223,15 @@ func readEvents(ctx context.Context, body io.Reader, rv string, each func(Event)
 type eventLimit struct {
 	r io.Reader
 	n int64
+}
+
+// next starts counting the next event dec reads: what dec read ahead
+// belongs to it.
+func (l *eventLimit) next(dec *json.Decoder) {
+	l.n = 0
+	if ahead, ok := dec.Buffered().(interface{ Len() int }); ok {
+		l.n = int64(ahead.Len())
+	}
 }
 
 func (l *eventLimit) Read(p []byte) (int, error) {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -109,6 +110,10 @@ func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Optio
 			x.tables.Done() // "No resources found", when no table had a row
 		}
 		return x.printer.Done()
+	case r.Streaming && errors.Is(streamCtx.Err(), context.DeadlineExceeded) && errors.As(err, new(*output.OutOfTimeError)):
+		// --timeout ended the stream while jq was still on an event: what
+		// it printed is not all there is to say.
+		return &output.OutOfTimeError{Limit: "--timeout " + r.Timeout.String()}
 	case r.Streaming && streamCtx.Err() != nil:
 		return x.printer.Done() // Ctrl-C or --timeout: the stream ended as asked
 	}
@@ -259,10 +264,15 @@ func (x *running) pages(ctx context.Context, page func(body io.Reader) (apiclien
 			x.tables.Separate()
 		}
 		spec := x.spec(path)
-		if x.r.All && spec.Limit == 0 {
-			spec.Limit = DefaultPageSize
+		var err error
+		if x.streamable(spec) {
+			err = x.StreamList(ctx, spec, DefaultPageSize, page)
+		} else {
+			if x.r.All && spec.Limit == 0 {
+				spec.Limit = DefaultPageSize
+			}
+			err = x.Pages(ctx, spec, x.r.All, page)
 		}
-		err := x.Pages(ctx, spec, x.r.All, page)
 		var status *transport.StatusError
 		if err != nil && x.resolved.Category && errors.As(err, &status) {
 			// As kubectl get all: the lists it may read, and one line
@@ -276,6 +286,33 @@ func (x *running) pages(ctx context.Context, page func(body io.Reader) (apiclien
 		}
 	}
 	return failed
+}
+
+// streamable says whether --all reads spec with a streaming list
+// (apiclient.StreamList), one consistent snapshot, rather than page by
+// page. Its list comes with its metadata after its items (the stream ends
+// with its resourceVersion), so only where the output cannot show the
+// order: a jq filter (gojq prints keys sorted) and -o name. JSON, YAML,
+// raw and tables page, as do -i, --per-page, an explicit --limit (as
+// client-go lists when a limit is set) and a PATH that asks for a
+// resourceVersion or a continue token itself.
+func (x *running) streamable(spec request.Spec) bool {
+	p := x.r.Print
+	switch {
+	case !x.r.All, x.r.PerPage, x.r.Silent, x.r.Include, x.tables != nil, spec.Limit != 0:
+		return false
+	case p.Format == output.FormatRaw || p.Query == nil && p.Format != output.FormatName:
+		return false
+	}
+	if _, query, ok := strings.Cut(spec.Path, "?"); ok {
+		q, _ := url.ParseQuery(query)
+		for _, own := range []string{"limit", "continue", "resourceVersion", "resourceVersionMatch", "sendInitialEvents", "watch"} {
+			if q.Has(own) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // watch prints each event as it arrives.

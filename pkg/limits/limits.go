@@ -14,8 +14,8 @@ import (
 // DefaultMaxValue is the default bound on one value held in memory (an
 // object of a list, a watch event, the whole answer a jq filter takes, one
 // YAML document): far above any real object (etcd stores at most 1.5 MiB of
-// one), far below what would crash kcurl out of memory. KCURL_MAX_VALUE
-// sets another.
+// one), far below what would crash kcurl out of memory. --max-value or
+// KCURL_MAX_VALUE sets another.
 const DefaultMaxValue = 256 << 20
 
 var maxValue atomic.Int64
@@ -28,7 +28,8 @@ func MaxValue() int64 {
 	return DefaultMaxValue
 }
 
-// SetMaxValue sets MaxValue (KCURL_MAX_VALUE); 0 restores the default.
+// SetMaxValue sets MaxValue (--max-value, KCURL_MAX_VALUE); 0 restores the
+// default.
 func SetMaxValue(n int64) { maxValue.Store(n) }
 
 // ValueTooLargeError is one value larger than MaxValue: exit 1, one line,
@@ -36,6 +37,6 @@ func SetMaxValue(n int64) { maxValue.Store(n) }
 type ValueTooLargeError struct{}
 
 func (e *ValueTooLargeError) Error() string {
-	return fmt.Sprintf("one value of the answer is larger than %d MiB, kcurl's bound on what it holds in memory (KCURL_MAX_VALUE=BYTES raises it)", MaxValue()>>20)
+	return fmt.Sprintf("one value of the answer is larger than %d MiB, kcurl's bound on what it holds in memory (--max-value SIZE or KCURL_MAX_VALUE=SIZE raises it)", MaxValue()>>20)
 }
 func (e *ValueTooLargeError) ExitCode() int { return exitcode.Failed }

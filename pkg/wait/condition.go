@@ -73,17 +73,25 @@ func ParseCondition(text string, compile func(expr string) (*output.Query, error
 // check says whether one object meets the condition and, when it does not,
 // what was seen instead ("condition Ready is False").
 func (c *Condition) check(ctx context.Context, raw []byte) (met bool, seen string) {
+	met, seen, _ = c.evaluate(ctx, raw)
+	return met, seen
+}
+
+// evaluate is check, and whether the jq expression was stopped (ctx ended)
+// before it said.
+func (c *Condition) evaluate(ctx context.Context, raw []byte) (met bool, seen string, stopped bool) {
 	switch c.kind {
 	case forCreate:
-		return true, ""
+		return true, "", false
 	case forDelete:
-		return false, "it still exists"
+		return false, "it still exists", false
 	case forCondition:
-		return c.checkStatus(raw)
+		met, seen := c.checkStatus(raw)
+		return met, seen, false
 	}
 	v, err := output.NewDecoder(bytes.NewReader(raw)).Decode()
 	if err != nil {
-		return false, "not JSON: " + err.Error()
+		return false, "not JSON: " + err.Error(), false
 	}
 	iter := c.query.Run(ctx, v)
 	var last any
@@ -95,21 +103,21 @@ func (c *Condition) check(ctx context.Context, raw []byte) (met bool, seen strin
 		}
 		if err, isErr := out.(error); isErr {
 			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				return false, c.Text + " did not finish in time"
+				return false, c.Text + " did not finish in time", true
 			}
-			return false, c.Text + " failed: " + (&output.RuntimeError{Err: err}).Error()
+			return false, c.Text + " failed: " + (&output.RuntimeError{Err: err}).Error(), false
 		}
 		last, outputs = out, outputs+1
 	}
 	// As jq -e: the last output decides; false, null or none is not met.
 	if outputs > 0 && last != nil && last != false {
-		return true, ""
+		return true, "", false
 	}
 	if outputs == 0 {
-		return false, c.Text + " gave no output"
+		return false, c.Text + " gave no output", false
 	}
 	text, _ := gojq.Marshal(last)
-	return false, c.Text + " is " + string(text)
+	return false, c.Text + " is " + string(text), false
 }
 
 // checkStatus is kubectl's condition check: the first condition whose type

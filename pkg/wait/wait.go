@@ -14,6 +14,7 @@ import (
 
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -60,8 +61,13 @@ type state struct {
 	objects map[string]Object // by namespace/name
 	// unmet holds the keys of the objects that do not meet the condition,
 	// checked once per change of the object, not once per event.
-	unmet   map[string]bool
-	check   func(raw []byte) bool
+	unmet map[string]bool
+	// check runs the condition on an object: met, or stopped (its jq
+	// expression was still running when the wait's time ran out).
+	check func(raw []byte) (met, stopped bool)
+	// stopped is the object whose check was stopped, when the last one
+	// was.
+	stopped string
 	order   []string // keys in the order they were first seen
 	gone    []Object // deleted while waiting (--for delete)
 	rv      string
@@ -80,8 +86,15 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 		defer cancel()
 	}
 	// Only --timeout running out is "not met"; the caller's end (Ctrl-C,
-	// --max-time) is its own error.
+	// --max-time) is its own error. A jq expression that was still
+	// running then says so: it, not the server, took the time.
 	timedOut := func(st *state, err error) error {
+		if st != nil && st.stopped != "" && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			if parent.Err() != nil {
+				return &output.OutOfTimeError{} // --max-time: the caller names it
+			}
+			return &NotMetError{Msg: fmt.Sprintf("jq ran past --timeout %s: --for %s did not finish on %s", w.Timeout, w.For.Text, st.stopped)}
+		}
 		if parent.Err() != nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return err
 		}
@@ -175,8 +188,11 @@ var errMet = errors.New("met")
 
 // list reads what exists now: the state the watch starts from.
 func (w *Waiter) list(ctx context.Context) (*state, error) {
-	st := &state{objects: map[string]Object{}, unmet: map[string]bool{},
-		check: func(raw []byte) bool { met, _ := w.For.check(ctx, raw); return met }}
+	st := &state{objects: map[string]Object{}, unmet: map[string]bool{}}
+	st.check = func(raw []byte) (bool, bool) {
+		met, _, stopped := w.For.evaluate(ctx, raw)
+		return met, stopped
+	}
 	resp, err := w.Client.Send(ctx, w.List)
 	if err != nil {
 		return st, err
@@ -261,7 +277,12 @@ func (st *state) put(raw json.RawMessage) {
 		st.order = append(st.order, key)
 	}
 	st.objects[key] = Object{Ref: st.ref(raw, meta), Raw: raw}
-	if st.check(raw) {
+	met, stopped := st.check(raw)
+	st.stopped = ""
+	if stopped {
+		st.stopped = st.objects[key].Ref
+	}
+	if met {
 		delete(st.unmet, key)
 	} else {
 		st.unmet[key] = true

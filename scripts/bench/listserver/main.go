@@ -167,13 +167,17 @@ func (l *lists) list(w http.ResponseWriter, r *http.Request) {
 	b.WriteString("]}")
 }
 
-// watch sends each ConfigMap as an ADDED event; the caller then holds the
-// connection until the client goes.
+// watch sends each ConfigMap as an ADDED event, and for a streaming list
+// (sendInitialEvents=true, --all) the bookmark that ends it; the caller
+// then holds the connection until the client goes.
 func (l *lists) watch(b *bufio.Writer, r *http.Request) {
 	for i := 0; i < l.n && r.Context().Err() == nil; i++ {
 		b.WriteString(`{"type":"ADDED","object":{"kind":"ConfigMap","apiVersion":"v1",`)
 		writeConfigMap(b, i, true)
 		b.WriteString("}\n")
+	}
+	if q := r.URL.Query(); q.Get("sendInitialEvents") == "true" && q.Get("allowWatchBookmarks") == "true" {
+		b.WriteString(`{"type":"BOOKMARK","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"resourceVersion":"1000000","annotations":{"k8s.io/initial-events-end":"true"}}}}` + "\n")
 	}
 }
 
