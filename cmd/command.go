@@ -76,11 +76,22 @@ func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 		ExitStatus: c.Bool("exit-status"),
 		Terminal:   s.OutIsTerminal,
 	}
-	format, err := outputFormat(c.String("output"), "", "json", "yaml", "raw", "table", "wide", "name")
-	if err != nil {
-		return opts, err
+	if given := c.String("output"); output.IsKubectlFormat(given) {
+		k, err := output.ParseKubectlFormat(given, output.KubectlOptions{
+			AllowMissingKeys:  c.Bool("allow-missing-template-keys"),
+			ShowManagedFields: c.Bool("show-managed-fields"),
+		})
+		if err != nil {
+			return opts, err
+		}
+		opts.Kubectl = k
+	} else {
+		format, err := outputFormat(given, "", "json", "yaml", "raw", "table", "wide", "name", "kyaml", "jsonpath=…", "custom-columns=…", "go-template=…")
+		if err != nil {
+			return opts, err
+		}
+		opts.Format = output.Format(format)
 	}
-	opts.Format = output.Format(format)
 	if c.Bool("compact-output") {
 		opts.Indent = 0
 	}
@@ -101,6 +112,9 @@ func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 	}
 	if opts.Format == output.FormatRaw || opts.Format == output.FormatName {
 		return opts, usagef("-o %s cannot be filtered with -q: drop one of them", opts.Format)
+	}
+	if opts.Kubectl != nil {
+		return opts, usagef("-o %s and -q each choose what to print: drop one of them", opts.Kubectl.Name)
 	}
 	var vars []output.Var
 	for _, a := range c.StringSlice("arg") {
