@@ -40,11 +40,19 @@ func memoryLimit48MiB(t *testing.T) {
 		{"all-json", `"name": "cm-`, list + " --all --limit 500"},
 		{"all-name", "^configmap/cm-", list + " --all --limit 500 -o name"},
 		{"all-table", "^cm-", list + " --all --limit 500 -o table"},
+		// kubectl's formats, item by item (custom-columns holds the
+		// rows' text, not the objects, for its column widths).
+		{"jsonpath", "cm-[0-9]", list + ` -o 'jsonpath={.items[*].metadata.name}'`},
+		{"jsonpath-range", "^cm-", list + ` -o 'jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}'`},
+		{"custom-columns", "^cm-", list + " -o custom-columns=NAME:.metadata.name,APP:.metadata.labels.app"},
+		{"go-template", "^cm-", list + ` -o 'go-template={{range .items}}{{.metadata.name}}{{"\n"}}{{end}}'`},
+		{"kyaml", `^      name: "cm-`, list + " -o kyaml"},
 		// A watch lists every object as ADDED, then waits: stopped after
 		// 25 s by SIGINT, which ends kcurl with exit 0.
 		{"watch-name", "^configmap/cm-", "-w " + list + " -o name"},
 		{"watch-yaml", "^    name: cm-", "-w " + list + " -o yaml"},
 		{"watch-jq", "^cm-", "-w " + list + " -r -q '.object.metadata.name'"},
+		{"watch-jsonpath", "^cm-", "-w " + list + ` -o 'jsonpath={.metadata.name}{"\n"}'`},
 	}
 	var script strings.Builder
 	script.WriteString("set -o pipefail\n")
@@ -78,8 +86,8 @@ spec:
       capabilities: {drop: [ALL]}
 `, ns, toolboxImage, script.String()))
 
-	// 15 lists of 33 MB and three 25 s watches.
-	code, logs := terminatedWithin(t, ns, "small", 5*time.Minute)
+	// 20 lists of 33 MB and four 25 s watches.
+	code, logs := terminatedWithin(t, ns, "small", 8*time.Minute)
 	reason := mustKubectl(t, "get", "pod", "-n", ns, "small", "-o", "jsonpath={.status.containerStatuses[0].state.terminated.reason}")
 	if code != 0 || reason == "OOMKilled" {
 		t.Errorf("the container ended with %d (%s):\n%s", code, reason, logs)
