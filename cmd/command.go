@@ -76,7 +76,13 @@ func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 		ExitStatus: c.Bool("exit-status"),
 		Terminal:   s.OutIsTerminal,
 	}
-	if given := c.String("output"); output.IsKubectlFormat(given) {
+	given := c.String("output")
+	if c.IsSet("template") && slices.Contains([]string{"jsonpath", "jsonpath-as-json", "jsonpath-file", "go-template", "go-template-file", "template", "templatefile"}, given) {
+		given += "=" + c.String("template") // kubectl's -o go-template --template '…'
+	} else if c.IsSet("template") {
+		return opts, usagef("--template goes with -o jsonpath, jsonpath-file, go-template, go-template-file or template, without their own =TEMPLATE")
+	}
+	if output.IsKubectlFormat(given) {
 		k, err := output.ParseKubectlFormat(given, output.KubectlOptions{
 			AllowMissingKeys:  c.Bool("allow-missing-template-keys"),
 			ShowManagedFields: c.Bool("show-managed-fields"),

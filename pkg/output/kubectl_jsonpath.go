@@ -80,6 +80,10 @@ type jsonPathPlan struct {
 	before, after string
 	itemPath      string // "{[*]REST}", run on [item]
 	itemRange     string // "{range [*]REST}BODY{end}", run on [item]
+	// itemBody is BODY alone, for a range over every item whose BODY
+	// has no range of its own: one parsed template, run on each item.
+	itemBody  string
+	bodyAlone bool
 }
 
 // jsonPathList prints one list by the plan.
@@ -89,6 +93,7 @@ type jsonPathList struct {
 	started bool
 	results int // of itemPath so far
 	path    *jsonpath.JSONPath
+	body    *jsonpath.JSONPath
 }
 
 func (l *jsonPathList) shell(text string) error {
@@ -103,6 +108,9 @@ func (l *jsonPathList) begin() error {
 	if l.f.plan.itemPath != "" {
 		l.path = l.f.printer(l.f.plan.itemPath)
 	}
+	if l.f.plan.bodyAlone {
+		l.body = l.f.printer(l.f.plan.itemBody)
+	}
 	return l.shell(l.f.plan.before)
 }
 
@@ -114,7 +122,10 @@ func (l *jsonPathList) item(obj map[string]any) error {
 	}
 	plan := l.f.plan
 	switch {
+	case plan.bodyAlone:
+		return executionError(l.body.Execute(l.w, obj))
 	case plan.itemRange != "":
+		// A fresh printer for each item: see printer.
 		return executionError(l.f.printer(plan.itemRange).Execute(l.w, []any{obj}))
 	case plan.itemPath != "":
 		sets, err := l.path.FindResults([]any{obj})
@@ -200,6 +211,7 @@ func planJSONPath(text string) *jsonPathPlan {
 		case unit.readsItems():
 			sawItems = true
 			plan.itemPath, plan.itemRange = unit.itemPath, unit.itemRange
+			plan.itemBody, plan.bodyAlone = unit.itemBody, unit.bodyAlone
 		case sawItems:
 			after.WriteString(unit.shell)
 		default:
@@ -216,6 +228,8 @@ func planJSONPath(text string) *jsonPathPlan {
 type jsonPathUnit struct {
 	shell               string
 	itemPath, itemRange string
+	itemBody            string
+	bodyAlone           bool
 	last                int // the unit's last segment
 }
 
@@ -256,6 +270,9 @@ func readJSONPathUnit(segments []string, nodes []jsonpath.Node, i int) (jsonPath
 	if isRange {
 		unit = jsonPathUnit{itemRange: "{range " + rest + strings.Join(segments[i+1:end+1], ""), last: end}
 		text = unit.itemRange
+		if (rest == "[*]}" || rest == "[:]}") && !hasRange(nodes[i+1:end]) {
+			unit.itemBody, unit.bodyAlone = strings.Join(segments[i+1:end], ""), true
+		}
 	}
 	// The rewritten part must parse to the same nodes, less .items.
 	p, err := jsonpath.Parse("item", text)
@@ -271,6 +288,16 @@ func readJSONPathUnit(segments []string, nodes []jsonpath.Node, i int) (jsonPath
 func isIdentifier(n jsonpath.Node, name string) bool {
 	id, ok := n.(*jsonpath.IdentifierNode)
 	return ok && id.Name == name
+}
+
+// hasRange: a {range} among nodes.
+func hasRange(nodes []jsonpath.Node) bool {
+	for _, n := range nodes {
+		if l, ok := n.(*jsonpath.ListNode); ok && len(l.Nodes) > 0 && isIdentifier(l.Nodes[0], "range") {
+			return true
+		}
+	}
+	return false
 }
 
 // rangeEnd is the index of the {end} that closes the {range} at i.

@@ -32,6 +32,7 @@ var kubectlTestFormats = []string{
 	"jsonpath={range .items[*]}{.metadata.name}{\"\\t\"}{.metadata.labels.app}{\"\\n\"}{end}",
 	"jsonpath={range .items[*]}{.metadata.name}{range .metadata.labels}[{@}]{end}{\"\\n\"}{end}done{.metadata}",
 	"jsonpath={.items[?(@.metadata.namespace==\"ns1\")].metadata.uid}",
+	"jsonpath={range .items[?(@.metadata.namespace==\"ns1\")]}{.metadata.name};{end}",
 	"jsonpath={.items[*].metadata}",
 	"jsonpath={.items[*]}",
 	"jsonpath={.items[*].metadata.annotations.size}",
