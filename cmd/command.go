@@ -86,6 +86,7 @@ func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 		k, err := output.ParseKubectlFormat(given, output.KubectlOptions{
 			AllowMissingKeys:  c.Bool("allow-missing-template-keys"),
 			ShowManagedFields: c.Bool("show-managed-fields"),
+			NoHeaders:         c.Bool("no-headers"),
 		})
 		if err != nil {
 			return opts, err

@@ -92,7 +92,7 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 	}
 	switch x.Print.Format {
 	case "table", "wide":
-		x.Table = &output.TableOptions{Wide: x.Print.Format == "wide", Color: x.Print.Color}
+		x.Table = &output.TableOptions{Wide: x.Print.Format == "wide", Color: x.Print.Color, NoHeaders: c.Bool("no-headers")}
 		x.Spec.Accept = output.TableAccept
 	}
 	for _, flag := range []string{"follow", "container", "tail", "since", "timestamps", "previous"} {

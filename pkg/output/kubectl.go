@@ -24,6 +24,8 @@ type KubectlOptions struct {
 	// ShowManagedFields is --show-managed-fields: kyaml, like kubectl's
 	// json and yaml, hides metadata.managedFields unless it is given.
 	ShowManagedFields bool
+	// NoHeaders is --no-headers: custom-columns without its header line.
+	NoHeaders bool
 }
 
 // KubectlFormat is one of kubectl's -o formats that print objects
@@ -103,7 +105,7 @@ func ParseKubectlFormat(output string, opts KubectlOptions) (*KubectlFormat, err
 	case "jsonpath", "jsonpath-as-json", "jsonpath-file":
 		format, err = newJSONPathFormat(text, name == "jsonpath-as-json", opts.AllowMissingKeys)
 	case "custom-columns":
-		format, err = newColumnsFromSpec(text)
+		format, err = newColumnsFromSpec(text, opts.NoHeaders)
 	case "custom-columns-file":
 		format, err = newColumnsFromTemplate(strings.NewReader(text))
 	default:

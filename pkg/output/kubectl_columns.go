@@ -20,14 +20,16 @@ type columnsFormat struct {
 	tw      *tabwriter.Writer // made on the first use, for the Printer's out
 }
 
-func newColumnsFromSpec(spec string) (*columnsFormat, error) {
-	p, err := customcolumns.NewCustomColumnsPrinterFromSpec(spec, unstructured.UnstructuredJSONScheme, false)
+func newColumnsFromSpec(spec string, noHeaders bool) (*columnsFormat, error) {
+	p, err := customcolumns.NewCustomColumnsPrinterFromSpec(spec, unstructured.UnstructuredJSONScheme, noHeaders)
 	if err != nil {
 		return nil, err
 	}
 	return &columnsFormat{printer: p}, nil
 }
 
+// newColumnsFromTemplate: as kubectl's, with a header whatever
+// --no-headers says.
 func newColumnsFromTemplate(template io.Reader) (*columnsFormat, error) {
 	p, err := customcolumns.NewCustomColumnsPrinterFromTemplate(template, unstructured.UnstructuredJSONScheme)
 	if err != nil {
