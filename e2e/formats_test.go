@@ -63,6 +63,15 @@ func TestKubectlFormats(t *testing.T) {
 		}
 		harness.Expect(t, s.run("cm", "-o", "kyaml", "--show-managed-fields"), want, "", 0)
 	})
+	for _, args := range [][]string{
+		{"cm", "-o", "custom-columns=NAME:.metadata.name,N:.data.n", "--no-headers"},
+		{"cm", "-o", "go-template", "--template", `{{range .items}}{{.metadata.name}};{{end}}`},
+		{"cm/alpha", "-o", "jsonpath", "--template", `{.metadata.labels.app}`},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			harness.Expect(t, s.run(args...), kubectlGet(t, s.NS, args...), "", 0)
+		})
+	}
 	t.Run("--allow-missing-template-keys=false", func(t *testing.T) {
 		// kubectl's message, after "error: "; kcurl's after "kcurl: ",
 		// without kubectl's blank lines at its end.
