@@ -76,11 +76,29 @@ func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 		ExitStatus: c.Bool("exit-status"),
 		Terminal:   s.OutIsTerminal,
 	}
-	format, err := outputFormat(c.String("output"), "", "json", "yaml", "raw", "table", "wide", "name")
-	if err != nil {
-		return opts, err
+	given := c.String("output")
+	if c.IsSet("template") && slices.Contains([]string{"jsonpath", "jsonpath-as-json", "jsonpath-file", "go-template", "go-template-file", "template", "templatefile"}, given) {
+		given += "=" + c.String("template") // kubectl's -o go-template --template '…'
+	} else if c.IsSet("template") {
+		return opts, usagef("--template goes with -o jsonpath, jsonpath-file, go-template, go-template-file or template, without their own =TEMPLATE")
 	}
-	opts.Format = output.Format(format)
+	if output.IsKubectlFormat(given) {
+		k, err := output.ParseKubectlFormat(given, output.KubectlOptions{
+			AllowMissingKeys:  c.Bool("allow-missing-template-keys"),
+			ShowManagedFields: c.Bool("show-managed-fields"),
+			NoHeaders:         c.Bool("no-headers"),
+		})
+		if err != nil {
+			return opts, err
+		}
+		opts.Kubectl = k
+	} else {
+		format, err := outputFormat(given, "", "json", "yaml", "raw", "table", "wide", "name", "kyaml", "jsonpath=…", "custom-columns=…", "go-template=…")
+		if err != nil {
+			return opts, err
+		}
+		opts.Format = output.Format(format)
+	}
 	if c.Bool("compact-output") {
 		opts.Indent = 0
 	}
@@ -101,6 +119,9 @@ func printOptions(c *cli.Context, s Streams) (output.Options, error) {
 	}
 	if opts.Format == output.FormatRaw || opts.Format == output.FormatName {
 		return opts, usagef("-o %s cannot be filtered with -q: drop one of them", opts.Format)
+	}
+	if opts.Kubectl != nil {
+		return opts, usagef("-o %s and -q each choose what to print: drop one of them", opts.Kubectl.Name)
 	}
 	var vars []output.Var
 	for _, a := range c.StringSlice("arg") {

@@ -157,7 +157,11 @@ func countPositional(positional []string) int {
 func fixedValues(flag string) []string {
 	switch strings.TrimLeft(flag, "-") {
 	case "o", "output":
-		return []string{"json", "yaml", "raw", "table", "wide", "name"}
+		return []string{"json", "yaml", "raw", "table", "wide", "name", "kyaml", "jsonpath=", "jsonpath-as-json=", "jsonpath-file=", "custom-columns=", "custom-columns-file=", "go-template=", "go-template-file="}
+	case "subresource":
+		return []string{"status", "scale", "resize"}
+	case "field-validation":
+		return []string{"Strict", "Warn", "Ignore"}
 	case "color":
 		return []string{"auto", "always", "never"}
 	case "type":

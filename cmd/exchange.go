@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -76,6 +77,9 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 	if o.method, err = x.Spec.ResolveMethod(); err != nil {
 		return err
 	}
+	if err := o.completeKubectl(c); err != nil {
+		return err
+	}
 
 	o.include, o.showCurl, x.Silent = c.Bool("include"), c.Bool("curl"), c.Bool("silent")
 	x.All, x.PerPage, x.AllNamespaces = c.Bool("all"), c.Bool("per-page"), c.Bool("all-namespaces")
@@ -88,7 +92,7 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 	}
 	switch x.Print.Format {
 	case "table", "wide":
-		x.Table = &output.TableOptions{Wide: x.Print.Format == "wide", Color: x.Print.Color}
+		x.Table = &output.TableOptions{Wide: x.Print.Format == "wide", Color: x.Print.Color, NoHeaders: c.Bool("no-headers")}
 		x.Spec.Accept = output.TableAccept
 	}
 	for _, flag := range []string{"follow", "container", "tail", "since", "timestamps", "previous"} {
@@ -112,6 +116,40 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 	x.Streaming = x.Watch != nil || x.Spec.Log.Follow
 	return nil
 }
+
+// completeKubectl reads --subresource and --field-validation, as
+// kubectl's flags.
+func (o *exchangeOptions) completeKubectl(c *cli.Context) error {
+	x := &o.x
+	if sub := c.String("subresource"); sub != "" {
+		if !slices.Contains([]string{"status", "scale", "resize"}, sub) {
+			return usagef("invalid --subresource %q: use status, scale or resize", sub)
+		}
+		if strings.HasPrefix(x.PathOrResource, "/") || strings.Count(x.PathOrResource, "/") != 1 || strings.HasSuffix(x.PathOrResource, "/") {
+			return usagef("--subresource goes with a RESOURCE/NAME: kcurl deploy/web --subresource scale")
+		}
+		x.PathOrResource += "/" + sub
+	}
+	write := o.method == http.MethodPost || o.method == http.MethodPut || o.method == http.MethodPatch
+	mode := c.String("field-validation")
+	switch {
+	case c.IsSet("field-validation") && !write:
+		return usagef("--field-validation goes with a write: POST, PUT or PATCH, not %s", o.method)
+	case c.IsSet("field-validation"):
+		i := slices.IndexFunc(fieldValidations, func(m string) bool { return strings.EqualFold(m, mode) })
+		if i < 0 {
+			return usagef("invalid --field-validation %q: use Strict, Warn or Ignore", mode)
+		}
+		x.Spec.FieldValidation = fieldValidations[i]
+	case write && !strings.HasPrefix(x.PathOrResource, "/") && !strings.Contains(x.PathOrResource, "/proxy"):
+		// kubectl's default (--validate=strict) for the objects it
+		// writes; a PATH is sent as typed, and a proxy passes its query on.
+		x.Spec.FieldValidation = "Strict"
+	}
+	return nil
+}
+
+var fieldValidations = []string{"Strict", "Warn", "Ignore"}
 
 // completeLog maps the log flags to a pod's log options.
 func (o *exchangeOptions) completeLog(c *cli.Context) error {

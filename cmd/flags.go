@@ -88,7 +88,7 @@ func logFlags() []cli.Flag {
 
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, Usage: "`FORMAT`: json, yaml, raw (the body untouched), table, wide (the server's table, like kubectl get), name"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, Usage: "`FORMAT`: json, yaml, raw (the body untouched), table, wide (the server's table, like kubectl get), name; kubectl's kyaml, jsonpath=, jsonpath-as-json=, jsonpath-file=, custom-columns=, custom-columns-file=, go-template=, go-template-file="},
 		&cli.BoolFlag{Name: "compact-output", Aliases: []string{"c"}, Category: catOutput, Usage: "compact JSON, one value per line"},
 		&cli.StringFlag{Name: "color", Value: "auto", Category: catOutput, Usage: "`WHEN`: auto (a terminal, and no $NO_COLOR), always, never"},
 		&cli.StringFlag{Name: "jq", Aliases: []string{"q"}, Category: catOutput, Usage: "filter the answer with a jq `EXPR` (gojq)"},
@@ -98,6 +98,19 @@ func outputFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "exit-status", Aliases: []string{"e"}, Category: catOutput, Usage: "jq: exit 1 when the last result is false or null, or there is none"},
 		&cli.BoolFlag{Name: "include", Aliases: []string{"i"}, Category: catOutput, Usage: "print the status line and response headers before the body"},
 		&cli.BoolFlag{Name: "silent", Aliases: []string{"s"}, Category: catOutput, Usage: "print no body, but read it to its end (the exit code still tells)"},
+	}
+}
+
+// kubectlFormatFlags are kubectl get's flags for its formats and for the
+// object sent or read (SPEC §12), in one block.
+func kubectlFormatFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "allow-missing-template-keys", Value: true, Category: catOutput, Usage: "jsonpath, go-template: a missing field prints nothing (jsonpath) or <no value> (go-template); =false makes it an error"},
+		&cli.BoolFlag{Name: "show-managed-fields", Category: catOutput, Usage: "kyaml: keep metadata.managedFields, which kubectl hides"},
+		&cli.BoolFlag{Name: "no-headers", Category: catOutput, Usage: "-o table, wide, custom-columns: no header line, as kubectl's"},
+		&cli.StringFlag{Name: "template", Category: catOutput, Usage: "the `TEMPLATE` (or file, for -o jsonpath-file, go-template-file) of -o jsonpath, go-template and the others given without =, as kubectl's --template"},
+		&cli.StringFlag{Name: "subresource", Category: catRequest, Usage: "RESOURCE/NAME: its `SUBRESOURCE`: status, scale or resize (as kubectl's --subresource)"},
+		&cli.StringFlag{Name: "field-validation", Category: catRequest, Usage: "a write's fieldValidation=: `MODE` Strict, Warn or Ignore (default for POST, PUT, PATCH of a RESOURCE: Strict, as kubectl)"},
 	}
 }
 

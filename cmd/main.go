@@ -162,7 +162,7 @@ func newApp(s Streams) *cli.App {
 		UsageText: "kcurl [flags] PATH|RESOURCE [flags]",
 		// urfave/cli's own version flag would take -v, which is --verbose.
 		HideVersion: true,
-		Flags: append(append(append(append(requestFlags(), outputFlags()...), logFlags()...), apiFlags()...),
+		Flags: append(append(append(append(append(requestFlags(), outputFlags()...), kubectlFormatFlags()...), logFlags()...), apiFlags()...),
 			&cli.BoolFlag{Name: "version", Usage: "print kcurl's version"}),
 		Action: func(c *cli.Context) error {
 			if c.Bool("version") {

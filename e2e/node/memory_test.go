@@ -44,12 +44,20 @@ func memoryLimit48MiB(t *testing.T) {
 		// watch, the objects one at a time.
 		{"stream-jq", "^cm-", list + " --all -r -q '.items[].metadata.name'"},
 		{"stream-name", "^configmap/cm-", list + " --all -o name"},
+		// kubectl's formats, item by item (custom-columns holds the
+		// rows' text, not the objects, for its column widths).
+		{"jsonpath", "cm-[0-9]", list + ` -o 'jsonpath={.items[*].metadata.name}'`},
+		{"jsonpath-range", "^cm-", list + ` -o 'jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}'`},
+		{"custom-columns", "^cm-", list + " -o custom-columns=NAME:.metadata.name,APP:.metadata.labels.app"},
+		{"go-template", "^cm-", list + ` -o 'go-template={{range .items}}{{.metadata.name}}{{"\n"}}{{end}}'`},
+		{"kyaml", `^      name: "cm-`, list + " -o kyaml"},
 		// A watch lists every object as ADDED, then waits: it is stopped
 		// by SIGINT (exit 0) once it has printed every object, or after
 		// watchLimit when it has not.
 		{"watch-name", "^configmap/cm-", "-w " + list + " -o name"},
 		{"watch-yaml", "^    name: cm-", "-w " + list + " -o yaml"},
 		{"watch-jq", "^cm-", "-w " + list + " -r -q '.object.metadata.name'"},
+		{"watch-jsonpath", "^cm-", "-w " + list + ` -o 'jsonpath={.metadata.name}{"\n"}'`},
 	}
 	// A fixed window for the watches failed under load (15,749 of 20,000
 	// printed in 25 s at a load average of 20): a watch is stopped when
@@ -94,8 +102,8 @@ spec:
   volumes: [{name: w, emptyDir: {}}]
 `, ns, toolboxImage, script.String()))
 
-	// 17 lists of 33 MB and three watches of as much.
-	code, logs := terminatedWithin(t, ns, "small", 6*time.Minute+3*watchLimit*time.Second)
+	// 22 lists of 33 MB and four watches of as much.
+	code, logs := terminatedWithin(t, ns, "small", 8*time.Minute+4*watchLimit*time.Second)
 	reason := mustKubectl(t, "get", "pod", "-n", ns, "small", "-o", "jsonpath={.status.containerStatuses[0].state.terminated.reason}")
 	if code != 0 || reason == "OOMKilled" {
 		t.Errorf("the container ended with %d (%s):\n%s", code, reason, logs)

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/exitcode"
@@ -182,6 +184,7 @@ func (x *running) one(ctx context.Context) error {
 		return err
 	}
 	defer resp.Body.Close()
+	x.warnings(resp.Header.Values("Warning"))
 	if resp.Request.Method == http.MethodHead {
 		return nil
 	}
@@ -189,6 +192,21 @@ func (x *running) one(ctx context.Context) error {
 		return output.Drain(resp.Body, resp.Header.Get("Content-Type"))
 	}
 	return x.print(ctx, resp.Body, resp.Header.Get("Content-Type"))
+}
+
+// warnings prints the server's warnings (a deprecated API, an unknown
+// field under --field-validation Warn) as kubectl does: "Warning: …" on
+// stderr, each once.
+func (x *running) warnings(headers []string) {
+	warnings, _ := utilnet.ParseWarningHeaders(headers)
+	seen := map[string]bool{}
+	for _, w := range warnings {
+		if w.Code != 299 || w.Text == "" || seen[w.Text] {
+			continue
+		}
+		seen[w.Text] = true
+		fmt.Fprintf(x.r.ErrOut, "Warning: %s\n", transport.Printable(w.Text))
+	}
 }
 
 func (x *running) print(ctx context.Context, body io.Reader, contentType string) error {
@@ -325,7 +343,9 @@ func (x *running) watch(ctx context.Context) error {
 		switch {
 		case x.r.Silent:
 			return nil
-		case x.tables != nil:
+		case x.tables != nil, x.r.Print.Kubectl != nil:
+			// As kubectl get -w: the event's object, in the table or
+			// the format.
 			return x.print(ctx, bytes.NewReader(e.Object), "application/json")
 		}
 		return x.printer.Print(ctx, bytes.NewReader(e.Raw), "application/json")

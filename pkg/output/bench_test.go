@@ -114,3 +114,23 @@ func BenchmarkYAML(b *testing.B) {
 		}
 	}
 }
+
+// kubectl's formats over the 5,000 list, item by item.
+func BenchmarkKubectlFormats(b *testing.B) {
+	body := configMapList()
+	for _, format := range []string{"jsonpath={.items[*].metadata.name}", "go-template={{range .items}}{{.metadata.name}}{{\"\\n\"}}{{end}}", "custom-columns=NAME:.metadata.name", "kyaml"} {
+		b.Run(strings.SplitN(format, "=", 2)[0], func(b *testing.B) {
+			k, err := ParseKubectlFormat(format, KubectlOptions{AllowMissingKeys: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				p := NewPrinter(io.Discard, io.Discard, Options{Kubectl: k})
+				if err := p.Print(context.Background(), bytes.NewReader(body), "application/json"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -32,6 +32,9 @@ type Options struct {
 	Color      bool // decided once by the caller
 	RawStrings bool // -r: jq string results without quotes
 	Query      *Query
+	// Kubectl is one of kubectl's formats (-o jsonpath=…, custom-columns=…,
+	// go-template=…, kyaml), instead of Format.
+	Kubectl    *KubectlFormat
 	ExitStatus bool // -e: the last jq result decides the exit status
 	// Terminal is true when the output is a terminal: binary bodies are
 	// withheld there, as curl does.
@@ -111,6 +114,8 @@ func (p *Printer) print(ctx context.Context, body io.Reader, contentType string)
 		return p.passThrough(body, contentType)
 	case p.opts.Query != nil:
 		return p.query(ctx, body)
+	case p.opts.Kubectl != nil:
+		return p.kubectl(body)
 	case p.opts.Format == FormatName:
 		return p.names(body)
 	case p.opts.Format == FormatYAML:

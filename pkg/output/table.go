@@ -19,6 +19,7 @@ type TableOptions struct {
 	Wide          bool // also the columns of priority > 0 (-o wide)
 	WithNamespace bool // a NAMESPACE column first, for -A
 	Color         bool // a bold header
+	NoHeaders     bool // --no-headers: rows only
 	// Empty is printed on the notices stream for a table without rows,
 	// e.g. "No resources found in default namespace."
 	Empty string
@@ -258,11 +259,11 @@ func (tp *TablePrinter) printRows(rows [][]string) error {
 		tp.blankLine = false
 	}
 	lines := rows
-	if !tp.headerDone {
+	if !tp.headerDone && !tp.opts.NoHeaders {
 		lines = append([][]string{tp.header}, rows...)
 	}
 	var err error
-	tp.widths, err = writeColumns(tp.out, lines, !tp.headerDone && tp.opts.Color, tp.widths)
+	tp.widths, err = writeColumns(tp.out, lines, !tp.headerDone && tp.opts.Color && !tp.opts.NoHeaders, tp.widths)
 	tp.headerDone, tp.rows = true, true
 	return err
 }

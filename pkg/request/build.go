@@ -39,9 +39,12 @@ type Spec struct {
 	FieldManager   string // --field-manager
 	ForceConflicts bool
 	DryRun         bool
-	Headers        []string // -H "Name: value"; "Name:" removes a default header
-	LabelSelector  string
-	FieldSelector  string
+	// FieldValidation is a write's fieldValidation= (Strict, Warn,
+	// Ignore): what the server does with fields it does not know.
+	FieldValidation string
+	Headers         []string // -H "Name: value"; "Name:" removes a default header
+	LabelSelector   string
+	FieldSelector   string
 	// Name selects one object of a list by its name, beside FieldSelector:
 	// the API server watches lists, not objects (a GET of one ignores
 	// watch=true), so a watch of TYPE/NAME watches the list, selected by
@@ -214,6 +217,9 @@ func (s Spec) query(replacing url.Values) url.Values {
 	}
 	if s.ForceConflicts {
 		q.Set("force", "true")
+	}
+	if s.FieldValidation != "" {
+		q.Set("fieldValidation", s.FieldValidation)
 	}
 	if s.LabelSelector != "" {
 		q.Set("labelSelector", s.LabelSelector)
