@@ -206,7 +206,7 @@ func shortGroup(shorts string, isBool, takesValue map[string]bool) bool {
 func flagArity(defs []cli.Flag) (takesValue, isBool map[string]bool) {
 	takesValue, isBool = map[string]bool{}, map[string]bool{}
 	for _, f := range defs {
-		_, boolean := f.(*cli.BoolFlag)
+		_, boolean := unwrapFlag(f).(*cli.BoolFlag)
 		for _, n := range f.Names() {
 			if boolean {
 				isBool[n] = true

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 
@@ -69,7 +68,7 @@ func (o *debugOptions) complete(c *cli.Context) error {
 }
 
 // dnsLabel is a container's name (and a Pod's name's shape, loosely).
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+var dnsLabel = lazyRegexp(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // validate checks what was typed; it reads nothing and sends nothing.
 func (o *debugOptions) validate() error {
@@ -81,7 +80,7 @@ func (o *debugOptions) validate() error {
 		return usagef("%q is not a Pod's name", d.Pod)
 	case d.Image == "":
 		return usagef("no image to run: give --image IMAGE or set KCURL_IMAGE (an image with kcurl at /kcurl, such as this repository's Dockerfile builds)")
-	case d.Name != "" && (len(d.Name) > 63 || !dnsLabel.MatchString(d.Name)):
+	case d.Name != "" && (len(d.Name) > 63 || !dnsLabel().MatchString(d.Name)):
 		return usagef("-c %q is not a container name (lower-case letters, digits and '-', at most 63)", d.Name)
 	case d.PullPolicy != "" && d.PullPolicy != "Always" && d.PullPolicy != "IfNotPresent" && d.PullPolicy != "Never":
 		return usagef("invalid --image-pull-policy %q: use Always, IfNotPresent or Never", d.PullPolicy)

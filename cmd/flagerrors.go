@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -14,9 +13,9 @@ import (
 // Go's flag package names a flag with one dash, whatever was typed
 // ("flag provided but not defined: -foo" for --foo), and suggests nothing.
 var (
-	unknownFlag  = regexp.MustCompile(`^flag provided but not defined: -+(.+)$`)
-	flagNeedsArg = regexp.MustCompile(`^flag needs an argument: -+(.+)$`)
-	invalidValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -+([^:]+): (.*)$`)
+	unknownFlag  = lazyRegexp(`^flag provided but not defined: -+(.+)$`)
+	flagNeedsArg = lazyRegexp(`^flag needs an argument: -+(.+)$`)
+	invalidValue = lazyRegexp(`^invalid (?:boolean )?value "(.*)" for flag -+([^:]+): (.*)$`)
 )
 
 // typedFlagError says a flag error with the flag as the user typed it
@@ -28,17 +27,17 @@ func typedFlagError(err error, args []string, app *cli.App) error {
 		return err
 	}
 	msg := usage.Err.Error()
-	if m := unknownFlag.FindStringSubmatch(msg); m != nil {
+	if m := unknownFlag().FindStringSubmatch(msg); m != nil {
 		text := "unknown flag: " + typedFlag(m[1], args)
 		if near := nearestFlag(m[1], flagsInScope(args, app)); near != "" {
 			text += "; did you mean " + near + "?"
 		}
 		return usagef("%s", text)
 	}
-	if m := flagNeedsArg.FindStringSubmatch(msg); m != nil {
+	if m := flagNeedsArg().FindStringSubmatch(msg); m != nil {
 		return usagef("flag needs an argument: %s", typedFlag(m[1], args))
 	}
-	if m := invalidValue.FindStringSubmatch(msg); m != nil {
+	if m := invalidValue().FindStringSubmatch(msg); m != nil {
 		why := m[3]
 		if strings.Contains(why, "parse error") || strings.Contains(why, "invalid syntax") {
 			why = "give a number"

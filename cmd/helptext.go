@@ -197,10 +197,7 @@ func flagSections(flags []cli.Flag, width int) string {
 	byCategory := map[string][]cli.Flag{}
 	var categories []string
 	for _, f := range flags {
-		category := ""
-		if cf, ok := f.(cli.CategorizableFlag); ok {
-			category = cf.GetCategory()
-		}
+		category := flagCategory(f)
 		if _, seen := byCategory[category]; !seen && category != "" {
 			categories = append(categories, category)
 		}

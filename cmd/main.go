@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -89,7 +88,7 @@ func kubectlCompletion(args []string) bool {
 // kcurlCommand is "kcurl" where it stands for the command typed (at the
 // start of a line, in an example, after "(" or a quote), not in "kcurl's" or
 // "kcurl(1)".
-var kcurlCommand = regexp.MustCompile(`(^|[\s(<'"])kcurl( |$)`)
+var kcurlCommand = lazyRegexp(`(^|[\s(<'"])kcurl( |$)`)
 
 // renameApp makes the usage lines, the examples and the help say name
 // where they say kcurl. The completion command keeps its text: its scripts
@@ -104,7 +103,7 @@ func renameApp(app *cli.App, name string) {
 	rename := func(text string) string {
 		lines := strings.Split(text, "\n")
 		for i, line := range lines {
-			if renamed := kcurlCommand.ReplaceAllString(line, "${1}"+name+"${2}"); renamed != line {
+			if renamed := kcurlCommand().ReplaceAllString(line, "${1}"+name+"${2}"); renamed != line {
 				lines[i] = renamed
 			} else if strings.HasPrefix(line, column) {
 				lines[i] = pad + line
@@ -204,5 +203,6 @@ func newApp(s Streams) *cli.App {
 		c.OnUsageError = app.OnUsageError
 		c.CustomHelpTemplate = commandHelpTemplate(helpWidth(s))
 	}
+	quickFlags(app)
 	return app
 }

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -14,7 +13,7 @@ import (
 
 // streamPath matches the PATHs that upgrade the connection: a Pod's exec,
 // attach and portforward.
-var streamPath = regexp.MustCompile(`^/api/v1/namespaces/[^/]+/pods/[^/]+/(exec|attach|portforward)/?$`)
+var streamPath = lazyRegexp(`^/api/v1/namespaces/[^/]+/pods/[^/]+/(exec|attach|portforward)/?$`)
 
 // rawStreamKind is exec, attach or portforward when the request's one
 // argument is such a PATH, "" otherwise.
@@ -23,7 +22,10 @@ func rawStreamKind(c *cli.Context) string {
 		return ""
 	}
 	p, _, _ := strings.Cut(c.Args().First(), "?")
-	if m := streamPath.FindStringSubmatch(p); m != nil {
+	if !strings.Contains(p, "/pods/") {
+		return "" // most requests: the regexp is not even compiled
+	}
+	if m := streamPath().FindStringSubmatch(p); m != nil {
 		return m[1]
 	}
 	return ""
