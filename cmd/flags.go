@@ -48,7 +48,7 @@ func connectionFlags() []cli.Flag {
 // send through apiclient; not the proxy's, which passes the server's answers
 // (a 429 too) on to its client as they are, as kubectl proxy does.
 func apiFlags() []cli.Flag {
-	return append(connectionFlags(), &cli.StringFlag{Name: "max-value", Category: catOutput, Usage: "hold at most `SIZE` of one value in memory (an object, a watch event, what a jq filter of the whole answer takes), as 512Mi or 1G; larger is exit 1 [$KCURL_MAX_VALUE] (default: 256Mi)"}, &cli.IntFlag{Name: "retry", Category: catConnection, Usage: "also retry transient failures of GET, HEAD, PUT, DELETE `N` times, with backoff (connection refused or reset, timeouts, 408, 429, 5xx); 0: no retry at all, not even on Retry-After (default: a 429 or 5xx with Retry-After only, up to 10 times)"})
+	return append(connectionFlags(), &cli.StringFlag{Name: "max-value", Category: catOutput, Usage: "hold at most `SIZE` of one value in memory (an object, a watch event, what a jq filter of the whole answer takes), as 512Mi or 1G; larger is exit 1 [$KCURL_MAX_VALUE] (default: 256Mi, less in a container with a smaller memory limit)"}, &cli.IntFlag{Name: "retry", Category: catConnection, Usage: "also retry transient failures of GET, HEAD, PUT, DELETE `N` times, with backoff (connection refused or reset, timeouts, 408, 429, 5xx); 0: no retry at all, not even on Retry-After (default: a 429 or 5xx with Retry-After only, up to 10 times)"})
 }
 
 func requestFlags() []cli.Flag {

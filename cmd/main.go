@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,7 @@ func Main(args []string, s Streams) int {
 	// rotate token"); kcurl reports what matters itself, in one voice.
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
+	defer softMemoryLimit(s.Getenv)()
 	app := newApp(s)
 	name := programName(args)
 	renameApp(app, name)
@@ -117,6 +119,19 @@ func renameApp(app *cli.App, name string) {
 			c.UsageText = rename(c.UsageText)
 		}
 	}
+}
+
+// softMemoryLimit tells Go's garbage collector the container's memory
+// limit (90% of it), as GOMEMLIMIT would, so that it collects harder
+// before the kernel's OOM killer would end kcurl; the func restores the
+// previous one. GOMEMLIMIT set, or no limit, leaves Go's default.
+func softMemoryLimit(getenv func(string) string) func() {
+	limit := limits.MemoryLimit()
+	if limit <= 0 || getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	previous := debug.SetMemoryLimit(limit / 10 * 9)
+	return func() { debug.SetMemoryLimit(previous) }
 }
 
 // maxValue sets the one bound on a value held in memory from

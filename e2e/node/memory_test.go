@@ -78,6 +78,10 @@ kill -INT $pid 2>/dev/null; wait $pid; echo "RESULT %s $? ${n:-0}"; rm /w/fifo
 		// grep -o | wc -l counts occurrences, also on one compact line.
 		fmt.Fprintf(&script, "n=$(kcurl %s | grep -o -- '%s' | wc -l); echo \"RESULT %s $? $n\"\n", m.args, m.each, m.name)
 	}
+	// A filter of the whole answer holds it whole, as jq does: in 48 MiB
+	// the bound on one value follows the container's limit (4 MiB), so it
+	// ends with exit 1 and one line, not the OOM killer's 137.
+	fmt.Fprintf(&script, "kcurl %s -q '.items|length' >/dev/null 2>/w/err; echo \"WHOLE $? $(wc -l </w/err) $(head -1 /w/err)\"\n", list)
 	serviceAccount(t, ns, "lister", `- apiGroups: [""]
   resources: [configmaps]
   verbs: [list, watch]`)
@@ -125,6 +129,12 @@ spec:
 		case got[1] != objects:
 			t.Errorf("kcurl %s: %d of %d items in the output", m.args, got[1], objects)
 		}
+	}
+	const bound = "kcurl: one value of the answer is larger than 4 MiB, kcurl's bound on what it holds in memory within this container's memory limit of 48 MiB"
+	if m := regexp.MustCompile(`(?m)^WHOLE (\d+) (\d+) (.*)$`).FindStringSubmatch(logs); m == nil {
+		t.Errorf("kcurl -q '.items|length': no result (killed?)")
+	} else if m[1] != "1" || m[2] != "1" || !strings.HasPrefix(m[3], bound) {
+		t.Errorf("kcurl -q '.items|length' in 48 MiB: exit %s, %s lines on stderr, %q; want exit 1 and one line: %s…", m[1], m[2], m[3], bound)
 	}
 	if t.Failed() {
 		t.Logf("the container's log:\n%s", logs)

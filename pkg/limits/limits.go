@@ -11,12 +11,12 @@ import (
 	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
-// DefaultMaxValue is the default bound on one value held in memory (an
+// maxDefaultMaxValue is the default bound on one value held in memory (an
 // object of a list, a watch event, the whole answer a jq filter takes, one
-// YAML document): far above any real object (etcd stores at most 1.5 MiB of
-// one), far below what would crash kcurl out of memory. --max-value or
-// KCURL_MAX_VALUE sets another.
-const DefaultMaxValue = 256 << 20
+// YAML document) where memory allows it (DefaultMaxValue): far above any
+// real object (etcd stores at most 1.5 MiB of one), far below what would
+// crash kcurl out of memory. --max-value or KCURL_MAX_VALUE sets another.
+const maxDefaultMaxValue = 256 << 20
 
 var maxValue atomic.Int64
 
@@ -25,7 +25,7 @@ func MaxValue() int64 {
 	if n := maxValue.Load(); n > 0 {
 		return n
 	}
-	return DefaultMaxValue
+	return DefaultMaxValue()
 }
 
 // SetMaxValue sets MaxValue (--max-value, KCURL_MAX_VALUE); 0 restores the
@@ -37,6 +37,10 @@ func SetMaxValue(n int64) { maxValue.Store(n) }
 type ValueTooLargeError struct{}
 
 func (e *ValueTooLargeError) Error() string {
-	return fmt.Sprintf("one value of the answer is larger than %d MiB, kcurl's bound on what it holds in memory (--max-value SIZE or KCURL_MAX_VALUE=SIZE raises it)", MaxValue()>>20)
+	where := ""
+	if maxValue.Load() == 0 && DefaultMaxValue() < maxDefaultMaxValue {
+		where = fmt.Sprintf(" within this container's memory limit of %d MiB", MemoryLimit()>>20)
+	}
+	return fmt.Sprintf("one value of the answer is larger than %d MiB, kcurl's bound on what it holds in memory%s (--max-value SIZE or KCURL_MAX_VALUE=SIZE raises it)", MaxValue()>>20, where)
 }
 func (e *ValueTooLargeError) ExitCode() int { return exitcode.Failed }
