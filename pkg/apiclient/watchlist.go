@@ -74,11 +74,11 @@ func (c *Client) StreamList(ctx context.Context, spec request.Spec, pageSize int
 func (c *Client) streamList(ctx context.Context, spec request.Spec, page func(body io.Reader) (ListMeta, error)) (streamed bool, refused, err error) {
 	watch := spec
 	watch.Watch, watch.Limit = true, 0
-	watch.Query = withParams(spec.Query, url.Values{
-		"sendInitialEvents":    {"true"},
-		"resourceVersionMatch": {"NotOlderThan"},
-		"timeoutSeconds":       {strconv.FormatInt(watchTimeoutSeconds(ctx), 10)},
-	})
+	params := url.Values{"sendInitialEvents": {"true"}, "resourceVersionMatch": {"NotOlderThan"}}
+	if _, typed, _ := strings.Cut(spec.Path, "?"); !hasParam(typed, "timeoutSeconds") {
+		params.Set("timeoutSeconds", strconv.FormatInt(watchTimeoutSeconds(ctx), 10))
+	}
+	watch.Query = withParams(spec.Query, params)
 	resp, err := c.Send(ctx, watch)
 	var status *transport.StatusError
 	if errors.As(err, &status) {
@@ -114,6 +114,13 @@ func (c *Client) streamList(ctx context.Context, spec request.Spec, page func(bo
 		return true, nil, exitcode.With(exitcode.Failed, errors.New("the streaming list was not read to its end"))
 	}
 	return true, nil, nil
+}
+
+// hasParam says whether a typed query names param: the user's own
+// timeoutSeconds is kept.
+func hasParam(query, param string) bool {
+	q, _ := url.ParseQuery(query)
+	return q.Has(param)
 }
 
 // watchTimeoutSeconds is the streaming list's timeoutSeconds: what is

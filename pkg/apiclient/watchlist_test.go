@@ -154,11 +154,14 @@ func TestWithoutTypeMeta(t *testing.T) {
 func TestStreamListSetsItsTimeout(t *testing.T) {
 	for _, tc := range []struct {
 		deadline time.Duration
+		path     string
 		want     string
 	}{
-		{0, "timeoutSeconds=86400"},
-		{90 * time.Second, "timeoutSeconds=90"},
-		{300 * time.Millisecond, "timeoutSeconds=1"},
+		{0, "/api/v1/configmaps", "timeoutSeconds=86400"},
+		{90 * time.Second, "/api/v1/configmaps", "timeoutSeconds=90"},
+		{300 * time.Millisecond, "/api/v1/configmaps", "timeoutSeconds=1"},
+		// A PATH's own is the user's, kept.
+		{90 * time.Second, "/api/v1/configmaps?timeoutSeconds=5&x=1", "timeoutSeconds=5"},
 	} {
 		s, c := newServer(t, answer{body: endBookmark})
 		ctx := context.Background()
@@ -167,10 +170,10 @@ func TestStreamListSetsItsTimeout(t *testing.T) {
 			ctx, cancel = context.WithTimeout(ctx, tc.deadline)
 			defer cancel()
 		}
-		if err := c.StreamList(ctx, request.Spec{Path: "/api/v1/configmaps"}, 500, readPage(new([]string))); err != nil {
+		if err := c.StreamList(ctx, request.Spec{Path: tc.path}, 500, readPage(new([]string))); err != nil {
 			t.Fatal(err)
 		}
-		if got := s.requests(); len(got) != 1 || !strings.Contains(got[0], "&"+tc.want+"&") {
+		if got := s.requests(); len(got) != 1 || !strings.Contains(got[0], tc.want+"&") || strings.Count(got[0], "timeoutSeconds") != 1 {
 			t.Errorf("deadline %v: requests %q, want %s", tc.deadline, got, tc.want)
 		}
 	}
