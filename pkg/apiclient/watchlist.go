@@ -218,15 +218,20 @@ func (l *streamedList) next() (listEvent, error) {
 		}
 		e := listEvent{typ: typ, kind: meta.Kind, version: meta.APIVersion, rv: meta.Metadata.ResourceVersion,
 			sorted: bytes.HasPrefix(object, []byte(`{"apiVersion":`))}
-		if isTable(e.kind, e.version) && typ != "ERROR" {
+		table := isTable(e.kind, e.version) && typ != "ERROR"
+		if table {
 			if err := e.readTable(object); err != nil {
 				return listEvent{}, fmt.Errorf("not a watch event: %.100s", raw)
 			}
-			meta.Metadata.Annotations = e.rowAnnotations()
+			if typ == "BOOKMARK" {
+				meta.Metadata.Annotations = e.rowAnnotations()
+			}
 		}
 		switch typ {
 		case "ADDED":
-			e.object = withoutTypeMeta(object)
+			if !table {
+				e.object = withoutTypeMeta(object)
+			}
 			return e, nil
 		case "BOOKMARK":
 			if meta.Metadata.Annotations[initialEventsEnd] == "true" {
