@@ -65,7 +65,7 @@ func requestFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "limit", Category: catRequest, Usage: "at most `N` items per list (limit=)"},
 		&cli.BoolFlag{Name: "curl", Category: catRequest, Usage: "print the equivalent curl command (token as $TOKEN) and send nothing"},
 		&cli.BoolFlag{Name: "all-namespaces", Aliases: []string{"A"}, Category: catRequest, Usage: "RESOURCE: list across all namespaces"},
-		&cli.BoolFlag{Name: "all", Category: catRequest, Usage: "the whole list as one: pages of 500 (or --limit) following metadata.continue; with -q or -o name a streaming list where the server allows it"},
+		&cli.BoolFlag{Name: "all", Category: catRequest, Usage: "the whole list as one: a streaming list (one snapshot) where the server allows it, else pages of 500 following metadata.continue (always with -o raw or --limit N)"},
 		&cli.BoolFlag{Name: "per-page", Category: catRequest, Usage: "with --all: print (and filter) each page as it arrives"},
 		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Category: catRequest, Usage: "watch: print each event as it arrives, resuming when the server ends the watch"},
 		&cli.BoolFlag{Name: "watch-only", Category: catRequest, Usage: "watch the changes only, not the objects that exist already (implies -w)"},

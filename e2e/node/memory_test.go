@@ -40,10 +40,14 @@ func memoryLimit48MiB(t *testing.T) {
 		{"all-json", `"name": "cm-`, list + " --all --limit 500"},
 		{"all-name", "^configmap/cm-", list + " --all --limit 500 -o name"},
 		{"all-table", "^cm-", list + " --all --limit 500 -o table"},
-		// Without --limit, -q and -o name read a streaming list: one
-		// watch, the objects one at a time.
+		// Without --limit, --all reads a streaming list: one watch, the
+		// objects one at a time (a table's as Tables of one row).
 		{"stream-jq", "^cm-", list + " --all -r -q '.items[].metadata.name'"},
 		{"stream-name", "^configmap/cm-", list + " --all -o name"},
+		{"stream-yaml", "^    name: cm-", list + " --all -o yaml"},
+		{"stream-json", `"name": "cm-`, list + " --all"},
+		{"stream-table", "^cm-", list + " --all -o table"},
+		{"stream-jsonpath", "^cm-", list + ` --all -o 'jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}'`},
 		// kubectl's formats, item by item (custom-columns holds the
 		// rows' text, not the objects, for its column widths).
 		{"jsonpath", "cm-[0-9]", list + ` -o 'jsonpath={.items[*].metadata.name}'`},
@@ -106,8 +110,8 @@ spec:
   volumes: [{name: w, emptyDir: {}}]
 `, ns, toolboxImage, script.String()))
 
-	// 22 lists of 33 MB and four watches of as much.
-	code, logs := terminatedWithin(t, ns, "small", 8*time.Minute+4*watchLimit*time.Second)
+	// 26 lists of 33 MB and four watches of as much.
+	code, logs := terminatedWithin(t, ns, "small", 10*time.Minute+4*watchLimit*time.Second)
 	reason := mustKubectl(t, "get", "pod", "-n", ns, "small", "-o", "jsonpath={.status.containerStatuses[0].state.terminated.reason}")
 	if code != 0 || reason == "OOMKilled" {
 		t.Errorf("the container ended with %d (%s):\n%s", code, reason, logs)

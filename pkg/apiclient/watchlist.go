@@ -8,8 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/limits"
@@ -20,6 +24,13 @@ import (
 // initialEventsEnd is the annotation of the BOOKMARK that ends a streaming
 // list (metav1.InitialEventsAnnotationKey).
 const initialEventsEnd = "k8s.io/initial-events-end"
+
+// streamListTimeout is the streaming list's timeoutSeconds when the
+// context sets no deadline (-m): the API server would otherwise end the
+// watch after its --min-request-timeout (1800 s by default) times a
+// random factor in [1,2), cutting a long read (a slow reader downstream
+// of a pipe) short. The watch is closed as soon as the list has ended.
+const streamListTimeout = 24 * time.Hour
 
 // StreamList reads the whole list spec names as one consistent snapshot,
 // with a streaming list where the server allows it, as client-go's
@@ -34,8 +45,12 @@ const initialEventsEnd = "k8s.io/initial-events-end"
 // "metadata":{"resourceVersion":…}}. Its items are the objects as a list
 // gives them: a built-in object's kind and apiVersion, which only the
 // list says in a list, left out. The list's metadata comes after its
-// items (the bookmark is the stream's end): callers whose output shows
-// the order page instead.
+// items (the bookmark is the stream's end), as output.ListMerger writes
+// a paged list.
+//
+// Asked for as a Table (Accept: as=Table), each event is a Table of one
+// row, the first with the columns: page gets one Table, its columns,
+// then every row as it arrives, then its metadata.
 //
 // Where the server refuses before an object arrived (WatchList off, no
 // watch right, a resource that cannot be watched, an old server: any
@@ -59,7 +74,11 @@ func (c *Client) StreamList(ctx context.Context, spec request.Spec, pageSize int
 func (c *Client) streamList(ctx context.Context, spec request.Spec, page func(body io.Reader) (ListMeta, error)) (streamed bool, refused, err error) {
 	watch := spec
 	watch.Watch, watch.Limit = true, 0
-	watch.Query = withParams(spec.Query, url.Values{"sendInitialEvents": {"true"}, "resourceVersionMatch": {"NotOlderThan"}})
+	params := url.Values{"sendInitialEvents": {"true"}, "resourceVersionMatch": {"NotOlderThan"}}
+	if _, typed, _ := strings.Cut(spec.Path, "?"); !hasParam(typed, "timeoutSeconds") {
+		params.Set("timeoutSeconds", strconv.FormatInt(watchTimeoutSeconds(ctx), 10))
+	}
+	watch.Query = withParams(spec.Query, params)
 	resp, err := c.Send(ctx, watch)
 	var status *transport.StatusError
 	if errors.As(err, &status) {
@@ -97,6 +116,23 @@ func (c *Client) streamList(ctx context.Context, spec request.Spec, page func(bo
 	return true, nil, nil
 }
 
+// hasParam says whether a typed query names param: the user's own
+// timeoutSeconds is kept.
+func hasParam(query, param string) bool {
+	q, _ := url.ParseQuery(query)
+	return q.Has(param)
+}
+
+// watchTimeoutSeconds is the streaming list's timeoutSeconds: what is
+// left of ctx's deadline (-m), rounded up, else streamListTimeout.
+func watchTimeoutSeconds(ctx context.Context) int64 {
+	left := streamListTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		left = time.Until(deadline)
+	}
+	return max(1, int64(math.Ceil(left.Seconds())))
+}
+
 // streamedList is a streaming list's events read as one list document:
 // the head once the first event says the kind, then each ADDED object,
 // then the end with the bookmark's resourceVersion.
@@ -107,9 +143,14 @@ type streamedList struct {
 	buf     bytes.Buffer
 	items   int
 	started bool // the head is written: the list's kind is known
-	ended   bool // the initial-events-end bookmark was read
-	done    bool // the document's end is in buf
-	rv      string
+	table   bool // the events are Tables (Accept: as=Table): rows are the items
+	// kindLast: the objects come with their keys in order (custom
+	// resources: apiVersion first), and so does their list, whose kind
+	// is then written after its items, here.
+	kindLast []byte
+	ended    bool // the initial-events-end bookmark was read
+	done     bool // the document's end is in buf
+	rv       string
 }
 
 // listEvent is what a streaming list's event says.
@@ -120,6 +161,11 @@ type listEvent struct {
 	version string
 	rv      string
 	end     bool // the bookmark that ends the initial events
+	sorted  bool // the object's keys are in order: apiVersion first
+	// A Table's (the object is then unused): its columns, with the
+	// first event only, and its rows.
+	columns []byte
+	rows    []json.RawMessage
 }
 
 // next reads the next event that matters: ADDED, or the end. An ERROR,
@@ -151,7 +197,7 @@ func (l *streamedList) next() (listEvent, error) {
 			}
 			typ, object = event.Type, event.Object
 		}
-		if typ == "ADDED" && l.started {
+		if typ == "ADDED" && l.started && !l.table {
 			// The list's kind is known: of the object, only its start
 			// is read.
 			return listEvent{typ: typ, object: withoutTypeMeta(object)}, nil
@@ -170,10 +216,22 @@ func (l *streamedList) next() (listEvent, error) {
 		if json.Unmarshal(object, &meta) != nil {
 			return listEvent{}, fmt.Errorf("not a watch event: %.100s", raw)
 		}
-		e := listEvent{typ: typ, kind: meta.Kind, version: meta.APIVersion, rv: meta.Metadata.ResourceVersion}
+		e := listEvent{typ: typ, kind: meta.Kind, version: meta.APIVersion, rv: meta.Metadata.ResourceVersion,
+			sorted: bytes.HasPrefix(object, []byte(`{"apiVersion":`))}
+		table := isTable(e.kind, e.version) && typ != "ERROR"
+		if table {
+			if err := e.readTable(object); err != nil {
+				return listEvent{}, fmt.Errorf("not a watch event: %.100s", raw)
+			}
+			if typ == "BOOKMARK" {
+				meta.Metadata.Annotations = e.rowAnnotations()
+			}
+		}
 		switch typ {
 		case "ADDED":
-			e.object = withoutTypeMeta(object)
+			if !table {
+				e.object = withoutTypeMeta(object)
+			}
 			return e, nil
 		case "BOOKMARK":
 			if meta.Metadata.Annotations[initialEventsEnd] == "true" {
@@ -188,6 +246,44 @@ func (l *streamedList) next() (listEvent, error) {
 		// the objects already given may not be the snapshot's.
 		return e, exitcode.With(exitcode.Failed, fmt.Errorf("the server sent a %s event before the end of its streaming list", typ))
 	}
+}
+
+func isTable(kind, apiVersion string) bool {
+	return kind == "Table" && strings.HasPrefix(apiVersion, "meta.k8s.io/")
+}
+
+// readTable reads a Table event's columns and rows.
+func (e *listEvent) readTable(object []byte) error {
+	var table struct {
+		ColumnDefinitions json.RawMessage   `json:"columnDefinitions"`
+		Rows              []json.RawMessage `json:"rows"`
+	}
+	if err := json.Unmarshal(object, &table); err != nil {
+		return err
+	}
+	if len(table.ColumnDefinitions) > 0 && table.ColumnDefinitions[0] == '[' {
+		e.columns = table.ColumnDefinitions
+	}
+	e.rows = table.Rows
+	return nil
+}
+
+// rowAnnotations are the annotations of a Table event's object: a
+// bookmark's are its one row's (the API server renders the bookmark's
+// object as a row).
+func (e *listEvent) rowAnnotations() map[string]string {
+	if len(e.rows) != 1 {
+		return nil
+	}
+	var row struct {
+		Object struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+		} `json:"object"`
+	}
+	_ = json.Unmarshal(e.rows[0], &row)
+	return row.Object.Metadata.Annotations
 }
 
 // nextLine reads the next line of the stream, at most limits.MaxValue
@@ -214,14 +310,37 @@ func (l *streamedList) nextLine() ([]byte, error) {
 	}
 }
 
-// start writes the head of the list, and the first event.
+// start writes the head of the list, and the first event. The list's
+// keys are in the order the API server writes them on a list of the same
+// objects, and output.ListMerger keeps on pages (but metadata, last): a
+// built-in list's kind, apiVersion, items; a custom resource's (keys in
+// order) apiVersion, items, kind.
 func (l *streamedList) start(first listEvent) {
+	kind := first.kind + "List"
+	if l.table = isTable(first.kind, first.version); l.table {
+		kind = first.kind
+	}
 	head, _ := json.Marshal(struct {
 		Kind       string `json:"kind"`
 		APIVersion string `json:"apiVersion"`
-	}{first.kind + "List", first.version})
+	}{kind, first.version})
+	if first.sorted && !l.table {
+		l.kindLast, _ = json.Marshal(kind)
+		head, _ = json.Marshal(struct {
+			APIVersion string `json:"apiVersion"`
+		}{first.version})
+	}
 	l.buf.Write(head[:len(head)-1])
-	l.buf.WriteString(`,"items":[`)
+	switch {
+	case l.table && first.columns != nil:
+		l.buf.WriteString(`,"columnDefinitions":`)
+		l.buf.Write(first.columns)
+		l.buf.WriteString(`,"rows":[`)
+	case l.table: // none: no row came before the end
+		l.buf.WriteString(`,"columnDefinitions":[],"rows":[`)
+	default:
+		l.buf.WriteString(`,"items":[`)
+	}
 	l.started = true
 	l.add(first)
 }
@@ -232,16 +351,31 @@ func (l *streamedList) add(e listEvent) {
 		meta, _ := json.Marshal(struct {
 			ResourceVersion string `json:"resourceVersion"`
 		}{e.rv})
-		l.buf.WriteString(`],"metadata":`)
+		l.buf.WriteString(`]`)
+		if l.kindLast != nil {
+			l.buf.WriteString(`,"kind":`)
+			l.buf.Write(l.kindLast)
+		}
+		l.buf.WriteString(`,"metadata":`)
 		l.buf.Write(meta)
 		l.buf.WriteString("}")
 		return
 	}
+	if !l.table {
+		l.item(e.object)
+		return
+	}
+	for _, row := range e.rows {
+		l.item(row)
+	}
+}
+
+func (l *streamedList) item(item []byte) {
 	if l.items > 0 {
 		l.buf.WriteByte(',')
 	}
 	l.items++
-	l.buf.Write(e.object)
+	l.buf.Write(item)
 }
 
 func (l *streamedList) Read(p []byte) (int, error) {

@@ -308,18 +308,18 @@ func (x *running) pages(ctx context.Context, page func(body io.Reader) (apiclien
 
 // streamable says whether --all reads spec with a streaming list
 // (apiclient.StreamList), one consistent snapshot, rather than page by
-// page. Its list comes with its metadata after its items (the stream ends
-// with its resourceVersion), so only where the output cannot show the
-// order: a jq filter (gojq prints keys sorted) and -o name. JSON, YAML,
-// raw and tables page, as do -i, --per-page, an explicit --limit (as
-// client-go lists when a limit is set) and a PATH that asks for a
-// resourceVersion or a continue token itself.
+// page. The two print the same: a merged list puts its metadata after its
+// items, where a streaming list learns its resourceVersion, and a table
+// gets its rows in the same chunks (rowsAtOnce, DefaultPageSize). Pages
+// stay for -o raw (the server's own bytes), -i (each answer's headers),
+// --per-page and -s, an explicit --limit (as client-go lists when a limit
+// is set), and a PATH that asks for a resourceVersion or a continue token
+// itself.
 func (x *running) streamable(spec request.Spec) bool {
-	p := x.r.Print
 	switch {
-	case !x.r.All, x.r.PerPage, x.r.Silent, x.r.Include, x.tables != nil, spec.Limit != 0:
+	case !x.r.All, x.r.PerPage, x.r.Silent, x.r.Include, spec.Limit != 0:
 		return false
-	case p.Format == output.FormatRaw || p.Query == nil && p.Format != output.FormatName:
+	case x.r.Print.Format == output.FormatRaw:
 		return false
 	}
 	if _, query, ok := strings.Cut(spec.Path, "?"); ok {

@@ -13,7 +13,11 @@ import (
 // resources (a category) into one list, so jq sees a single .items. It
 // writes the merged list as the pages are read, one item at a time, and
 // holds none of them. Items are kept as the server sent them (key order,
-// number literals); only the list's own metadata is rewritten.
+// number literals); only the list's own metadata is rewritten, and
+// written last, after the items: where a streaming list
+// (apiclient.StreamList) learns its resourceVersion, so that --all prints
+// the same bytes whichever way it read the list (and where kubectl get -o
+// json prints a list's metadata).
 type ListMerger struct {
 	w io.Writer
 	// mixed merges lists of different kinds (a category such as "all"):
@@ -26,6 +30,7 @@ type ListMerger struct {
 	itemsKey string   // "items", or "rows" for a Table
 	items    int      // items written so far
 	after    [][]byte // the first page's fields after its items, written last
+	meta     []byte   // the merged list's metadata, written after those
 	err      error    // a failed write: the merged list is broken
 }
 
@@ -120,7 +125,10 @@ func (m *ListMerger) Add(body io.Reader) (Page, error) {
 				switch {
 				case !m.mixed:
 					m.item(item)
-				case kind == "":
+				case kind == "" && (len(waiting) > 0 || !hasKind(item)):
+					// Held until the list says its kind (a custom
+					// resource's list, keys in order, says it after its
+					// items); its own items carry theirs, and are not.
 					waiting = append(waiting, bytes.Clone(item))
 				default:
 					m.item(typed(item, kind, apiVersion))
@@ -147,7 +155,7 @@ func (m *ListMerger) Add(body io.Reader) (Page, error) {
 				rv, _ := json.Marshal(struct {
 					ResourceVersion string `json:"resourceVersion,omitempty"`
 				}{meta.ResourceVersion})
-				m.firstPageField(&fields, foundItems, key, rv)
+				m.meta = slicesConcat([]byte(`"metadata":`), rv)
 			}
 		default:
 			raw, err := d.rawValue()
@@ -186,9 +194,11 @@ func (m *ListMerger) Close() error {
 		m.write("{}")
 	default:
 		m.write("]")
-		for _, f := range m.after {
-			m.write(",")
-			m.writeBytes(f)
+		for _, f := range append(m.after, m.meta) {
+			if f != nil {
+				m.write(",")
+				m.writeBytes(f)
+			}
 		}
 		m.write("}")
 	}
@@ -236,11 +246,8 @@ func (m *ListMerger) writeBytes(b []byte) {
 // typed gives an object without a kind of its own the kind and apiVersion
 // its list implies, written first: items of a typed list carry none.
 func typed(item []byte, kind, apiVersion string) []byte {
-	var probe struct {
-		Kind string `json:"kind"`
-	}
 	// Objects only ({} included); null or a string stays as it is.
-	if len(item) < 2 || item[0] != '{' || json.Unmarshal(item, &probe) != nil || probe.Kind != "" {
+	if len(item) < 2 || item[0] != '{' || hasKind(item) {
 		return item
 	}
 	typeMeta, _ := json.Marshal(struct {
@@ -251,6 +258,15 @@ func typed(item []byte, kind, apiVersion string) []byte {
 		return typeMeta
 	}
 	return slicesConcat(typeMeta[:len(typeMeta)-1], []byte{','}, item[1:])
+}
+
+// hasKind says whether item carries a kind of its own, or is no object
+// to give one to.
+func hasKind(item []byte) bool {
+	var probe struct {
+		Kind string `json:"kind"`
+	}
+	return json.Unmarshal(item, &probe) != nil || probe.Kind != ""
 }
 
 func slicesConcat(parts ...[]byte) []byte {

@@ -50,10 +50,11 @@ func TestListMergerPages(t *testing.T) {
 	if continues[0] != "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwLCJzdGFydCI6ImIifQ" || continues[1] != "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwLCJzdGFydCI6ImQifQ" || continues[2] != "" {
 		t.Errorf("continue tokens %q", continues)
 	}
-	want := `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"700"},"items":[` +
+	// The list's metadata after its items, as a streaming list writes it.
+	want := `{"kind":"ConfigMapList","apiVersion":"v1","items":[` +
 		`{"metadata":{"name":"a","namespace":"ns1"},"data":{"n":"1"}},{"metadata":{"name":"b","namespace":"ns1"},"data":{"big":12345678901234567890,"f":1.50}},` +
 		`{"metadata":{"name":"c"} , "data":{}},{"metadata":{"name":"d"}},` +
-		`{"metadata":{"name":"e"}}]}`
+		`{"metadata":{"name":"e"}}],"metadata":{"resourceVersion":"700"}}`
 	if got != want {
 		t.Errorf("merged\n got %s\nwant %s", got, want)
 	}
@@ -66,26 +67,28 @@ func TestListMergerEdges(t *testing.T) {
 		want  string
 	}{
 		{"one page", []string{`{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5"},"items":[{"a":1}]}`},
-			`{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5"},"items":[{"a":1}]}`},
+			`{"kind":"PodList","apiVersion":"v1","items":[{"a":1}],"metadata":{"resourceVersion":"5"}}`},
 		{"empty pages are skipped", []string{
 			`{"kind":"PodList","metadata":{"resourceVersion":"5","continue":"x"},"items":[]}`,
 			`{"kind":"PodList","metadata":{"resourceVersion":"5","continue":"y"},"items":[{"a":1}]}`,
 			`{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[ ]}`},
-			`{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[{"a":1}]}`},
+			`{"kind":"PodList","items":[{"a":1}],"metadata":{"resourceVersion":"5"}}`},
 		{"no items at all", []string{`{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[]}`, `{"kind":"PodList","metadata":{},"items":null}`},
-			`{"kind":"PodList","metadata":{"resourceVersion":"5"},"items":[]}`},
+			`{"kind":"PodList","items":[],"metadata":{"resourceVersion":"5"}}`},
 		{"no metadata", []string{`{"items":[1],"kind":"X"}`, `{"items":[2]}`},
 			`{"items":[1,2],"kind":"X"}`},
 		{"metadata without a resourceVersion", []string{`{"metadata":{"continue":"x","remainingItemCount":1},"items":[1]}`, `{"metadata":{},"items":[2]}`},
-			`{"metadata":{},"items":[1,2]}`},
+			`{"items":[1,2],"metadata":{}}`},
 		{"other fields of the first page kept as sent", []string{`{"kind":"L","extra":{"b":2.0,"a":[ 1 ]},"items":[1],"metadata":{"resourceVersion":"1"}}`, `{"items":[2],"extra":"ignored"}`},
 			`{"kind":"L","extra":{"b":2.0,"a":[ 1 ]},"items":[1,2],"metadata":{"resourceVersion":"1"}}`},
+		{"the list's metadata last, after fields that follow the items", []string{`{"kind":"L","metadata":{"resourceVersion":"1","continue":"c"},"items":[1],"extra":2}`, `{"metadata":{"resourceVersion":"1"},"items":[2]}`},
+			`{"kind":"L","items":[1,2],"extra":2,"metadata":{"resourceVersion":"1"}}`},
 		{"whitespace around the body", []string{"\n {\"items\" : [ 1 ] }\n"},
 			`{"items":[1]}`},
 		{"Table pages are merged by rows", []string{
 			`{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"9","continue":"c"},"columnDefinitions":[{"name":"Name"}],"rows":[{"cells":["a"]}]}`,
 			`{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"9"},"columnDefinitions":[{"name":"Name"}],"rows":[{"cells":["b"]}]}`},
-			`{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"9"},"columnDefinitions":[{"name":"Name"}],"rows":[{"cells":["a"]},{"cells":["b"]}]}`},
+			`{"kind":"Table","apiVersion":"meta.k8s.io/v1","columnDefinitions":[{"name":"Name"}],"rows":[{"cells":["a"]},{"cells":["b"]}],"metadata":{"resourceVersion":"9"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,6 +158,18 @@ func TestListMergerMixed(t *testing.T) {
 	}
 	if !json.Valid([]byte(got)) {
 		t.Errorf("not JSON: %s", got)
+	}
+}
+
+// A custom resource's list says its kind after its items (keys in order),
+// and a streaming list of them is one long page: items that carry their
+// own kind are written as they are read, not held until the kind.
+func TestListMergerMixedDoesNotHoldTypedItems(t *testing.T) {
+	var out bytes.Buffer
+	m := NewListMerger(&out, true)
+	body := io.MultiReader(strings.NewReader(`{"apiVersion":"ex.com/v1","items":[{"apiVersion":"ex.com/v1","kind":"Widget","metadata":{"name":"w"}},`), iotest.ErrReader(errors.New("the connection broke")))
+	if _, err := m.Add(body); err == nil || !strings.Contains(out.String(), `"name":"w"`) {
+		t.Errorf("err %v, written before the break: %s", err, out.String())
 	}
 }
 
