@@ -97,7 +97,7 @@ func (o sessionOptions) connect(c *cli.Context, s Streams) (*apiSession, error) 
 	if err != nil {
 		return nil, err
 	}
-	api := &apiSession{streams: s, target: t, api: &apiclient.Client{HTTP: transport.New(t, o.transport), Server: t.Server, Retry: o.retry},
+	api := &apiSession{streams: s, target: t, api: &apiclient.Client{HTTP: transport.New(t, o.transport), Server: t.Server, Retry: o.retry, Warnings: apiclient.NewWarnings(s.ErrOut)},
 		maxTime: o.maxTimeText, color: o.color}
 	if o.deadline.IsZero() {
 		api.ctx, api.cancel = context.WithCancel(c.Context)

@@ -16,6 +16,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
+
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/request"
@@ -32,6 +35,41 @@ type Client struct {
 	// Retry says when a request is sent again (client-go's default, or
 	// --retry).
 	Retry Retry
+	// Warnings, when set, prints the server's warnings of every answer,
+	// a page's, a watch's and an error's too.
+	Warnings *Warnings
+}
+
+// Warnings prints the server's warnings (Warning headers of code 299: a
+// deprecated API, an unknown field under --field-validation Warn) as
+// kubectl does: "Warning: TEXT", each text once however many answers
+// carry it.
+type Warnings struct {
+	w    io.Writer
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// NewWarnings prints warnings to w.
+func NewWarnings(w io.Writer) *Warnings {
+	return &Warnings{w: w, seen: map[string]bool{}}
+}
+
+// print prints the warnings of one answer's headers not printed yet.
+func (p *Warnings) print(headers []string) {
+	if p == nil || len(headers) == 0 {
+		return
+	}
+	warnings, _ := utilnet.ParseWarningHeaders(headers)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range warnings {
+		if w.Code != 299 || w.Text == "" || p.seen[w.Text] {
+			continue
+		}
+		p.seen[w.Text] = true
+		fmt.Fprintf(p.w, "Warning: %s\n", transport.Printable(w.Text))
+	}
 }
 
 // Send makes the request spec describes, again as c.Retry says, and
@@ -46,6 +84,7 @@ func (c *Client) Send(ctx context.Context, spec request.Spec) (*http.Response, e
 	if err != nil {
 		return nil, err
 	}
+	c.Warnings.print(resp.Header.Values("Warning"))
 	if c.Include != nil {
 		fmt.Fprintf(c.Include, "%s\n", transport.Printable(resp.Proto+" "+resp.Status))
 		if err := transport.WriteHeaders(c.Include, "", resp.Header); err != nil {

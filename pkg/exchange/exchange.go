@@ -17,8 +17,6 @@ import (
 	"strings"
 	"time"
 
-	utilnet "k8s.io/apimachinery/pkg/util/net"
-
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/exitcode"
@@ -184,7 +182,6 @@ func (x *running) one(ctx context.Context) error {
 		return err
 	}
 	defer resp.Body.Close()
-	x.warnings(resp.Header.Values("Warning"))
 	if resp.Request.Method == http.MethodHead {
 		return nil
 	}
@@ -192,21 +189,6 @@ func (x *running) one(ctx context.Context) error {
 		return output.Drain(resp.Body, resp.Header.Get("Content-Type"))
 	}
 	return x.print(ctx, resp.Body, resp.Header.Get("Content-Type"))
-}
-
-// warnings prints the server's warnings (a deprecated API, an unknown
-// field under --field-validation Warn) as kubectl does: "Warning: …" on
-// stderr, each once.
-func (x *running) warnings(headers []string) {
-	warnings, _ := utilnet.ParseWarningHeaders(headers)
-	seen := map[string]bool{}
-	for _, w := range warnings {
-		if w.Code != 299 || w.Text == "" || seen[w.Text] {
-			continue
-		}
-		seen[w.Text] = true
-		fmt.Fprintf(x.r.ErrOut, "Warning: %s\n", transport.Printable(w.Text))
-	}
 }
 
 func (x *running) print(ctx context.Context, body io.Reader, contentType string) error {
