@@ -35,9 +35,9 @@ const (
 // object and far below what would crash kcurl, or less in a container
 // whose memory limit would not hold that: what the limit leaves above
 // kcurl's baseline, over the memory a byte of JSON takes, at least 2 MiB.
-var DefaultMaxValue = sync.OnceValue(func() int64 {
-	return defaultMaxValueFor(MemoryLimit())
-})
+func DefaultMaxValue() int64 { return defaultMaxValue() }
+
+var defaultMaxValue = sync.OnceValue(func() int64 { return defaultMaxValueFor(MemoryLimit()) })
 
 func defaultMaxValueFor(memoryLimit int64) int64 {
 	if memoryLimit <= 0 {
@@ -50,7 +50,9 @@ func defaultMaxValueFor(memoryLimit int64) int64 {
 // MemoryLimit is the memory limit of kcurl's cgroup (a container's limit:
 // resources.limits.memory), in bytes; 0 when there is none, or none can be
 // read.
-var MemoryLimit = sync.OnceValue(func() int64 { return memoryLimitUnder("/") })
+func MemoryLimit() int64 { return memoryLimit() }
+
+var memoryLimit = sync.OnceValue(func() int64 { return memoryLimitUnder("/") })
 
 // memoryLimitUnder reads the limit from the files under root (/ but in
 // tests): cgroup v2's memory.max or v1's memory.limit_in_bytes, for the
