@@ -416,6 +416,39 @@ func TestKubeconfigUnusableClientKey(t *testing.T) {
 	}
 }
 
+// TestKubeconfigTransportBuiltOnFirstRequest: client-go's transport (the
+// client certificate read and parsed) is built for the first request, not
+// with the client, so that exec, attach and port-forward, which never send
+// one through it, do not pay for it at start-up. A key written between the
+// two is the one used; built eagerly, the garbage before it would fail.
+func TestKubeconfigTransportBuiltOnFirstRequest(t *testing.T) {
+	ca := targettest.NewCA(t, "cluster")
+	clients := newClientCA(t)
+	var s seen
+	srv := mTLSServer(t, ca, clients, &s)
+	certPEM, keyPEM := clients.issue(t, "alice")
+	certFile := fileWith(t, "alice.crt", certPEM)
+	keyFile := fileWith(t, "alice.key", []byte("not a key yet"))
+	tgt := kubeTarget(t, &clientcmdapi.Cluster{Server: srv.URL, CertificateAuthorityData: ca.CertPEM},
+		&clientcmdapi.AuthInfo{ClientCertificate: certFile, ClientKey: keyFile}, target.Options{})
+	client := newClient(t, tgt, Options{})
+	client.CloseIdleConnections() // before any request: builds nothing either
+
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Get(srv.URL + "/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.cn) != 1 || s.cn[0] != "alice" {
+		t.Errorf("the server saw client certificates %q, want [alice]", s.cn)
+	}
+}
+
 type closeRecorder struct {
 	io.Reader
 	closed bool

@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -74,7 +76,8 @@ var errRedirectLoop = errors.New("stopped after 10 redirects (a redirect loop?)"
 // network.
 func RoundTripper(t *target.Target, opts Options) http.RoundTripper {
 	if t.REST != nil {
-		return &defaults{next: impersonating(t, clientGoRoundTripper(t, opts)), userAgent: opts.UserAgent, compress: opts.Compress}
+		built := sync.OnceValue(func() http.RoundTripper { return clientGoRoundTripper(t, opts) })
+		return &defaults{next: impersonating(t, &onFirstUse{built: built}), userAgent: opts.UserAgent, compress: opts.Compress}
 	}
 	var rt http.RoundTripper = base(t, opts)
 	if opts.Trace != nil {
@@ -323,6 +326,27 @@ func clientGoRoundTripper(t *target.Target, opts Options) http.RoundTripper {
 		rt = &bearerAuth{next: rt, tokens: tokenFile, scheme: t.Server.Scheme, host: t.Server.Host}
 	}
 	return rt
+}
+
+// onFirstUse builds client-go's transport for the first request: reading
+// and parsing a kubeconfig's certificate and key, and building its TLS
+// configuration, costs a command that never sends a plain request (exec,
+// attach and port-forward speak through their own dialers) a millisecond
+// of its start for nothing.
+type onFirstUse struct {
+	built   func() http.RoundTripper
+	started atomic.Bool
+}
+
+func (o *onFirstUse) RoundTrip(req *http.Request) (*http.Response, error) {
+	o.started.Store(true)
+	return o.built().RoundTrip(req)
+}
+
+func (o *onFirstUse) CloseIdleConnections() {
+	if o.started.Load() {
+		closeIdle(o.built())
+	}
 }
 
 // withoutCredentials marks a request's context: noCredentials removes the
