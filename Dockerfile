@@ -25,7 +25,7 @@ ARG DATE=
 # builder's own.
 ARG TARGETOS
 ARG TARGETARCH
-RUN GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -o /out/kcurl \
+RUN GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -tags urfave_cli_no_docs -trimpath -o /out/kcurl \
     -ldflags "-s -w -X github.com/kcurl/kcurl/cmd.version=${VERSION} -X github.com/kcurl/kcurl/cmd.commit=${COMMIT} -X github.com/kcurl/kcurl/cmd.date=${DATE}" .
 # File capabilities for `kubectl debug --target` (docs/security.md): permitted
 # only, no effective bit, so the binary starts under `drop: [ALL]` and kcurl

@@ -43,7 +43,7 @@ declare -A cluster
 while IFS='=' read -r key value; do [[ -n $key ]] && cluster[$key]=$value; done <"$work/cluster/env"
 mkdir -p "$work/bin"
 say "building kcurl"
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/bin/kcurl" . &&
+(cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags '-s -w' -o "$work/bin/kcurl" . &&
 	go build -o "$work/listserver" ./scripts/bench/listserver)
 cp "${cluster[KCURL_CLUSTER_KUBECTL]}" "$work/bin/kubectl"
 ns=kcurl-bench

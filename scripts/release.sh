@@ -108,7 +108,7 @@ for platform in "${platforms[@]}"; do
 	os=${platform%/*} arch=${platform#*/}
 	name=kcurl-$version-$os-$arch
 	say "building $name"
-	(cd "$src" && GOOS=$os GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$work/$name/kcurl" .)
+	(cd "$src" && GOOS=$os GOARCH=$arch go build -tags urfave_cli_no_docs -trimpath -ldflags "$ldflags" -o "$work/$name/kcurl" .)
 	cp -- "$work/$name/kcurl" "$dist/$name"
 	chmod 0755 -- "$dist/$name"
 	# The archive krew installs: one file, times and owners fixed, gzip

@@ -14,7 +14,7 @@ deps_ensure controlplane image node
 work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
 say "building kcurl and the Pod's image"
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$work/kcurl" .)
+(cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -o "$work/kcurl" .)
 "$repo/scripts/image.sh" node-images "$work" >/dev/null
 "$repo/scripts/image.sh" toolbox "$work/kcurl" "$work/toolbox.tar"
 

@@ -63,7 +63,7 @@ if [[ -n $commit ]] && ! git -C "$repo" diff --quiet HEAD -- 2>/dev/null; then
 	commit+=-dirty
 fi
 ldflags="-X github.com/kcurl/kcurl/cmd.commit=$commit -X github.com/kcurl/kcurl/cmd.date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$kcurl_new" . && mv -f -- "$kcurl_new" "$kcurl")
+(cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags "$ldflags" -o "$kcurl_new" . && mv -f -- "$kcurl_new" "$kcurl")
 
 ns=kcurl-try sa=kcurl-try
 sa_dir=$("$repo/scripts/pod.sh" "${cluster[KCURL_CLUSTER_DIR]}/env" "$ns" "$sa" "$state/serviceaccount")

@@ -16,7 +16,7 @@ import (
 // BuildKcurl builds the kcurl of the checkout at repoRoot into out, static
 // (CGO off) as the image's is.
 func BuildKcurl(repoRoot, out string) error {
-	build := exec.Command("go", "build", "-trimpath", "-o", out, ".")
+	build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-trimpath", "-o", out, ".")
 	build.Dir = repoRoot
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := build.CombinedOutput(); err != nil {
