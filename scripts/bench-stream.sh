@@ -36,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 say "building kcurl and the node's images"
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/kcurl" .)
+(cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags '-s -w' -o "$work/kcurl" .)
 "$repo/scripts/image.sh" node-images "$work/images" >/dev/null
 KCURL_NODE_DIR=$work/n KCURL_NODE_IMAGES="$(echo "$work"/images/*.tar)" "$repo/scripts/node.sh" up >/dev/null
 declare -A node
@@ -77,12 +77,13 @@ rss_wall() {
 	in_node /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
 	cat "$work/time"
 }
+# wall_us CMD...: the wall of CMD in microseconds, as a shell in the node
+# sees it (the fork and exec of CMD included): bash's clock, read before
+# and after it, in the node. Timed from outside, nsenter's, env's and
+# date's own starts (about 18 ms) were counted in each client's wall.
 wall_us() {
-	local start end
-	start=$(date +%s%N)
-	in_node "$@" >/dev/null
-	end=$(date +%s%N)
-	echo $(((end - start) / 1000))
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	in_node bash -c 'start=${EPOCHREALTIME/./}; "$@" >/dev/null; end=${EPOCHREALTIME/./}; echo $((end - start))' wall_us "$@"
 }
 # median VALUES...: the middle one (the lower middle of an even count).
 median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
@@ -93,10 +94,13 @@ col() { local i=$1 row; shift; for row in "$@"; do echo "$row" | cut -d' ' -f"$i
 declare -A exec_rows exec_c_rows pf_rows cp_rows exec_rss
 
 # exec -- true: the wall of N runs each (each a new process and
-# connection), the clients alternating so that all see the same machine.
+# connection), the clients alternating so that all see the same machine,
+# and each run starting with the next client, so that none always follows
+# the same one (the node may still be tidying the exec before).
 say "exec -- true, $runs runs each"
-for _ in $(seq "$runs"); do
-	for name in "${clients[@]}"; do
+for run in $(seq "$runs"); do
+	for i in "${!clients[@]}"; do
+		name=${clients[(i + run) % ${#clients[@]}]}
 		declare -n c=${cmd_of[$name]}
 		exec_rows[$name]+=" $(wall_us "${c[@]}" exec web -- true)"
 		exec_c_rows[$name]+=" $(wall_us "${c[@]}" exec web -c web -- true)"
