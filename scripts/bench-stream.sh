@@ -90,17 +90,22 @@ median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 # col I ROWS...: the I-th field of each row.
 col() { local i=$1 row; shift; for row in "$@"; do echo "$row" | cut -d' ' -f"$i"; done; }
 
+# rotated ROUND: the clients, starting with the next one each round, so that
+# none always runs right after the same one.
+rotated() {
+	local i
+	for i in "${!clients[@]}"; do echo "${clients[(i + $1) % ${#clients[@]}]}"; done
+}
+
 # Results: one space-separated row per client and round, by measure.
 declare -A exec_rows exec_c_rows pf_rows cp_rows exec_rss
 
 # exec -- true: the wall of N runs each (each a new process and
 # connection), the clients alternating so that all see the same machine,
-# and each run starting with the next client, so that none always follows
-# the same one (the node may still be tidying the exec before).
+# in rotated order (the node may still be tidying the exec before).
 say "exec -- true, $runs runs each"
 for run in $(seq "$runs"); do
-	for i in "${!clients[@]}"; do
-		name=${clients[(i + run) % ${#clients[@]}]}
+	for name in $(rotated "$run"); do
 		declare -n c=${cmd_of[$name]}
 		exec_rows[$name]+=" $(wall_us "${c[@]}" exec web -- true)"
 		exec_c_rows[$name]+=" $(wall_us "${c[@]}" exec web -c web -- true)"
@@ -143,8 +148,8 @@ forward() { # NAME CMD...
 	echo "$(((t1 - t0) / 1000)) $((c1 - c0)) $rss"
 }
 say "port-forward of 100 MB, $rounds rounds"
-for _ in $(seq "$rounds"); do
-	for name in "${clients[@]}"; do
+for round in $(seq "$rounds"); do
+	for name in $(rotated "$round"); do
 		declare -n c=${cmd_of[$name]}
 		pf_rows[$name]+="$(forward "$name" "${c[@]}"),"
 	done
@@ -152,10 +157,12 @@ done
 
 say "cp of 100 MB from the container, $rounds rounds"
 for i in $(seq "$rounds"); do
-	for name in "${clients[@]}"; do
+	first=
+	for name in $(rotated "$i"); do
 		declare -n c=${cmd_of[$name]}
 		cp_rows[$name]+="$(rss_wall "${c[@]}" cp web:/www/big "$work/big.$name.$i"),"
-		cmp -s "$work/big.kubectl.$i" "$work/big.$name.$i" || { say "the copies differ"; exit 1; }
+		first=${first:-$work/big.$name.$i}
+		cmp -s "$first" "$work/big.$name.$i" || { say "the copies differ"; exit 1; }
 	done
 	rm -f "$work"/big.*."$i"
 done
