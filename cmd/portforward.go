@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"net"
-	"runtime"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -108,23 +107,7 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 		return err
 	}
 	f := &stream.Forwarder{Dialer: dialer, Addresses: o.addresses, Ports: ports, Out: s.Out, ErrOut: s.ErrOut}
-	defer oneProcessor(s.Getenv)()
 	return ss.err(f.Run(ss.ctx))
-}
-
-// oneProcessor runs the Go scheduler on one processor until the returned
-// func restores it, unless GOMAXPROCS is set. Every frame a forwarder
-// carries passes through four goroutines (SPDY's reader, its frame worker,
-// the stream's reader, the socket's writer): on one processor these are
-// switches on one thread; on two they wake a thread each time (futex,
-// spinning), which cost a forwarder about 30% more CPU per byte, with no
-// more throughput (docs/performance.md).
-func oneProcessor(getenv func(string) string) (restore func()) {
-	if getenv("GOMAXPROCS") != "" {
-		return func() {}
-	}
-	previous := runtime.GOMAXPROCS(1)
-	return func() { runtime.GOMAXPROCS(previous) }
 }
 
 func isIP(s string) bool { return net.ParseIP(s) != nil }

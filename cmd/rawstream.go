@@ -108,7 +108,6 @@ func (o *rawStreamOptions) run(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		defer oneProcessor(s.Getenv)()
 		return ss.err(stream.Pipe(ss.ctx, d, uint16(o.port), s.In, s.Out))
 	}
 	yes := func(name string) bool { v := o.query.Get(name); return v == "true" || v == "1" }
