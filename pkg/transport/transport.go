@@ -330,9 +330,9 @@ func clientGoRoundTripper(t *target.Target, opts Options) http.RoundTripper {
 
 // onFirstUse builds client-go's transport for the first request: reading
 // and parsing a kubeconfig's certificate and key, and building its TLS
-// configuration, costs a command that never sends a plain request (exec,
-// attach and port-forward speak through their own dialers) a millisecond
-// of its start for nothing.
+// configuration, would cost a command that never sends a plain request
+// (exec, attach and port-forward speak through their own dialers) about
+// half a millisecond of its start for nothing.
 type onFirstUse struct {
 	built   func() http.RoundTripper
 	started atomic.Bool
