@@ -68,7 +68,10 @@ func (m *ListMerger) Add(body io.Reader) (Page, error) {
 	m.pages++
 	if first {
 		if m.mixed {
-			m.write(`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[`)
+			// kubectl get's order (its keys sorted): kind and metadata
+			// after the items, as every merged list has its metadata.
+			m.write(`{"apiVersion":"v1","items":[`)
+			m.after = [][]byte{[]byte(`"kind":"List"`), []byte(`"metadata":{"resourceVersion":""}`)}
 		} else {
 			m.write("{")
 		}
@@ -189,7 +192,7 @@ func (m *ListMerger) Add(body io.Reader) (Page, error) {
 func (m *ListMerger) Close() error {
 	switch {
 	case m.pages == 0 && m.mixed:
-		m.write(`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[]}`)
+		m.write(`{"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}}`)
 	case m.pages == 0:
 		m.write("{}")
 	default:

@@ -145,14 +145,14 @@ func TestListMergerMixed(t *testing.T) {
 	if continues[2] != "tok" {
 		t.Errorf("continue tokens %q", continues)
 	}
-	want := `{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[` +
+	want := `{"apiVersion":"v1","items":[` +
 		`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"ns1"},"spec":{"priority":0}},` +
 		`{"apiVersion":"v1","kind":"Pod"},` +
 		`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":3}},` +
 		`{"apiVersion":"apps/v1","kind":"Deployment"},` +
 		`{"kind":"Deployment","apiVersion":"apps/v1beta2","metadata":{"name":"old"}},` +
 		`{"apiVersion":"stable.example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":1.50}},` +
-		`null,"odd"]}`
+		`null,"odd"],"kind":"List","metadata":{"resourceVersion":""}}`
 	if got != want {
 		t.Errorf("merged\n got %s\nwant %s", got, want)
 	}
@@ -174,7 +174,7 @@ func TestListMergerMixedDoesNotHoldTypedItems(t *testing.T) {
 }
 
 func TestListMergerCategoryOfNone(t *testing.T) {
-	if got, _ := merge(t, true, nil); got != `{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[]}` {
+	if got, _ := merge(t, true, nil); got != `{"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}}` {
 		t.Errorf("got %s", got)
 	}
 }
