@@ -84,6 +84,14 @@ func TestResourceShorthand(t *testing.T) {
 		})
 	}
 
+	t.Run("a category is a List in kubectl get's key order", func(t *testing.T) {
+		// kubectl get all -o json: apiVersion, items, kind, metadata.
+		r := s.run("kcurl-e2e", "-c")
+		if r.Code != 0 || r.Stderr != "" || !strings.HasPrefix(r.Stdout, `{"apiVersion":"v1","items":[{`) ||
+			!strings.HasSuffix(r.Stdout, `}],"kind":"List","metadata":{"resourceVersion":""}}`+"\n") {
+			t.Errorf("got:\n%s", r)
+		}
+	})
 	t.Run("an unknown name lists what was meant", func(t *testing.T) {
 		harness.Expect(t, s.run("widgts"), "", "kcurl: the server doesn't have a resource type \"widgts\"; did you mean widgets.kcurl-e2e.example.com? (kcurl api-resources lists them)\nRun 'kcurl --help' for usage.\n", 2)
 	})
