@@ -99,6 +99,7 @@ func (o *cpOptions) run(c *cli.Context) error {
 		return err
 	}
 	defer ss.cancel()
+	ss.processors.oneNow()
 	if o.remote.namespace != "" {
 		ss.target.Namespace = o.remote.namespace
 	}

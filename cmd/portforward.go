@@ -77,6 +77,7 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 		return err
 	}
 	defer ss.cancel()
+	ss.processors.oneNow()
 	pod, workload, err := ss.pods().Find(ss.ctx, o.ref)
 	if err != nil {
 		return ss.err(err)

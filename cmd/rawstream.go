@@ -108,6 +108,7 @@ func (o *rawStreamOptions) run(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		ss.processors.oneNow()
 		return ss.err(stream.Pipe(ss.ctx, d, uint16(o.port), s.In, s.Out))
 	}
 	yes := func(name string) bool { v := o.query.Get(name); return v == "true" || v == "1" }
@@ -122,5 +123,5 @@ func (o *rawStreamOptions) run(c *cli.Context) error {
 	if !yes("stderr") || rio.TTY {
 		rio.Stderr = nil
 	}
-	return remoteExit(ss.ctx, s, ss.err(stream.Run(ss.ctx, ss.config, u, rio)))
+	return remoteExit(ss.ctx, s, ss.err(stream.Run(ss.ctx, ss.config, u, ss.processors.counted(rio))))
 }
