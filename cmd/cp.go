@@ -115,5 +115,8 @@ func (o *cpOptions) run(c *cli.Context) error {
 	} else {
 		err = stream.CopyFrom(ss.ctx, exec, o.remote.path, o.local, s.ErrOut, s.ErrOut)
 	}
+	if sig := cutShort(ss.ctx); err != nil && sig != nil {
+		return sig // a copy cut short is no success
+	}
 	return ss.err(err)
 }

@@ -47,7 +47,8 @@ func report(w io.Writer, err error, name string) {
 	switch {
 	case errors.As(err, new(*exitcode.ReportedError)):
 		return
-	case errors.Is(err, output.ErrFalsy), errors.Is(err, context.Canceled), errors.As(err, new(errNo)):
+	case errors.Is(err, output.ErrFalsy), errors.Is(err, context.Canceled), errors.As(err, new(errNo)),
+		errors.As(err, new(*exitcode.Signaled)):
 		return // -e's and can-i's answer is the exit code alone; Ctrl-C needs no words
 	case errors.As(err, &status):
 		fmt.Fprintln(w, status.Error())

@@ -136,14 +136,16 @@ var commandDocs = map[string]commandDoc{
 			{"stdin to the command", "echo hi | kcurl exec -i web -- cat"},
 		},
 		exit: "the command's exit code (after `command terminated with exit code N` on stderr); before it starts: " +
-			"1 it cannot start; 2 usage; 3 no credentials; 4 a missing right or no such Pod; 6 network",
+			"1 it cannot start; 2 usage; 3 no credentials; 4 a missing right or no such Pod; 6 network; " +
+			"Ctrl-C, SIGTERM or SIGHUP ends kcurl by that signal, as kubectl (a shell says 130, 143, 129)",
 	},
 	"attach": {
 		examples: []example{
 			{"the main process's output", "kcurl attach web"},
 			{"a terminal (the container has stdin: true, tty: true)", "kcurl attach -it web -c shell"},
 		},
-		exit: "the process's exit code; before it: 2 usage; 3 no credentials; 4 a missing right; 6 network",
+		exit: "the process's exit code; before it: 2 usage; 3 no credentials; 4 a missing right; 6 network; " +
+			"Ctrl-C, SIGTERM or SIGHUP ends kcurl by that signal, as kubectl (a shell says 130, 143, 129)",
 	},
 	"port-forward": {
 		examples: []example{
@@ -158,6 +160,7 @@ var commandDocs = map[string]commandDoc{
 			{"a directory from the container", "kcurl cp web:/etc/nginx ./nginx"},
 			{"a file into a container of a Pod in namespace prod", "kcurl cp ./site.conf prod/web:/etc/nginx/conf.d/ -c nginx"},
 		},
-		exit: "0 success; 1 no tar in the container, or it failed; 2 usage; 3 no credentials; 4 a missing right; 6 network",
+		exit: "0 success; 1 no tar in the container, or it failed; 2 usage; 3 no credentials; 4 a missing right; 6 network; " +
+			"Ctrl-C, SIGTERM or SIGHUP ends kcurl by that signal, as kubectl (a shell says 130, 143, 129)",
 	},
 }

@@ -5,6 +5,7 @@ package cmd
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -23,10 +24,7 @@ import (
 // Main runs kcurl with args (os.Args) on the given streams and returns the
 // exit code; only main.go calls os.Exit.
 func Main(args []string, s Streams) int {
-	// client-go logs through klog to the process's stderr ("Unable to
-	// rotate token"); kcurl reports what matters itself, in one voice.
-	klog.LogToStderr(false)
-	klog.SetOutput(io.Discard)
+	quietKlog()
 	defer softMemoryLimit(s.Getenv)()
 	app := newApp(s)
 	name := programName(args)
@@ -61,7 +59,26 @@ func Main(args []string, s Streams) int {
 	if err != nil {
 		report(s.ErrOut, err, name)
 	}
+	var signaled *exitcode.Signaled
+	if errors.As(err, &signaled) && s.DieOf != nil {
+		s.DieOf(signaled.Signal)
+	}
 	return exitCode(err)
+}
+
+// quietKlog: client-go logs through klog to the process's stderr
+// ("Unable to rotate token", an interrupted stream's "Copying stdout
+// failed"); kcurl reports what matters itself, in one voice. Whatever its
+// output, klog copies errors to stderr (its stderrthreshold, ERROR): a
+// threshold above FATAL copies none.
+func quietKlog() {
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
+	flags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(flags)
+	if err := flags.Set("stderrthreshold", "4"); err != nil {
+		panic(err) // klog's own flag, always valid
+	}
 }
 
 // programName is the command the user typed: kubectl runs its plugins as

@@ -52,10 +52,35 @@ func connectStream(c *cli.Context, s Streams, o sessionOptions) (*streamSession,
 		api.cancel()
 		return nil, err
 	}
-	ctx, stop := signal.NotifyContext(api.ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := stopOnSignals(api.ctx)
 	cancel, procs := api.cancel, &processors{getenv: s.Getenv}
 	api.ctx, api.cancel = ctx, func() { stop(); cancel(); procs.end() }
 	return &streamSession{apiSession: api, config: cfg, processors: procs}, nil
+}
+
+// stopOnSignals is signal.NotifyContext for SIGINT, SIGTERM and SIGHUP,
+// whose cause names the signal (an *exitcode.Signaled, see cutShort).
+func stopOnSignals(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		select {
+		case sig := <-signals:
+			cancel(&exitcode.Signaled{Signal: sig})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(signals); cancel(nil) }
+}
+
+// cutShort is the signal that ended ctx's stream before its end, or nil.
+func cutShort(ctx context.Context) error {
+	var sig *exitcode.Signaled
+	if errors.As(context.Cause(ctx), &sig) {
+		return sig
+	}
+	return nil
 }
 
 // oneProcessor runs the Go scheduler on one processor until the returned
@@ -278,13 +303,14 @@ func remoteIO(s Streams, stdin, tty, quiet bool) (rio stream.IO, restore func(),
 	return rio, term.Restore, nil
 }
 
-// remoteExit is how the streaming commands end: the remote command's exit
-// code said as kubectl says it, Ctrl-C as success.
+// remoteExit is how exec and attach end: the remote command's exit code
+// said as kubectl says it; cut short by a signal, as that signal ends
+// kubectl (cutShort, exitcode.Signaled).
 func remoteExit(ctx context.Context, s Streams, err error) error {
 	var exit *stream.RemoteExitError
 	switch {
 	case err != nil && ctx.Err() == context.Canceled:
-		return nil
+		return cutShort(ctx)
 	case errors.As(err, &exit):
 		fmt.Fprintln(s.ErrOut, exit.Error())
 		return &exitcode.ReportedError{Err: exit}

@@ -1,11 +1,15 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/stream"
 )
 
@@ -90,5 +94,28 @@ func TestProcessorsForBulkCommands(t *testing.T) {
 	procs.end()
 	if n := runtime.GOMAXPROCS(0); n != before {
 		t.Errorf("after the session GOMAXPROCS = %d, want %d again", n, before)
+	}
+}
+
+// TestCutShort: a stream that a signal ended says so (exec, attach and
+// cp then end as that signal would have, exit 128+N where they cannot);
+// ended otherwise, it does not.
+func TestCutShort(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(&exitcode.Signaled{Signal: syscall.SIGTERM})
+	err := remoteExit(ctx, Streams{}, context.Canceled)
+	if code, _ := exitcode.Of(err); code != 143 {
+		t.Errorf("a stream SIGTERM ended: %v, exit %d, want 143", err, code)
+	}
+	var out bytes.Buffer
+	report(&out, err, "kcurl")
+	if out.Len() != 0 {
+		t.Errorf("a stream a signal ended says %q, want nothing", out.String())
+	}
+
+	ctx, cancel = context.WithCancelCause(context.Background())
+	cancel(nil)
+	if err := remoteExit(ctx, Streams{}, context.Canceled); err != nil {
+		t.Errorf("a stream the session ended: %v, want nil", err)
 	}
 }

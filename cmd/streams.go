@@ -3,6 +3,8 @@ package cmd
 import (
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -36,6 +38,10 @@ type Streams struct {
 	// Now is the clock, for "time left" of tokens and certificates; nil is
 	// the real one.
 	Now func() time.Time
+	// DieOf ends the process as sig would have had kcurl not caught it
+	// (exitcode.Signaled); nil, or a sig the process cannot die of,
+	// leaves the exit code to say it.
+	DieOf func(sig os.Signal)
 }
 
 func (s Streams) now() time.Time {
@@ -60,5 +66,21 @@ func OSStreams() Streams {
 		Getenv:        os.Getenv,
 		Environ:       os.Environ,
 		ProcDir:       "/proc",
+		DieOf:         dieOf,
+	}
+}
+
+// dieOf gives sig back to Go's default (which, for SIGINT, SIGTERM and
+// SIGHUP, ends the process by that signal) and sends it to the process,
+// then waits for it to land on the thread the kernel picks. A signal the
+// process was started ignoring is ignored again: dieOf then returns.
+func dieOf(sig os.Signal) {
+	n, ok := sig.(syscall.Signal)
+	if !ok {
+		return
+	}
+	signal.Reset(sig)
+	if syscall.Kill(os.Getpid(), n) == nil {
+		time.Sleep(100 * time.Millisecond)
 	}
 }

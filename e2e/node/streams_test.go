@@ -107,6 +107,17 @@ func (b *background) exitCode(t *testing.T, d time.Duration) int {
 	}
 }
 
+// endedBy waits up to d for the process to be ended by sig (a shell's
+// exit code 128+N, its loop stopped).
+func (b *background) endedBy(t *testing.T, sig syscall.Signal, d time.Duration) {
+	t.Helper()
+	b.exitCode(t, d)
+	status, ok := b.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !status.Signaled() || status.Signal() != sig {
+		t.Errorf("ended with %v, want ended by %v; output:\n%s", b.cmd.ProcessState, sig, b.output())
+	}
+}
+
 func (b *background) output() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -7,6 +7,8 @@ package exitcode
 import (
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 )
 
 const (
@@ -86,3 +88,22 @@ type ReportedError struct{ Err error }
 
 func (e *ReportedError) Error() string { return e.Err.Error() }
 func (e *ReportedError) Unwrap() error { return e.Err }
+
+// Signaled is a command cut short by a signal (SIGINT, SIGTERM, SIGHUP):
+// an exec, attach or cp whose remote side had not finished. kcurl catches
+// the signal to close the stream and give the terminal back, then ends as
+// the signal would have ended it (cmd.Streams.DieOf), as kubectl, which
+// does not catch it, is ended: the calling shell sees a process the
+// signal ended, and stops its loop on Ctrl-C. Where kcurl cannot die of
+// it (a test, a signal it was started ignoring), it exits with the
+// shell's code for that: 128+N.
+type Signaled struct{ Signal os.Signal }
+
+func (e *Signaled) Error() string { return e.Signal.String() + " signal received" }
+
+func (e *Signaled) ExitCode() int {
+	if n, ok := e.Signal.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return Failed
+}
