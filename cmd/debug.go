@@ -3,7 +3,6 @@ package cmd
 import (
 	"errors"
 	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 
@@ -100,7 +99,7 @@ func (o *debugOptions) run(c *cli.Context) error {
 		return err
 	}
 	defer api.cancel()
-	ctx, stop := signal.NotifyContext(api.ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignals(api.ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := o.debug
 	d.Namespace = api.target.Namespace

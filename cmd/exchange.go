@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"syscall"
@@ -232,7 +231,7 @@ func (o *exchangeOptions) run(c *cli.Context) error {
 	if o.x.Streaming {
 		// Ctrl-C ends a watch or a followed log; that is success.
 		var stop func()
-		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		ctx, stop = stopOnSignals(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 	}
 	x := o.x // the options as completed, and what connecting found

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -131,7 +130,7 @@ func (o *proxyOptions) run(c *cli.Context) error {
 	popts.Transport, popts.Upgrade = proxy.Transports(t, o.client)
 	// Caught before "Starting to serve" is printed: whoever read it and
 	// sends SIGTERM gets the graceful stop, not the default death.
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignals(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	l, err := listen(o.socket, o.address, o.port)
 	if err != nil {

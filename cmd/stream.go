@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -52,35 +51,10 @@ func connectStream(c *cli.Context, s Streams, o sessionOptions) (*streamSession,
 		api.cancel()
 		return nil, err
 	}
-	ctx, stop := stopOnSignals(api.ctx)
+	ctx, stop := stopOnSignals(api.ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	cancel, procs := api.cancel, &processors{getenv: s.Getenv}
 	api.ctx, api.cancel = ctx, func() { stop(); cancel(); procs.end() }
 	return &streamSession{apiSession: api, config: cfg, processors: procs}, nil
-}
-
-// stopOnSignals is signal.NotifyContext for SIGINT, SIGTERM and SIGHUP,
-// whose cause names the signal (an *exitcode.Signaled, see cutShort).
-func stopOnSignals(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(parent)
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		select {
-		case sig := <-signals:
-			cancel(&exitcode.Signaled{Signal: sig})
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, func() { signal.Stop(signals); cancel(nil) }
-}
-
-// cutShort is the signal that ended ctx's stream before its end, or nil.
-func cutShort(ctx context.Context) error {
-	var sig *exitcode.Signaled
-	if errors.As(context.Cause(ctx), &sig) {
-		return sig
-	}
-	return nil
 }
 
 // oneProcessor runs the Go scheduler on one processor until the returned

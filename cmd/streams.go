@@ -3,8 +3,6 @@ package cmd
 import (
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -67,20 +65,5 @@ func OSStreams() Streams {
 		Environ:       os.Environ,
 		ProcDir:       "/proc",
 		DieOf:         dieOf,
-	}
-}
-
-// dieOf gives sig back to Go's default (which, for SIGINT, SIGTERM and
-// SIGHUP, ends the process by that signal) and sends it to the process,
-// then waits for it to land on the thread the kernel picks. A signal the
-// process was started ignoring is ignored again: dieOf then returns.
-func dieOf(sig os.Signal) {
-	n, ok := sig.(syscall.Signal)
-	if !ok {
-		return
-	}
-	signal.Reset(sig)
-	if syscall.Kill(os.Getpid(), n) == nil {
-		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -290,6 +290,19 @@ spec:
 				t.Errorf("exec ended by %v printed %q, want only the command's \"started\"", sig, out)
 			}
 		}
+
+		// Under nohup, the hangup does not end it (kcurl leaves alone a
+		// signal it was started ignoring); SIGTERM still does.
+		exec := startInNode(t, append(append([]string{"nohup"}, connect(streamer)...), "exec", "web", "--", "sh", "-c", "echo started; sleep 60")...)
+		exec.waitFor(t, regexp.MustCompile(`^started$`), 20*time.Second)
+		exec.cmd.Process.Signal(syscall.SIGHUP)
+		select {
+		case <-exec.exited:
+			t.Fatalf("exec under nohup ended on SIGHUP: %v; output:\n%s", exec.cmd.ProcessState, exec.output())
+		case <-time.After(2 * time.Second):
+		}
+		exec.cmd.Process.Signal(syscall.SIGTERM)
+		exec.endedBy(t, syscall.SIGTERM, 20*time.Second)
 	})
 
 	t.Run("raw-attach-path", func(t *testing.T) {
