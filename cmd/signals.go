@@ -13,15 +13,16 @@ import (
 
 // stopOnSignals is signal.NotifyContext, with two differences. The
 // context's cause names the signal (an *exitcode.Signaled, see cutShort).
-// And a signal kcurl was started ignoring is left ignored: SIGHUP under
-// nohup, SIGINT in a script's background job. Notify would catch it
-// again, and the hangup, or a Ctrl-C meant for the foreground, would stop
-// kcurl.
+// And SIGHUP, when kcurl was started ignoring it (nohup), stays ignored:
+// Notify would catch it again, and the hangup nohup is there for would
+// stop kcurl. SIGINT is caught even when a shell started kcurl ignoring
+// it (a script's background job): `kill -INT $!` stops a background
+// watch, proxy or port-forward cleanly, as it always has.
 func stopOnSignals(parent context.Context, signals ...os.Signal) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(parent)
 	var caught []os.Signal
 	for _, sig := range signals {
-		if !signal.Ignored(sig) {
+		if sig != syscall.SIGHUP || !signal.Ignored(sig) {
 			caught = append(caught, sig)
 		}
 	}
