@@ -153,7 +153,8 @@ var commandDocs = map[string]commandDoc{
 			{"a free local port, to the Service's Pod", "kcurl port-forward svc/web :80"},
 			{"two ports, on every address", "kcurl port-forward deploy/web 8080 9090 --address 0.0.0.0"},
 		},
-		exit: "0 stopped by Ctrl-C or SIGTERM; 2 usage; 3 no credentials; 4 a missing right; 6 the connection to the Pod was lost",
+		exit: "0 stopped by Ctrl-C or SIGTERM; 1 cannot listen on any of the ports; 2 usage; 3 no credentials; 4 a missing right; " +
+			"6 the connection to the Pod was lost",
 	},
 	"cp": {
 		examples: []example{

@@ -223,6 +223,11 @@ spec:
 		}
 		expectContains(t, get(port, "/index.html"), "hello-through-port-forward\n", "", 0)
 
+		// A second forwarder on the same local port cannot listen: exit 1.
+		r := kc("", "port-forward", "web", port+":8080")
+		expectContains(t, r, "", "Unable to listen on 127.0.0.1:"+port+": ", 1)
+		expectContains(t, r, "", "kcurl: unable to listen on any of the requested ports\n", 1)
+
 		// Nothing listens on 9999 in the Pod: that connection fails, is
 		// reported, and the forwarder goes on.
 		if r := get(closed, "/"); r.Code == 0 {
@@ -232,7 +237,7 @@ spec:
 		expectContains(t, get(port, "/index.html"), "hello-through-port-forward\n", "", 0)
 
 		// Many at once.
-		r := inNode(t, "", "sh", "-c", `for i in 1 2 3 4 5 6 7 8 9 10; do curl -q --noproxy '*' -fsS --max-time 60 http://127.0.0.1:$0/index.html & done; wait`, port)
+		r = inNode(t, "", "sh", "-c", `for i in 1 2 3 4 5 6 7 8 9 10; do curl -q --noproxy '*' -fsS --max-time 60 http://127.0.0.1:$0/index.html & done; wait`, port)
 		if got := strings.Count(r.Stdout, "hello-through-port-forward\n"); got != 10 {
 			t.Errorf("10 connections at once: %d answers\n%s", got, r)
 		}
