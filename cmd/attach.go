@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/urfave/cli/v2"
 
@@ -47,9 +48,17 @@ func (o *attachOptions) validate() error {
 
 func (o *attachOptions) run(c *cli.Context) error {
 	return o.runRemote(c, "attach", func(ctx context.Context, r *stream.Remote, rio stream.IO) error {
-		if !o.quiet && rio.TTY {
-			o.streams.ErrOut.Write([]byte("If you don't see a command prompt, try pressing enter.\r\n"))
+		if !o.quiet {
+			eol := "\n"
+			if rio.TTY {
+				eol = "\r\n" // the terminal is raw already
+			}
+			fmt.Fprint(o.streams.ErrOut, attachNotice+eol+"If you don't see a command prompt, try pressing enter."+eol)
 		}
 		return r.Attach(ctx, rio)
 	})
 }
+
+// attachNotice is kubectl attach's (1.37) warning before every attach.
+const attachNotice = "All commands and output from this session will be recorded in container logs, " +
+	"including credentials and sensitive information passed through the command prompt."

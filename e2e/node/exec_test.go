@@ -310,6 +310,16 @@ spec:
 		exec.endedBy(t, syscall.SIGTERM, 20*time.Second)
 	})
 
+	// kubectl attach's two lines before the stream, then the stream.
+	t.Run("attach-notices", func(t *testing.T) {
+		attach := startInNode(t, append(connect(streamer), "attach", "web", "-c", "ticker")...)
+		attach.waitFor(t, regexp.MustCompile(`^All commands and output from this session will be recorded in container logs, including credentials and sensitive information passed through the command prompt\.$`), 20*time.Second)
+		attach.waitFor(t, regexp.MustCompile(`^If you don't see a command prompt, try pressing enter\.$`), 5*time.Second)
+		attach.waitFor(t, regexp.MustCompile(`^tick$`), 20*time.Second)
+		attach.cmd.Process.Signal(syscall.SIGINT)
+		attach.endedBy(t, syscall.SIGINT, 20*time.Second)
+	})
+
 	t.Run("raw-attach-path", func(t *testing.T) {
 		attach := startInNode(t, append(connect(streamer), "/api/v1/namespaces/"+ns+"/pods/web/attach?container=ticker&stdout=true")...)
 		attach.waitFor(t, regexp.MustCompile(`^tick$`), 20*time.Second)
