@@ -16,7 +16,7 @@ func attachCommand(s Streams) *cli.Command {
 		UsageText: "kcurl attach POD|TYPE/NAME [-c CONTAINER] [-i] [-t]",
 		Flags:     remoteFlags("process"),
 		Action: func(c *cli.Context) error {
-			return runCommand(c, &attachOptions{remoteOptions: remoteOptions{streams: s}})
+			return runCommand(c, &attachOptions{remoteOptions: remoteOptions{streams: s, containerTTY: true}})
 		},
 	}
 }

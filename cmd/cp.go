@@ -103,7 +103,7 @@ func (o *cpOptions) run(c *cli.Context) error {
 	if o.remote.namespace != "" {
 		ss.target.Namespace = o.remote.namespace
 	}
-	remote, err := ss.remote(stream.Ref{Name: o.remote.pod}, o.container, "copy files with", s.ErrOut, false)
+	remote, err := ss.remote(stream.Ref{Name: o.remote.pod}, o.container, "copy files with", s.ErrOut, readUnlessNamed)
 	if err != nil {
 		return err
 	}

@@ -37,8 +37,8 @@ type streamSession struct {
 	processors *processors
 }
 
-// connectStream resolves the target; ctx ends on SIGINT and SIGTERM as
-// well as at --max-time, so that every stream stops cleanly. Once the
+// connectStream resolves the target; ctx ends on SIGINT, SIGTERM and
+// SIGHUP as well as at --max-time, so that every stream stops cleanly. Once the
 // streams carry bulk (processors), and until the session's cancel, Go
 // runs on one processor.
 func connectStream(c *cli.Context, s Streams, o sessionOptions) (*streamSession, error) {
@@ -149,17 +149,30 @@ func (ss *streamSession) pods() stream.Pods {
 	return stream.Pods{Client: ss.api, Namespace: ss.target.Namespace}
 }
 
+// podRead says when remote reads the Pod before the stream.
+type podRead int
+
+const (
+	// readUnlessNamed: a Pod named with its container (-c) is not read
+	// first: the server checks both, and refuses a completed Pod, with
+	// kubectl's own words, when the stream is asked for; that saves a
+	// request and a connection.
+	readUnlessNamed podRead = iota
+	// guessFirst (exec): a Pod named without its container is not read
+	// either: the server picks the container of a Pod that has one, as
+	// kubectl would, and refuses the others, which are then read and
+	// picked for (stream.ReadPodFirst).
+	guessFirst
+	// readFirst: always (attach -t: the container's spec says whether it
+	// has a terminal).
+	readFirst
+)
+
 // remote finds the Pod ref names, checks that it runs, and picks its
-// container as kubectl does (say names the command for the error).
-//
-// A Pod named with its container (-c) is not read first: the server
-// checks both, and refuses a completed Pod, with kubectl's own words, when
-// the stream is asked for; that saves a request and a connection. With
-// guess, a Pod named without one is not read either: the server picks the
-// container of a Pod that has one, as kubectl would, and refuses the
-// others, which are then read and picked for (stream.ReadPodFirst).
-func (ss *streamSession) remote(ref stream.Ref, container, say string, notices io.Writer, guess bool) (*stream.Remote, error) {
-	if ref.Kind == "" && (container != "" || guess) {
+// container as kubectl does (say names the command for the error); read
+// says whether the Pod is read first.
+func (ss *streamSession) remote(ref stream.Ref, container, say string, notices io.Writer, read podRead) (*stream.Remote, error) {
+	if ref.Kind == "" && ((container != "" && read != readFirst) || read == guessFirst) {
 		pod := &stream.Pod{}
 		pod.Metadata.Name, pod.Metadata.Namespace = ref.Name, ss.target.Namespace
 		return &stream.Remote{Config: ss.config, Server: ss.target.Server, Pod: pod, Container: container}, nil
@@ -191,6 +204,9 @@ type remoteOptions struct {
 	quiet     bool
 	// guess: try the stream before reading the Pod (exec; see remote).
 	guess bool
+	// containerTTY: -t needs a container that has a terminal, as kubectl
+	// attach checks; without one, kubectl's error line and no TTY.
+	containerTTY bool
 }
 
 func containerFlag() cli.Flag {
@@ -229,11 +245,24 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	if o.quiet {
 		notices = nil
 	}
-	remote, err := ss.remote(o.ref, o.container, say, notices, o.guess)
+	read, tty := readUnlessNamed, o.tty
+	switch {
+	case o.containerTTY && tty:
+		read = readFirst
+	case o.guess:
+		read = guessFirst
+	}
+	remote, err := ss.remote(o.ref, o.container, say, notices, read)
 	if err != nil {
 		return err
 	}
-	rio, restore, err := remoteIO(s, o.stdin, o.tty, o.quiet)
+	if read == readFirst && !remote.Pod.HasTTY(remote.Container) {
+		if !o.quiet {
+			fmt.Fprintf(s.ErrOut, "error: Unable to use a TTY - container %s did not allocate one\n", remote.Container)
+		}
+		tty = false
+	}
+	rio, restore, err := remoteIO(s, o.stdin, tty, o.quiet)
 	defer restore()
 	if err != nil {
 		return err
@@ -242,7 +271,7 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	err = fn(ss.ctx, remote, rio)
 	if remote.Container == "" && stream.ReadPodFirst(err) {
 		// Refused before any stream started: nothing was read from stdin.
-		if remote, err = ss.remote(o.ref, o.container, say, notices, false); err != nil {
+		if remote, err = ss.remote(o.ref, o.container, say, notices, readFirst); err != nil {
 			return err
 		}
 		err = fn(ss.ctx, remote, rio)

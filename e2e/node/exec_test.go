@@ -310,6 +310,24 @@ spec:
 		exec.endedBy(t, syscall.SIGTERM, 20*time.Second)
 	})
 
+	// attach -t to a container without a terminal: kubectl's error line,
+	// and the attach goes on without a TTY (the local terminal stays
+	// cooked, the output is the container's lines).
+	t.Run("attach-tty-without-one", func(t *testing.T) {
+		run, terminal := startOnTerminal(t, 24, 80, append(connect(streamer), "attach", "-it", "web", "-c", "ticker")...)
+		run.waitFor(t, regexp.MustCompile(`^error: Unable to use a TTY - container ticker did not allocate one\r?$`), 20*time.Second)
+		run.waitFor(t, regexp.MustCompile(`^tick\r?$`), 20*time.Second)
+		modes, err := unix.IoctlGetTermios(int(terminal.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if modes.Lflag&unix.ICANON == 0 {
+			t.Error("attach -it to a container without a TTY made the terminal raw")
+		}
+		run.cmd.Process.Signal(syscall.SIGTERM)
+		run.endedBy(t, syscall.SIGTERM, 20*time.Second)
+	})
+
 	// kubectl attach's two lines before the stream, then the stream.
 	t.Run("attach-notices", func(t *testing.T) {
 		attach := startInNode(t, append(connect(streamer), "attach", "web", "-c", "ticker")...)

@@ -43,9 +43,10 @@ type Pod struct {
 	} `json:"status"`
 }
 
-// Container is a container's name and ports.
+// Container is a container's name, ports, and whether it has a terminal.
 type Container struct {
 	Name  string `json:"name"`
+	TTY   bool   `json:"tty"`
 	Ports []struct {
 		Name          string `json:"name"`
 		ContainerPort int32  `json:"containerPort"`
@@ -98,6 +99,18 @@ func (p *Pod) Container(name string, notices io.Writer) (string, error) {
 		fmt.Fprintf(notices, "Defaulted container %q out of: %s\n", first, p.containerNames())
 	}
 	return first, nil
+}
+
+// HasTTY: the container named has a terminal (tty: true).
+func (p *Pod) HasTTY(name string) bool {
+	for _, list := range [][]Container{p.Spec.Containers, p.Spec.InitContainers, p.Spec.EphemeralContainers} {
+		for _, c := range list {
+			if c.Name == name {
+				return c.TTY
+			}
+		}
+	}
+	return false
 }
 
 // containerNames lists them as kubectl does.

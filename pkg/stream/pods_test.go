@@ -36,6 +36,17 @@ func TestContainerAsKubectlPicksIt(t *testing.T) {
 	}
 }
 
+// TestHasTTY: attach -t asks the container's spec whether it has a
+// terminal, as kubectl attach does.
+func TestHasTTY(t *testing.T) {
+	pod := podOf(t, `{"spec":{"containers":[{"name":"term","tty":true},{"name":"plain"}],"ephemeralContainers":[{"name":"dbg","tty":true}]}}`)
+	for name, want := range map[string]bool{"term": true, "plain": false, "dbg": true, "nope": false} {
+		if got := pod.HasTTY(name); got != want {
+			t.Errorf("HasTTY(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 func TestParsePorts(t *testing.T) {
 	named := func(n string) (int32, bool) { return 8080, n == "http" }
 	got, err := ParsePorts([]string{"80", "8080:80", ":443", "http", "9090:http"}, named)
