@@ -13,15 +13,22 @@ import (
 	"github.com/kcurl/kcurl/pkg/stream"
 )
 
+// atLeastTwoProcessors gives the test two processors or more (restored
+// at its end) and says how many, so that a move to one shows.
+func atLeastTwoProcessors(t *testing.T) int {
+	before := runtime.GOMAXPROCS(0)
+	if before >= 2 {
+		return before
+	}
+	runtime.GOMAXPROCS(2)
+	t.Cleanup(func() { runtime.GOMAXPROCS(before) })
+	return 2
+}
+
 // TestOneProcessor: a stream runs Go on one processor, and the session's
 // end gives back what there was; GOMAXPROCS set by the user is left alone.
 func TestOneProcessor(t *testing.T) {
-	before := runtime.GOMAXPROCS(0)
-	if before < 2 {
-		runtime.GOMAXPROCS(2)
-		defer runtime.GOMAXPROCS(before)
-		before = 2
-	}
+	before := atLeastTwoProcessors(t)
 	restore := oneProcessor(func(string) string { return "" })
 	if n := runtime.GOMAXPROCS(0); n != 1 {
 		t.Errorf("during the stream GOMAXPROCS = %d, want 1", n)
@@ -48,12 +55,7 @@ func TestOneProcessor(t *testing.T) {
 // stdout and stderr together moves Go to one; the session's end gives
 // them back and moves no more.
 func TestProcessorsMoveOnceTheStreamsCarryBulk(t *testing.T) {
-	before := runtime.GOMAXPROCS(0)
-	if before < 2 {
-		runtime.GOMAXPROCS(2)
-		defer runtime.GOMAXPROCS(before)
-		before = 2
-	}
+	before := atLeastTwoProcessors(t)
 	procs := &processors{getenv: func(string) string { return "" }}
 	rio := procs.counted(stream.IO{Stdin: strings.NewReader(strings.Repeat("i", bulk/2)), Stdout: io.Discard, Stderr: io.Discard})
 	if _, err := io.Copy(rio.Stdout, io.LimitReader(rio.Stdin, bulk/4)); err != nil {
@@ -80,12 +82,7 @@ func TestProcessorsMoveOnceTheStreamsCarryBulk(t *testing.T) {
 
 // TestProcessorsForBulkCommands: port-forward and cp move at once.
 func TestProcessorsForBulkCommands(t *testing.T) {
-	before := runtime.GOMAXPROCS(0)
-	if before < 2 {
-		runtime.GOMAXPROCS(2)
-		defer runtime.GOMAXPROCS(before)
-		before = 2
-	}
+	before := atLeastTwoProcessors(t)
 	procs := &processors{getenv: func(string) string { return "" }}
 	procs.oneNow()
 	if n := runtime.GOMAXPROCS(0); n != 1 {
