@@ -47,7 +47,8 @@ func (o *attachOptions) validate() error {
 }
 
 func (o *attachOptions) run(c *cli.Context) error {
-	return o.runRemote(c, "attach", func(ctx context.Context, r *stream.Remote, rio stream.IO) error {
+	var ended *stream.Remote // an interactive session on a terminal that ended well
+	err := o.runRemote(c, "attach", func(ctx context.Context, r *stream.Remote, rio stream.IO) error {
 		if !o.quiet {
 			eol := "\n"
 			if rio.TTY {
@@ -55,10 +56,29 @@ func (o *attachOptions) run(c *cli.Context) error {
 			}
 			fmt.Fprint(o.streams.ErrOut, attachNotice+eol+"If you don't see a command prompt, try pressing enter."+eol)
 		}
-		return r.Attach(ctx, rio)
+		err := r.Attach(ctx, rio)
+		if err == nil && rio.TTY && rio.Stdin != nil {
+			ended = r
+		}
+		return err
 	})
+	// After runRemote: the terminal is cooked again.
+	if err == nil && ended != nil && ended.Pod != nil && !o.quiet {
+		fmt.Fprintln(o.streams.Out, reattachHint(c.App.Name+" attach", ended))
+	}
+	return err
 }
 
-// attachNotice is kubectl attach's (1.37) warning before every attach.
+// reattachHint is kubectl's line after an interactive session ends: how
+// to come back to the process, which a container restarts (the main
+// process of an ephemeral container is not restarted).
+func reattachHint(command string, r *stream.Remote) string {
+	again := fmt.Sprintf("'%s %s -c %s -n %s -i -t'", command, r.Pod.Metadata.Name, r.Container, r.Pod.Metadata.Namespace)
+	if r.Pod.IsEphemeral(r.Container) {
+		return "Session ended, the ephemeral container will not be restarted but may be reattached using " + again + " if it is still running"
+	}
+	return "Session ended, resume using " + again + " command"
+}
+
 const attachNotice = "All commands and output from this session will be recorded in container logs, " +
 	"including credentials and sensitive information passed through the command prompt."

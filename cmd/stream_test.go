@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"runtime"
 	"strings"
@@ -114,5 +115,22 @@ func TestCutShort(t *testing.T) {
 	cancel(nil)
 	if err := remoteExit(ctx, Streams{}, context.Canceled); err != nil {
 		t.Errorf("a stream the session ended: %v, want nil", err)
+	}
+}
+
+// kubectl attach's last line after an interactive session, word for word
+// (kubectl's attach_test.go), under kcurl's name.
+func TestReattachHint(t *testing.T) {
+	var pod stream.Pod
+	if err := json.Unmarshal([]byte(`{"metadata":{"name":"foo","namespace":"test"},"spec":{"containers":[{"name":"bar"}],"ephemeralContainers":[{"name":"debugger"}]}}`), &pod); err != nil {
+		t.Fatal(err)
+	}
+	for container, want := range map[string]string{
+		"bar":      "Session ended, resume using 'kcurl attach foo -c bar -n test -i -t' command",
+		"debugger": "Session ended, the ephemeral container will not be restarted but may be reattached using 'kcurl attach foo -c debugger -n test -i -t' if it is still running",
+	} {
+		if got := reattachHint("kcurl attach", &stream.Remote{Pod: &pod, Container: container}); got != want {
+			t.Errorf("reattachHint for %s:\n got %s\nwant %s", container, got, want)
+		}
 	}
 }

@@ -442,6 +442,19 @@ spec:
 			t.Errorf("attach:\n%s", r)
 		}
 	})
+
+	// Last too: the term container's shell ends, and with it an
+	// interactive attach, which then says kubectl's line on how to come
+	// back, and exits 0.
+	t.Run("attach-session-ended", func(t *testing.T) {
+		run, terminal := startOnTerminal(t, 24, 80, append(connect(streamer), "attach", "-it", "web", "-c", "term")...)
+		run.waitFor(t, regexp.MustCompile(`If you don't see a command prompt, try pressing enter`), 20*time.Second)
+		terminal.WriteString("exit\r")
+		if code := run.exitCode(t, 20*time.Second); code != 0 {
+			t.Errorf("attach -it ended by the shell's exit: exit %d; output:\n%s", code, run.output())
+		}
+		run.waitFor(t, regexp.MustCompile(`^Session ended, resume using 'kcurl attach web -c term -n `+ns+` -i -t' command\r?$`), 5*time.Second)
+	})
 }
 
 // expectContains: stdout and stderr each contain what is given, and the

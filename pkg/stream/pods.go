@@ -113,6 +113,17 @@ func (p *Pod) HasTTY(name string) bool {
 	return false
 }
 
+// IsEphemeral says whether the container named is one of the Pod's
+// ephemeral containers (kubectl debug's).
+func (p *Pod) IsEphemeral(name string) bool {
+	for _, c := range p.Spec.EphemeralContainers {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // containerNames lists them as kubectl does.
 func (p *Pod) containerNames() string {
 	var names []string

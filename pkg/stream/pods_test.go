@@ -47,6 +47,15 @@ func TestHasTTY(t *testing.T) {
 	}
 }
 
+func TestIsEphemeral(t *testing.T) {
+	pod := podOf(t, `{"spec":{"containers":[{"name":"web"}],"initContainers":[{"name":"init"}],"ephemeralContainers":[{"name":"dbg"}]}}`)
+	for name, want := range map[string]bool{"dbg": true, "web": false, "init": false, "nope": false} {
+		if got := pod.IsEphemeral(name); got != want {
+			t.Errorf("IsEphemeral(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 func TestParsePorts(t *testing.T) {
 	named := func(n string) (int32, bool) { return 8080, n == "http" }
 	got, err := ParsePorts([]string{"80", "8080:80", ":443", "http", "9090:http"}, named)
