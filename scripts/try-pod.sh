@@ -26,7 +26,48 @@ kubectl() { "$repo/scripts/node.sh" kubectl "$@"; }
 kubectl delete pod -n kcurl-try kcurl-try --ignore-not-found --wait=true --grace-period=1 >/dev/null 2>&1 || true
 {
 	sed -e "s/@NS@/kcurl-try/g" -e "s/@SA@/kcurl-try/g" "$repo/scripts/try-identity.yaml"
+	# A neighbour to try the streaming commands on (docs/recipes.md, "A
+	# debug Pod that reaches its neighbours"): exec, attach and port-forward
+	# its Pods. Here only: the sandbox of scripts/try.sh runs no Pods.
 	cat <<'YAML'
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: kcurl-try-streams, namespace: kcurl-try}
+rules:
+- apiGroups: [""]
+  resources: [pods/exec, pods/attach, pods/portforward]
+  verbs: [create, get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: kcurl-try-streams, namespace: kcurl-try}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: kcurl-try-streams}
+subjects: [{kind: ServiceAccount, name: kcurl-try, namespace: kcurl-try}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: kcurl-try, labels: {app: web}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: web
+        image: localhost/kcurl-e2e/shell:1
+        imagePullPolicy: Never
+        command: [sh, -c, 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 8080 -h /www']
+        ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: kcurl-try}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
 ---
 apiVersion: v1
 kind: Pod
@@ -47,6 +88,7 @@ spec:
 YAML
 } | kubectl apply -f - >/dev/null
 kubectl wait -n kcurl-try --for=condition=Ready --timeout=90s pod/kcurl-try >/dev/null
+kubectl rollout status -n kcurl-try --timeout=90s deployment/web >/dev/null
 say "in Pod kcurl-try/kcurl-try as system:serviceaccount:kcurl-try:kcurl-try (kcurl is /bin/kcurl)"
 tty=-i
 [[ -t 0 ]] && tty=-it

@@ -21,9 +21,12 @@
 # A real Pod instead: starts (or reuses) the one-node cluster of
 # scripts/node.sh (kubelet, containerd, runc), runs the Pod kcurl-try in
 # namespace kcurl-try (a busybox shell with kcurl as /bin/kcurl, the same
-# ServiceAccount and Role), and enters it with kubectl exec -it:
+# ServiceAccount and Role), and enters it with kubectl exec -it. A neighbour
+# runs beside it, a Deployment web (httpd on 8080) behind a Service web,
+# that the ServiceAccount may exec, attach and port-forward to:
 #   scripts/try.sh --pod                 then: kcurl whoami; kcurl pods -o table
 #   scripts/try.sh --pod kcurl can-i --list
+#   scripts/try.sh --pod kcurl exec deploy/web -- cat /www/index.html
 # `scripts/node.sh kubectl ...` reaches the same cluster as its admin;
 # `scripts/node.sh down` stops it.
 set -euo pipefail

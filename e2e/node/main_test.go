@@ -61,6 +61,7 @@ func TestNode(t *testing.T) {
 		{"DebugCommandRefusals", debugCommandRefusals},
 		{"DebugCommandFromPod", debugCommandFromPod},
 		{"KcurlStreams", kcurlStreams},
+		{"TryPodNeighbour", tryPodNeighbour},
 		{"CARotation", caRotation},
 	} {
 		t.Run(test.name, test.run)
