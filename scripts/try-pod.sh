@@ -61,6 +61,10 @@ spec:
         imagePullPolicy: Never
         command: [sh, -c, 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 8080 -h /www']
         ports: [{name: http, containerPort: 8080}]
+        # Ready once it answers: rollout status below waits for that.
+        readinessProbe:
+          exec: {command: [wget, -q, -O, /dev/null, 'http://127.0.0.1:8080/']}
+          periodSeconds: 1
 ---
 apiVersion: v1
 kind: Service
