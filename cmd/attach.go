@@ -51,13 +51,13 @@ func (o *attachOptions) run(c *cli.Context) error {
 	err := o.runRemote(c, "attach", func(ctx context.Context, r *stream.Remote, rio stream.IO) error {
 		if !o.quiet {
 			eol := "\n"
-			if rio.TTY {
+			if rawTerminal(rio) {
 				eol = "\r\n" // the terminal is raw already
 			}
 			fmt.Fprint(o.streams.ErrOut, attachNotice+eol+"If you don't see a command prompt, try pressing enter."+eol)
 		}
 		err := r.Attach(ctx, rio)
-		if err == nil && rio.TTY && rio.Stdin != nil {
+		if err == nil && rawTerminal(rio) && rio.Stdin != nil {
 			ended = r
 		}
 		return err

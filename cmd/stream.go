@@ -163,7 +163,7 @@ const (
 	// kubectl would, and refuses the others, which are then read and
 	// picked for (stream.ReadPodFirst).
 	guessFirst
-	// readFirst: always (attach -t: the container's spec says whether it
+	// readFirst: always (attach: the container's spec says whether it
 	// has a terminal).
 	readFirst
 )
@@ -204,8 +204,10 @@ type remoteOptions struct {
 	quiet     bool
 	// guess: try the stream before reading the Pod (exec; see remote).
 	guess bool
-	// containerTTY: -t needs a container that has a terminal, as kubectl
-	// attach checks; without one, kubectl's error line and no TTY.
+	// containerTTY (attach): the container's spec decides the remote TTY.
+	// -t needs a container that has a terminal, as kubectl attach checks
+	// (without one, kubectl's error line and no TTY); a container that has
+	// one is attached to through it, -t or not.
 	containerTTY bool
 }
 
@@ -247,7 +249,7 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	}
 	read, tty := readUnlessNamed, o.tty
 	switch {
-	case o.containerTTY && tty:
+	case o.containerTTY:
 		read = readFirst
 	case o.guess:
 		read = guessFirst
@@ -256,7 +258,7 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	if err != nil {
 		return err
 	}
-	if read == readFirst && !remote.Pod.HasTTY(remote.Container) {
+	if o.containerTTY && tty && !remote.Pod.HasTTY(remote.Container) {
 		if !o.quiet {
 			fmt.Fprintf(s.ErrOut, "error: Unable to use a TTY - container %s did not allocate one\n", remote.Container)
 		}
@@ -266,6 +268,13 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	defer restore()
 	if err != nil {
 		return err
+	}
+	if o.containerTTY && !rio.TTY && remote.Pod.HasTTY(remote.Container) {
+		// A container with a terminal is attached to through it, whose
+		// one stream is stdout, whether or not ours is one (no -t):
+		// kubectl asks for stderr as well and is refused ("tty and
+		// stderr cannot both be true").
+		rio.TTY, rio.Stderr = true, nil
 	}
 	rio = ss.processors.counted(rio)
 	err = fn(ss.ctx, remote, rio)
@@ -305,6 +314,10 @@ func remoteIO(s Streams, stdin, tty, quiet bool) (rio stream.IO, restore func(),
 	rio.TTY, rio.Sizes, rio.Stderr = true, term, nil
 	return rio, term.Restore, nil
 }
+
+// rawTerminal says whether our terminal is raw for rio: remoteIO follows
+// its size only then (a remote TTY may also be spoken without one).
+func rawTerminal(rio stream.IO) bool { return rio.Sizes != nil }
 
 // remoteExit is how exec and attach end: the remote command's exit code
 // said as kubectl says it; cut short by a signal, as that signal ends

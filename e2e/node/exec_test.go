@@ -65,6 +65,11 @@ spec:
   - name: ticker
     image: %[2]s
     command: [sh, -c, 'while true; do echo tick; sleep 1; done']
+  - name: tty-ticker
+    image: %[2]s
+    stdin: true
+    tty: true
+    command: [sh, -c, 'while true; do echo tick; sleep 1; done']
 ---
 apiVersion: v1
 kind: Pod
@@ -336,6 +341,18 @@ spec:
 		attach.waitFor(t, regexp.MustCompile(`^tick$`), 20*time.Second)
 		attach.cmd.Process.Signal(syscall.SIGINT)
 		attach.endedBy(t, syscall.SIGINT, 20*time.Second)
+	})
+
+	// attach without -t to a container that has a terminal: through it,
+	// where kubectl is refused ("tty and stderr cannot both be true").
+	t.Run("attach-through-its-terminal", func(t *testing.T) {
+		attach := startInNode(t, append(connect(streamer), "attach", "web", "-c", "tty-ticker", "-q")...)
+		attach.waitFor(t, regexp.MustCompile(`^tick$`), 20*time.Second)
+		attach.cmd.Process.Signal(syscall.SIGINT)
+		attach.endedBy(t, syscall.SIGINT, 20*time.Second)
+		if out := attach.output(); strings.Contains(out, "stderr") {
+			t.Errorf("attach to a container with a terminal:\n%s", out)
+		}
 	})
 
 	t.Run("raw-attach-path", func(t *testing.T) {
