@@ -63,7 +63,7 @@ func (o *attachOptions) run(c *cli.Context) error {
 		return err
 	})
 	// After runRemote: the terminal is cooked again.
-	if err == nil && ended != nil && ended.Pod != nil && !o.quiet {
+	if err == nil && ended != nil && !o.quiet {
 		fmt.Fprintln(o.streams.Out, reattachHint(c.App.Name+" attach", ended))
 	}
 	return err

@@ -144,7 +144,8 @@ var commandDocs = map[string]commandDoc{
 			{"the main process's output", "kcurl attach web"},
 			{"a terminal (the container has stdin: true, tty: true)", "kcurl attach -it web -c shell"},
 		},
-		exit: "the process's exit code; before it: 2 usage; 3 no credentials; 4 a missing right; 6 network; " +
+		exit: "the process's exit code; before it: 2 usage (a container the Pod does not have); 3 no credentials; " +
+			"4 a missing right or no such Pod; 6 network; " +
 			"Ctrl-C, SIGTERM or SIGHUP ends kcurl by that signal, as kubectl (a shell says 130, 143, 129)",
 	},
 	"port-forward": {

@@ -258,7 +258,8 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	if err != nil {
 		return err
 	}
-	if o.containerTTY && tty && !remote.Pod.HasTTY(remote.Container) {
+	hasTTY := o.containerTTY && remote.Pod.HasTTY(remote.Container)
+	if o.containerTTY && tty && !hasTTY {
 		if !o.quiet {
 			fmt.Fprintf(s.ErrOut, "error: Unable to use a TTY - container %s did not allocate one\n", remote.Container)
 		}
@@ -269,7 +270,7 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	if err != nil {
 		return err
 	}
-	if o.containerTTY && !rio.TTY && remote.Pod.HasTTY(remote.Container) {
+	if hasTTY && !rio.TTY {
 		// A container with a terminal is attached to through it, whose
 		// one stream is stdout, whether or not ours is one (no -t):
 		// kubectl asks for stderr as well and is refused ("tty and

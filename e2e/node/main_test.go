@@ -139,13 +139,19 @@ func run(m *testing.M) int {
 // script runs one of scripts/ with an environment that names no cluster of
 // the machine's: PATH, HOME, the caches, and extra.
 func script(extra []string, name string, args ...string) error {
-	c := exec.Command(filepath.Join(repoRoot, "scripts", name), args...)
-	c.Env = append(baseEnv(), extra...)
+	c := scriptCommand(extra, name, args...)
 	c.Stdout, c.Stderr = os.Stderr, os.Stderr
 	if len(args) > 0 && (args[0] == "up" || args[0] == "build" || args[0] == "node-images") {
 		c.Stdout = nil // env files, image sizes and lists are read from disk
 	}
 	return c.Run()
+}
+
+// scriptCommand is script's command, for a caller that reads its output.
+func scriptCommand(extra []string, name string, args ...string) *exec.Cmd {
+	c := exec.Command(filepath.Join(repoRoot, "scripts", name), args...)
+	c.Env = append(baseEnv(), extra...)
+	return c
 }
 
 func baseEnv() []string {

@@ -4,8 +4,6 @@ package node
 
 import (
 	"bytes"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -27,8 +25,7 @@ wait $! && echo "port-forward ended: 0"
 kcurl cp "$(kcurl pods -l app=web -r -q '.items[0].metadata.name')":/www/index.html copied
 sed 's/^/copied: /' copied
 kcurl exec svc/web -- sh -c 'exit 3' || echo "exec exit: $?"`
-	c := exec.Command(filepath.Join(repoRoot, "scripts", "try.sh"), "--pod", "sh", "-c", inPod)
-	c.Env = append(baseEnv(), "KCURL_NODE_DIR="+node["KCURL_NODE_DIR"])
+	c := scriptCommand([]string{"KCURL_NODE_DIR=" + node["KCURL_NODE_DIR"]}, "try.sh", "--pod", "sh", "-c", inPod)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	if err := c.Run(); err != nil {

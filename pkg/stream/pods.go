@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,10 +86,8 @@ func (p *Pod) Container(name string, notices io.Writer) (string, error) {
 		name = p.Metadata.Annotations[DefaultContainerAnnotation]
 	}
 	if name != "" {
-		for _, list := range [][]Container{p.Spec.Containers, p.Spec.InitContainers, p.Spec.EphemeralContainers} {
-			if slices.ContainsFunc(list, func(c Container) bool { return c.Name == name }) {
-				return name, nil
-			}
+		if c, _ := p.find(name); c != nil {
+			return name, nil
 		}
 		return "", exitcode.Usagef("container %s is not valid for pod %s out of: %s", name, p.Metadata.Name, p.containerNames())
 	}
@@ -101,27 +98,30 @@ func (p *Pod) Container(name string, notices io.Writer) (string, error) {
 	return first, nil
 }
 
-// HasTTY: the container named has a terminal (tty: true).
-func (p *Pod) HasTTY(name string) bool {
-	for _, list := range [][]Container{p.Spec.Containers, p.Spec.InitContainers, p.Spec.EphemeralContainers} {
-		for _, c := range list {
-			if c.Name == name {
-				return c.TTY
+// find is the container named, of any kind, and whether it is one of the
+// Pod's ephemeral containers (kubectl debug's); nil when there is none.
+func (p *Pod) find(name string) (c *Container, ephemeral bool) {
+	for i, list := range [][]Container{p.Spec.Containers, p.Spec.InitContainers, p.Spec.EphemeralContainers} {
+		for j := range list {
+			if list[j].Name == name {
+				return &list[j], i == 2
 			}
 		}
 	}
-	return false
+	return nil, false
+}
+
+// HasTTY: the container named has a terminal (tty: true).
+func (p *Pod) HasTTY(name string) bool {
+	c, _ := p.find(name)
+	return c != nil && c.TTY
 }
 
 // IsEphemeral says whether the container named is one of the Pod's
-// ephemeral containers (kubectl debug's).
+// ephemeral containers.
 func (p *Pod) IsEphemeral(name string) bool {
-	for _, c := range p.Spec.EphemeralContainers {
-		if c.Name == name {
-			return true
-		}
-	}
-	return false
+	_, ephemeral := p.find(name)
+	return ephemeral
 }
 
 // containerNames lists them as kubectl does.
