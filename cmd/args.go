@@ -54,8 +54,27 @@ func interspersed(args []string, app *cli.App) ([]string, error) {
 				return nil, usagef("%s does not apply to %s", f, command.Name)
 			}
 		}
+		if err := commandAfterDash(command, positional[1:]); err != nil {
+			return nil, err
+		}
 	}
 	return append(append(out, flags...), positional...), nil
+}
+
+// commandAfterDash: exec's remote command follows "--", as kubectl requires
+// ("exec [POD] [COMMAND] is not supported anymore"). Without it, the
+// command's own flags would be read as kcurl's (`exec web ls -la`: -l, -a).
+// args are the command's, as splitCommand left them: its flags, then "--"
+// when one was typed, then the words.
+func commandAfterDash(command *cli.Command, args []string) error {
+	if command.Name != "exec" {
+		return nil
+	}
+	_, words, _ := splitFlags(args, command.Flags, nil, nil)
+	if len(words) > 1 && words[0] != "--" {
+		return usagef("exec takes the command after --, as kubectl does: kcurl exec %s -- COMMAND [ARGS...]", words[0])
+	}
+	return nil
 }
 
 func firstPositional(positional []string) string {
