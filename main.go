@@ -4,8 +4,8 @@ import (
 	"os"
 
 	"github.com/kcurl/kcurl/cmd"
-	// Its init maps kcurl's code and first heap pages in a few calls, before
-	// the other inits run: page faults are dear on a virtual machine.
+	// Its init maps the Go heap's first chunk in a few calls, before the
+	// other inits run: page faults are dear on a virtual machine.
 	_ "github.com/kcurl/kcurl/pkg/prefault"
 )
 

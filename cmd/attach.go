@@ -80,5 +80,6 @@ func reattachHint(command string, r *stream.Remote) string {
 	return "Session ended, resume using " + again + " command"
 }
 
+// attachNotice is kubectl attach's (1.37) warning before every attach.
 const attachNotice = "All commands and output from this session will be recorded in container logs, " +
 	"including credentials and sensitive information passed through the command prompt."
