@@ -120,7 +120,7 @@ for name in "${clients[@]}"; do
 done
 
 # port-forward: 100 MB through it with curl; its CPU (user+system ticks of
-# the forwarder process, from /proc) and its peak RSS.
+# the forwarder process, from /proc), then 300 MB more and its peak RSS.
 forward() { # NAME CMD...
 	local name=$1 out=$work/$1.pf
 	shift
@@ -144,6 +144,13 @@ forward() { # NAME CMD...
 	# curl's own clock: the transfer alone, not nsenter's and env's starts.
 	seconds=$(in_node curl -q --noproxy '*' -fsS -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/big")
 	c1=$(ticks)
+	# "Whatever the size": the peak RSS after 500 MB through the same
+	# forwarder, not 200. While each SPDY frame was an allocation of its
+	# own, it grew with every transfer: 29-32 MiB after two, 36-39 after
+	# four, 40 after eleven.
+	for _ in 1 2 3; do
+		in_node curl -q --noproxy '*' -fsS -o /dev/null "http://127.0.0.1:$port/big"
+	done
 	local rss
 	rss=$(awk '/VmHWM/ {print $2}' "/proc/$fpid/status")
 	kill "$pid" 2>/dev/null || true
@@ -198,6 +205,6 @@ for name in "${clients[@]}"; do
 	printf '%-34s %12s %12s %8s %s\n' "port-forward 100 MB CPU (ticks)" "${m[$name.pf_cpu]}" "${m[$k.pf_cpu]}" "$(ratio "${m[$name.pf_cpu]}" "$((m[$k.pf_cpu] > 0 ? m[$k.pf_cpu] : 1))")" "≤ 0.8"
 	printf '%-34s %12s %12s %8s %s\n' "cp 100 MB wall (s)" "${m[$name.cp_wall]}" "${m[$k.cp_wall]}" "$(ratio "${m[$name.cp_wall]}" "${m[$k.cp_wall]}")" "≤ 1.0"
 	printf '%-34s %12s %12s %8s %s\n' "peak RSS exec (MiB)" "$(ratio "${exec_rss[$name]}" 1024)" "$((exec_rss[$k] / 1024))" "" "≤ 32"
-	printf '%-34s %12s %12s %8s %s\n' "peak RSS port-forward (MiB)" "$(ratio "${m[$name.pf_rss]}" 1024)" "$((m[$k.pf_rss] / 1024))" "" "≤ 32"
+	printf '%-34s %12s %12s %8s %s\n' "peak RSS port-fwd 500 MB (MiB)" "$(ratio "${m[$name.pf_rss]}" 1024)" "$((m[$k.pf_rss] / 1024))" "" "≤ 32"
 	printf '%-34s %12s %12s %8s %s\n' "peak RSS cp (MiB)" "$(ratio "${m[$name.cp_rss]}" 1024)" "$((m[$k.cp_rss] / 1024))" "" "≤ 32"
 done

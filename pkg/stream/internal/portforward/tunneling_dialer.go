@@ -24,8 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kcurl/kcurl/pkg/stream/internal/spdyconn"
 	"k8s.io/apimachinery/pkg/util/httpstream"
-	httpstreamspdy "k8s.io/apimachinery/pkg/util/httpstream/spdy"
 	constants "k8s.io/apimachinery/pkg/util/portforward"
 	restclient "k8s.io/client-go/rest"
 	"k8s.io/client-go/transport/websocket"
@@ -141,7 +141,7 @@ func (d *tunnelingDialer) Dial(protocols ...string) (httpstream.Connection, stri
 		return nil, "", err
 	}
 	// Create SPDY connection injecting the previously created tunneling connection.
-	spdyConn, err := httpstreamspdy.NewClientConnectionWithPings(tConn, PingPeriod)
+	spdyConn, err := spdyconn.NewClientConnectionWithPings(tConn, PingPeriod)
 
 	return spdyConn, protocol, err
 }

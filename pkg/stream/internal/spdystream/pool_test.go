@@ -1,0 +1,116 @@
+package spdystream
+
+// kcurl's tests of its change to the copy: data frames' payloads come from
+// a pool and go back to it once read whole (UPSTREAM.md).
+
+import (
+	"bytes"
+	"io"
+	"math/rand"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// pipeStream is a client's stream to a server that echoes it
+// (MirrorStreamHandler), over an in-memory connection.
+func pipeStream(t *testing.T) *Stream {
+	t.Helper()
+	serverSide, clientSide := net.Pipe()
+	server, err := NewConnection(serverSide, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go server.Serve(MirrorStreamHandler)
+	client, err := NewConnection(clientSide, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go client.Serve(NoOpStreamHandler)
+	t.Cleanup(func() {
+		client.Close()
+		server.Close()
+	})
+	stream, err := client.CreateStream(http.Header{}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.WaitTimeout(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return stream
+}
+
+// A payload goes back to the pool only once read whole: read in pieces
+// smaller than the frames, while the connection reads the next frames
+// into pooled buffers, every byte comes back as it was sent.
+func TestReadInPiecesKeepsEveryByte(t *testing.T) {
+	stream := pipeStream(t)
+	random := rand.New(rand.NewSource(1))
+	var sent bytes.Buffer
+	for sent.Len() < 4<<20 {
+		frame := make([]byte, 1+random.Intn(40<<10)) // some over the pool's 32 KiB
+		random.Read(frame)
+		sent.Write(frame)
+	}
+	go func() {
+		rest := sent.Bytes()
+		for len(rest) > 0 {
+			n := min(len(rest), 1+random.Intn(40<<10))
+			if _, err := stream.Write(rest[:n]); err != nil {
+				return
+			}
+			rest = rest[n:]
+		}
+	}()
+	got := make([]byte, 0, sent.Len())
+	piece := make([]byte, 1000)
+	for len(got) < sent.Len() {
+		n, err := stream.Read(piece)
+		got = append(got, piece[:n]...)
+		if err != nil {
+			t.Fatalf("after %d of %d bytes: %v", len(got), sent.Len(), err)
+		}
+	}
+	if i := firstDifference(got, sent.Bytes()); i >= 0 {
+		t.Fatalf("%d bytes echoed, differing from byte %d on", len(got), i)
+	}
+}
+
+// ReadData hands the whole payload over: it stays the caller's, unchanged
+// by the frames read after it.
+func TestReadDataKeepsItsPayload(t *testing.T) {
+	stream := pipeStream(t)
+	first := bytes.Repeat([]byte{'a'}, 1000)
+	if _, err := stream.Write(first); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := stream.ReadData()
+	if err != nil || !bytes.Equal(kept, first) {
+		t.Fatalf("ReadData: %q, %v", kept, err)
+	}
+	for i := 0; i < 100; i++ {
+		if _, err := stream.Write(bytes.Repeat([]byte{'b'}, 1000)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(stream, make([]byte, 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(kept, first) {
+		t.Errorf("the payload ReadData returned changed after later reads: %q…", kept[:20])
+	}
+}
+
+func firstDifference(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
