@@ -220,7 +220,9 @@ spec:
 	})
 
 	t.Run("port-forward", func(t *testing.T) {
-		fwd := startInNode(t, append(connect(streamer), "port-forward", "web", ":8080", ":9999")...)
+		// DEBUG=1, as containers often set for their own app: the SPDY
+		// library logs every frame when it sees it (below, at the end).
+		fwd := startInNode(t, append(append([]string{"DEBUG=1"}, connect(streamer)...), "port-forward", "web", ":8080", ":9999")...)
 		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
 		closed := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 9999`), 5*time.Second)
 		get := func(port, path string) result {
@@ -252,6 +254,15 @@ spec:
 		big := inNode(t, "", "sh", "-c", `curl -q --noproxy '*' -fsS --max-time 120 http://127.0.0.1:$0/big | sha256sum`, port)
 		if !strings.HasPrefix(big.Stdout, want) {
 			t.Errorf("100 MB through port-forward: sha256 %q, want %s\n%s", big.Stdout, want, big)
+		}
+
+		// What the forwarder said, and nothing else.
+		said := regexp.MustCompile(`^(Forwarding from 127\.0\.0\.1:\d+ -> (8080|9999)|Handling connection for \d+|error: forwarding port \d+ -> 9999: .*)$`)
+		for _, line := range strings.Split(fwd.output(), "\n") {
+			if !said.MatchString(line) {
+				t.Errorf("port-forward with DEBUG=1 in its environment printed %q", line)
+				break
+			}
 		}
 	})
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/moby/spdystream"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/transport/spdy"
@@ -33,6 +34,14 @@ const (
 	streamTypeData    = "data"
 	networkClosedText = "use of closed network connection"
 )
+
+func init() {
+	// client-go's plain SPDY (the fallback of exec, attach and
+	// port-forward) runs on moby/spdystream, which logs every frame to
+	// stderr when DEBUG is set in the environment, as containers often set
+	// it for their own app. The tunnel's copy never reads it (UPSTREAM.md).
+	spdystream.DEBUG = ""
+}
 
 // Dialer connects to a portforward URL as kubectl does: SPDY tunnelled
 // over a WebSocket (KEP-4006) first, plain SPDY when the server refuses

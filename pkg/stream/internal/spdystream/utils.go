@@ -18,11 +18,13 @@ package spdystream
 
 import (
 	"log"
-	"os"
 )
 
 var (
-	DEBUG = os.Getenv("DEBUG")
+	// kcurl: never from the environment (upstream reads DEBUG): containers
+	// often set DEBUG for their own app, and this logged every frame to
+	// stderr.
+	DEBUG = ""
 )
 
 func debugMessage(fmt string, args ...interface{}) {
