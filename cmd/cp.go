@@ -103,18 +103,20 @@ func (o *cpOptions) run(c *cli.Context) error {
 	if o.remote.namespace != "" {
 		ss.target.Namespace = o.remote.namespace
 	}
-	remote, err := ss.remote(stream.Ref{Name: o.remote.pod}, o.container, "copy files with", s.ErrOut, readUnlessNamed)
+	ref, say := stream.Ref{Name: o.remote.pod}, "copy files with"
+	remote, err := ss.remote(ref, o.container, say, s.ErrOut, readUnlessNamed)
 	if err != nil {
 		return err
 	}
-	exec := func(ctx context.Context, command []string, rio stream.IO) error {
-		return remote.Exec(ctx, command, rio)
-	}
-	if o.toPod {
-		err = stream.CopyTo(ss.ctx, exec, o.local, o.remote.path, s.ErrOut, s.ErrOut)
-	} else {
-		err = stream.CopyFrom(ss.ctx, exec, o.remote.path, o.local, s.ErrOut, s.ErrOut)
-	}
+	err = ss.retryReadingPod(remote, ref, o.container, say, s.ErrOut, readUnlessNamed, func(r *stream.Remote) error {
+		exec := func(ctx context.Context, command []string, rio stream.IO) error {
+			return r.Exec(ctx, command, rio)
+		}
+		if o.toPod {
+			return stream.CopyTo(ss.ctx, exec, o.local, o.remote.path, s.ErrOut, s.ErrOut)
+		}
+		return stream.CopyFrom(ss.ctx, exec, o.remote.path, o.local, s.ErrOut, s.ErrOut)
+	})
 	if sig := cutShort(ss.ctx); err != nil && sig != nil {
 		return sig // a copy cut short is no success
 	}

@@ -154,9 +154,10 @@ type podRead int
 
 const (
 	// readUnlessNamed: a Pod named with its container (-c) is not read
-	// first: the server checks both, and refuses a completed Pod, with
-	// kubectl's own words, when the stream is asked for; that saves a
-	// request and a connection.
+	// first: the server checks both when the stream is asked for, which
+	// saves a request and a connection. When it refuses the container, or
+	// a completed Pod's, the Pod is read then (stream.ReadPodFirst), to
+	// say so as kubectl does: the Pod's containers, or its phase.
 	readUnlessNamed podRead = iota
 	// guessFirst (exec): a Pod named without its container is not read
 	// either: the server picks the container of a Pod that has one, as
@@ -172,7 +173,7 @@ const (
 // container as kubectl does (say names the command for the error); read
 // says whether the Pod is read first.
 func (ss *streamSession) remote(ref stream.Ref, container, say string, notices io.Writer, read podRead) (*stream.Remote, error) {
-	if ref.Kind == "" && ((container != "" && read != readFirst) || read == guessFirst) {
+	if podUnread(ref, container, read) {
 		pod := &stream.Pod{}
 		pod.Metadata.Name, pod.Metadata.Namespace = ref.Name, ss.target.Namespace
 		return &stream.Remote{Config: ss.config, Server: ss.target.Server, Pod: pod, Container: container}, nil
@@ -189,6 +190,26 @@ func (ss *streamSession) remote(ref stream.Ref, container, say string, notices i
 		return nil, err
 	}
 	return &stream.Remote{Config: ss.config, Server: ss.target.Server, Pod: pod, Container: name}, nil
+}
+
+// podUnread says whether remote asks for the stream before reading the Pod.
+func podUnread(ref stream.Ref, container string, read podRead) bool {
+	return ref.Kind == "" && ((container != "" && read != readFirst) || read == guessFirst)
+}
+
+// retryReadingPod runs fn on remote; when the stream was refused before
+// the Pod was read, in a way the Pod explains (stream.ReadPodFirst), it
+// reads the Pod and runs fn once more on the container picked, or says
+// why there is none. Nothing was read from stdin: no stream started.
+func (ss *streamSession) retryReadingPod(remote *stream.Remote, ref stream.Ref, container, say string, notices io.Writer, read podRead, fn func(*stream.Remote) error) error {
+	err := fn(remote)
+	if !podUnread(ref, container, read) || !stream.ReadPodFirst(err) {
+		return err
+	}
+	if remote, err = ss.remote(ref, container, say, notices, readFirst); err != nil {
+		return err
+	}
+	return fn(remote)
 }
 
 // remoteOptions are what exec and attach share (kubectl's StreamOptions):
@@ -278,14 +299,9 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 		rio.TTY, rio.Stderr = true, nil
 	}
 	rio = ss.processors.counted(rio)
-	err = fn(ss.ctx, remote, rio)
-	if remote.Container == "" && stream.ReadPodFirst(err) {
-		// Refused before any stream started: nothing was read from stdin.
-		if remote, err = ss.remote(o.ref, o.container, say, notices, readFirst); err != nil {
-			return err
-		}
-		err = fn(ss.ctx, remote, rio)
-	}
+	err = ss.retryReadingPod(remote, o.ref, o.container, say, notices, read, func(r *stream.Remote) error {
+		return fn(ss.ctx, r, rio)
+	})
 	return remoteExit(ss.ctx, s, ss.err(err))
 }
 

@@ -80,6 +80,16 @@ spec:
   - name: only
     image: %[2]s
     command: [sleep, '3600']
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: done, namespace: %[1]s}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: %[2]s
+    command: ['true']
 `, ns, shellImage, kcurlImage))
 	waitReady(t, ns, "web")
 	waitReady(t, ns, "solo")
@@ -118,7 +128,16 @@ spec:
 			t.Errorf("want out, err and exit 0; got\n%s", r)
 		}
 		expectContains(t, kc("ping\npong\n", "exec", "-i", "web", "--", "cat"), "ping\npong\n", "", 0)
-		expectContains(t, kc("", "exec", "web", "-c", "nope", "--", "true"), "", "Error from server (BadRequest): container nope is not valid for pod web", 4)
+		// The server refuses the container; the Pod, read then, lists its own.
+		expectContains(t, kc("", "exec", "web", "-c", "nope", "--", "true"), "",
+			"kcurl: container nope is not valid for pod web out of: web, echo, notar, term, ticker, tty-ticker", 2)
+		// A completed Pod named with its container: the kubelet's refusal
+		// ("container not found"), then the Pod's phase, in kubectl's words.
+		if r := kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=90s", "pod/done"); r.Code != 0 {
+			t.Fatalf("pod done did not complete:\n%s\n%s", r, describe(t, ns, "done"))
+		}
+		expectContains(t, kc("", "exec", "done", "-c", "c", "--", "true"), "",
+			"kcurl: cannot exec into a container in a completed pod; current phase is Succeeded\n", 2)
 		if r := kc("", "exec", "web", "--", "no-such-command"); r.Code == 0 || !strings.Contains(r.Stderr, "no-such-command") {
 			t.Errorf("a command the container does not have:\n%s", r)
 		}

@@ -153,24 +153,32 @@ func Classify(err error) error {
 	return exitcode.With(exitcode.Failed, err)
 }
 
-// ReadPodFirst: a stream asked for before its Pod was read (a Pod named
-// without a container) did not start, and reading the Pod would help:
-// the server wants a container named (the Pod has several), or refused
-// the upgrade without a Status of its own (a completed Pod's container
-// is "not found"), which the Pod's phase explains as kubectl does. A
-// Status (Forbidden, NotFound) or the command's own exit is final.
+// ReadPodFirst: a stream asked for before its Pod was read did not start,
+// and reading the Pod would help: the server wants a container named (the
+// Pod has several), does not know the one named (kubectl lists the Pod's),
+// or refused the upgrade without a Status of its own (a completed Pod's
+// container is "not found"), which the Pod's phase explains as kubectl
+// does. Another Status (Forbidden, NotFound) or the command's own exit is
+// final.
 func ReadPodFirst(err error) bool {
 	if err == nil {
 		return false
 	}
 	var status *transport.StatusError
 	if errors.As(err, &status) {
-		return status.Code == http.StatusBadRequest && strings.HasPrefix(status.Message, "a container name must be specified")
+		return status.Code == http.StatusBadRequest &&
+			(strings.HasPrefix(status.Message, "a container name must be specified") || unknownContainer(status.Message))
 	}
 	// SPDY's executor (tried when the WebSocket upgrade failed) says so
 	// in words only; no stream starts before a 101.
 	return streamhttp.IsUpgradeFailure(err) || httpstream.IsUpgradeFailure(err) ||
 		strings.Contains(err.Error(), spdyUpgradeFailed)
+}
+
+// unknownContainer: the apiserver's refusal of a container the Pod does not
+// have, "container NAME is not valid for pod POD" (pkg/registry/core/pod).
+func unknownContainer(message string) bool {
+	return strings.HasPrefix(message, "container ") && strings.Contains(message, " is not valid for pod ")
 }
 
 // spdyUpgradeFailed begins the error of k8s.io/streaming's SPDY round
