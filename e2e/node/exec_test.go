@@ -291,6 +291,9 @@ spec:
 		if b, _ := os.ReadFile(filepath.Join(dir, "index.html")); string(b) != "hello-through-port-forward\n" {
 			t.Errorf("cp from the container: %q", b)
 		}
+		// A container the Pod does not have: said as exec says it.
+		expectContains(t, kc("", "cp", "-c", "nope", "web:/www/index.html", filepath.Join(dir, "nope")), "",
+			"kcurl: container nope is not valid for pod web out of: web, echo, notar, term, ticker, tty-ticker", 2)
 		expectContains(t, kc("", "cp", ns+"/web:/www", filepath.Join(dir, "www")), "", "", 0)
 		if b, err := os.ReadFile(filepath.Join(dir, "www", "big")); err != nil || sum(string(b)) != remoteSum("/www/big") {
 			t.Errorf("cp of a directory with 100 MB: %v", err)
