@@ -184,7 +184,7 @@ func TestEphemeralContainer(t *testing.T) {
 	// none (exit 3). Another test run sharing the machine has sandboxes
 	// that are mount namespaces in the host's PID namespace: one alone is
 	// a candidate kcurl rightly takes (ci-10 met that), never the target.
-	r := kcurlOutside(t, map[string]string{"HOME": t.TempDir()}, "/api")
+	r := kcurlOnHost(t, map[string]string{"HOME": t.TempDir()}, "/api")
 	switch {
 	case strings.Contains(r.Stderr, fmt.Sprintf("process %d (", targetPid)):
 		t.Errorf("on the host, kcurl took the target container's service account:\n%s", r)

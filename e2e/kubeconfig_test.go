@@ -23,10 +23,30 @@ import (
 )
 
 // kcurlOutside runs kcurl as on a laptop or a CI runner: no sandbox, no
-// service account, only the environment given.
+// service account, only the environment given, and no other process in
+// sight. It runs in a PID namespace of its own: sandboxes share the host's
+// (scripts/sandbox.sh), so the one that e2e/node's tests (run beside this
+// package) or another test run has up at that moment would be a neighbour
+// with a service account, which kcurl rightly takes as an ephemeral
+// container's (SPEC §1.3, automatic --from-pid) over ~/.kube/config.
 func kcurlOutside(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
-	c := exec.Command(kcurlBin, args...)
+	if os.Geteuid() != 0 {
+		t.Fatal("kcurlOutside makes a PID namespace: the e2e tests run as root")
+	}
+	return runOutside(t, env, append([]string{"unshare", "--pid", "--fork", "--mount-proc", "--", kcurlBin}, args...)...)
+}
+
+// kcurlOnHost runs kcurl as kcurlOutside does, but among the host's
+// processes.
+func kcurlOnHost(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	return runOutside(t, env, append([]string{kcurlBin}, args...)...)
+}
+
+func runOutside(t *testing.T, env map[string]string, argv ...string) result {
+	t.Helper()
+	c := exec.Command(argv[0], argv[1:]...)
 	c.Env = []string{"PATH=/usr/bin:/bin"}
 	for k, v := range env {
 		c.Env = append(c.Env, k+"="+v)
