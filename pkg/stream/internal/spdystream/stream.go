@@ -116,6 +116,40 @@ func (s *Stream) Read(p []byte) (n int, err error) {
 	return
 }
 
+// WriteTo writes the stream's data to w frame by frame until the stream
+// ends, each payload going back to the pool once w has it.
+// kcurl: io.Copy takes it over Read, which copied every byte once more,
+// through io.Copy's buffer, on its way to the local connection.
+func (s *Stream) WriteTo(w io.Writer) (n int64, err error) {
+	for {
+		if s.unread == nil {
+			select {
+			case <-s.closeChan:
+				return n, nil
+			case read, ok := <-s.dataChan:
+				if !ok {
+					return n, nil
+				}
+				s.unread = read
+				s.frame = read
+			}
+		}
+		written, err := w.Write(s.unread)
+		n += int64(written)
+		if err != nil {
+			s.unread = s.unread[written:]
+			return n, err
+		}
+		if written < len(s.unread) {
+			s.unread = s.unread[written:]
+			return n, io.ErrShortWrite
+		}
+		s.unread = nil
+		spdy.ReleaseData(s.frame)
+		s.frame = nil
+	}
+}
+
 // ReadData reads an entire data frame and returns the byte array
 // from the data frame.  If there is unread data from the result
 // of a Read call, this function will return an ErrUnreadPartialData.
