@@ -29,7 +29,14 @@ func pipeStream(t *testing.T) *Stream {
 		t.Fatal(err)
 	}
 	go client.Serve(NoOpStreamHandler)
+	// A test that stalls (a frame lost or garbled) fails when the
+	// connections close under it, rather than hanging.
+	watchdog := time.AfterFunc(time.Minute, func() {
+		clientSide.Close()
+		serverSide.Close()
+	})
 	t.Cleanup(func() {
+		watchdog.Stop()
 		client.Close()
 		server.Close()
 	})
