@@ -285,6 +285,47 @@ spec:
 		}
 	})
 
+	t.Run("port-forward upload", func(t *testing.T) {
+		// What goes into a forwarded connection arrives intact: 20 MB of
+		// random bytes to nc in the container, summed there.
+		r := kc("", "exec", "web", "--", "sh", "-c", "rm -f /tmp/upload.sum; (nc -l -p 9000 | sha256sum > /tmp/upload.sum) </dev/null >/dev/null 2>&1 &")
+		if r.Code != 0 {
+			t.Fatalf("starting nc in the container:\n%s", r)
+		}
+		listening := func() bool {
+			r := kc("", "exec", "web", "--", "grep", "-qE", ":2328 [0-9A-F]+:0000 0A", "/proc/net/tcp", "/proc/net/tcp6")
+			return r.Code == 0
+		}
+		for deadline := time.Now().Add(20 * time.Second); !listening(); time.Sleep(200 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("nc in the container did not listen on 9000 within 20 s")
+			}
+		}
+		upload := make([]byte, 20<<20)
+		for i := range upload {
+			upload[i] = byte(i*7 + i>>13) // not a multiple of any frame size
+		}
+		file := filepath.Join(t.TempDir(), "upload")
+		if err := os.WriteFile(file, upload, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fwd := startInNode(t, append(connect(streamer), "port-forward", "web", ":9000")...)
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 9000`), 20*time.Second)
+		if r := inNode(t, "", "bash", "-c", `cat "$0" > /dev/tcp/127.0.0.1/$1`, file, port); r.Code != 0 {
+			t.Fatalf("sending 20 MB through port-forward:\n%s", r)
+		}
+		want := sum(string(upload))
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			got := kc("", "exec", "web", "--", "cat", "/tmp/upload.sum")
+			if strings.HasPrefix(got.Stdout, want+" ") {
+				break
+			}
+			if got.Stdout != "" || time.Now().After(deadline) {
+				t.Fatalf("20 MB through port-forward arrived with sha256 %q, want %s\n%s", got.Stdout, want, fwd.output())
+			}
+		}
+	})
+
 	t.Run("cp", func(t *testing.T) {
 		dir := t.TempDir()
 		expectContains(t, kc("", "cp", "web:/www/index.html", filepath.Join(dir, "index.html")), "", "", 0)
