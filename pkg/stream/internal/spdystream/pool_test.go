@@ -86,7 +86,7 @@ func TestReadInPiecesKeepsEveryByte(t *testing.T) {
 	}
 }
 
-// sendRandom writes at least size random bytes to the stream in writes of
+// sendRandom writes size random bytes to the stream in writes of
 // random sizes, some over the pool's 32 KiB, and returns what it sends.
 func sendRandom(stream *Stream, size int, then func()) []byte {
 	random := rand.New(rand.NewSource(2))
