@@ -3,6 +3,7 @@
 package node
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -302,9 +303,7 @@ spec:
 			}
 		}
 		upload := make([]byte, 20<<20)
-		for i := range upload {
-			upload[i] = byte(i*7 + i>>13) // not a multiple of any frame size
-		}
+		rand.Read(upload)
 		file := filepath.Join(t.TempDir(), "upload")
 		if err := os.WriteFile(file, upload, 0o644); err != nil {
 			t.Fatal(err)
