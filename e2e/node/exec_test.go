@@ -288,8 +288,13 @@ spec:
 
 	t.Run("port-forward upload", func(t *testing.T) {
 		// What goes into a forwarded connection arrives intact: 20 MB of
-		// random bytes to nc in the container, summed there.
-		r := kc("", "exec", "web", "--", "sh", "-c", "rm -f /tmp/upload.sum; (nc -l -p 9000 | sha256sum > /tmp/upload.sum) </dev/null >/dev/null 2>&1 &")
+		// random bytes to nc in the container, summed there. nc's stdin
+		// is a FIFO it holds open itself, so it never sends: at EOF on its
+		// stdin it would shut down its side, and containerd closes a
+		// forwarded connection one second after either side has finished,
+		// cutting the upload short. The pause halfway through proves the
+		// test does not depend on an upload finishing within that second.
+		r := kc("", "exec", "web", "--", "sh", "-c", "rm -f /tmp/upload.sum /tmp/upload.in && mkfifo /tmp/upload.in && (nc -l -p 9000 <>/tmp/upload.in | sha256sum > /tmp/upload.sum) </dev/null >/dev/null 2>&1 &")
 		if r.Code != 0 {
 			t.Fatalf("starting nc in the container:\n%s", r)
 		}
@@ -310,8 +315,9 @@ spec:
 		}
 		fwd := startInNode(t, append(connect(streamer), "port-forward", "web", ":9000")...)
 		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 9000`), 20*time.Second)
-		if r := inNode(t, "", "bash", "-c", `cat "$0" > /dev/tcp/127.0.0.1/$1`, file, port); r.Code != 0 {
-			t.Fatalf("sending 20 MB through port-forward:\n%s", r)
+		send := `exec 3>/dev/tcp/127.0.0.1/$1 && head -c 10485760 "$0" >&3 && sleep 1.5 && tail -c +10485761 "$0" >&3`
+		if r := inNode(t, "", "bash", "-c", send, file, port); r.Code != 0 {
+			t.Fatalf("sending 20 MB through port-forward:\n%s\nthe forwarder said:\n%s", r, fwd.output())
 		}
 		want := sum(string(upload))
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
