@@ -176,12 +176,19 @@ cmd_down() {
 # restart-apiserver [SECONDS]: stop only kube-apiserver, stay down SECONDS
 # (default 0), start it again on the same port with the same etcd, PKI and
 # flags, and return once /readyz answers: an apiserver restart as clients
-# (kcurl proxy) live through it.
+# (kcurl proxy) live through it. --feature-gates GATES starts it with those
+# gates (an older server's behaviour, as e2e/node's plain SPDY test wants);
+# the next restart without it goes back to the defaults.
 cmd_restart_apiserver() {
 	local gap=0 t0 deadline ms serving=()
 	while (($#)); do
 		case $1 in
 		--serving-cert) serving=("${2:?}" "${3:?}" "${4:?}") && shift 4 ;;
+		--feature-gates)
+			[[ ${2:-} =~ ^[A-Za-z0-9]+=(true|false)(,[A-Za-z0-9]+=(true|false))*$ ]] ||
+				die "--feature-gates takes NAME=true|false[,...], got '${2:-}'"
+			APISERVER_FEATURE_GATES=$2 && shift 2
+			;;
 		*) gap=$1 && shift ;;
 		esac
 	done
@@ -273,12 +280,13 @@ Commands:
   env          print the env file (exit 3 if no cluster is up)
   status       say whether the cluster runs and where (exit 3 if not)
   logs [N|all] print the last N (default 40) or all lines of both logs
-  restart-apiserver [SECONDS] [--serving-cert CERT KEY CA]
+  restart-apiserver [SECONDS] [--serving-cert CERT KEY CA] [--feature-gates GATES]
                stop kube-apiserver only, stay down SECONDS (default 0), start
                it on the same port and wait until it is ready (etcd keeps its
                data); with --serving-cert it serves CERT and KEY from then on,
                and CA (a bundle) becomes the cluster's CA (scripts/node.sh
-               rotate-ca)
+               rotate-ca); with --feature-gates (NAME=false,...) it runs with
+               those gates until the next restart
   help         this text
 
 Locations:

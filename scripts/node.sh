@@ -18,7 +18,9 @@
 #     containerd records; mounts under the state dir and the namespace are
 #     removed by `down`.
 #
-# usage: scripts/node.sh up|down|env|kubectl ARGS...|exec CMD...|import FILE|logs [N]|help
+# usage: scripts/node.sh up|down|env|kubectl ARGS...|exec CMD...|import FILE|logs [N]|
+#        rotate-ca publish FILE|rotate-ca serve-next|
+#        restart-apiserver [--feature-gates GATES]|restart-kubelet [--feature-gates GATES]|help
 # The state dir is ${KCURL_NODE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/kcurl/node}.
 set -euo pipefail
 
@@ -321,14 +323,7 @@ cmd_up() {
 
 	start_controllers
 	write_kubelet_config
-	daemon kubelet "--config=$S/kubelet/config.yaml" "$KUBE_BIN/kubelet" \
-		"--config=$S/kubelet/config.yaml" \
-		--kubeconfig="$(kubeconfig_copy kubelet)" \
-		--root-dir="$S/kubelet/root" \
-		--cert-dir="$S/kubelet/pki" \
-		--node-ip="$NODE_IP" \
-		--hostname-override="$NODE_NAME" \
-		--v=1
+	start_kubelet
 	if ! wait_for "$READY_TIMEOUT" node_ready; then
 		tail -30 "$S/kubelet.log" >&2
 		cmd_down quiet
@@ -338,6 +333,19 @@ cmd_up() {
 	write_env
 	log "node $NODE_NAME ready in $((SECONDS - t0)) s (netns $NETNS, state dir $S)"
 	cat -- "$ENV_FILE"
+}
+
+# start_kubelet [FEATURE-GATES]: the kubelet, with those gates if given.
+start_kubelet() {
+	daemon kubelet "--config=$S/kubelet/config.yaml" "$KUBE_BIN/kubelet" \
+		"--config=$S/kubelet/config.yaml" \
+		--kubeconfig="$(kubeconfig_copy kubelet)" \
+		--root-dir="$S/kubelet/root" \
+		--cert-dir="$S/kubelet/pki" \
+		--node-ip="$NODE_IP" \
+		--hostname-override="$NODE_NAME" \
+		${1:+"--feature-gates=$1"} \
+		--v=1
 }
 
 # start_controllers: the controllers a real Pod needs (service accounts and
@@ -474,7 +482,39 @@ cmd_rotate_ca() {
 	esac
 }
 
-usage() { sed -n '2,23s/^# \{0,1\}//p' "$0"; }
+# restart-apiserver [--feature-gates GATES]: the node's apiserver restarted,
+# with those gates until the next restart (cluster.sh restart-apiserver).
+cmd_restart_apiserver() {
+	KCURL_CLUSTER_DIR=$CP KCURL_CLUSTER_NETNS=$NETNS "$SCRIPT_DIR/cluster.sh" restart-apiserver "$@" {STATE_LOCK_FD}>&-
+}
+
+# restart-kubelet [--feature-gates GATES]: the kubelet restarted, with those
+# gates until the next restart; the Pods run on in containerd meanwhile.
+# Returns once the node is Ready again.
+cmd_restart_kubelet() {
+	local gates=
+	case ${1:-} in
+	'') ;;
+	--feature-gates)
+		[[ ${2:-} =~ ^[A-Za-z0-9]+=(true|false)(,[A-Za-z0-9]+=(true|false))*$ ]] ||
+			die "--feature-gates takes NAME=true|false[,...], got '${2:-}'"
+		gates=$2
+		;;
+	*) die "usage: restart-kubelet [--feature-gates NAME=true|false,...]" ;;
+	esac
+	[[ -f $ENV_FILE ]] || die "no node is up in $S"
+	stop_daemon kubelet
+	start_kubelet "$gates"
+	# The node's Ready condition lags the restart by a heartbeat; the
+	# kubelet's API port (where the apiserver sends exec and port-forward)
+	# says when it serves again.
+	wait_for "$READY_TIMEOUT" "${IN_NETNS[@]}" curl -q -fsSk --noproxy '*' "https://$NODE_IP:10250/healthz" &&
+		wait_for "$READY_TIMEOUT" node_ready ||
+		die "the kubelet was not healthy within ${READY_TIMEOUT}s after its restart (logs: scripts/node.sh logs)"
+	log "kubelet restarted${gates:+ with --feature-gates=$gates}"
+}
+
+usage() { sed -n '2,24s/^# \{0,1\}//p' "$0"; }
 
 # take_state_lock: one up, down, import or rotation of a state dir at a
 # time (try.sh --pod and a test may share the default one). Every daemon is
@@ -501,6 +541,8 @@ main() {
 	exec) "${IN_NETNS[@]}" "$@" ;;
 	import) take_state_lock; cmd_import "$@" ;;
 	rotate-ca) take_state_lock; cmd_rotate_ca "$@" ;;
+	restart-apiserver) take_state_lock; cmd_restart_apiserver "$@" ;;
+	restart-kubelet) take_state_lock; cmd_restart_kubelet "$@" ;;
 	logs) cmd_logs "$@" ;;
 	-h | --help | help) usage ;;
 	*)

@@ -118,7 +118,8 @@ start_apiserver() {
 		--api-audiences="$SA_AUDIENCE" \
 		--service-account-key-file="$PKI_DIR/sa.pub" \
 		--service-account-signing-key-file="$PKI_DIR/sa.key" \
-		--service-cluster-ip-range="$SERVICE_CIDR"
+		--service-cluster-ip-range="$SERVICE_CIDR" \
+		${APISERVER_FEATURE_GATES:+"--feature-gates=$APISERVER_FEATURE_GATES"}
 	APISERVER_PID=$REPLY
 }
 
