@@ -61,6 +61,7 @@ func TestNode(t *testing.T) {
 		{"DebugCommandRefusals", debugCommandRefusals},
 		{"DebugCommandFromPod", debugCommandFromPod},
 		{"KcurlStreams", kcurlStreams},
+		{"KcurlStreamsOnAnOlderNode", olderNodeStreams},
 		{"TryPodNeighbour", tryPodNeighbour},
 		{"CARotation", caRotation},
 	} {

@@ -28,6 +28,7 @@ import (
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/stream/internal/remotecommand"
+	"github.com/kcurl/kcurl/pkg/stream/internal/spdyconn"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -48,13 +49,28 @@ type IO struct {
 // refuses the WebSocket upgrade itself (an older server, an HTTPS proxy
 // that cannot upgrade), as kubectl does. The server's refusal of the
 // request (a Status of 4xx) is final: SPDY would be refused too.
-func Executor(cfg *rest.Config, u *url.URL) (remotecommand.Executor, error) {
-	ws, err := remotecommand.NewWebSocketExecutorForProtocols(cfg, "GET", u.String(),
-		remoteprotocol.StreamProtocolV5Name, remoteprotocol.StreamProtocolV4Name)
+//
+// With stdin, v4 is not offered. Only v5 can say that stdin has ended: a
+// node that speaks v4 alone (before 1.30, the apiserver passes the
+// WebSocket on to the runtime's own server) would keep `cat` or cp's tar
+// waiting for more input forever. Such a server refuses v5, and SPDY,
+// which can, takes over, as it does for kubectl, which never offers v4.
+func Executor(cfg *rest.Config, u *url.URL, stdin bool) (remotecommand.Executor, error) {
+	protocols := []string{remoteprotocol.StreamProtocolV5Name}
+	if !stdin {
+		protocols = append(protocols, remoteprotocol.StreamProtocolV4Name)
+	}
+	ws, err := remotecommand.NewWebSocketExecutorForProtocols(cfg, "GET", u.String(), protocols...)
 	if err != nil {
 		return nil, err
 	}
-	spdy := laterExecutor(func() (remotecommand.Executor, error) { return remotecommand.NewSPDYExecutor(cfg, "POST", u) })
+	spdy := laterExecutor(func() (remotecommand.Executor, error) {
+		rt, upgrader, err := spdyconn.RoundTripperFor(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return remotecommand.NewSPDYExecutorForTransports(rt, upgrader, "POST", u)
+	})
 	return remotecommand.NewFallbackExecutor(ws, spdy, shouldFallback)
 }
 
@@ -99,7 +115,7 @@ func refused(err error) bool {
 // The remote command's own exit code comes back as a *RemoteExitError;
 // everything before the stream starts keeps kcurl's codes (Forbidden is 4).
 func Run(ctx context.Context, cfg *rest.Config, u *url.URL, rio IO) error {
-	exec, err := Executor(cfg, u)
+	exec, err := Executor(cfg, u, rio.Stdin != nil)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,19 @@
 package stream
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+
+	"k8s.io/client-go/rest"
 
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -24,6 +35,56 @@ func TestReadPodFirst(t *testing.T) {
 	} {
 		if got := ReadPodFirst(tc.err); got != tc.want {
 			t.Errorf("%s: ReadPodFirst(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
+	}
+}
+
+// A node that speaks WebSocket v4 and not v5 (before 1.30 the apiserver
+// hands the upgrade to the runtime's own server) cannot be told that
+// stdin has ended. With stdin, only v5 is offered, so such a server
+// refuses it and SPDY takes over; without, v4 is offered too.
+func TestExecutorOffersV4OnlyWithoutStdin(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.Header.Get("Upgrade")+" "+strings.Join(r.Header.Values("Sec-WebSocket-Protocol"), ","))
+		mu.Unlock()
+		if r.Method == http.MethodGet {
+			// What the runtime's legacy WebSocket server says to a
+			// protocol it does not speak.
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"spdy reached","reason":"Forbidden","code":403}`)
+	}))
+	defer srv.Close()
+	cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+	u, _ := url.Parse(srv.URL + "/api/v1/namespaces/ns/pods/web/exec?command=cat&stdout=true")
+
+	for _, tc := range []struct {
+		name  string
+		stdin io.Reader
+		want  []string
+	}{
+		{"with stdin", strings.NewReader("data\n"), []string{
+			"GET websocket v5.channel.k8s.io",
+			"POST SPDY/3.1 ",
+		}},
+		{"without stdin", nil, []string{
+			"GET websocket v5.channel.k8s.io, v4.channel.k8s.io",
+			"POST SPDY/3.1 ",
+		}},
+	} {
+		seen = nil
+		err := Run(context.Background(), cfg, u, IO{Stdin: tc.stdin, Stdout: io.Discard, Stderr: io.Discard})
+		if err == nil || !strings.Contains(err.Error(), "spdy reached") {
+			t.Errorf("%s: err = %v, want SPDY's answer", tc.name, err)
+		}
+		if !slices.Equal(seen, tc.want) {
+			t.Errorf("%s: requests\n%q\nwant\n%q", tc.name, seen, tc.want)
 		}
 	}
 }

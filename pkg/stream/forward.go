@@ -13,7 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/moby/spdystream"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/transport/spdy"
@@ -21,6 +20,7 @@ import (
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/stream/internal/portforward"
+	"github.com/kcurl/kcurl/pkg/stream/internal/spdyconn"
 )
 
 // The port-forward protocol's stream headers (k8s.io/api/core/v1's
@@ -35,19 +35,12 @@ const (
 	networkClosedText = "use of closed network connection"
 )
 
-func init() {
-	// client-go's plain SPDY (the fallback of exec, attach and
-	// port-forward) runs on moby/spdystream, which logs every frame to
-	// stderr when DEBUG is set in the environment, as containers often set
-	// it for their own app. The tunnel's copy never reads it (UPSTREAM.md).
-	spdystream.DEBUG = ""
-}
-
 // Dialer connects to a portforward URL as kubectl does: SPDY tunnelled
 // over a WebSocket (KEP-4006) first, plain SPDY when the server refuses
-// the WebSocket upgrade itself.
+// the WebSocket upgrade itself. Both run on kcurl's copy of spdystream
+// (pooled frames, DEBUG never read: pkg/stream/internal/UPSTREAM.md).
 func Dialer(cfg *rest.Config, u *url.URL) (httpstream.Dialer, error) {
-	rt, upgrader, err := spdy.RoundTripperFor(cfg)
+	rt, upgrader, err := spdyconn.RoundTripperFor(cfg)
 	if err != nil {
 		return nil, err
 	}

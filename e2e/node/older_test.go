@@ -1,0 +1,113 @@
+//go:build e2e
+
+package node
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// kcurl's streams on a node as clusters before 1.30 have it: the apiserver
+// passes a WebSocket upgrade on untranslated, the kubelet passes it to
+// containerd's own streaming server, which speaks WebSocket v4 (where stdin
+// cannot be said to have ended) and has no port-forward tunnel. kubectl
+// falls back to SPDY there; so must kcurl, and the same commands must work.
+func olderNodeStreams(t *testing.T) {
+	nodeScript(t, "restart-apiserver", "--feature-gates", "TranslateStreamCloseWebsocketRequests=false,PortForwardWebsockets=false")
+	t.Cleanup(func() { nodeScript(t, "restart-apiserver") })
+	nodeScript(t, "restart-kubelet", "--feature-gates", "ExtendWebSocketsToKubelet=false")
+	t.Cleanup(func() { nodeScript(t, "restart-kubelet") })
+
+	ns := namespace(t)
+	apply(t, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: old, namespace: %[1]s}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: %[2]s
+    command: [sh, -c, 'mkdir -p /www && echo hello-over-spdy > /www/index.html && head -c 31457280 /dev/urandom > /www/big && touch /www/ready && exec httpd -f -p 8080 -h /www']
+    readinessProbe:
+      exec: {command: [test, -f, /www/ready]}
+      periodSeconds: 1
+`, ns, shellImage))
+	waitReady(t, ns, "old")
+
+	// A hang (stdin that never ends remotely) is exit 124 here, not a
+	// test that waits for its deadline.
+	kc := func(stdin string, args ...string) result {
+		t.Helper()
+		return inNode(t, stdin, append([]string{"timeout", "60", kcurlBin, "--kubeconfig", node["KCURL_NODE_KUBECONFIG"], "-n", ns}, args...)...)
+	}
+	sum := func(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b)) }
+	remoteSum := func(path string) string {
+		t.Helper()
+		r := kc("", "exec", "old", "--", "sha256sum", path)
+		if r.Code != 0 {
+			t.Fatalf("sha256sum in the container:\n%s", r)
+		}
+		return strings.Fields(r.Stdout)[0]
+	}
+
+	t.Run("exec", func(t *testing.T) {
+		// Without stdin, v4 is spoken: the node is the older kind.
+		r := kc("", "-v", "exec", "old", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+		expectContains(t, r, "out\n", "err\ncommand terminated with exit code 3\n", 3)
+		expectContains(t, r, "", "< Sec-Websocket-Protocol: v4.channel.k8s.io\n", 3)
+		// With stdin, SPDY, which can say that stdin ended.
+		r = kc("ping\npong\n", "-v", "exec", "-i", "old", "--", "cat")
+		expectContains(t, r, "ping\npong\n", "< Upgrade: SPDY/3.1\n", 0)
+	})
+
+	t.Run("cp", func(t *testing.T) {
+		dir := t.TempDir()
+		upload := make([]byte, 3<<20)
+		rand.Read(upload)
+		local := filepath.Join(dir, "up")
+		if err := os.WriteFile(local, upload, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		expectContains(t, kc("", "cp", local, "old:/tmp/up"), "", "", 0)
+		if got := remoteSum("/tmp/up"); got != sum(upload) {
+			t.Errorf("cp into the container: sha256 %s, want %s", got, sum(upload))
+		}
+		expectContains(t, kc("", "cp", "old:/tmp/up", filepath.Join(dir, "back")), "", "", 0)
+		if b, err := os.ReadFile(filepath.Join(dir, "back")); err != nil || sum(b) != sum(upload) {
+			t.Errorf("cp from the container: %v, %d bytes", err, len(b))
+		}
+	})
+
+	t.Run("port-forward", func(t *testing.T) {
+		// DEBUG=1: the SPDY library kcurl runs on must not log frames.
+		fwd := startInNode(t, "DEBUG=1", kcurlBin, "--kubeconfig", node["KCURL_NODE_KUBECONFIG"], "-n", ns, "-v", "port-forward", "old", ":8080")
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
+		get := func(path string) result {
+			return inNode(t, "", "sh", "-c", `curl -q --noproxy '*' -fsS --max-time 60 http://127.0.0.1:$0$1 | sha256sum`, port, path)
+		}
+		if r := get("/index.html"); !strings.HasPrefix(r.Stdout, sum([]byte("hello-over-spdy\n"))) {
+			t.Errorf("GET /index.html through port-forward:\n%s", r)
+		}
+		if r, want := get("/big"), remoteSum("/www/big"); !strings.HasPrefix(r.Stdout, want) {
+			t.Errorf("30 MB through port-forward: sha256 %q, want %s", r.Stdout, want)
+		}
+		out := fwd.output()
+		if !strings.Contains(out, "\n< Upgrade: SPDY/3.1\n") {
+			t.Errorf("port-forward did not fall back to plain SPDY:\n%s", out)
+		}
+		said := regexp.MustCompile(`^([<>]( .*)?|Forwarding from 127\.0\.0\.1:\d+ -> 8080|Handling connection for \d+)$`)
+		for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			if !said.MatchString(line) {
+				t.Errorf("port-forward -v with DEBUG=1 in its environment printed %q", line)
+				break
+			}
+		}
+	})
+}

@@ -1,0 +1,93 @@
+package spdyconn
+
+// kcurl's own file (not a copy): plain SPDY, the fallback for a server
+// that cannot upgrade to a WebSocket, on this package's spdystream copy.
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/httpstream"
+	"k8s.io/client-go/rest"
+	streamspdy "k8s.io/streaming/pkg/httpstream/spdy"
+)
+
+// pingPeriod is client-go's for SPDY (transport/spdy.RoundTripperFor).
+const pingPeriod = 5 * time.Second
+
+// RoundTripper is the streaming module's SPDY round tripper, which dials
+// (through a proxy, over TLS), sends the upgrade request and turns a
+// refusal into an error, with the upgraded connection made by this
+// package: its frames' payloads come from a pool, where the module's
+// spdystream allocates every one, and a long port-forward's memory grew
+// with what it carried (docs/performance.md). Like the module's, it is
+// used for one request.
+type RoundTripper struct {
+	*streamspdy.SpdyRoundTripper
+	conn net.Conn
+}
+
+// RoundTripperFor is client-go's transport/spdy.RoundTripperFor with this
+// package's RoundTripper as the upgrader: the http.RoundTripper to send the
+// upgrade through (cfg's credentials and wrappers) and the upgrader itself.
+func RoundTripperFor(cfg *rest.Config) (http.RoundTripper, *RoundTripper, error) {
+	tlsConfig, err := rest.TLSConfigFor(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	proxy := http.ProxyFromEnvironment
+	if cfg.Proxy != nil {
+		proxy = cfg.Proxy
+	}
+	module, err := streamspdy.NewRoundTripperWithConfig(streamspdy.RoundTripperConfig{
+		TLS:        tlsConfig,
+		Proxier:    proxy,
+		PingPeriod: pingPeriod,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	upgrader := &RoundTripper{SpdyRoundTripper: module}
+	wrapped, err := rest.HTTPWrappersForConfig(cfg, upgrader)
+	if err != nil {
+		return nil, nil, err
+	}
+	return wrapped, upgrader, nil
+}
+
+// RoundTrip is the module's, keeping the connection for NewConnection.
+func (rt *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header = req.Header.Clone()
+	req.Header.Add(httpstream.HeaderConnection, httpstream.HeaderUpgrade)
+	req.Header.Add(httpstream.HeaderUpgrade, streamspdy.HeaderSpdy31)
+	conn, err := rt.Dial(req)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	rt.conn = conn
+	return resp, nil
+}
+
+// NewConnection speaks SPDY on the upgraded connection. A response that
+// is not the upgrade goes to the module's NewConnection, which says why
+// in its words (the server's Status, or its body), the same test first.
+func (rt *RoundTripper) NewConnection(resp *http.Response) (httpstream.Connection, error) {
+	connection := strings.ToLower(resp.Header.Get(httpstream.HeaderConnection))
+	upgrade := strings.ToLower(resp.Header.Get(httpstream.HeaderUpgrade))
+	if resp.StatusCode != http.StatusSwitchingProtocols ||
+		!strings.Contains(connection, strings.ToLower(httpstream.HeaderUpgrade)) ||
+		!strings.Contains(upgrade, strings.ToLower(streamspdy.HeaderSpdy31)) {
+		_, err := rt.SpdyRoundTripper.NewConnection(resp)
+		return nil, err
+	}
+	return NewClientConnectionWithPings(rt.conn, pingPeriod)
+}

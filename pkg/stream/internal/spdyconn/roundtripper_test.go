@@ -1,0 +1,90 @@
+package spdyconn
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/rest"
+	streamhttp "k8s.io/streaming/pkg/httpstream"
+	streamspdy "k8s.io/streaming/pkg/httpstream/spdy"
+)
+
+// The round tripper upgrades with the config's credentials, and the
+// connection it makes is this package's (pooled frames), speaking to the
+// module's SPDY server as the kubelet's is; a refusal keeps the server's
+// words.
+func TestRoundTripper(t *testing.T) {
+	server := streamspdy.NewResponseUpgrader()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer the-token" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path == "/refused" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"pods \"web\" is forbidden","reason":"Forbidden","code":403}`)
+			return
+		}
+		conn := server.UpgradeResponse(w, r, func(s streamhttp.Stream, _ <-chan struct{}) error {
+			go func() {
+				io.Copy(s, s) // echo until the client's half-close
+				s.Close()
+			}()
+			return nil
+		})
+		if conn != nil {
+			<-conn.CloseChan()
+		}
+	}))
+	defer srv.Close()
+	cfg := &rest.Config{Host: srv.URL, BearerToken: "the-token", TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+
+	upgrade := func(path string) (*RoundTripper, *http.Response) {
+		t.Helper()
+		rt, upgrader, err := RoundTripperFor(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequest(http.MethodPost, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return upgrader, resp
+	}
+
+	client, resp := upgrade("/exec")
+	conn, err := client.NewConnection(resp)
+	if err != nil {
+		t.Fatalf("NewConnection: %v", err)
+	}
+	defer conn.Close()
+	if _, ours := conn.(*connection); !ours {
+		t.Fatalf("the connection is a %T, not this package's", conn)
+	}
+	stream, err := conn.CreateStream(http.Header{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := strings.Repeat("kcurl ", 20000) // several frames
+	if _, err := io.WriteString(stream, payload); err != nil {
+		t.Fatal(err)
+	}
+	stream.Close()
+	if got, err := io.ReadAll(stream); err != nil || string(got) != payload {
+		t.Errorf("echo: %d bytes back (err %v), want %d", len(got), err, len(payload))
+	}
+
+	client, resp = upgrade("/refused")
+	if _, err := client.NewConnection(resp); err == nil || !strings.Contains(err.Error(), `pods "web" is forbidden`) {
+		t.Errorf("a refused upgrade: %v, want the server's message", err)
+	}
+}
