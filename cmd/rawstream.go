@@ -123,5 +123,7 @@ func (o *rawStreamOptions) run(c *cli.Context) error {
 	if !yes("stderr") || rio.TTY {
 		rio.Stderr = nil
 	}
-	return remoteExit(ss.ctx, s, ss.err(stream.Run(ss.ctx, ss.config, u, ss.processors.counted(rio))))
+	err = stream.Run(ss.ctx, ss.config, u, ss.processors.counted(rio))
+	restore() // cooked before the exit code is said
+	return remoteExit(ss.ctx, s, ss.err(err))
 }

@@ -302,12 +302,14 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	err = ss.retryReadingPod(remote, o.ref, o.container, say, notices, read, func(r *stream.Remote) error {
 		return fn(ss.ctx, r, rio)
 	})
+	restore() // cooked before the exit code is said, or its line ends without a carriage return
 	return remoteExit(ss.ctx, s, ss.err(err))
 }
 
 // remoteIO is the IO of exec and attach: stdin only with -i, and with -t
 // a raw local terminal when stdin is one (else kubectl's warning and no
-// TTY). restore gives the terminal back; call it on every path.
+// TTY). restore gives the terminal back; call it on every path, and
+// before anything more is written to it (it may be called again).
 func remoteIO(s Streams, stdin, tty, quiet bool) (rio stream.IO, restore func(), err error) {
 	rio = stream.IO{Stdout: s.Out, Stderr: s.ErrOut}
 	restore = func() {}

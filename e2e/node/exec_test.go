@@ -184,9 +184,12 @@ spec:
 		if _, after, _ := strings.Cut(r.Stdout, "kcurl-exit"); !strings.Contains(after, " icanon ") || !strings.Contains(after, " echo ") {
 			t.Errorf("the terminal was left raw:\n%s", after)
 		}
+		// Said once the terminal is cooked again, as kubectl says it: its
+		// newline becomes "\r\n" there, where a raw terminal would leave
+		// the next prompt indented.
 		r = inNode(t, "", "script", "-qec", strings.Join(connect(streamer), " ")+" exec -it web -- sh -c 'exit 4'", "/dev/null")
-		if !strings.Contains(r.Stdout, "command terminated with exit code 4") {
-			t.Errorf("-t with an exit code:\n%s", r)
+		if !strings.Contains(r.Stdout, "command terminated with exit code 4\r\n") {
+			t.Errorf("-t with an exit code:\n%q", r.Stdout)
 		}
 	})
 
