@@ -184,11 +184,7 @@ cmd_restart_apiserver() {
 	while (($#)); do
 		case $1 in
 		--serving-cert) serving=("${2:?}" "${3:?}" "${4:?}") && shift 4 ;;
-		--feature-gates)
-			[[ ${2:-} =~ ^[A-Za-z0-9]+=(true|false)(,[A-Za-z0-9]+=(true|false))*$ ]] ||
-				die "--feature-gates takes NAME=true|false[,...], got '${2:-}'"
-			APISERVER_FEATURE_GATES=$2 && shift 2
-			;;
+		--feature-gates) check_feature_gates "${2:-}" && APISERVER_FEATURE_GATES=$2 && shift 2 ;;
 		*) gap=$1 && shift ;;
 		esac
 	done

@@ -474,16 +474,14 @@ cmd_rotate_ca() {
 		stop_daemon kube-controller-manager
 		start_controllers
 		;;
-	serve-next)
-		KCURL_CLUSTER_DIR=$CP KCURL_CLUSTER_NETNS=$NETNS "$SCRIPT_DIR/cluster.sh" restart-apiserver \
-			--serving-cert "$S/pki-next/apiserver.crt" "$S/pki-next/apiserver.key" "$S/trust.crt" {STATE_LOCK_FD}>&-
-		;;
+	serve-next) cmd_restart_apiserver --serving-cert "$S/pki-next/apiserver.crt" "$S/pki-next/apiserver.key" "$S/trust.crt" ;;
 	*) die "usage: rotate-ca publish FILE | serve-next" ;;
 	esac
 }
 
 # restart-apiserver [--feature-gates GATES]: the node's apiserver restarted,
-# with those gates until the next restart (cluster.sh restart-apiserver).
+# with those gates until the next restart (cluster.sh restart-apiserver,
+# which takes --serving-cert too: rotate-ca).
 cmd_restart_apiserver() {
 	KCURL_CLUSTER_DIR=$CP KCURL_CLUSTER_NETNS=$NETNS "$SCRIPT_DIR/cluster.sh" restart-apiserver "$@" {STATE_LOCK_FD}>&-
 }
@@ -495,11 +493,7 @@ cmd_restart_kubelet() {
 	local gates=
 	case ${1:-} in
 	'') ;;
-	--feature-gates)
-		[[ ${2:-} =~ ^[A-Za-z0-9]+=(true|false)(,[A-Za-z0-9]+=(true|false))*$ ]] ||
-			die "--feature-gates takes NAME=true|false[,...], got '${2:-}'"
-		gates=$2
-		;;
+	--feature-gates) check_feature_gates "${2:-}" && gates=$2 ;;
 	*) die "usage: restart-kubelet [--feature-gates NAME=true|false,...]" ;;
 	esac
 	[[ -f $ENV_FILE ]] || die "no node is up in $S"

@@ -9,6 +9,13 @@ die() {
 	exit 1
 }
 
+# check_feature_gates GATES: dies unless GATES is a daemon's --feature-gates
+# value (NAME=true|false,...); called before anything is stopped.
+check_feature_gates() {
+	[[ ${1:-} =~ ^[A-Za-z0-9]+=(true|false)(,[A-Za-z0-9]+=(true|false))*$ ]] ||
+		die "--feature-gates takes NAME=true|false[,...], got '${1:-}'"
+}
+
 # home_dir is only consulted when no explicit/XDG location was given, so a
 # caller that sets KCURL_CLUSTER_DIR and KCURL_BIN_CACHE needs no HOME.
 home_dir() {
