@@ -38,6 +38,11 @@ spec:
     readinessProbe:
       exec: {command: [test, -f, /www/ready]}
       periodSeconds: 1
+  - name: echo
+    image: %[2]s
+    stdin: true
+    stdinOnce: true
+    command: [sh, -c, 'while read l; do echo "got $l"; done; echo bye']
 `, ns, shellImage))
 	waitReady(t, ns, "old")
 
@@ -65,6 +70,10 @@ spec:
 		// With stdin, SPDY, which can say that stdin ended.
 		r = kc("ping\npong\n", "-v", "exec", "-i", "old", "--", "cat")
 		expectContains(t, r, "ping\npong\n", "< Upgrade: SPDY/3.1\n", 0)
+		// A raw exec PATH that asks for stdin: SPDY too, and the remote code.
+		r = kc("x\ny\n", "-v", "/api/v1/namespaces/"+ns+"/pods/old/exec?container=web&command=sh&command=-c&command=cat%3Bexit%203&stdin=true&stdout=true&stderr=true")
+		expectContains(t, r, "x\ny\n", "< Upgrade: SPDY/3.1\n", 3)
+		expectContains(t, r, "", "\ncommand terminated with exit code 3\n", 3)
 	})
 
 	t.Run("cp", func(t *testing.T) {
@@ -109,5 +118,11 @@ spec:
 				break
 			}
 		}
+	})
+
+	// Last: the container ends once its stdin has (stdinOnce), and restarts.
+	t.Run("attach", func(t *testing.T) {
+		r := kc("a\nb\n", "-v", "attach", "-i", "old", "-c", "echo")
+		expectContains(t, r, "got a\ngot b\nbye\n", "< Upgrade: SPDY/3.1\n", 0)
 	})
 }
