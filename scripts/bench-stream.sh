@@ -5,6 +5,7 @@
 # run. Prints each measure, kcurl/kubectl ratios and SPEC §6's targets:
 #   exec -- true wall (median of N)       ≤ 0.5× kubectl
 #   port-forward of 100 MB: throughput    ≥ 1.0× kubectl, CPU ≤ 0.8× kubectl
+#     (medians of 4 transfers a round)
 #   cp of 100 MB (from the container)     ≤ 1.0× kubectl's wall
 #   peak RSS of each                      ≤ 32 MiB
 #
@@ -119,8 +120,12 @@ for name in "${clients[@]}"; do
 	read -r _ exec_rss[$name] < <(rss_wall "${c[@]}" exec web -- true)
 done
 
-# port-forward: 100 MB through it with curl; its CPU (user+system ticks of
-# the forwarder process, from /proc), then 300 MB more and its peak RSS.
+# port-forward: a warm-up, then four transfers of 100 MB through the same
+# forwarder with curl, each timed on its own: its wall (curl's clock) and
+# the forwarder's CPU (user+system ticks, from /proc). One row per
+# transfer: four samples a round instead of one, since a transfer's CPU is
+# 20-40 ticks of 10 ms and the machine's pace moves it by more than the
+# clients differ. After all 500 MB, the forwarder's peak RSS.
 forward() { # NAME CMD...
 	local name=$1 out=$work/$1.pf
 	shift
@@ -138,29 +143,30 @@ forward() { # NAME CMD...
 	# nsenter and env exec: $pid is the forwarder itself.
 	local fpid=$pid
 	ticks() { awk '{print $14 + $15}' "/proc/$fpid/stat"; }
-	local c0 c1 seconds
+	local c0 c1 seconds rows=()
 	in_node curl -q --noproxy '*' -fsS -o /dev/null "http://127.0.0.1:$port/big" # warm the page cache and the connection
-	c0=$(ticks)
-	# curl's own clock: the transfer alone, not nsenter's and env's starts.
-	seconds=$(in_node curl -q --noproxy '*' -fsS -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/big")
-	c1=$(ticks)
+	for _ in 1 2 3 4; do
+		c0=$(ticks)
+		# curl's own clock: the transfer alone, not nsenter's and env's starts.
+		seconds=$(in_node curl -q --noproxy '*' -fsS -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/big")
+		c1=$(ticks)
+		rows+=("$(awk -v s="$seconds" 'BEGIN {printf "%d", s * 1000000}') $((c1 - c0))")
+	done
 	# "Whatever the size": the peak RSS after 500 MB through the same
 	# forwarder, not 200. While each SPDY frame was an allocation of its
 	# own, it grew with every transfer: 29-32 MiB after two, 36-39 after
 	# four, 40 after eleven.
-	for _ in 1 2 3; do
-		in_node curl -q --noproxy '*' -fsS -o /dev/null "http://127.0.0.1:$port/big"
-	done
 	local rss
 	rss=$(awk '/VmHWM/ {print $2}' "/proc/$fpid/status")
 	kill "$pid" 2>/dev/null || true
-	echo "$(awk -v s="$seconds" 'BEGIN {printf "%d", s * 1000000}') $((c1 - c0)) $rss"
+	local row
+	for row in "${rows[@]}"; do printf '%s %s,' "$row" "$rss"; done
 }
 say "port-forward of 100 MB, $rounds rounds"
 for round in $(seq "$rounds"); do
 	for name in $(rotated "$round"); do
 		declare -n c=${cmd_of[$name]}
-		pf_rows[$name]+="$(forward "$name" "${c[@]}"),"
+		pf_rows[$name]+="$(forward "$name" "${c[@]}")"
 	done
 done
 
@@ -179,7 +185,7 @@ done
 # rows NAME ARRAY: that client's rows, one a line.
 rows() { local -n a=$2; tr ',' '\n' <<<"${a[$1]}" | sed '/^$/d'; }
 for name in "${clients[@]}"; do
-	say "$name: exec walls (us)${exec_rows[$name]}; port-forward rounds (us ticks KiB): $(rows "$name" pf_rows | paste -sd/); cp rounds (s KiB): $(rows "$name" cp_rows | paste -sd/)"
+	say "$name: exec walls (us)${exec_rows[$name]}; port-forward transfers (us ticks KiB): $(rows "$name" pf_rows | paste -sd/); cp rounds (s KiB): $(rows "$name" cp_rows | paste -sd/)"
 done
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
