@@ -447,13 +447,16 @@ spec:
 	})
 
 	t.Run("forbidden", func(t *testing.T) {
-		r := inNode(t, "", append(connect(reader), "exec", "web", "--", "true")...)
+		// -v: the refused upgrade's answer too, as for any other request.
+		r := inNode(t, "", append(connect(reader), "-v", "exec", "web", "--", "true")...)
 		expectContains(t, r, "", `Error from server (Forbidden): pods "web" is forbidden: User "system:serviceaccount:`+ns+`:reader" cannot `, 4)
+		expectContains(t, r, "", ">\n< HTTP/1.1 403 Forbidden\n< Audit-Id: ", 4)
 		if !strings.Contains(r.Stderr, "pods/exec") {
 			t.Errorf("the Forbidden line does not name pods/exec:\n%s", r)
 		}
-		r = inNode(t, "", append(connect(reader), "port-forward", "web", ":8080")...)
+		r = inNode(t, "", append(connect(reader), "-v", "port-forward", "web", ":8080")...)
 		expectContains(t, r, "", "Error from server (Forbidden)", 4)
+		expectContains(t, r, "", ">\n< HTTP/1.1 403 Forbidden\n< Audit-Id: ", 4)
 		if strings.Contains(r.Stdout, "Forwarding from") {
 			t.Errorf("port-forward listened before it was refused:\n%s", r)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
@@ -86,5 +87,40 @@ func TestExecutorOffersV4OnlyWithoutStdin(t *testing.T) {
 		if !slices.Equal(seen, tc.want) {
 			t.Errorf("%s: requests\n%q\nwant\n%q", tc.name, seen, tc.want)
 		}
+	}
+}
+
+// -v on an exec the server refuses: the upgrade request, then the server's
+// answer (its status and headers; the Status in its body is the error).
+func TestTraceShowsARefusedUpgrade(t *testing.T) {
+	const body = `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"pods \"web\" is forbidden","reason":"Forbidden","code":403}`
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Audit-Id", "a1b2")
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Date", "Mon, 02 Jan 2006 15:04:05 GMT")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, body)
+	}))
+	defer srv.Close()
+	server, _ := url.Parse(srv.URL)
+	var trace strings.Builder
+	cfg, err := transport.RESTConfig(&target.Target{Server: server, Insecure: true}, transport.Options{Trace: &trace, UserAgent: "kcurl/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(srv.URL + "/api/v1/namespaces/ns/pods/web/exec?command=true&stdout=true")
+	err = Run(context.Background(), cfg, u, IO{Stdout: io.Discard, Stderr: io.Discard})
+	var status *transport.StatusError
+	if !errors.As(err, &status) || status.Code != 403 {
+		t.Errorf("err = %v (%T), want the server's Forbidden", err, err)
+	}
+	want := "< HTTP/1.1 403 Forbidden\n" +
+		"< Audit-Id: a1b2\n" +
+		"< Content-Length: " + fmt.Sprint(len(body)) + "\n" +
+		"< Content-Type: application/json\n" +
+		"< Date: Mon, 02 Jan 2006 15:04:05 GMT\n" +
+		"<\n"
+	if !strings.Contains(trace.String(), ">\n"+want) {
+		t.Errorf("trace:\n%s\nwant the request followed by\n%s", trace.String(), want)
 	}
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"compress/gzip"
+	"errors"
 	"io"
 	"maps"
 	"net/http"
@@ -32,14 +33,25 @@ func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
+		// A WebSocket upgrade the server refused comes back as an error
+		// (exec, attach, port-forward), with the answer kept in it
+		// (pkg/stream/internal/wsconn).
+		var refused interface{ UpgradeResponse() *http.Response }
+		if errors.As(err, &refused) && refused.UpgradeResponse() != nil {
+			t.writeResponse(refused.UpgradeResponse())
+		}
 		return nil, err
 	}
-	b.Reset()
+	t.writeResponse(resp)
+	return resp, nil
+}
+
+func (t *tracer) writeResponse(resp *http.Response) {
+	var b strings.Builder
 	b.WriteString("< " + Printable(resp.Proto+" "+resp.Status) + "\n")
 	writeHeaders(&b, "< ", resp.Header)
 	b.WriteString("<\n")
 	t.write(b.String())
-	return resp, nil
 }
 
 func (t *tracer) write(s string) {

@@ -25,10 +25,10 @@ import (
 	"time"
 
 	"github.com/kcurl/kcurl/pkg/stream/internal/spdyconn"
+	websocket "github.com/kcurl/kcurl/pkg/stream/internal/wsconn"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	constants "k8s.io/apimachinery/pkg/util/portforward"
 	restclient "k8s.io/client-go/rest"
-	"k8s.io/client-go/transport/websocket"
 	"k8s.io/klog/v2"
 	streamhttp "k8s.io/streaming/pkg/httpstream"
 	streamspdy "k8s.io/streaming/pkg/httpstream/spdy"

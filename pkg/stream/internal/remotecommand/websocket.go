@@ -29,9 +29,9 @@ import (
 	gwebsocket "github.com/gorilla/websocket"
 
 	v1 "github.com/kcurl/kcurl/pkg/stream/internal/corev1"
+	websocket "github.com/kcurl/kcurl/pkg/stream/internal/wsconn"
 	"k8s.io/apimachinery/pkg/util/remotecommand"
 	restclient "k8s.io/client-go/rest"
-	"k8s.io/client-go/transport/websocket"
 	"k8s.io/klog/v2"
 	"k8s.io/streaming/pkg/httpstream"
 )
