@@ -122,7 +122,10 @@ spec:
 
 	// Last: the container ends once its stdin has (stdinOnce), and restarts.
 	t.Run("attach", func(t *testing.T) {
-		r := kc("a\nb\n", "-v", "attach", "-i", "old", "-c", "echo")
+		// stdin a second late, as in streams_test.go: containerd copies it
+		// into the container before the attach gets its stdout.
+		r := inNode(t, "", "sh", "-c", `(sleep 1; printf 'a\nb\n') | timeout 60 "$@" -v attach -i old -c echo`,
+			"sh", kcurlBin, "--kubeconfig", node["KCURL_NODE_KUBECONFIG"], "-n", ns)
 		expectContains(t, r, "got a\ngot b\nbye\n", "< Upgrade: SPDY/3.1\n", 0)
 	})
 }

@@ -233,8 +233,12 @@ spec:
 
 		// Last: the echo container ends when its stdin does.
 		// stdin stays open a moment: kubectl attach ends when stdin does,
-		// and would not wait for the answer.
-		attach := inNode(t, "", "sh", "-c", `(echo one; echo two; sleep 3) | "$0" --server="$1" -n "$2" attach -i web -c echo --quiet`,
+		// and would not wait for the answer. It starts a second late:
+		// containerd starts copying an attach's stdin into the container
+		// before it adds the attach to the container's stdout (Attach in
+		// internal/cri/io/container_io.go), and an answer made in between
+		// goes to the log alone (CI lost both lines once).
+		attach := inNode(t, "", "sh", "-c", `(sleep 1; echo one; echo two; sleep 3) | "$0" --server="$1" -n "$2" attach -i web -c echo --quiet`,
 			node["KCURL_NODE_KUBECTL"], server, ns)
 		if !strings.Contains(attach.Stdout, "got one\ngot two\n") {
 			t.Errorf("attach through the proxy:\n%s", attach)
