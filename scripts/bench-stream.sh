@@ -2,7 +2,8 @@
 # bench-stream.sh: kcurl exec, port-forward and cp against kubectl's (built
 # from the same pinned modules as the node), on a one-node cluster of the
 # benchmark's own (scripts/node.sh), same Pod, same token, same machine, one
-# run. Prints each measure, kcurl/kubectl ratios and SPEC §6's targets:
+# run. Prints each measure, kcurl/kubectl ratios (to three places, rounded)
+# and SPEC §6's targets, each marked ok or MISSED:
 #   exec -- true wall (median of N)       ≤ 0.5× kubectl
 #   port-forward of 100 MB: throughput    ≥ 1.0× kubectl, CPU ≤ 0.8× kubectl
 #     (medians of 4 transfers a round)
@@ -189,7 +190,17 @@ for name in "${clients[@]}"; do
 done
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
+# ratio A B: A/B to three places, rounded (bc's own scale truncates, and
+# printed 0.506 as .50 against a target of 0.5).
+ratio() { printf '%.3f' "$(echo "$1 / $2" | bc -l)"; }
+# verdict VALUE OP TARGET: ok or MISSED, OP being <= or >=.
+verdict() { if (($(echo "$1 $2 $3" | bc -l))); then echo ok; else echo MISSED; fi; }
+# line MEASURE KCURL KUBECTL RATIO OP TARGET [VALUE]: one row of the
+# table, VALUE (the ratio unless given) against the target.
+line() { printf '%-34s %12s %12s %8s %-7s %s\n' "$1" "$2" "$3" "$4" "$5 $6" "$(verdict "${7:-$4}" "$5" "$6")"; }
+mib() { printf '%.1f' "$(echo "$1 / 1024" | bc -l)"; }
+ms() { printf '%.1f' "$(echo "$1 / 1000" | bc -l)"; }
+mbps() { printf '%.1f' "$(echo "104.8576 / ($1 / 1000000)" | bc -l)"; }
 # One table per kcurl build: its medians against kubectl's.
 declare -A m
 for name in "${clients[@]}"; do
@@ -204,13 +215,13 @@ k=kubectl
 for name in "${clients[@]}"; do
 	[[ $name == kubectl ]] && continue
 	echo
-	printf '%-34s %12s %12s %8s %s\n' "measure ($name)" "$name" "kubectl" "ratio" "target"
-	printf '%-34s %12.1f %12.1f %8s %s\n' "exec -- true wall (ms, median)" "$(echo "${m[$name.exec]} / 1000" | bc -l)" "$(echo "${m[$k.exec]} / 1000" | bc -l)" "$(ratio "${m[$name.exec]}" "${m[$k.exec]}")" "≤ 0.5"
-	printf '%-34s %12.1f %12.1f %8s %s\n' "exec -c web -- true wall (ms)" "$(echo "${m[$name.exec_c]} / 1000" | bc -l)" "$(echo "${m[$k.exec_c]} / 1000" | bc -l)" "$(ratio "${m[$name.exec_c]}" "${m[$k.exec_c]}")" "≤ 0.5"
-	printf '%-34s %12.1f %12.1f %8s %s\n' "port-forward 100 MB (MB/s)" "$(echo "104.8576 / (${m[$name.pf_us]} / 1000000)" | bc -l)" "$(echo "104.8576 / (${m[$k.pf_us]} / 1000000)" | bc -l)" "$(ratio "${m[$k.pf_us]}" "${m[$name.pf_us]}")" "≥ 1.0"
-	printf '%-34s %12s %12s %8s %s\n' "port-forward 100 MB CPU (ticks)" "${m[$name.pf_cpu]}" "${m[$k.pf_cpu]}" "$(ratio "${m[$name.pf_cpu]}" "$((m[$k.pf_cpu] > 0 ? m[$k.pf_cpu] : 1))")" "≤ 0.8"
-	printf '%-34s %12s %12s %8s %s\n' "cp 100 MB wall (s)" "${m[$name.cp_wall]}" "${m[$k.cp_wall]}" "$(ratio "${m[$name.cp_wall]}" "${m[$k.cp_wall]}")" "≤ 1.0"
-	printf '%-34s %12s %12s %8s %s\n' "peak RSS exec (MiB)" "$(ratio "${exec_rss[$name]}" 1024)" "$((exec_rss[$k] / 1024))" "" "≤ 32"
-	printf '%-34s %12s %12s %8s %s\n' "peak RSS port-fwd 500 MB (MiB)" "$(ratio "${m[$name.pf_rss]}" 1024)" "$((m[$k.pf_rss] / 1024))" "" "≤ 32"
-	printf '%-34s %12s %12s %8s %s\n' "peak RSS cp (MiB)" "$(ratio "${m[$name.cp_rss]}" 1024)" "$((m[$k.cp_rss] / 1024))" "" "≤ 32"
+	printf '%-34s %12s %12s %8s %-7s %s\n' "measure ($name)" "$name" "kubectl" "ratio" "target" ""
+	line "exec -- true wall (ms, median)" "$(ms "${m[$name.exec]}")" "$(ms "${m[$k.exec]}")" "$(ratio "${m[$name.exec]}" "${m[$k.exec]}")" "<=" 0.5
+	line "exec -c web -- true wall (ms)" "$(ms "${m[$name.exec_c]}")" "$(ms "${m[$k.exec_c]}")" "$(ratio "${m[$name.exec_c]}" "${m[$k.exec_c]}")" "<=" 0.5
+	line "port-forward 100 MB (MB/s)" "$(mbps "${m[$name.pf_us]}")" "$(mbps "${m[$k.pf_us]}")" "$(ratio "${m[$k.pf_us]}" "${m[$name.pf_us]}")" ">=" 1.0
+	line "port-forward 100 MB CPU (ticks)" "${m[$name.pf_cpu]}" "${m[$k.pf_cpu]}" "$(ratio "${m[$name.pf_cpu]}" "$((m[$k.pf_cpu] > 0 ? m[$k.pf_cpu] : 1))")" "<=" 0.8
+	line "cp 100 MB wall (s)" "${m[$name.cp_wall]}" "${m[$k.cp_wall]}" "$(ratio "${m[$name.cp_wall]}" "${m[$k.cp_wall]}")" "<=" 1.0
+	line "peak RSS exec (MiB)" "$(mib "${exec_rss[$name]}")" "$(mib "${exec_rss[$k]}")" "" "<=" 32 "$(mib "${exec_rss[$name]}")"
+	line "peak RSS port-fwd 500 MB (MiB)" "$(mib "${m[$name.pf_rss]}")" "$(mib "${m[$k.pf_rss]}")" "" "<=" 32 "$(mib "${m[$name.pf_rss]}")"
+	line "peak RSS cp (MiB)" "$(mib "${m[$name.cp_rss]}")" "$(mib "${m[$k.cp_rss]}")" "" "<=" 32 "$(mib "${m[$name.cp_rss]}")"
 done
