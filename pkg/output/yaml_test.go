@@ -166,6 +166,11 @@ func sameAsYAML(values []any, out string) error {
 		return nil // a string's own "---" line: v3 above has checked it
 	}
 	for i, doc := range docs {
+		if i < len(docs)-1 {
+			// The line break before "---" ends the document's last line:
+			// without it a block scalar ("|") would lose its final newline.
+			doc += "\n"
+		}
 		j, err := yaml.YAMLToJSON([]byte(doc))
 		if err != nil {
 			return fmt.Errorf("sigs.k8s.io/yaml, document %d: %v", i, err)
