@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	gwebsocket "github.com/gorilla/websocket"
 	"k8s.io/client-go/rest"
 
 	"github.com/kcurl/kcurl/pkg/target"
@@ -90,6 +91,18 @@ func TestExecutorOffersV4OnlyWithoutStdin(t *testing.T) {
 	}
 }
 
+// tracedExec runs `true` through srv with -v's tracer writing to trace.
+func tracedExec(t *testing.T, srv *httptest.Server, trace io.Writer) error {
+	t.Helper()
+	server, _ := url.Parse(srv.URL)
+	cfg, err := transport.RESTConfig(&target.Target{Server: server, Insecure: true}, transport.Options{Trace: trace, UserAgent: "kcurl/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(srv.URL + "/api/v1/namespaces/ns/pods/web/exec?command=true&stdout=true")
+	return Run(context.Background(), cfg, u, IO{Stdout: io.Discard, Stderr: io.Discard})
+}
+
 // -v on an exec the server refuses: the upgrade request, then the server's
 // answer (its status and headers; the Status in its body is the error).
 func TestTraceShowsARefusedUpgrade(t *testing.T) {
@@ -102,14 +115,8 @@ func TestTraceShowsARefusedUpgrade(t *testing.T) {
 		fmt.Fprint(w, body)
 	}))
 	defer srv.Close()
-	server, _ := url.Parse(srv.URL)
 	var trace strings.Builder
-	cfg, err := transport.RESTConfig(&target.Target{Server: server, Insecure: true}, transport.Options{Trace: &trace, UserAgent: "kcurl/test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(srv.URL + "/api/v1/namespaces/ns/pods/web/exec?command=true&stdout=true")
-	err = Run(context.Background(), cfg, u, IO{Stdout: io.Discard, Stderr: io.Discard})
+	err := tracedExec(t, srv, &trace)
 	var status *transport.StatusError
 	if !errors.As(err, &status) || status.Code != 403 {
 		t.Errorf("err = %v (%T), want the server's Forbidden", err, err)
@@ -122,5 +129,36 @@ func TestTraceShowsARefusedUpgrade(t *testing.T) {
 		"<\n"
 	if !strings.Contains(trace.String(), ">\n"+want) {
 		t.Errorf("trace:\n%s\nwant the request followed by\n%s", trace.String(), want)
+	}
+}
+
+// -v on a server that switches to a protocol kcurl did not offer (here
+// none): its 101 is shown, as its answer, before the SPDY fallback's
+// request.
+func TestTraceShowsAnUnofferedProtocol(t *testing.T) {
+	upgrader := gwebsocket.Upgrader{} // speaks no subprotocol
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			if conn, err := upgrader.Upgrade(w, r, http.Header{"Audit-Id": {"a1b2"}}); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"spdy reached","reason":"Forbidden","code":403}`)
+	}))
+	defer srv.Close()
+	var trace strings.Builder
+	err := tracedExec(t, srv, &trace)
+	if err == nil || !strings.Contains(err.Error(), "spdy reached") {
+		t.Errorf("err = %v, want SPDY's answer", err)
+	}
+	want := ">\n< HTTP/1.1 101 Switching Protocols\n" +
+		"< Audit-Id: a1b2\n" +
+		"< Connection: Upgrade\n"
+	got := trace.String()
+	if !strings.Contains(got, want) || !strings.Contains(got, "< Upgrade: websocket\n<\n> POST ") {
+		t.Errorf("trace:\n%s\nwant the WebSocket request followed by\n%s…< Upgrade: websocket, then SPDY's request", got, want)
 	}
 }

@@ -50,10 +50,11 @@ var (
 	_ ConnectionHolder              = &RoundTripper{}
 )
 
-// RefusedUpgrade is the error of an upgrade the server answered without
-// switching protocols: Err is client-go's (an UpgradeFailureError whose
-// Cause is the server's Status when it sent one), Response the answer, its
-// body already read into Err.
+// RefusedUpgrade is the error of an upgrade that gave no connection kcurl
+// can speak on: the server answered without switching protocols, or
+// switched to a protocol kcurl did not offer. Err is client-go's (an
+// UpgradeFailureError whose Cause is the server's Status when it sent one),
+// Response the answer, its body already read into Err.
 type RefusedUpgrade struct {
 	Response *http.Response
 	Err      error
@@ -164,7 +165,11 @@ func (rt *RoundTripper) RoundTrip(request *http.Request) (retResp *http.Response
 	}
 	if !foundProtocol {
 		wsConn.Close() // nolint:errcheck
-		return nil, &httpstream.UpgradeFailureError{Cause: fmt.Errorf("invalid protocol, expected one of %q, got %q", protocolVersions, wsConn.Subprotocol())}
+		// The 101 goes with the error: -v shows which protocol (or none)
+		// the server switched to.
+		answer := *resp
+		answer.Body = http.NoBody
+		return nil, &RefusedUpgrade{Response: &answer, Err: &httpstream.UpgradeFailureError{Cause: fmt.Errorf("invalid protocol, expected one of %q, got %q", protocolVersions, wsConn.Subprotocol())}}
 	}
 	rt.Conn = wsConn
 	return resp, nil

@@ -118,10 +118,23 @@ func TestRefusalInText(t *testing.T) {
 }
 
 // A server that switches protocols without one the client offered (no
-// Sec-WebSocket-Protocol): not a connection kcurl can speak on.
+// Sec-WebSocket-Protocol): not a connection kcurl can speak on. Its 101
+// travels with the error, for -v.
 func TestUnaskedProtocol(t *testing.T) {
 	_, err := negotiate(t, newServer(t), "/exec", "v4.channel.k8s.io")
 	if !httpstream.IsUpgradeFailure(err) {
 		t.Fatalf("error %v (%T), want an UpgradeFailureError", err, err)
+	}
+	want := `invalid protocol, expected one of ["v4.channel.k8s.io"], got ""`
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q, want it to say %q", err, want)
+	}
+	var refused interface{ UpgradeResponse() *http.Response }
+	if !errors.As(err, &refused) {
+		t.Fatalf("error %T carries no answer", err)
+	}
+	resp := refused.UpgradeResponse()
+	if resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Upgrade") != "websocket" || resp.Header.Get("Sec-WebSocket-Protocol") != "" {
+		t.Errorf("answer %s, Upgrade %q, protocol %q", resp.Status, resp.Header.Get("Upgrade"), resp.Header.Get("Sec-WebSocket-Protocol"))
 	}
 }
