@@ -103,7 +103,7 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dialer, err := stream.Dialer(ss.config, u)
+	dialer, err := stream.Dialer(ss.ctx, ss.config, u)
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func (o *rawStreamOptions) run(c *cli.Context) error {
 		return err
 	}
 	if o.kind == "portforward" {
-		d, err := stream.Dialer(ss.config, u)
+		d, err := stream.Dialer(ss.ctx, ss.config, u)
 		if err != nil {
 			return err
 		}

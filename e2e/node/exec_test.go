@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -459,6 +460,40 @@ spec:
 		expectContains(t, r, "", ">\n< HTTP/1.1 403 Forbidden\n< Audit-Id: ", 4)
 		if strings.Contains(r.Stdout, "Forwarding from") {
 			t.Errorf("port-forward listened before it was refused:\n%s", r)
+		}
+	})
+
+	t.Run("port-forward-to-a-silent-node", func(t *testing.T) {
+		// The apiserver hands a port-forward's upgrade to the Pod's
+		// kubelet and answers once the kubelet has. This one takes the
+		// connection and says nothing: SIGINT still stops kcurl, before it
+		// listens, with exit 0 (kubectl port-forward waits on past SIGINT
+		// here), and the apiserver then lets the kubelet go.
+		accepted := silentKubelet(t, "silent-"+ns)
+		ghostPod(t, ns, "ghost", "silent-"+ns)
+		for _, argv := range [][]string{
+			{"port-forward", "ghost", ":8080"},
+			{"/api/v1/namespaces/" + ns + "/pods/ghost/portforward?ports=8080"},
+		} {
+			fwd := startInNode(t, append(connect(streamer), argv...)...)
+			var kubelet net.Conn
+			select {
+			case kubelet = <-accepted:
+			case <-fwd.exited:
+				t.Fatalf("%q ended before the apiserver reached the kubelet: %v\n%s", argv, fwd.cmd.ProcessState, fwd.output())
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%q: the apiserver did not reach the silent kubelet in 20 s:\n%s", argv, fwd.output())
+			}
+			fwd.cmd.Process.Signal(syscall.SIGINT)
+			if code := fwd.exitCode(t, 20*time.Second); code != 0 {
+				t.Errorf("%q stopped by SIGINT before the kubelet answered: exit %d, want 0\n%s", argv, code, fwd.output())
+			}
+			if out := fwd.output(); out != "" {
+				t.Errorf("%q printed %q, want nothing (it never listened)", argv, out)
+			}
+			if !closedWithin(kubelet, 20*time.Second) {
+				t.Errorf("%q: the apiserver still held the silent kubelet's connection 20 s after kcurl left", argv)
+			}
 		}
 	})
 

@@ -12,10 +12,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gwebsocket "github.com/gorilla/websocket"
 	"k8s.io/client-go/rest"
 
+	"github.com/kcurl/kcurl/pkg/stream/internal/silent"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -160,5 +162,26 @@ func TestTraceShowsAnUnofferedProtocol(t *testing.T) {
 	got := trace.String()
 	if !strings.Contains(got, want) || !strings.Contains(got, "< Upgrade: websocket\n<\n> POST ") {
 		t.Errorf("trace:\n%s\nwant the WebSocket request followed by\n%s…< Upgrade: websocket, then SPDY's request", got, want)
+	}
+}
+
+// An exec whose upgrade the server never answers stops when its context
+// ends, as on SIGINT, and closes the connection.
+func TestExecStopsOnASilentServer(t *testing.T) {
+	srv := silent.NewServer(t)
+	server, _ := url.Parse(srv.URL)
+	cfg, err := transport.RESTConfig(&target.Target{Server: server, Insecure: true}, transport.Options{UserAgent: "kcurl/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(srv.URL + "/api/v1/namespaces/ns/pods/web/exec?command=true&stdout=true")
+	err = silent.Stop(t, func(ctx context.Context) error {
+		return Run(ctx, cfg, u, IO{Stdout: io.Discard, Stderr: io.Discard})
+	})
+	if !errors.Is(err, silent.ErrStopped) {
+		t.Errorf("error %v (%T), want the context's cause", err, err)
+	}
+	if !srv.ClientLeft(20 * time.Second) {
+		t.Error("the server still has the connection 20 s after the exec stopped")
 	}
 }

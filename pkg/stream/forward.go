@@ -39,7 +39,13 @@ const (
 // over a WebSocket (KEP-4006) first, plain SPDY when the server refuses
 // the WebSocket upgrade itself. Both run on kcurl's copy of spdystream
 // (pooled frames, DEBUG never read: pkg/stream/internal/UPSTREAM.md).
-func Dialer(cfg *rest.Config, u *url.URL) (httpstream.Dialer, error) {
+//
+// client-go's dialers make their upgrade requests without a context; they
+// are made in ctx here, so that an upgrade the server has not answered
+// when ctx ends (SIGINT) is given up and its connection closed.
+func Dialer(ctx context.Context, cfg *rest.Config, u *url.URL) (httpstream.Dialer, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return requestsIn{ctx: ctx, next: rt} })
 	rt, upgrader, err := spdyconn.RoundTripperFor(cfg)
 	if err != nil {
 		return nil, err
@@ -50,6 +56,16 @@ func Dialer(cfg *rest.Config, u *url.URL) (httpstream.Dialer, error) {
 		return nil, err
 	}
 	return portforward.NewFallbackDialer(tunnel, plain, shouldFallback), nil
+}
+
+// requestsIn sends every request in ctx.
+type requestsIn struct {
+	ctx  context.Context
+	next http.RoundTripper
+}
+
+func (r requestsIn) RoundTrip(req *http.Request) (*http.Response, error) {
+	return r.next.RoundTrip(req.WithContext(r.ctx))
 }
 
 // Port is one LOCAL:REMOTE pair; Local 0 picks a free port.
@@ -117,6 +133,9 @@ var ErrLostConnection = errors.New("lost connection to pod")
 func (f *Forwarder) Run(ctx context.Context) error {
 	conn, err := dial(f.Dialer)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before the server answered
+		}
 		return err
 	}
 	f.conn = conn
@@ -272,6 +291,9 @@ func pipe(conn httpstream.Connection, remote uint16, requestID int, in io.Reader
 func Pipe(ctx context.Context, d httpstream.Dialer, remote uint16, in io.Reader, out io.Writer) error {
 	conn, err := dial(d)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	defer conn.Close()

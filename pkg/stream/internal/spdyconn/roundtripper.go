@@ -5,6 +5,7 @@ package spdyconn
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -68,7 +69,15 @@ func (rt *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The module's Dial honours the context while it connects and shakes
+	// hands; the answer is read with no deadline. Closing the connection
+	// when the context ends (SIGINT) stops a server that never answers
+	// from holding kcurl.
+	stopClosing := context.AfterFunc(req.Context(), func() { conn.Close() })
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if !stopClosing() {
+		return nil, context.Cause(req.Context())
+	}
 	if err != nil {
 		conn.Close()
 		return nil, err

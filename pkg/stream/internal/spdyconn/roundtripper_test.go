@@ -1,16 +1,21 @@
 package spdyconn
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
 	streamhttp "k8s.io/streaming/pkg/httpstream"
 	streamspdy "k8s.io/streaming/pkg/httpstream/spdy"
+
+	"github.com/kcurl/kcurl/pkg/stream/internal/silent"
 )
 
 // The round tripper upgrades with the config's credentials, and the
@@ -86,5 +91,30 @@ func TestRoundTripper(t *testing.T) {
 	client, resp = upgrade("/refused")
 	if _, err := client.NewConnection(resp); err == nil || !strings.Contains(err.Error(), `pods "web" is forbidden`) {
 		t.Errorf("a refused upgrade: %v, want the server's message", err)
+	}
+}
+
+// A server that never answers the upgrade (a kubelet that hangs behind the
+// apiserver): the round trip ends when its context does (SIGINT), with the
+// context's cause, and closes the connection, which the server sees.
+func TestSilentServerUntilTheContextEnds(t *testing.T) {
+	srv := silent.NewServer(t)
+	rt, _, err := RoundTripperFor(&rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = silent.Stop(t, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/exec", nil)
+		if err != nil {
+			return err
+		}
+		_, err = rt.RoundTrip(req)
+		return err
+	})
+	if !errors.Is(err, silent.ErrStopped) {
+		t.Errorf("error %v (%T), want the context's cause", err, err)
+	}
+	if !srv.ClientLeft(20 * time.Second) {
+		t.Error("the server still has the connection 20 s after the round trip ended")
 	}
 }

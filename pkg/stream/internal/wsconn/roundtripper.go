@@ -11,11 +11,13 @@
 package wsconn
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -123,7 +125,9 @@ func (rt *RoundTripper) RoundTrip(request *http.Request) (retResp *http.Response
 	protocolVersions := request.Header[wsstream.WebSocketProtocolHeader]
 	delete(request.Header, wsstream.WebSocketProtocolHeader)
 
+	dial, stopWatching := closedWhenDone()
 	dialer := gwebsocket.Dialer{
+		NetDialContext:  dial,
 		Proxy:           rt.Proxier,
 		TLSClientConfig: rt.TLSConfig,
 		Subprotocols:    protocolVersions,
@@ -139,7 +143,16 @@ func (rt *RoundTripper) RoundTrip(request *http.Request) (retResp *http.Response
 	default:
 		return nil, fmt.Errorf("unknown url scheme: %s", request.URL.Scheme)
 	}
-	wsConn, resp, err := dialer.DialContext(request.Context(), request.URL.String(), request.Header)
+	ctx := request.Context()
+	wsConn, resp, err := dialer.DialContext(ctx, request.URL.String(), request.Header)
+	if !stopWatching() {
+		// ctx ended before the answer, and the connection was closed
+		// under the dialer: the error is ctx's, not a closed read's.
+		if err == nil {
+			wsConn.Close() // nolint:errcheck
+		}
+		return nil, context.Cause(ctx)
+	}
 	if err != nil {
 		// A bad handshake is an UpgradeFailureError, which the executors
 		// fall back to SPDY on.
@@ -173,6 +186,31 @@ func (rt *RoundTripper) RoundTrip(request *http.Request) (retResp *http.Response
 	}
 	rt.Conn = wsConn
 	return resp, nil
+}
+
+// closedWhenDone is a dial function for gorilla's Dialer that closes the
+// connection it makes when the dial's context ends, until stop is called.
+// gorilla honours the context only while it connects and shakes hands (TLS):
+// waiting for the upgrade's answer it reads with no deadline, and a server
+// (or a kubelet behind it) that never answers held kcurl past SIGINT, which
+// ends the context. stop says whether the connection is still kcurl's to
+// use (false once the context has ended and it was closed).
+func closedWhenDone() (dial func(ctx context.Context, network, addr string) (net.Conn, error), stop func() bool) {
+	var stopClosing func() bool
+	dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			stopClosing = context.AfterFunc(ctx, func() { conn.Close() }) //nolint:errcheck
+		}
+		return conn, err
+	}
+	stop = func() bool {
+		if stopClosing == nil {
+			return true
+		}
+		return stopClosing()
+	}
+	return dial, stop
 }
 
 // refusalCause is client-go's: the server's Status when the body is one,

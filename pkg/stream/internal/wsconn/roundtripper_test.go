@@ -1,17 +1,21 @@
 package wsconn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	gwebsocket "github.com/gorilla/websocket"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
 	"k8s.io/streaming/pkg/httpstream"
+
+	"github.com/kcurl/kcurl/pkg/stream/internal/silent"
 )
 
 // A server as the apiserver is: an upgrade with the config's credentials
@@ -32,6 +36,7 @@ func newServer(t *testing.T) *httptest.Server {
 			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"pods \"web\" is forbidden: User \"u\" cannot get resource \"pods/exec\"","reason":"Forbidden","code":403}`)
 		case "/text":
 			http.Error(w, "the proxy says no", http.StatusBadGateway)
+
 		default:
 			conn, err := upgrader.Upgrade(w, r, nil)
 			if err != nil {
@@ -50,12 +55,17 @@ func newServer(t *testing.T) *httptest.Server {
 
 func negotiate(t *testing.T, srv *httptest.Server, path string, protocols ...string) (*gwebsocket.Conn, error) {
 	t.Helper()
+	return negotiateWithin(t, context.Background(), srv, path, protocols...)
+}
+
+func negotiateWithin(t *testing.T, ctx context.Context, srv *httptest.Server, path string, protocols ...string) (*gwebsocket.Conn, error) {
+	t.Helper()
 	cfg := &rest.Config{Host: srv.URL, BearerToken: "the-token", TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
 	rt, holder, err := RoundTripperFor(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,5 +146,22 @@ func TestUnaskedProtocol(t *testing.T) {
 	resp := refused.UpgradeResponse()
 	if resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Upgrade") != "websocket" || resp.Header.Get("Sec-WebSocket-Protocol") != "" {
 		t.Errorf("answer %s, Upgrade %q, protocol %q", resp.Status, resp.Header.Get("Upgrade"), resp.Header.Get("Sec-WebSocket-Protocol"))
+	}
+}
+
+// A server that never answers the upgrade (a kubelet that hangs behind the
+// apiserver): the round trip ends when its context does (SIGINT), with the
+// context's cause, and closes the connection, which the server sees.
+func TestSilentServerUntilTheContextEnds(t *testing.T) {
+	srv := silent.NewServer(t)
+	err := silent.Stop(t, func(ctx context.Context) error {
+		_, err := negotiateWithin(t, ctx, srv.Server, "/exec", "v5.channel.k8s.io")
+		return err
+	})
+	if !errors.Is(err, silent.ErrStopped) {
+		t.Errorf("error %v (%T), want the context's cause", err, err)
+	}
+	if !srv.ClientLeft(20 * time.Second) {
+		t.Error("the server still has the connection 20 s after the round trip ended")
 	}
 }

@@ -1,0 +1,124 @@
+//go:build e2e
+
+package node
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// silentKubelet is a kubelet that hangs: it listens in the node's network
+// namespace, where the apiserver dials kubelets, and takes connections it
+// never answers. Pods bound to the Node it makes (named name, its kubelet
+// port this listener's) are Pods on a node whose kubelet never answers.
+// The connections it took come out of accepted; the Node goes, and the
+// listener and its connections are closed, when the test ends.
+func silentKubelet(t *testing.T, name string) (accepted <-chan net.Conn) {
+	t.Helper()
+	listening := make(chan net.Listener, 1)
+	failed := make(chan error, 1)
+	go func() {
+		// This thread enters the node's namespace and is never unlocked:
+		// it ends with this goroutine, and nothing else runs on it.
+		runtime.LockOSThread()
+		ns, err := os.Open("/run/netns/" + node["KCURL_NODE_NETNS"])
+		if err != nil {
+			failed <- err
+			return
+		}
+		defer ns.Close()
+		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
+			failed <- err
+			return
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0") // bound to that namespace, whichever thread accepts
+		if err != nil {
+			failed <- err
+			return
+		}
+		listening <- l
+	}()
+	var l net.Listener
+	select {
+	case l = <-listening:
+	case err := <-failed:
+		t.Fatalf("listening in the node's namespace: %v", err)
+	}
+	conns := make(chan net.Conn, 16)
+	var mu sync.Mutex
+	var taken []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			taken = append(taken, c)
+			mu.Unlock()
+			conns <- c
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range taken {
+			c.Close()
+		}
+	})
+
+	// Unschedulable and tainted, so that nothing lands on it but what a
+	// test binds to it by name.
+	apply(t, fmt.Sprintf(`apiVersion: v1
+kind: Node
+metadata: {name: %s}
+spec:
+  unschedulable: true
+  taints: [{key: kcurl.test/silent, effect: NoSchedule}]
+`, name))
+	t.Cleanup(func() { kubectl(t, "delete", "node", name, "--wait=false") })
+	status := fmt.Sprintf(`{"status":{"addresses":[{"type":"InternalIP","address":"127.0.0.1"}],"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}}}}`, l.Addr().(*net.TCPAddr).Port)
+	mustKubectl(t, "patch", "node", name, "--subresource=status", "--type=merge", "-p", status)
+	return conns
+}
+
+// ghostPod binds a Pod to a node with no kubelet of its own and says it
+// runs, as a Pod on a node that went silent would be; it is deleted
+// (forced: no kubelet will confirm it) when the test ends.
+func ghostPod(t *testing.T, ns, name, nodeName string) {
+	t.Helper()
+	apply(t, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: %s, namespace: %s}
+spec:
+  nodeName: %s
+  containers: [{name: c, image: %s}]
+`, name, ns, nodeName, shellImage))
+	t.Cleanup(func() { kubectl(t, "delete", "pod", "-n", ns, name, "--grace-period=0", "--force", "--wait=false") })
+	mustKubectl(t, "patch", "pod", "-n", ns, name, "--subresource=status", "--type=merge", "-p", `{"status":{"phase":"Running"}}`)
+}
+
+// closedWithin waits up to d for the other side (the apiserver) to close a
+// connection the silent kubelet took, and says whether it did.
+func closedWithin(c net.Conn, d time.Duration) bool {
+	c.SetReadDeadline(time.Now().Add(d))
+	buf := make([]byte, 4096)
+	for {
+		if _, err := c.Read(buf); err != nil {
+			return !isTimeout(err)
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}

@@ -1,0 +1,70 @@
+// Package silent is for tests: a server that takes requests and never
+// answers them, as a kubelet that hangs does behind the apiserver's proxy,
+// and a way to stop a call to it as SIGINT does.
+package silent
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is a TLS server that answers nothing. A request's handler ends
+// when its client closes the connection, or when the test does.
+type Server struct {
+	*httptest.Server
+	leftOnce sync.Once
+	left     chan struct{}
+}
+
+// NewServer starts a Server, stopped when t ends.
+func NewServer(t testing.TB) *Server {
+	s := &Server{left: make(chan struct{})}
+	release := make(chan struct{})
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			s.leftOnce.Do(func() { close(s.left) })
+		case <-release:
+		}
+	}))
+	t.Cleanup(s.Close)
+	t.Cleanup(func() { close(release) }) // first, or Close would wait on the handlers
+	return s
+}
+
+// ClientLeft says whether a client closed its connection within d.
+func (s *Server) ClientLeft(d time.Duration) bool {
+	select {
+	case <-s.left:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// ErrStopped is the cause Stop ends the context with.
+var ErrStopped = errors.New("stopped, as by SIGINT")
+
+// Stop calls fn with a context that ends, with ErrStopped as its cause, a
+// moment after fn starts, and returns fn's error; t fails if fn has not
+// returned 20 s after that.
+func Stop(t testing.TB, fn func(ctx context.Context) error) error {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	time.AfterFunc(200*time.Millisecond, func() { cancel(ErrStopped) })
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatal("still waiting on a silent server 20 s after the context ended")
+		return nil
+	}
+}
