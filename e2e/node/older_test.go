@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -121,6 +123,32 @@ spec:
 	})
 
 	// Last: the container ends once its stdin has (stdinOnce), and restarts.
+	t.Run("exec-to-a-silent-node", func(t *testing.T) {
+		// This apiserver hands an exec's upgrade to the Pod's kubelet and
+		// answers once the kubelet has (the newer one answers itself and
+		// translates). Against a kubelet that never answers, SIGINT still
+		// ends kcurl, by that signal, and the apiserver lets the kubelet go.
+		accepted := silentKubelet(t, "silent-"+ns)
+		ghostPod(t, ns, "ghost", "silent-"+ns)
+		exec := startInNode(t, kcurlBin, "--kubeconfig", node["KCURL_NODE_KUBECONFIG"], "-n", ns, "exec", "ghost", "--", "true")
+		var kubelet net.Conn
+		select {
+		case kubelet = <-accepted:
+		case <-exec.exited:
+			t.Fatalf("exec ended before the apiserver reached the kubelet: %v\n%s", exec.cmd.ProcessState, exec.output())
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the apiserver did not reach the silent kubelet in 20 s:\n%s", exec.output())
+		}
+		exec.cmd.Process.Signal(syscall.SIGINT)
+		exec.endedBy(t, syscall.SIGINT, 20*time.Second)
+		if out := exec.output(); out != "" {
+			t.Errorf("exec printed %q, want nothing", out)
+		}
+		if !closedWithin(kubelet, 20*time.Second) {
+			t.Error("the apiserver still held the silent kubelet's connection 20 s after kcurl left")
+		}
+	})
+
 	t.Run("attach", func(t *testing.T) {
 		// stdin a second late, as in streams_test.go: containerd copies it
 		// into the container before the attach gets its stdout.
