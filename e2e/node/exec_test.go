@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -476,14 +475,7 @@ spec:
 			{"/api/v1/namespaces/" + ns + "/pods/ghost/portforward?ports=8080"},
 		} {
 			fwd := startInNode(t, append(connect(streamer), argv...)...)
-			var kubelet net.Conn
-			select {
-			case kubelet = <-accepted:
-			case <-fwd.exited:
-				t.Fatalf("%q ended before the apiserver reached the kubelet: %v\n%s", argv, fwd.cmd.ProcessState, fwd.output())
-			case <-time.After(20 * time.Second):
-				t.Fatalf("%q: the apiserver did not reach the silent kubelet in 20 s:\n%s", argv, fwd.output())
-			}
+			kubelet := reachedBy(t, accepted, fwd)
 			fwd.cmd.Process.Signal(syscall.SIGINT)
 			if code := fwd.exitCode(t, 20*time.Second); code != 0 {
 				t.Errorf("%q stopped by SIGINT before the kubelet answered: exit %d, want 0\n%s", argv, code, fwd.output())

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -131,14 +130,7 @@ spec:
 		accepted := silentKubelet(t, "silent-"+ns)
 		ghostPod(t, ns, "ghost", "silent-"+ns)
 		exec := startInNode(t, kcurlBin, "--kubeconfig", node["KCURL_NODE_KUBECONFIG"], "-n", ns, "exec", "ghost", "--", "true")
-		var kubelet net.Conn
-		select {
-		case kubelet = <-accepted:
-		case <-exec.exited:
-			t.Fatalf("exec ended before the apiserver reached the kubelet: %v\n%s", exec.cmd.ProcessState, exec.output())
-		case <-time.After(20 * time.Second):
-			t.Fatalf("the apiserver did not reach the silent kubelet in 20 s:\n%s", exec.output())
-		}
+		kubelet := reachedBy(t, accepted, exec)
 		exec.cmd.Process.Signal(syscall.SIGINT)
 		exec.endedBy(t, syscall.SIGINT, 20*time.Second)
 		if out := exec.output(); out != "" {

@@ -3,6 +3,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -106,6 +107,22 @@ spec:
 	mustKubectl(t, "patch", "pod", "-n", ns, name, "--subresource=status", "--type=merge", "-p", `{"status":{"phase":"Running"}}`)
 }
 
+// reachedBy waits up to 20 s for the apiserver to reach the silent kubelet
+// on b's behalf (b still waiting for its upgrade's answer) and returns that
+// connection.
+func reachedBy(t *testing.T, accepted <-chan net.Conn, b *background) net.Conn {
+	t.Helper()
+	select {
+	case c := <-accepted:
+		return c
+	case <-b.exited:
+		t.Fatalf("%q ended before the apiserver reached the kubelet: %v\n%s", b.cmd.Args, b.cmd.ProcessState, b.output())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%q: the apiserver did not reach the silent kubelet in 20 s:\n%s", b.cmd.Args, b.output())
+	}
+	return nil
+}
+
 // closedWithin waits up to d for the other side (the apiserver) to close a
 // connection the silent kubelet took, and says whether it did.
 func closedWithin(c net.Conn, d time.Duration) bool {
@@ -113,12 +130,7 @@ func closedWithin(c net.Conn, d time.Duration) bool {
 	buf := make([]byte, 4096)
 	for {
 		if _, err := c.Read(buf); err != nil {
-			return !isTimeout(err)
+			return !errors.Is(err, os.ErrDeadlineExceeded)
 		}
 	}
-}
-
-func isTimeout(err error) bool {
-	ne, ok := err.(net.Error)
-	return ok && ne.Timeout()
 }

@@ -194,7 +194,9 @@ func (rt *RoundTripper) RoundTrip(request *http.Request) (retResp *http.Response
 // waiting for the upgrade's answer it reads with no deadline, and a server
 // (or a kubelet behind it) that never answers held kcurl past SIGINT, which
 // ends the context. stop says whether the connection is still kcurl's to
-// use (false once the context has ended and it was closed).
+// use (false once the context has ended and it was closed). The dial gets
+// the context given to DialContext only while the Dialer sets no
+// HandshakeTimeout (gorilla would derive one it cancels on return).
 func closedWhenDone() (dial func(ctx context.Context, network, addr string) (net.Conn, error), stop func() bool) {
 	var stopClosing func() bool
 	dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
