@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -13,20 +12,23 @@ func cpCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "cp",
 		Usage:     "copy files to and from a container, as kubectl cp (tar in the container; nothing is written outside the destination)",
-		UsageText: "kcurl cp [NS/]POD:PATH LOCAL | LOCAL [NS/]POD:PATH [-c CONTAINER]",
+		UsageText: "kcurl cp [NS/]POD:PATH LOCAL | LOCAL [NS/]POD:PATH [-c CONTAINER] [--no-preserve] [--retries N]",
 		Flags: append([]cli.Flag{
 			containerFlag(),
+			&cli.BoolFlag{Name: "no-preserve", Usage: "do not give the copy the owners and permissions of its source: tar in the container does not (kubectl's); copies here get 0666 and 0777, less the umask"},
+			&cli.IntFlag{Name: "retries", Usage: "resume a copy from the container whose stream breaks, up to `N` times, where it broke (needs sh and tail there, as kubectl's does); negative: until it completes"},
 		}, connectionFlags()...),
 		Action: func(c *cli.Context) error { return runCommand(c, &cpOptions{streams: s}) },
 	}
 }
 
-// cpOptions is kcurl cp: complete, validate (reads nothing), run.
+// cpOptions is kcurl cp: complete, validate (sends nothing), run.
 type cpOptions struct {
 	streams   Streams
 	session   sessionOptions
 	args      []string
 	container string
+	copier    stream.Copier
 
 	local  string
 	remote podPath
@@ -64,6 +66,7 @@ func (o *cpOptions) complete(c *cli.Context) error {
 		return err
 	}
 	o.args, o.container = c.Args().Slice(), c.String("container")
+	o.copier = stream.Copier{Stderr: o.streams.ErrOut, Notices: o.streams.ErrOut, NoPreserve: c.Bool("no-preserve"), Retries: c.Int("retries")}
 	return nil
 }
 
@@ -75,9 +78,9 @@ func (o *cpOptions) validate() error {
 	dest, destRemote := parsePodPath(o.args[1])
 	switch {
 	case srcRemote && destRemote:
-		return usagef("cp copies between a container and here, not between two containers")
+		return usagef("cp copies between a container and here, not between two containers (a local path with a colon: start it with ./)")
 	case !srcRemote && !destRemote:
-		return usagef("cp needs one side in a container: [NS/]POD:PATH (a local path with a colon: write it as ./%s)", o.args[0])
+		return usagef("cp needs one side in a container: [NS/]POD:PATH")
 	case srcRemote:
 		o.remote, o.local = src, o.args[1]
 	default:
@@ -88,6 +91,9 @@ func (o *cpOptions) validate() error {
 	}
 	if o.local == "" {
 		return usagef("cp needs a local path")
+	}
+	if o.toPod {
+		return stream.CheckSource(o.local) // before anything is sent
 	}
 	return nil
 }
@@ -109,13 +115,12 @@ func (o *cpOptions) run(c *cli.Context) error {
 		return err
 	}
 	err = ss.retryReadingPod(remote, ref, o.container, say, s.ErrOut, readUnlessNamed, func(r *stream.Remote) error {
-		exec := func(ctx context.Context, command []string, rio stream.IO) error {
-			return r.Exec(ctx, command, rio)
-		}
+		copier := o.copier
+		copier.Exec = r.Exec
 		if o.toPod {
-			return stream.CopyTo(ss.ctx, exec, o.local, o.remote.path, s.ErrOut, s.ErrOut)
+			return copier.To(ss.ctx, o.local, o.remote.path)
 		}
-		return stream.CopyFrom(ss.ctx, exec, o.remote.path, o.local, s.ErrOut, s.ErrOut)
+		return copier.From(ss.ctx, o.remote.path, o.local)
 	})
 	if sig := cutShort(ss.ctx); err != nil && sig != nil {
 		return sig // a copy cut short is no success

@@ -357,6 +357,60 @@ spec:
 		expectContains(t, kc("", "exec", "web", "--", "cat", "/tmp/renamed.txt"), "uploaded\n", "", 0)
 
 		expectContains(t, kc("", "cp", "web:/etc/hosts", filepath.Join(dir, "hosts"), "-c", "notar"), "", "the container has no tar", 1)
+
+		// As kubectl cp: a destination's missing parents are made here; a
+		// directory there that is not there yet (trailing slash or not)
+		// is the copy's name.
+		expectContains(t, kc("", "cp", "web:/www/index.html", filepath.Join(dir, "a", "b", "index.html")), "", "", 0)
+		if b, _ := os.ReadFile(filepath.Join(dir, "a", "b", "index.html")); string(b) != "hello-through-port-forward\n" {
+			t.Errorf("cp into missing parents: %q", b)
+		}
+		expectContains(t, kc("", "cp", up, "web:/tmp/new-dir/"), "", "", 0)
+		expectContains(t, kc("", "exec", "web", "--", "cat", "/tmp/new-dir/sub/f.txt"), "uploaded\n", "", 0)
+
+		// --no-preserve: tar in the container does not give the copy its
+		// owner here (kubectl's flag).
+		owned := filepath.Join(dir, "owned")
+		os.WriteFile(owned, []byte("owned\n"), 0o640)
+		if err := os.Chown(owned, 1234, 1234); err != nil {
+			t.Fatal(err)
+		}
+		expectContains(t, kc("", "cp", owned, "web:/tmp/owned-kept"), "", "", 0)
+		expectContains(t, kc("", "exec", "web", "--", "stat", "-c", "%u:%g", "/tmp/owned-kept"), "1234:1234\n", "", 0)
+		expectContains(t, kc("", "cp", "--no-preserve", owned, "web:/tmp/owned-not"), "", "", 0)
+		expectContains(t, kc("", "exec", "web", "--", "stat", "-c", "%u:%g", "/tmp/owned-not"), "0:0\n", "", 0)
+	})
+
+	// The connection to the apiserver cut 10 MB into a copy of 100 MB, by a
+	// proxy in between: the copy fails, or with --retries resumes where it
+	// broke and arrives whole.
+	t.Run("cp-retries", func(t *testing.T) {
+		dir := t.TempDir()
+		through := func(port int) []string {
+			return []string{kcurlBin, fmt.Sprintf("--server=https://127.0.0.1:%d", port), "--cacert=" + node["KCURL_CLUSTER_CA"], "--token-file=" + streamer, "-n", ns}
+		}
+		port, cuts := cuttingProxy(t, 10<<20)
+		r := inNode(t, "", append(through(port), "cp", "web:/www/big", filepath.Join(dir, "once"))...)
+		if cuts.Load() != 1 {
+			t.Errorf("the proxy cut %d connections, want 1", cuts.Load())
+		}
+		expectContains(t, r, "", "unexpected EOF", 6) // a stream cut short is a network failure
+		if strings.Contains(r.Stderr, "Resuming") {
+			t.Errorf("resumed without --retries: %s", r)
+		}
+
+		port, cuts = cuttingProxy(t, 10<<20)
+		r = inNode(t, "", append(through(port), "cp", "--retries", "3", "web:/www/big", filepath.Join(dir, "resumed"))...)
+		if cuts.Load() != 1 {
+			t.Errorf("the proxy cut %d connections, want 1", cuts.Load())
+		}
+		expectContains(t, r, "", "Resuming copy at ", 0)
+		if !regexp.MustCompile(`Resuming copy at \d+ bytes, retry 1/3\n`).MatchString(r.Stderr) {
+			t.Errorf("stderr: %q", r.Stderr)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "resumed")); err != nil || sum(string(b)) != remoteSum("/www/big") {
+			t.Errorf("the resumed copy: %v, %d bytes, not the container's /www/big", err, len(b))
+		}
 	})
 
 	t.Run("raw-exec-path", func(t *testing.T) {

@@ -7,12 +7,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime"
-	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // silentKubelet is a kubelet that hangs: it listens in the node's network
@@ -23,58 +19,22 @@ import (
 // listener and its connections are closed, when the test ends.
 func silentKubelet(t *testing.T, name string) (accepted <-chan net.Conn) {
 	t.Helper()
-	listening := make(chan net.Listener, 1)
-	failed := make(chan error, 1)
-	go func() {
-		// This thread enters the node's namespace and is never unlocked:
-		// it ends with this goroutine, and nothing else runs on it.
-		runtime.LockOSThread()
-		ns, err := os.Open("/run/netns/" + node["KCURL_NODE_NETNS"])
-		if err != nil {
-			failed <- err
-			return
-		}
-		defer ns.Close()
-		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
-			failed <- err
-			return
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:0") // bound to that namespace, whichever thread accepts
-		if err != nil {
-			failed <- err
-			return
-		}
-		listening <- l
-	}()
-	var l net.Listener
-	select {
-	case l = <-listening:
-	case err := <-failed:
+	l, err := newNodeNetwork(t).listen()
+	if err != nil {
 		t.Fatalf("listening in the node's namespace: %v", err)
 	}
+	keep := closeAtEnd(t, l)
 	conns := make(chan net.Conn, 16)
-	var mu sync.Mutex
-	var taken []net.Conn
 	go func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			taken = append(taken, c)
-			mu.Unlock()
+			keep(c)
 			conns <- c
 		}
 	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range taken {
-			c.Close()
-		}
-	})
 
 	// Unschedulable and tainted, so that nothing lands on it but what a
 	// test binds to it by name.

@@ -10,35 +10,151 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 // Execer runs a command in the container: Remote.Exec, or a stand-in.
 type Execer func(ctx context.Context, command []string, rio IO) error
 
-// CopyFrom copies src (a file or a directory in the container) to the
-// local dest, as kubectl cp does: tar in the container, untarred here by
-// Untar, which writes nothing outside dest. dest names the copy; a file
-// copied onto an existing directory goes into it. The container's tar
-// writes its complaints to stderr.
-func CopyFrom(ctx context.Context, exec Execer, src, dest string, stderr, notices io.Writer) error {
+// Copier copies files to and from a container as kubectl cp does: tar in
+// the container, run through Exec.
+type Copier struct {
+	Exec Execer
+	// Stderr takes the container's tar's complaints, Notices kcurl's own
+	// (entries skipped, a copy resumed).
+	Stderr, Notices io.Writer
+	// NoPreserve is kubectl cp's --no-preserve: tar in the container gives
+	// what it unpacks its own user and default modes, not those sent; and
+	// here, new files get 0666 and directories 0777 (less the umask), not
+	// the container's modes.
+	NoPreserve bool
+	// Retries is kubectl cp's --retries: a copy from the container whose
+	// stream breaks is resumed where it broke, up to Retries times (a
+	// negative number: until it completes).
+	Retries int
+}
+
+// From copies src (a file or a directory in the container) to the local
+// dest, as kubectl cp does: tar in the container, untarred here (Untar),
+// writing nothing outside dest. dest names the copy; a file copied onto an
+// existing directory goes into it; dest's missing parents are made.
+func (c Copier) From(ctx context.Context, src, dest string) error {
 	dir, base := remoteSplit(src)
 	pr, pw := io.Pipe()
-	untarred := make(chan error, 1)
+	untarred := make(chan struct{})
+	var untarErr error
 	go func() {
-		err := Untar(pr, dest, base, notices)
-		pr.CloseWithError(err)
-		untarred <- err
+		untarErr = untar(pr, dest, base, c.Notices, !c.NoPreserve)
+		pr.CloseWithError(untarErr)
+		close(untarred)
 	}()
-	err := exec(ctx, []string{"tar", "cf", "-", "-C", dir, base}, IO{Stdout: pw, Stderr: stderr})
+	received := &countingWriter{w: pw}
+	command := []string{"tar", "cf", "-", "-C", dir, base}
+	resumed := false
+	var err error
+	for retry := 1; ; retry++ {
+		err = c.Exec(ctx, command, IO{Stdout: received, Stderr: c.Stderr})
+		if !c.resumable(ctx, err, untarred) {
+			break
+		}
+		if c.Retries >= 0 && retry > c.Retries {
+			if c.Retries > 0 {
+				c.notice("Dropping out copy after %d retries", c.Retries)
+			}
+			break
+		}
+		c.notice("Resuming copy at %d bytes, retry %s", received.n, c.count(retry))
+		if retry > 1 && !sleep(ctx, time.Second) {
+			break
+		}
+		// The same archive again, from the first byte not yet received
+		// (tail counts from 1), as kubectl cp --retries resumes.
+		command = []string{"sh", "-c", fmt.Sprintf("tar cf - -C %s %s | tail -c+%d", shellQuote(dir), shellQuote(base), received.n+1)}
+		resumed = true
+	}
+	select {
+	case <-untarred:
+		if untarErr != nil {
+			return untarErr // it failed first (a full disk, say): the cause
+		}
+	default:
+	}
 	pw.CloseWithError(err)
-	untarErr := <-untarred
+	<-untarred
 	if err != nil {
-		return tarError(err, src)
+		return tarError(err, src, resumed)
 	}
 	return untarErr
+}
+
+func (c Copier) notice(format string, args ...any) {
+	if c.Notices != nil {
+		fmt.Fprintf(c.Notices, format+"\n", args...)
+	}
+}
+
+// count is retry against the limit: "2/5", or "2" with none.
+func (c Copier) count(retry int) string {
+	if c.Retries < 0 {
+		return strconv.Itoa(retry)
+	}
+	return fmt.Sprintf("%d/%d", retry, c.Retries)
+}
+
+// resumable: err broke the stream of a copy that still wants more, and
+// trying again could mend it. The container's tar failing (its exit
+// code), the server's refusal (a Status), the user stopping kcurl or the
+// untar failing here are final.
+func (c Copier) resumable(ctx context.Context, err error, untarred <-chan struct{}) bool {
+	if err == nil || c.Retries == 0 || ctx.Err() != nil {
+		return false
+	}
+	select {
+	case <-untarred:
+		return false
+	default:
+	}
+	var exit *RemoteExitError
+	var status *transport.StatusError
+	if errors.As(err, &exit) || errors.As(err, &status) {
+		return false
+	}
+	code, _ := exitcode.Of(err)
+	return code == exitcode.Network || code == exitcode.Failed
+}
+
+// sleep waits d, or until ctx ends (false).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// countingWriter counts what w took.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// shellQuote is s as one word of sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // remoteSplit is the directory tar runs in and the name it archives.
@@ -52,13 +168,19 @@ func remoteSplit(src string) (dir, base string) {
 
 // tarError says what went wrong in the container's tar: none there at all
 // (the image has no tar: kcurl cp cannot work there, as kubectl cp
-// cannot), or tar's own failure (which it explained on stderr).
-func tarError(err error, remote string) error {
+// cannot), or tar's own failure (which it explained on stderr). A resumed
+// copy runs sh and tail as well, which an image with tar may lack.
+func tarError(err error, remote string, resumed bool) error {
 	msg := err.Error()
 	var exit *RemoteExitError
+	notRun := errors.As(err, &exit) && (exit.Code == 126 || exit.Code == 127)
+	notThere := func(command string) bool {
+		return strings.Contains(msg, `"`+command+`"`) && (strings.Contains(msg, "not found") || strings.Contains(msg, "no such file"))
+	}
 	switch {
-	case strings.Contains(msg, `"tar"`) && (strings.Contains(msg, "not found") || strings.Contains(msg, "no such file")),
-		errors.As(err, &exit) && (exit.Code == 126 || exit.Code == 127):
+	case resumed && (notRun || notThere("sh")):
+		return exitcode.With(exitcode.Failed, fmt.Errorf("resuming the copy needs sh and tail in the container, as kubectl cp --retries does: %s", msg))
+	case notRun || notThere("tar"):
 		return exitcode.With(exitcode.Failed, fmt.Errorf("the container has no tar (kcurl cp, like kubectl cp, runs tar in the container): %s", msg))
 	case errors.As(err, &exit):
 		return exitcode.With(exitcode.Failed, fmt.Errorf("tar in the container failed on %s (exit code %d)", remote, exit.Code))
@@ -72,9 +194,17 @@ func tarError(err error, remote string) error {
 // warning, as are symbolic and hard links (a link then a file through it
 // is how a hostile tar escapes: CVE-2019-1002101, CVE-2019-11246,
 // CVE-2019-11251), devices and FIFOs; every file is opened through an
-// os.Root, which refuses any path that would resolve outside it. File
-// modes keep the permission bits only.
+// os.Root, which refuses any path that would resolve outside it. A new
+// file or directory gets the permission bits sent (no setuid), less the
+// umask, as tar and cp give them to a user who is not root; a file already
+// there keeps its own, as cp leaves it.
 func Untar(r io.Reader, dest, base string, notices io.Writer) error {
+	return untar(r, dest, base, notices, true)
+}
+
+// untar is Untar; without keepModes, new files get 0666 and directories
+// 0777 (less the umask), as kubectl cp's do.
+func untar(r io.Reader, dest, base string, notices io.Writer, keepModes bool) error {
 	tr := tar.NewReader(r)
 	var root *os.Root
 	var name string // dest's name inside root
@@ -113,16 +243,18 @@ func Untar(r io.Reader, dest, base string, notices io.Writer) error {
 		if rel != "" {
 			target = name + "/" + rel
 		}
+		dirMode, fileMode := fs.FileMode(0o777), fs.FileMode(0o666)
+		if keepModes {
+			dirMode = fs.FileMode(h.Mode)&fs.ModePerm | 0o700 // the copy goes on inside it
+			fileMode = fs.FileMode(h.Mode) & fs.ModePerm
+		}
 		switch h.Typeflag {
 		case tar.TypeDir:
-			if err := root.MkdirAll(target, 0o755); err != nil {
-				return exitcode.With(exitcode.Failed, err)
-			}
-			if err := root.Chmod(target, fs.FileMode(h.Mode)&fs.ModePerm|0o700); err != nil {
+			if err := makeDir(root, target, dirMode); err != nil {
 				return exitcode.With(exitcode.Failed, err)
 			}
 		case tar.TypeReg:
-			if err := writeFile(root, target, tr, fs.FileMode(h.Mode)&fs.ModePerm); err != nil {
+			if err := writeFile(root, target, tr, fileMode); err != nil {
 				return exitcode.With(exitcode.Failed, err)
 			}
 		case tar.TypeSymlink:
@@ -168,11 +300,17 @@ func relative(name, base string) (string, bool) {
 
 // openDest opens the directory that holds dest as a root, and returns the
 // name dest has in it. A file copied onto an existing directory goes into
-// it, under the source's name.
+// it, under the source's name. dest is the user's own path: its missing
+// parents are made, as kubectl cp makes them, and a symbolic link it is
+// (or passes through) is followed, as cp follows it; only what the tar
+// stream names is held inside.
 func openDest(dest, base string, isDir bool) (*os.Root, string, error) {
 	dest = filepath.Clean(dest)
 	if info, err := os.Stat(dest); err == nil && info.IsDir() && !isDir && base != "." {
 		dest = filepath.Join(dest, base)
+	}
+	if real, err := filepath.EvalSymlinks(dest); err == nil {
+		dest = real
 	}
 	parent, name := filepath.Split(dest)
 	if parent == "" {
@@ -182,6 +320,9 @@ func openDest(dest, base string, isDir bool) (*os.Root, string, error) {
 		// dest is / or a path ending in ..: the copy's name is dest itself.
 		parent, name = dest, "."
 	}
+	if err := os.MkdirAll(parent, 0o777); err != nil {
+		return nil, "", exitcode.With(exitcode.Failed, fmt.Errorf("the destination's directory: %w", err))
+	}
 	root, err := os.OpenRoot(parent)
 	if err != nil {
 		return nil, "", exitcode.With(exitcode.Failed, fmt.Errorf("the destination's directory: %w", err))
@@ -189,13 +330,32 @@ func openDest(dest, base string, isDir bool) (*os.Root, string, error) {
 	return root, name, nil
 }
 
-func writeFile(root *os.Root, name string, r io.Reader, mode fs.FileMode) error {
+// makeDir makes the directory name with mode (less the umask), and its
+// missing parents; one already there is kept as it is.
+func makeDir(root *os.Root, name string, mode fs.FileMode) error {
 	if dir := path.Dir(name); dir != "." {
-		if err := root.MkdirAll(dir, 0o755); err != nil {
+		if err := root.MkdirAll(dir, 0o777); err != nil {
 			return err
 		}
 	}
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode|0o600)
+	err := root.Mkdir(name, mode)
+	if errors.Is(err, fs.ErrExist) {
+		if info, statErr := root.Stat(name); statErr == nil && info.IsDir() {
+			return nil
+		}
+	}
+	return err
+}
+
+// writeFile writes r to the file name, made with mode (less the umask) if
+// it is new, truncated if it is not.
+func writeFile(root *os.Root, name string, r io.Reader, mode fs.FileMode) error {
+	if dir := path.Dir(name); dir != "." {
+		if err := root.MkdirAll(dir, 0o777); err != nil {
+			return err
+		}
+	}
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}
@@ -203,35 +363,61 @@ func writeFile(root *os.Root, name string, r io.Reader, mode fs.FileMode) error 
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return root.Chmod(name, mode)
+	return f.Close()
 }
 
-// CopyTo copies the local src (a file or a directory) to dest in the
+// To copies the local src (a file or a directory) to dest in the
 // container, as kubectl cp does: a tar stream made here, untarred by tar
-// in the container. A dest that ends in / or is a directory there gets
-// src inside it. Symbolic links are sent as links; other special files are
-// skipped with a warning.
-func CopyTo(ctx context.Context, exec Execer, src, dest string, stderr, notices io.Writer) error {
-	if _, err := os.Lstat(src); err != nil {
-		return exitcode.With(exitcode.Usage, err)
+// in the container. A dest that is a directory there gets src inside it;
+// any other names the copy. Symbolic links are sent as links; other
+// special files are skipped with a warning.
+func (c Copier) To(ctx context.Context, src, dest string) error {
+	if err := CheckSource(src); err != nil {
+		return err
 	}
-	if strings.HasSuffix(dest, "/") || exec(ctx, []string{"test", "-d", dest}, IO{Stdout: io.Discard, Stderr: io.Discard}) == nil {
+	if c.Exec(ctx, []string{"test", "-d", dest}, IO{Stdout: io.Discard, Stderr: io.Discard}) == nil {
 		dest = path.Join(dest, filepath.Base(filepath.Clean(src)))
 	}
 	dest = path.Clean(dest)
 	dir, base := path.Dir(dest), path.Base(dest)
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(Tar(pw, src, base, notices)) }()
-	err := exec(ctx, []string{"tar", "-xmf", "-", "-C", dir}, IO{Stdin: pr, Stderr: stderr})
-	pr.CloseWithError(errors.New("the container's tar ended"))
+	tarred := make(chan error, 1)
+	go func() {
+		err := Tar(pw, src, base, c.Notices)
+		pw.CloseWithError(err)
+		tarred <- err
+	}()
+	command := []string{"tar", "-xmf", "-", "-C", dir}
+	if c.NoPreserve {
+		command = []string{"tar", "--no-same-permissions", "--no-same-owner", "-xmf", "-", "-C", dir}
+	}
+	err := c.Exec(ctx, command, IO{Stdin: pr, Stderr: c.Stderr})
+	pr.CloseWithError(errContainerTarEnded)
+	// A file here that could not be read cut the stream short, and the
+	// container's tar, which may take a cut archive for a whole one, says
+	// nothing of why: that file is the error.
+	if tarErr := <-tarred; tarErr != nil && !errors.Is(tarErr, errContainerTarEnded) {
+		return tarErr
+	}
 	if err != nil {
-		return tarError(err, dest)
+		return tarError(err, dest, false)
 	}
 	return nil
 }
+
+// CheckSource: the local src of a copy to a container is there (a usage
+// error in kubectl's words if not).
+func CheckSource(src string) error {
+	_, err := os.Lstat(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return exitcode.Usagef("%s doesn't exist in local filesystem", src)
+	}
+	return exitcode.With(exitcode.Failed, err)
+}
+
+// errContainerTarEnded is what the tar stream made here meets when the
+// container's tar stopped taking it.
+var errContainerTarEnded = errors.New("the container's tar ended")
 
 // Tar writes src as a tar stream whose entries are named base and
 // base/....
@@ -277,13 +463,7 @@ func Tar(w io.Writer, src, base string, notices io.Writer) error {
 			return err
 		}
 		if info.Mode().IsRegular() {
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(tw, f)
-			f.Close()
-			return err
+			return tarFile(tw, p, h.Size, notices)
 		}
 		return nil
 	})
@@ -291,4 +471,26 @@ func Tar(w io.Writer, src, base string, notices io.Writer) error {
 		return exitcode.With(exitcode.Failed, err)
 	}
 	return tw.Close()
+}
+
+// tarFile writes the size bytes of the file p that its header promised. A
+// file that grew since (a log being written) is sent as it was, with a
+// warning, as GNU tar sends it; one that shrank cannot fill its entry.
+func tarFile(tw *tar.Writer, p string, size int64, notices io.Writer) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	n, err := io.CopyN(tw, f, size)
+	switch {
+	case err == io.EOF:
+		return fmt.Errorf("%s: file shrank by %d bytes while it was read", p, size-n)
+	case err != nil:
+		return err
+	}
+	if grew, _ := f.Read(make([]byte, 1)); grew > 0 && notices != nil {
+		fmt.Fprintf(notices, "warning: %s: file changed as we read it (its first %d bytes are sent)\n", p, size)
+	}
+	return nil
 }

@@ -4,11 +4,19 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 type entry struct {
@@ -217,9 +225,335 @@ func TestCopyFromSaysWhenTheContainerHasNoTar(t *testing.T) {
 	noTar := func(context.Context, []string, IO) error {
 		return errString(`OCI runtime exec failed: exec failed: unable to start container process: exec: "tar": executable file not found in $PATH: unknown`)
 	}
-	err := CopyFrom(context.Background(), noTar, "/etc/hosts", t.TempDir(), nil, nil)
+	err := Copier{Exec: noTar}.From(context.Background(), "/etc/hosts", t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "the container has no tar") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// container is a stand-in for a container's tar behind a stream that may
+// break: each exec is one entry of execs, which gets the command and the
+// stream's IO.
+type container struct {
+	t     *testing.T
+	execs []func(command []string, rio IO) error
+	ran   [][]string
+}
+
+func (c *container) exec(_ context.Context, command []string, rio IO) error {
+	c.ran = append(c.ran, command)
+	if len(c.ran) > len(c.execs) {
+		c.t.Fatalf("exec %d (%q): the test expects %d", len(c.ran), command, len(c.execs))
+	}
+	return c.execs[len(c.ran)-1](command, rio)
+}
+
+// broken is a stream that broke after it started (the connection to the
+// apiserver reset): exit 6.
+var broken = &transport.NetworkError{Err: errString("read tcp 127.0.0.1:40000->127.0.0.1:443: read: connection reset by peer")}
+
+func TestCopyFromResumesWhereTheStreamBroke(t *testing.T) {
+	archive := tarOf(t,
+		entry{name: "data/", kind: tar.TypeDir},
+		entry{name: "data/big", body: strings.Repeat("0123456789", 10_000)},
+		entry{name: "data/small", body: "small"},
+	).Bytes()
+	cut := int64(30_000)
+	c := &container{t: t, execs: []func([]string, IO) error{
+		func(_ []string, rio IO) error {
+			rio.Stdout.Write(archive[:cut])
+			return broken
+		},
+		func(_ []string, rio IO) error {
+			rio.Stdout.Write(archive[cut:])
+			return nil
+		},
+	}}
+	dir := t.TempDir()
+	var notices bytes.Buffer
+	err := Copier{Exec: c.exec, Notices: &notices, Retries: 3}.From(context.Background(), "/srv/it's/data", filepath.Join(dir, "copy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"tar", "cf", "-", "-C", "/srv/it's", "data"},
+		{"sh", "-c", `tar cf - -C '/srv/it'\''s' 'data' | tail -c+30001`},
+	}
+	if !slices.EqualFunc(c.ran, want, slices.Equal) {
+		t.Errorf("ran %q, want %q", c.ran, want)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "copy/big")); string(b) != strings.Repeat("0123456789", 10_000) {
+		t.Errorf("big has %d bytes, not the 100,000 sent", len(b))
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "copy/small")); string(b) != "small" {
+		t.Errorf("small = %q", b)
+	}
+	if got := notices.String(); got != "Resuming copy at 30000 bytes, retry 1/3\n" {
+		t.Errorf("notices %q", got)
+	}
+}
+
+func TestCopyFromGivesUpAfterItsRetries(t *testing.T) {
+	archive := tarOf(t, entry{name: "big", body: strings.Repeat("x", 50_000)}).Bytes()
+	breaks := func(_ []string, rio IO) error {
+		rio.Stdout.Write(archive[:1000])
+		return broken
+	}
+	c := &container{t: t, execs: []func([]string, IO) error{breaks, breaks}}
+	var notices bytes.Buffer
+	err := Copier{Exec: c.exec, Notices: &notices, Retries: 1}.From(context.Background(), "/big", filepath.Join(t.TempDir(), "big"))
+	if code, _ := exitcode.Of(err); !errors.Is(err, broken) || code != exitcode.Network {
+		t.Errorf("err = %v (exit %d), want the broken stream's (exit 6)", err, code)
+	}
+	if got, want := notices.String(), "Resuming copy at 1000 bytes, retry 1/1\nDropping out copy after 1 retries\n"; got != want {
+		t.Errorf("notices %q, want %q", got, want)
+	}
+}
+
+// Without --retries, or when the container's tar itself failed or the
+// server refused, nothing is resumed.
+func TestCopyFromResumesOnlyABrokenStream(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		retries int
+		err     error
+	}{
+		{"no retries", 0, broken},
+		{"tar failed", 5, &RemoteExitError{Code: 1}}, // exit 1 as a broken stream is, but final
+		{"forbidden", 5, &transport.StatusError{Code: 403, Reason: "Forbidden", Message: "no"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &container{t: t, execs: []func([]string, IO) error{func([]string, IO) error { return tc.err }}}
+			var notices bytes.Buffer
+			err := Copier{Exec: c.exec, Notices: &notices, Retries: tc.retries}.From(context.Background(), "/x", filepath.Join(t.TempDir(), "x"))
+			if err == nil || notices.Len() > 0 {
+				t.Errorf("err = %v, notices %q", err, notices.String())
+			}
+		})
+	}
+}
+
+func TestCopyFromSaysAResumeNeedsShAndTail(t *testing.T) {
+	archive := tarOf(t, entry{name: "big", body: strings.Repeat("x", 50_000)}).Bytes()
+	c := &container{t: t, execs: []func([]string, IO) error{
+		func(_ []string, rio IO) error {
+			rio.Stdout.Write(archive[:1000])
+			return broken
+		},
+		func([]string, IO) error {
+			return errString(`OCI runtime exec failed: exec failed: unable to start container process: exec: "sh": executable file not found in $PATH: unknown`)
+		},
+	}}
+	err := Copier{Exec: c.exec, Notices: io.Discard, Retries: 1}.From(context.Background(), "/big", filepath.Join(t.TempDir(), "big"))
+	if err == nil || !strings.Contains(err.Error(), "resuming the copy needs sh and tail in the container") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// A file that could not be read here is the error, not the container's
+// tar choking on the archive cut short.
+func TestCopyToSaysWhichLocalFileFailed(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "log")
+	os.WriteFile(src, bytes.Repeat([]byte("x"), 1<<20), 0o644)
+	c := &container{t: t, execs: []func([]string, IO) error{
+		func([]string, IO) error { return &RemoteExitError{Code: 1} }, // test -d: not a directory
+		func(_ []string, rio IO) error {
+			// Tar is at most one buffer ahead of what is read here: the
+			// file shrinks before it could send the rest.
+			tr := tar.NewReader(rio.Stdin)
+			if _, err := tr.Next(); err != nil {
+				t.Errorf("the archive's first header: %v", err)
+			}
+			os.Truncate(src, 0)
+			io.Copy(io.Discard, rio.Stdin)
+			return &RemoteExitError{Code: 1} // busybox: "tar: short read"
+		},
+	}}
+	err := Copier{Exec: c.exec}.To(context.Background(), src, "/tmp/log")
+	if err == nil || !strings.Contains(err.Error(), src+": file shrank by ") {
+		t.Errorf("err = %v, want the file that shrank", err)
+	}
+}
+
+// A file that grows while it is sent (a log being written) goes as it was
+// when its header was written, with a warning.
+func TestCopyToSendsAGrowingFileAsItWas(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "log")
+	os.WriteFile(src, []byte("first line\n"), 0o644)
+	var got []byte
+	c := &container{t: t, execs: []func([]string, IO) error{
+		func([]string, IO) error { return &RemoteExitError{Code: 1} },
+		func(_ []string, rio IO) error {
+			tr := tar.NewReader(rio.Stdin)
+			if _, err := tr.Next(); err != nil {
+				t.Errorf("the archive's first header: %v", err)
+			}
+			f, _ := os.OpenFile(src, os.O_APPEND|os.O_WRONLY, 0)
+			f.WriteString("second line\n")
+			f.Close()
+			got, _ = io.ReadAll(tr)
+			io.Copy(io.Discard, rio.Stdin)
+			return nil
+		},
+	}}
+	var notices bytes.Buffer
+	if err := (Copier{Exec: c.exec, Notices: &notices}).To(context.Background(), src, "/tmp/log"); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "first line\n" {
+		t.Errorf("the container got %q", got)
+	}
+	if !strings.Contains(notices.String(), "file changed as we read it (its first 11 bytes are sent)") {
+		t.Errorf("notices %q", notices.String())
+	}
+}
+
+// kubectl cp asks the container whether dest is a directory, trailing
+// slash or not: one that is not there names the copy.
+func TestCopyToAsksWhetherTheDestinationIsADirectory(t *testing.T) {
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "f"), []byte("f"), 0o644)
+	for _, tc := range []struct {
+		dest  string
+		isDir bool
+		want  []string
+	}{
+		{"/in/new/", false, []string{"tar", "-xmf", "-", "-C", "/in"}},
+		{"/in/there", true, []string{"tar", "-xmf", "-", "-C", "/in/there"}},
+	} {
+		var names []string
+		c := &container{t: t, execs: []func([]string, IO) error{
+			func([]string, IO) error {
+				if tc.isDir {
+					return nil
+				}
+				return &RemoteExitError{Code: 1}
+			},
+			func(_ []string, rio IO) error {
+				tr := tar.NewReader(rio.Stdin)
+				for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+					names = append(names, h.Name)
+				}
+				return nil
+			},
+		}}
+		if err := (Copier{Exec: c.exec}).To(context.Background(), src, tc.dest); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(c.ran[0], []string{"test", "-d", tc.dest}) || !slices.Equal(c.ran[1], tc.want) {
+			t.Errorf("%s: ran %q", tc.dest, c.ran)
+		}
+		base := path.Base(tc.dest)
+		if tc.isDir {
+			base = filepath.Base(src)
+		}
+		if want := []string{base, base + "/f"}; !slices.Equal(names, want) {
+			t.Errorf("%s: sent %q, want %q", tc.dest, names, want)
+		}
+	}
+}
+
+func TestCopyToWithoutPreserving(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(src, []byte("f"), 0o640)
+	c := &container{t: t, execs: []func([]string, IO) error{
+		func([]string, IO) error { return &RemoteExitError{Code: 1} },
+		func(_ []string, rio IO) error { io.Copy(io.Discard, rio.Stdin); return nil },
+	}}
+	if err := (Copier{Exec: c.exec, NoPreserve: true}).To(context.Background(), src, "/tmp/f"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"tar", "--no-same-permissions", "--no-same-owner", "-xmf", "-", "-C", "/tmp"}; !slices.Equal(c.ran[1], want) {
+		t.Errorf("ran %q, want %q", c.ran[1], want)
+	}
+}
+
+func TestCopyToAMissingFileIsAUsageError(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	err := Copier{}.To(context.Background(), missing, "/tmp/x")
+	if code, _ := exitcode.Of(err); code != exitcode.Usage || err.Error() != missing+" doesn't exist in local filesystem" {
+		t.Errorf("err = %v (exit %d)", err, code)
+	}
+}
+
+// withUmask runs the test under umask mask (Go's tests of a package run
+// one at a time unless they say t.Parallel).
+func withUmask(t *testing.T, mask int) {
+	old := syscall.Umask(mask)
+	t.Cleanup(func() { syscall.Umask(old) })
+}
+
+// New files and directories get the modes sent less the umask, as tar
+// gives them to a user who is not root; what is already there keeps its
+// own; without keeping modes, kubectl's 0666 and 0777.
+func TestUntarModes(t *testing.T) {
+	withUmask(t, 0o027)
+	archive := func() io.Reader {
+		var b bytes.Buffer
+		tw := tar.NewWriter(&b)
+		tw.WriteHeader(&tar.Header{Name: "src/", Typeflag: tar.TypeDir, Mode: 0o777})
+		tw.WriteHeader(&tar.Header{Name: "src/open/", Typeflag: tar.TypeDir, Mode: 0o777})
+		tw.WriteHeader(&tar.Header{Name: "src/shut/", Typeflag: tar.TypeDir, Mode: 0o500})
+		for _, f := range []struct {
+			name string
+			mode int64
+		}{{"src/run", 0o4777}, {"src/ro", 0o444}, {"src/old", 0o666}} {
+			tw.WriteHeader(&tar.Header{Name: f.name, Typeflag: tar.TypeReg, Mode: f.mode, Size: 1})
+			tw.Write([]byte("x"))
+		}
+		tw.Close()
+		return &b
+	}
+	for _, tc := range []struct {
+		keep bool
+		want map[string]fs.FileMode
+	}{
+		{true, map[string]fs.FileMode{"": 0o755, "open": 0o750, "shut": 0o700, "run": 0o750, "ro": 0o440, "old": 0o600}},
+		{false, map[string]fs.FileMode{"": 0o755, "open": 0o750, "shut": 0o750, "run": 0o640, "ro": 0o640, "old": 0o600}},
+	} {
+		dest := filepath.Join(t.TempDir(), "dest")
+		os.Mkdir(dest, 0o700)
+		os.Chmod(dest, 0o755)
+		os.WriteFile(filepath.Join(dest, "old"), nil, 0o600)
+		if err := untar(archive(), dest, "src", nil, tc.keep); err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range tc.want {
+			info, err := os.Stat(filepath.Join(dest, name))
+			if err != nil || info.Mode().Perm() != want || info.Mode()&fs.ModeSetuid != 0 {
+				t.Errorf("keep modes %v: %q is %v (%v), want %v", tc.keep, name, info.Mode(), err, want)
+			}
+		}
+	}
+}
+
+// The destination is the user's own path: its missing parents are made
+// (kubectl cp makes them), and a link it is, to a file or a directory
+// elsewhere, is followed, as cp follows it.
+func TestUntarDestinationIsTheUsersOwnPath(t *testing.T) {
+	top := t.TempDir()
+	if err := Untar(tarOf(t, entry{name: "f", body: "f"}), filepath.Join(top, "a/b/c"), "f", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(top, "a/b/c")); string(b) != "f" {
+		t.Errorf("a/b/c = %q", b)
+	}
+
+	elsewhere := t.TempDir()
+	os.WriteFile(filepath.Join(elsewhere, "target"), []byte("old"), 0o644)
+	os.Symlink(filepath.Join(elsewhere, "target"), filepath.Join(top, "file-link"))
+	os.Symlink(elsewhere, filepath.Join(top, "dir-link"))
+	if err := Untar(tarOf(t, entry{name: "f", body: "new"}), filepath.Join(top, "file-link"), "f", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(elsewhere, "target")); string(b) != "new" {
+		t.Errorf("through the link to a file: %q", b)
+	}
+	if err := Untar(tarOf(t, entry{name: "f", body: "inside"}), filepath.Join(top, "dir-link"), "f", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(elsewhere, "f")); string(b) != "inside" {
+		t.Errorf("through the link to a directory: %q", b)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strings"
 
+	gwebsocket "github.com/gorilla/websocket"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	remoteprotocol "k8s.io/apimachinery/pkg/util/remotecommand"
@@ -136,8 +137,9 @@ func (e *RemoteExitError) ExitCode() int { return e.Code }
 
 // Classify turns the errors of client-go's streaming code into kcurl's:
 // the remote exit code, the server's Status (kubectl's "Error from server
-// (Forbidden): …", exit 4), a network error (6). Others are the stream
-// failing after it started (exit 1), said as they are.
+// (Forbidden): …", exit 4), a network error or a stream cut short (6).
+// Others are the stream failing after it started (exit 1), said as they
+// are.
 func Classify(err error) error {
 	if err == nil {
 		return nil
@@ -157,7 +159,7 @@ func Classify(err error) error {
 	}
 	var netErr net.Error
 	var opErr *net.OpError
-	if errors.As(err, &opErr) || errors.As(err, &netErr) {
+	if errors.As(err, &opErr) || errors.As(err, &netErr) || cutShort(err) {
 		return &transport.NetworkError{Err: err}
 	}
 	if errors.Is(err, context.Canceled) {
@@ -167,6 +169,16 @@ func Classify(err error) error {
 		return exitcode.With(exitcode.HTTP4xx, err)
 	}
 	return exitcode.With(exitcode.Failed, err)
+}
+
+// cutShort: the connection ended in the middle of the stream, with no
+// close or status (a proxy or a node that went away): a network failure,
+// as an answer's body cut short is. The WebSocket reader says so as an
+// abnormal closure (1006) between messages, as an unexpected EOF inside
+// one.
+func cutShort(err error) bool {
+	var closed *gwebsocket.CloseError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &closed) && closed.Code == gwebsocket.CloseAbnormalClosure
 }
 
 // ReadPodFirst: a stream asked for before its Pod was read did not start,

@@ -17,6 +17,7 @@ import (
 	gwebsocket "github.com/gorilla/websocket"
 	"k8s.io/client-go/rest"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/stream/internal/silent"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
@@ -183,5 +184,42 @@ func TestExecStopsOnASilentServer(t *testing.T) {
 	}
 	if !srv.ClientLeft(20 * time.Second) {
 		t.Error("the server still has the connection 20 s after the exec stopped")
+	}
+}
+
+// A stream whose connection ends with no close and no status, between
+// messages or inside one (a proxy or a node gone), is a network failure:
+// exit 6, as an answer's body cut short is.
+func TestAStreamCutShortIsANetworkFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cut  func(c *gwebsocket.Conn)
+	}{
+		{"between messages", func(c *gwebsocket.Conn) {
+			c.WriteMessage(gwebsocket.BinaryMessage, []byte("\x01some output\n"))
+		}},
+		{"inside a message", func(c *gwebsocket.Conn) {
+			w, _ := c.NextWriter(gwebsocket.BinaryMessage)
+			w.Write([]byte("\x01" + strings.Repeat("x", 100_000))) // flushed in frames; the last never comes
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			upgrader := gwebsocket.Upgrader{Subprotocols: []string{"v5.channel.k8s.io"}}
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c, err := upgrader.Upgrade(w, r, nil)
+				if err != nil {
+					return
+				}
+				tc.cut(c)
+				c.NetConn().Close()
+			}))
+			defer srv.Close()
+			cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+			u, _ := url.Parse(srv.URL + "/api/v1/namespaces/ns/pods/web/exec?command=cat&stdout=true")
+			err := Run(context.Background(), cfg, u, IO{Stdout: io.Discard, Stderr: io.Discard})
+			if code, _ := exitcode.Of(err); code != exitcode.Network {
+				t.Errorf("err = %v (exit %d), want exit 6", err, code)
+			}
+		})
 	}
 }
