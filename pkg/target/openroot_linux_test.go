@@ -7,7 +7,9 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -81,8 +83,13 @@ func TestProcRootTokenSwappedForASymlink(t *testing.T) {
 		real := filepath.Join(dir, "token.real")
 		must(t, os.WriteFile(real, []byte("their token"), 0o600))
 		must(t, os.Symlink(secret, link))
+		// Readable from the start: the reads need not wait for the
+		// swapper's first rename (on a loaded machine its goroutine may
+		// not run before they are done, and none succeeded).
+		must(t, os.Link(real, token))
 
 		stop := make(chan struct{})
+		var swaps atomic.Int64
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() { // the hostile process: a file, a link, a file, ...
@@ -104,12 +111,16 @@ func TestProcRootTokenSwappedForASymlink(t *testing.T) {
 				} else {
 					_ = os.Link(from, tmp)
 				}
-				_ = os.Rename(tmp, token)
+				if os.Rename(tmp, token) == nil {
+					swaps.Add(1)
+				}
 			}
 		}()
 		fsys := procFS{Dir: p.dir}.root(42)
 		reads := 0
-		for i := 0; i < 3000; i++ {
+		// At least 3,000 reads, and on through 1,000 swaps (within 20 s),
+		// so that the reads did race the swapper.
+		for i, start := 0, time.Now(); (i < 3000 || swaps.Load() < 1000) && time.Since(start) < 20*time.Second; i++ {
 			b, err := readFile(fsys, "/sa/token")
 			if err != nil {
 				continue
@@ -123,8 +134,8 @@ func TestProcRootTokenSwappedForASymlink(t *testing.T) {
 		}
 		close(stop)
 		wg.Wait()
-		if reads == 0 {
-			t.Error("no read succeeded at all")
+		if reads == 0 || swaps.Load() < 1000 {
+			t.Errorf("%d reads succeeded, over %d swaps: the test did not race the swapper", reads, swaps.Load())
 		}
 	})
 }
