@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"net"
 	"strings"
 
@@ -59,7 +60,7 @@ func (o *portForwardOptions) validate() error {
 		return err
 	}
 	// Names are resolved against the Pod later; numbers are checked now.
-	if _, err := stream.ParsePorts(o.portArgs, portName); err != nil {
+	if _, err := stream.ParsePorts(o.portArgs, portName, "container or Service port"); err != nil {
 		return usagef("%v", err)
 	}
 	for _, a := range o.addresses {
@@ -85,11 +86,17 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 	if !pod.Running() {
 		return usagef("unable to forward port because pod is not running. Current status=%s", pod.Status.Phase)
 	}
-	ports, err := stream.ParsePorts(o.portArgs, pod.NamedPort)
+	named, what := pod.NamedPort, "container port"
+	service := workload != nil && workload.Kind == "Service"
+	if service {
+		// svc/NAME's ports are the Service's, by number or name.
+		named, what = workload.NamedPort, "Service port"
+	}
+	ports, err := stream.ParsePorts(o.portArgs, named, what)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	if workload != nil && workload.Kind == "Service" {
+	if service {
 		// The Service's port is forwarded to the Pod's port behind it.
 		for i, p := range ports {
 			target, err := workload.TargetPort(int32(p.Remote), pod)
@@ -107,7 +114,9 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	f := &stream.Forwarder{Dialer: dialer, Addresses: o.addresses, Ports: ports, Out: s.Out, ErrOut: s.ErrOut}
+	pods := ss.pods()
+	f := &stream.Forwarder{Dialer: dialer, Addresses: o.addresses, Ports: ports, Out: s.Out, ErrOut: s.ErrOut,
+		PodGone: func(ctx context.Context) error { return pods.Gone(ctx, pod) }}
 	return ss.err(f.Run(ss.ctx))
 }
 

@@ -79,17 +79,36 @@ func (o *rawStreamOptions) validate() error {
 	}
 	switch {
 	case o.kind == "portforward":
-		ports := strings.Split(o.query.Get("ports"), ",")
+		ports := strings.Split(strings.Join(o.query["ports"], ","), ",")
 		if len(ports) != 1 || ports[0] == "" {
-			return usagef("a portforward PATH forwards one port here: add ?ports=PORT")
+			return usagef("a portforward PATH forwards one port here, between stdin and stdout: give ?ports=PORT, one")
 		}
 		if o.port, err = strconv.ParseUint(ports[0], 10, 16); err != nil || o.port == 0 {
-			return usagef("invalid port %q in ?ports=", ports[0])
+			return usagef("invalid port %q in ports=%s: a portforward PATH takes the Pod's port number (1-65535); kcurl port-forward also takes names", ports[0], ports[0])
 		}
 	case o.kind == "exec" && len(o.query["command"]) == 0:
-		return usagef("an exec PATH needs ?command=…: e.g. %s?command=ls&stdout=true", strings.TrimSuffix(o.arg, "?"))
+		return usagef("an exec PATH needs ?command=…: e.g. %s", withQuery(o.arg, "command=ls", "stdout=true"))
 	}
 	return nil
+}
+
+// withQuery is path with the parameters added that its query lacks.
+func withQuery(path string, params ...string) string {
+	path = strings.TrimSuffix(path, "?")
+	_, query, _ := strings.Cut(path, "?")
+	sep := "?"
+	if query != "" {
+		sep = "&"
+	}
+	for _, p := range params {
+		name, _, _ := strings.Cut(p, "=")
+		if given, _ := url.ParseQuery(query); given.Has(name) {
+			continue
+		}
+		path += sep + p
+		sep = "&"
+	}
+	return path
 }
 
 func (o *rawStreamOptions) run(c *cli.Context) error {

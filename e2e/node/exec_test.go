@@ -20,9 +20,10 @@ import (
 	"github.com/kcurl/kcurl/e2e/internal/harness"
 )
 
-// streamerRules may read Pods and open their streams.
+// streamerRules may read Pods (and Services, to find theirs) and open
+// their streams.
 const streamerRules = `- apiGroups: [""]
-  resources: [pods]
+  resources: [pods, services]
   verbs: [get, list]
 - apiGroups: [""]
   resources: [pods/exec, pods/attach, pods/portforward]
@@ -289,6 +290,68 @@ spec:
 		}
 	})
 
+	// A Pod deleted under a port-forward (a rollout replaces Pods so)
+	// leaves the tunnel up, and every later connection fails: the first
+	// that does ends the forwarder, exit 6, as kubectl's ends.
+	t.Run("port-forward-pod-gone", func(t *testing.T) {
+		apply(t, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: going, namespace: %s}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: %s
+    command: [sh, -c, 'mkdir -p /www && echo going > /www/index.html && exec httpd -f -p 8080 -h /www']
+`, ns, shellImage))
+		waitReady(t, ns, "going")
+		fwd := startInNode(t, append(connect(streamer), "port-forward", "going", ":8080", "--address", "127.0.0.1,127.0.0.2")...)
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
+		// :8080 on two addresses: one free port, the same on both.
+		fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.2:(`+port+`) -> 8080`), 5*time.Second)
+		get := func(host string) result {
+			return inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "20", "http://"+host+":"+port+"/index.html")
+		}
+		expectContains(t, get("127.0.0.2"), "going\n", "", 0)
+		mustKubectl(t, "delete", "pod", "-n", ns, "going", "--wait=true", "--timeout=60s")
+		if r := get("127.0.0.1"); r.Code == 0 {
+			t.Errorf("a connection to a deleted Pod succeeded:\n%s", r)
+		}
+		if code := fwd.exitCode(t, 20*time.Second); code != 6 {
+			t.Errorf("port-forward to a deleted Pod: exit %d, want 6\n%s", code, fwd.output())
+		}
+		fwd.waitFor(t, regexp.MustCompile(`^kcurl: lost connection to pod: pod going was deleted$`), time.Second)
+	})
+
+	// svc/NAME's ports are the Service's, by number or by name, as
+	// kubectl takes them; a container port's name is not one.
+	t.Run("port-forward-service-port-name", func(t *testing.T) {
+		apply(t, fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: %s}
+spec:
+  selector: {app: web-svc}
+  ports: [{name: front, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-svc, namespace: %[1]s, labels: {app: web-svc}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: %s
+    ports: [{name: http, containerPort: 8080}]
+    command: [sh, -c, 'mkdir -p /www && echo behind-the-service > /www/index.html && exec httpd -f -p 8080 -h /www']
+`, ns, shellImage))
+		waitReady(t, ns, "web-svc")
+		fwd := startInNode(t, append(connect(streamer), "port-forward", "svc/web", ":front")...)
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
+		expectContains(t, inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "20", "http://127.0.0.1:"+port+"/index.html"), "behind-the-service\n", "", 0)
+		expectContains(t, kc("", "port-forward", "svc/web", "18080:http"), "",
+			`kcurl: invalid port "http" in "18080:http": REMOTE is a port number (1-65535) or a Service port's name`, 2)
+	})
+
 	t.Run("port-forward upload", func(t *testing.T) {
 		// What goes into a forwarded connection arrives intact: 20 MB of
 		// random bytes to nc in the container, summed there. nc's stdin
@@ -421,6 +484,9 @@ spec:
 		expectContains(t, kc("", path, "--curl"), "", "curl cannot speak exec", 2)
 		fwd := "/api/v1/namespaces/" + ns + "/pods/web/portforward?ports=8080"
 		expectContains(t, kc("GET /index.html HTTP/1.0\r\n\r\n", fwd), "hello-through-port-forward", "", 0)
+		// Nothing listens on 9999: a connection that could not be made.
+		closed := "/api/v1/namespaces/" + ns + "/pods/web/portforward?ports=9999"
+		expectContains(t, kc("GET / HTTP/1.0\r\n\r\n", closed), "", "connection refused", 6)
 	})
 
 	// Cut short by a signal, exec ends as kubectl does, which does not

@@ -223,3 +223,30 @@ func TestAStreamCutShortIsANetworkFailure(t *testing.T) {
 		})
 	}
 }
+
+// A refusal whose body is text, not a Status (the kubelet's "container
+// not found" for a container that ended, a 500; the apiserver's 400 for
+// an exec PATH with no stream), keeps its status's exit code: 5, 4.
+func TestATextRefusalKeepsItsStatusCode(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+		code   int
+	}{
+		{500, `container not found ("ended")`, exitcode.HTTP5xx},
+		{400, `you must specify at least 1 of stdin, stdout, stderr`, exitcode.HTTP4xx},
+	} {
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(tc.status)
+			io.WriteString(w, tc.body)
+		}))
+		cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+		u, _ := url.Parse(srv.URL + "/api/v1/namespaces/ns/pods/web/exec?command=true&stdout=true")
+		err := Run(context.Background(), cfg, u, IO{Stdout: io.Discard, Stderr: io.Discard})
+		if code, _ := exitcode.Of(err); code != tc.code || !strings.Contains(fmt.Sprint(err), tc.body) {
+			t.Errorf("%d %s: %v (exit %d), want exit %d", tc.status, tc.body, err, code, tc.code)
+		}
+		srv.Close()
+	}
+}

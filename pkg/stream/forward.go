@@ -74,8 +74,9 @@ type Port struct {
 }
 
 // ParsePorts reads kubectl's [LOCAL:]REMOTE forms (":REMOTE" picks a free
-// local port). A REMOTE that is a name is looked up by named.
-func ParsePorts(args []string, named func(string) (int32, bool)) ([]Port, error) {
+// local port). A REMOTE that is a name is looked up by named, which knows
+// the names of what (a container port, a Service port).
+func ParsePorts(args []string, named func(string) (int32, bool), what string) ([]Port, error) {
 	var ports []Port
 	for _, a := range args {
 		local, remote, pair := strings.Cut(a, ":")
@@ -92,7 +93,7 @@ func ParsePorts(args []string, named func(string) (int32, bool)) ([]Port, error)
 			}
 		}
 		if err != nil || r == 0 {
-			return nil, fmt.Errorf("invalid port %q in %q: REMOTE is a port number (1-65535) or a container port's name", remote, a)
+			return nil, fmt.Errorf("invalid port %q in %q: REMOTE is a port number (1-65535) or a %s's name", remote, a, what)
 		}
 		l := uint64(0)
 		if local != "" {
@@ -119,10 +120,16 @@ type Forwarder struct {
 	// Ready, if set, is called with the listeners' addresses once they
 	// listen.
 	Ready func([]net.Addr)
+	// PodGone, if set, is asked after a connection failed whether the Pod
+	// went away (deleted, replaced, no longer running: Pods.Gone); an
+	// answer ends Run with ErrLostConnection. Another failure (nothing
+	// listens on the port yet) ends that connection alone.
+	PodGone func(context.Context) error
 
 	conn      httpstream.Connection
 	requestID atomic.Int64
 	mu        sync.Mutex // Out and ErrOut
+	gone      chan error
 }
 
 // ErrLostConnection is the upgraded connection ending under the forwarder
@@ -138,7 +145,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	f.conn = conn
+	f.conn, f.gone = conn, make(chan error, 1)
 	defer conn.Close()
 	addresses := f.Addresses
 	if len(addresses) == 0 {
@@ -169,8 +176,11 @@ func (f *Forwarder) Run(ctx context.Context) error {
 				opened++
 				listeners, addrs = append(listeners, l), append(addrs, l.Addr())
 				local := l.Addr().(*net.TCPAddr)
+				// A free port (:REMOTE) is picked once, on the first
+				// address, and is the same on the others, as kubectl's.
+				p.Local = uint16(local.Port)
 				f.printf(f.Out, "Forwarding from %s -> %d\n", local.String(), p.Remote)
-				go f.accept(l, uint16(local.Port), p.Remote)
+				go f.accept(ctx, l, uint16(local.Port), p.Remote)
 			}
 		}
 		if opened == 0 {
@@ -188,6 +198,8 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		return nil
 	case <-conn.CloseChan():
 		return exitcode.With(exitcode.Network, ErrLostConnection)
+	case why := <-f.gone:
+		return exitcode.With(exitcode.Network, fmt.Errorf("%w: %v", ErrLostConnection, why))
 	}
 }
 
@@ -212,7 +224,7 @@ func (f *Forwarder) printf(w io.Writer, format string, args ...any) {
 	fmt.Fprintf(w, format, args...)
 }
 
-func (f *Forwarder) accept(l net.Listener, local, remote uint16) {
+func (f *Forwarder) accept(ctx context.Context, l net.Listener, local, remote uint16) {
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -226,8 +238,24 @@ func (f *Forwarder) accept(l net.Listener, local, remote uint16) {
 			f.printf(f.Out, "Handling connection for %d\n", local)
 			if err := pipe(f.conn, remote, int(f.requestID.Add(1)), c, c); err != nil {
 				f.printf(f.ErrOut, "error: forwarding port %d -> %d: %v\n", local, remote, err)
+				f.checkPod(ctx)
 			}
 		}()
+	}
+}
+
+// checkPod ends Run if the Pod went away: a Pod deleted or replaced
+// (a rollout) leaves the tunnel up, and every later connection fails
+// ("failed to find sandbox"); kubectl's forwarder ends at any failure.
+func (f *Forwarder) checkPod(ctx context.Context) {
+	if f.PodGone == nil || ctx.Err() != nil {
+		return
+	}
+	if why := f.PodGone(ctx); why != nil {
+		select {
+		case f.gone <- why:
+		default:
+		}
 	}
 }
 
@@ -303,7 +331,9 @@ func Pipe(ctx context.Context, d httpstream.Dialer, remote uint16, in io.Reader,
 	case <-ctx.Done():
 		return nil
 	case err := <-done:
-		return err
+		// What the Pod said (nothing listens on the port, say): a
+		// connection that could not be made.
+		return exitcode.With(exitcode.Network, err)
 	}
 }
 

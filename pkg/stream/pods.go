@@ -3,8 +3,10 @@ package stream
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/request"
+	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 // DefaultContainerAnnotation names the container kubectl picks when none
@@ -24,6 +27,8 @@ type Pod struct {
 	Metadata struct {
 		Name              string            `json:"name"`
 		Namespace         string            `json:"namespace"`
+		UID               string            `json:"uid"`
+		DeletionTimestamp string            `json:"deletionTimestamp"`
 		Annotations       map[string]string `json:"annotations"`
 		CreationTimestamp string            `json:"creationTimestamp"`
 	} `json:"metadata"`
@@ -210,6 +215,27 @@ func (p Pods) Get(ctx context.Context, name string) (*Pod, error) {
 	return &pod, nil
 }
 
+// Gone says why pod is no longer there to stream to: deleted, replaced by
+// another of its name, being deleted, or no longer running; nil while it
+// runs, or when it cannot be read (that says nothing of the Pod).
+func (p Pods) Gone(ctx context.Context, pod *Pod) error {
+	now, err := p.Get(ctx, pod.Metadata.Name)
+	var status *transport.StatusError
+	switch {
+	case errors.As(err, &status) && status.Code == http.StatusNotFound:
+		return fmt.Errorf("pod %s was deleted", pod.Metadata.Name)
+	case err != nil:
+		return nil
+	case now.Metadata.UID != pod.Metadata.UID:
+		return fmt.Errorf("pod %s was deleted, and another took its name", pod.Metadata.Name)
+	case now.Metadata.DeletionTimestamp != "":
+		return fmt.Errorf("pod %s is being deleted", pod.Metadata.Name)
+	case !now.Running():
+		return fmt.Errorf("pod %s is %s", pod.Metadata.Name, now.Status.Phase)
+	}
+	return nil
+}
+
 // Find resolves ref to one Pod: the Pod itself, or the most active Pod the
 // workload's selector matches (ready and running first, then the oldest),
 // as kubectl does. The workload's object is returned too (a Service's
@@ -346,6 +372,17 @@ func labels(m map[string]string) string {
 		parts[i] = k + "=" + m[k]
 	}
 	return strings.Join(parts, ",")
+}
+
+// NamedPort finds a Service's port by name (port-forward svc/NAME
+// accepts them, as kubectl's does).
+func (w *Workload) NamedPort(name string) (int32, bool) {
+	for _, sp := range w.Spec.Ports {
+		if sp.Name == name && (sp.Protocol == "" || sp.Protocol == "TCP") {
+			return sp.Port, true
+		}
+	}
+	return 0, false
 }
 
 // TargetPort is the Pod port behind a Service's port (kubectl

@@ -2,8 +2,18 @@ package stream
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/kcurl/kcurl/pkg/apiclient"
 )
 
 func podOf(t *testing.T, js string) *Pod {
@@ -58,7 +68,7 @@ func TestIsEphemeral(t *testing.T) {
 
 func TestParsePorts(t *testing.T) {
 	named := func(n string) (int32, bool) { return 8080, n == "http" }
-	got, err := ParsePorts([]string{"80", "8080:80", ":443", "http", "9090:http"}, named)
+	got, err := ParsePorts([]string{"80", "8080:80", ":443", "http", "9090:http"}, named, "container port")
 	want := []Port{{80, 80}, {8080, 80}, {0, 443}, {8080, 8080}, {9090, 8080}}
 	if err != nil || len(got) != len(want) {
 		t.Fatalf("ParsePorts = %v, %v", got, err)
@@ -69,7 +79,7 @@ func TestParsePorts(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"0", "70000", "x:80", "80:", "grpc"} {
-		if _, err := ParsePorts([]string{bad}, named); err == nil {
+		if _, err := ParsePorts([]string{bad}, named, "container port"); err == nil {
 			t.Errorf("ParsePorts(%q) accepted", bad)
 		}
 	}
@@ -90,6 +100,58 @@ func TestServiceTargetPort(t *testing.T) {
 	}
 	if _, err := w.TargetPort(53, pod); err == nil {
 		t.Error("a UDP port was forwarded")
+	}
+}
+
+// port-forward svc/NAME takes the Service's ports by name too, as
+// kubectl does; a container port's name is not one of them.
+func TestServicePortByName(t *testing.T) {
+	var w Workload
+	json.Unmarshal([]byte(`{"kind":"Service","spec":{"ports":[{"name":"web","port":80,"targetPort":"http"},{"name":"dns","port":53,"protocol":"UDP"}]}}`), &w)
+	got, err := ParsePorts([]string{"web", "18080:web"}, w.NamedPort, "Service port")
+	if want := []Port{{80, 80}, {18080, 80}}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("ParsePorts = %v, %v; want %v", got, err, want)
+	}
+	for _, name := range []string{"http", "dns"} {
+		_, err := ParsePorts([]string{"18080:" + name}, w.NamedPort, "Service port")
+		if err == nil || !strings.Contains(err.Error(), "REMOTE is a port number (1-65535) or a Service port's name") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// Gone, asked after a forwarded connection failed: the Pod deleted,
+// replaced, being deleted or no longer running ends the port-forward; a
+// Pod that still runs, or one that cannot be read, does not.
+func TestPodGone(t *testing.T) {
+	pod := podOf(t, `{"metadata":{"name":"web","uid":"u1"},"status":{"phase":"Running"}}`)
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   string
+	}{
+		{200, `{"metadata":{"name":"web","uid":"u1"},"status":{"phase":"Running"}}`, ""},
+		{404, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}`, "pod web was deleted"},
+		{200, `{"metadata":{"name":"web","uid":"u2"},"status":{"phase":"Running"}}`, "pod web was deleted, and another took its name"},
+		{200, `{"metadata":{"name":"web","uid":"u1","deletionTimestamp":"2026-12-06T14:00:00Z"},"status":{"phase":"Running"}}`, "pod web is being deleted"},
+		{200, `{"metadata":{"name":"web","uid":"u1"},"status":{"phase":"Succeeded"}}`, "pod web is Succeeded"},
+		{500, `oops`, ""},
+	} {
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/api/v1/namespaces/ns/pods/web" {
+				t.Errorf("read %s", r.URL.Path)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(tc.status)
+			io.WriteString(w, tc.body)
+		}))
+		u, _ := url.Parse(srv.URL)
+		pods := Pods{Client: &apiclient.Client{HTTP: srv.Client(), Server: u}, Namespace: "ns"}
+		err := pods.Gone(context.Background(), pod)
+		if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
+			t.Errorf("%d %s: Gone = %v, want %q", tc.status, tc.body, err, tc.want)
+		}
+		srv.Close()
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/rest"
 	streamspdy "k8s.io/streaming/pkg/httpstream/spdy"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // pingPeriod is client-go's for SPDY (transport/spdy.RoundTripperFor).
@@ -88,7 +90,8 @@ func (rt *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // NewConnection speaks SPDY on the upgraded connection. A response that
 // is not the upgrade goes to the module's NewConnection, which says why
-// in its words (the server's Status, or its body), the same test first.
+// in its words (the server's Status, or its body), the same test first;
+// the error keeps the answer's status code for kcurl's exit code.
 func (rt *RoundTripper) NewConnection(resp *http.Response) (httpstream.Connection, error) {
 	connection := strings.ToLower(resp.Header.Get(httpstream.HeaderConnection))
 	upgrade := strings.ToLower(resp.Header.Get(httpstream.HeaderUpgrade))
@@ -96,7 +99,28 @@ func (rt *RoundTripper) NewConnection(resp *http.Response) (httpstream.Connectio
 		!strings.Contains(connection, strings.ToLower(httpstream.HeaderUpgrade)) ||
 		!strings.Contains(upgrade, strings.ToLower(streamspdy.HeaderSpdy31)) {
 		_, err := rt.SpdyRoundTripper.NewConnection(resp)
-		return nil, err
+		return nil, &Refusal{StatusCode: resp.StatusCode, Err: err}
 	}
 	return NewClientConnectionWithPings(rt.conn, pingPeriod)
+}
+
+// Refusal is the server's answer to the upgrade when it is not one: a 4xx
+// is exit 4 and a 5xx exit 5 also when its body is text, not a Status (the
+// kubelet's "container not found", the apiserver's "you must specify at
+// least 1 of stdin, stdout, stderr"), as for every other request.
+type Refusal struct {
+	StatusCode int
+	Err        error
+}
+
+func (r *Refusal) Error() string { return r.Err.Error() }
+func (r *Refusal) Unwrap() error { return r.Err }
+func (r *Refusal) ExitCode() int {
+	switch {
+	case r.StatusCode >= 500:
+		return exitcode.HTTP5xx
+	case r.StatusCode >= 400:
+		return exitcode.HTTP4xx
+	}
+	return exitcode.Failed
 }
