@@ -2,8 +2,19 @@ package stream
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/kcurl/kcurl/pkg/apiclient"
 )
 
 func podOf(t *testing.T, js string) *Pod {
@@ -94,14 +105,132 @@ func TestServiceTargetPort(t *testing.T) {
 }
 
 func TestParseRef(t *testing.T) {
-	for arg, want := range map[string]Ref{"web": {Name: "web"}, "po/web": {Name: "web"}, "deploy/web": {Kind: "deploy", Name: "web"}, "svc/db": {Kind: "svc", Name: "db"}} {
+	for arg, want := range map[string]Ref{
+		"web": {Name: "web"}, "po/web": {Name: "web"}, "Pod/web": {Name: "web"},
+		"deploy/web": {Kind: "deploy", Name: "web"}, "svc/db": {Kind: "svc", Name: "db"},
+		"rc/web": {Kind: "rc", Name: "web"}, "jobs.batch/x": {Kind: "jobs.batch", Name: "x"},
+	} {
 		if got, err := ParseRef(arg); got != want || err != nil {
 			t.Errorf("ParseRef(%q) = %v, %v", arg, got, err)
 		}
 	}
-	for _, bad := range []string{"cm/x", "deploy/", "a/b/c"} {
-		if _, err := ParseRef(bad); err == nil {
-			t.Errorf("ParseRef(%q) accepted", bad)
+	for bad, want := range map[string]string{
+		"cm/x":          `cannot find a Pod of "cm/x": kcurl knows pod/NAME and the workloads deploy/NAME, rs/NAME, sts/NAME, ds/NAME, job/NAME, rc/NAME, svc/NAME, by kubectl's other names for them too (deployments.apps/NAME, …)`,
+		"DEPLOY/x":      `cannot find a Pod of "DEPLOY/x": kcurl knows pod/NAME and the workloads deploy/NAME, rs/NAME, sts/NAME, ds/NAME, job/NAME, rc/NAME, svc/NAME, by kubectl's other names for them too (deployments.apps/NAME, …)`,
+		"svc.v1.apps/x": `cannot find a Pod of "svc.v1.apps/x": kcurl knows pod/NAME and the workloads deploy/NAME, rs/NAME, sts/NAME, ds/NAME, job/NAME, rc/NAME, svc/NAME, by kubectl's other names for them too (deployments.apps/NAME, …)`,
+		"deploy/":       `"deploy/" is not a Pod: give NAME, pod/NAME, or a workload: deploy/NAME, rs/NAME, sts/NAME, ds/NAME, job/NAME, rc/NAME, svc/NAME`,
+		"a/b/c":         `"a/b/c" is not a Pod: give NAME, pod/NAME, or a workload: deploy/NAME, rs/NAME, sts/NAME, ds/NAME, job/NAME, rc/NAME, svc/NAME`,
+	} {
+		if _, err := ParseRef(bad); err == nil || err.Error() != want {
+			t.Errorf("ParseRef(%q): %v, want %s", bad, err, want)
 		}
+	}
+}
+
+// fakeAPI serves a workload (at any path but the Pods'), the lists of its
+// Pods in turn (the last one again after that), and for each watch of
+// them what watch writes (then holds the watch open until the client
+// goes). Every request's path and query is recorded in order.
+type fakeAPI struct {
+	workload string
+	lists    []string
+	watch    func(w http.ResponseWriter, flush func())
+
+	mu       sync.Mutex
+	requests []string
+	listed   int
+}
+
+func (f *fakeAPI) pods(t *testing.T) Pods {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.requests = append(f.requests, r.URL.Path+"?"+r.URL.RawQuery)
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path != "/api/v1/namespaces/ns1/pods":
+			io.WriteString(w, f.workload)
+		case r.URL.Query().Get("watch") != "true":
+			f.mu.Lock()
+			list := f.lists[min(f.listed, len(f.lists)-1)]
+			f.listed++
+			f.mu.Unlock()
+			io.WriteString(w, list)
+		default:
+			if f.watch != nil {
+				f.watch(w, w.(http.Flusher).Flush)
+			}
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	return Pods{Client: &apiclient.Client{HTTP: srv.Client(), Server: u}, Namespace: "ns1"}
+}
+
+func (f *fakeAPI) seen() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.requests)
+}
+
+func podJSON(name, phase string) string {
+	return fmt.Sprintf(`{"metadata":{"name":%q,"namespace":"ns1"},"spec":{"containers":[{"name":"app"}]},"status":{"phase":%q}}`, name, phase)
+}
+
+// Every form kubectl's REST mapper accepts for a workload reads it at its
+// own path; a ReplicationController's selector is a plain map, as a
+// Service's.
+func TestFindReadsEachWorkloadForm(t *testing.T) {
+	labelSelector := `{"matchLabels":{"app":"web"}}`
+	for arg, want := range map[string]string{
+		"deployment.apps/web":        "/apis/apps/v1/namespaces/ns1/deployments/web",
+		"deployments.apps/web":       "/apis/apps/v1/namespaces/ns1/deployments/web",
+		"deployments.v1.apps/web":    "/apis/apps/v1/namespaces/ns1/deployments/web",
+		"Deployment/web":             "/apis/apps/v1/namespaces/ns1/deployments/web",
+		"deploy.apps/web":            "/apis/apps/v1/namespaces/ns1/deployments/web",
+		"replicaset.apps/web":        "/apis/apps/v1/namespaces/ns1/replicasets/web",
+		"statefulset.apps/web":       "/apis/apps/v1/namespaces/ns1/statefulsets/web",
+		"daemonset.apps/web":         "/apis/apps/v1/namespaces/ns1/daemonsets/web",
+		"job.batch/web":              "/apis/batch/v1/namespaces/ns1/jobs/web",
+		"jobs.batch/web":             "/apis/batch/v1/namespaces/ns1/jobs/web",
+		"service/web":                "/api/v1/namespaces/ns1/services/web",
+		"services/web":               "/api/v1/namespaces/ns1/services/web",
+		"rc/web":                     "/api/v1/namespaces/ns1/replicationcontrollers/web",
+		"replicationcontroller/web":  "/api/v1/namespaces/ns1/replicationcontrollers/web",
+		"replicationcontrollers/web": "/api/v1/namespaces/ns1/replicationcontrollers/web",
+		"ReplicationController/web":  "/api/v1/namespaces/ns1/replicationcontrollers/web",
+	} {
+		ref, err := ParseRef(arg)
+		if err != nil {
+			t.Errorf("ParseRef(%q): %v", arg, err)
+			continue
+		}
+		kind, selector := "Deployment", labelSelector
+		if strings.Contains(want, "/replicationcontrollers/") || strings.Contains(want, "/services/") {
+			kind, selector = "ReplicationController", `{"app":"web"}`
+		}
+		api := &fakeAPI{
+			workload: `{"kind":"` + kind + `","spec":{"selector":` + selector + `}}`,
+			lists:    []string{`{"items":[` + podJSON("web-1", "Running") + `]}`},
+		}
+		if _, _, err := api.pods(t).Find(context.Background(), ref); err != nil {
+			t.Errorf("%s: %v", arg, err)
+		}
+		if got := api.seen(); len(got) != 2 || got[0] != want+"?" || got[1] != "/api/v1/namespaces/ns1/pods?labelSelector=app%3Dweb" {
+			t.Errorf("%s: requests %q, want %s and its Pods", arg, got, want)
+		}
+	}
+}
+
+// A Service without a selector (or with an empty one) leads to no Pod:
+// an empty selector would list every Pod of the namespace.
+func TestFindRefusesAnEmptySelector(t *testing.T) {
+	api := &fakeAPI{workload: `{"kind":"Service","spec":{"selector":{}}}`, lists: []string{`{"items":[` + podJSON("any", "Running") + `]}`}}
+	_, _, err := api.pods(t).Find(context.Background(), Ref{Kind: "svc", Name: "ext"})
+	if err == nil || err.Error() != "svc/ext: it has no selector" {
+		t.Errorf("Find of a Service without a selector: %v", err)
 	}
 }
