@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/exitcode"
@@ -38,7 +39,15 @@ type Pod struct {
 		Conditions []struct {
 			Type   string `json:"type"`
 			Status string `json:"status"`
+			Reason string `json:"reason"`
 		} `json:"conditions"`
+		ContainerStatuses []struct {
+			State struct {
+				Waiting *struct {
+					Reason string `json:"reason"`
+				} `json:"waiting"`
+			} `json:"state"`
+		} `json:"containerStatuses"`
 	} `json:"status"`
 }
 
@@ -228,9 +237,11 @@ func (p Pods) Get(ctx context.Context, name string) (*Pod, error) {
 
 // Find resolves ref to one Pod: the Pod itself, or the most active Pod the
 // workload's selector matches (ready and running first, then the oldest),
-// as kubectl does. The workload's object is returned too (a Service's
-// ports map the ports to forward).
-func (p Pods) Find(ctx context.Context, ref Ref) (*Pod, *Workload, error) {
+// as kubectl does. When none of the workload's Pods has started (there is
+// none yet, or each is Pending), it waits up to wait for one to
+// (startedPod). The workload's object is returned too (a Service's ports
+// map the ports to forward).
+func (p Pods) Find(ctx context.Context, ref Ref, wait time.Duration) (*Pod, *Workload, error) {
 	if ref.Kind == "" {
 		pod, err := p.Get(ctx, ref.Name)
 		return pod, nil, err
@@ -244,18 +255,11 @@ func (p Pods) Find(ctx context.Context, ref Ref) (*Pod, *Workload, error) {
 	if err != nil {
 		return nil, nil, exitcode.With(exitcode.Failed, fmt.Errorf("%s/%s: %w", ref.Kind, ref.Name, err))
 	}
-	var list struct {
-		Items []*Pod `json:"items"`
-	}
-	spec := request.Spec{Path: fmt.Sprintf("/api/v1/namespaces/%s/pods", url.PathEscape(p.Namespace)), LabelSelector: selector, Accept: "application/json"}
-	if err := p.read(ctx, spec, &list); err != nil {
+	pod, err := p.startedPod(ctx, ref, selector, wait)
+	if err != nil {
 		return nil, nil, err
 	}
-	if len(list.Items) == 0 {
-		return nil, nil, exitcode.With(exitcode.HTTP4xx, fmt.Errorf("no Pod of %s/%s: none matches its selector %s", ref.Kind, ref.Name, selector))
-	}
-	sort.SliceStable(list.Items, func(i, j int) bool { return moreActive(list.Items[i], list.Items[j]) })
-	return list.Items[0], &w, nil
+	return pod, &w, nil
 }
 
 func moreActive(a, b *Pod) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,8 +14,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 func podOf(t *testing.T, js string) *Pod {
@@ -176,8 +179,123 @@ func (f *fakeAPI) seen() []string {
 	return slices.Clone(f.requests)
 }
 
+const zeroDeployment = `{"kind":"Deployment","spec":{"selector":{"matchLabels":{"app":"zero"}}}}`
+
 func podJSON(name, phase string) string {
 	return fmt.Sprintf(`{"metadata":{"name":%q,"namespace":"ns1"},"spec":{"containers":[{"name":"app"}]},"status":{"phase":%q}}`, name, phase)
+}
+
+func event(kind, object string) string { return `{"type":"` + kind + `","object":` + object + "}\n" }
+
+// A workload with no Pod yet (a Deployment just scaled from 0): its Pods
+// are watched from the list's resourceVersion until one runs, not only
+// appears (still Pending, its exec would fail).
+func TestFindWaitsForAPodToRun(t *testing.T) {
+	api := &fakeAPI{
+		workload: zeroDeployment,
+		lists:    []string{`{"kind":"PodList","metadata":{"resourceVersion":"7"},"items":[]}`},
+		watch: func(w http.ResponseWriter, flush func()) {
+			time.Sleep(50 * time.Millisecond)
+			io.WriteString(w, event("ADDED", podJSON("zero-1", "Pending")))
+			flush()
+			time.Sleep(50 * time.Millisecond)
+			io.WriteString(w, event("MODIFIED", podJSON("zero-1", "Running")))
+		},
+	}
+	pod, workload, err := api.pods(t).Find(context.Background(), Ref{Kind: "deploy", Name: "zero"}, 5*time.Second)
+	if err != nil || pod.Metadata.Name != "zero-1" || !pod.Running() || workload == nil || workload.Kind != "Deployment" {
+		t.Fatalf("Find = %+v, %+v, %v; want zero-1, running", pod, workload, err)
+	}
+	want := []string{
+		"/apis/apps/v1/namespaces/ns1/deployments/zero?",
+		"/api/v1/namespaces/ns1/pods?labelSelector=app%3Dzero",
+		"/api/v1/namespaces/ns1/pods?allowWatchBookmarks=true&labelSelector=app%3Dzero&resourceVersion=7&watch=true",
+	}
+	if got := api.seen(); !slices.Equal(got, want) {
+		t.Errorf("requests:\n got %q\nwant %q", got, want)
+	}
+}
+
+// A Pod that runs already is taken at once, nothing watched, however
+// short the wait.
+func TestFindTakesARunningPodAtOnce(t *testing.T) {
+	api := &fakeAPI{
+		workload: zeroDeployment,
+		lists:    []string{`{"kind":"PodList","metadata":{"resourceVersion":"7"},"items":[` + podJSON("zero-new", "Pending") + `,` + podJSON("zero-old", "Running") + `]}`},
+	}
+	pod, _, err := api.pods(t).Find(context.Background(), Ref{Kind: "deploy", Name: "zero"}, time.Nanosecond)
+	if err != nil || pod.Metadata.Name != "zero-old" {
+		t.Fatalf("Find = %+v, %v; want zero-old", pod, err)
+	}
+	if got := api.seen(); len(got) != 2 {
+		t.Errorf("requests %q, want the Deployment and the list only", got)
+	}
+}
+
+// No Pod runs within the wait: exit 1 and a message that says what was
+// waited for, how long, the flag, and the Pods seen with why they wait.
+func TestFindGivesUpAfterTheWait(t *testing.T) {
+	unschedulable := `{"metadata":{"name":"zero-1"},"status":{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False","reason":"Unschedulable"}]}}`
+	pulling := `{"metadata":{"name":"zero-2"},"status":{"phase":"Pending","containerStatuses":[{"state":{"waiting":{"reason":"ImagePullBackOff"}}}]}}`
+	for _, tc := range []struct {
+		name, list string
+		watch      func(http.ResponseWriter, func())
+		want       string
+	}{
+		{name: "no Pod", list: `{"metadata":{"resourceVersion":"7"},"items":[]}`,
+			want: "no Pod of deploy/zero matched its selector app=zero within 200ms (--pod-running-timeout)"},
+		{name: "Pending ones", list: `{"metadata":{"resourceVersion":"7"},"items":[` + unschedulable + `]}`,
+			watch: func(w http.ResponseWriter, _ func()) {
+				io.WriteString(w, event("ADDED", pulling)+event("ADDED", podJSON("zero-3", "Pending"))+event("DELETED", podJSON("zero-3", "Pending")))
+			},
+			want: "no Pod of deploy/zero was running within 200ms (--pod-running-timeout): zero-1 is Pending (Unschedulable), zero-2 is Pending (ImagePullBackOff)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &fakeAPI{workload: zeroDeployment, lists: []string{tc.list}, watch: tc.watch}
+			start := time.Now()
+			_, _, err := api.pods(t).Find(context.Background(), Ref{Kind: "deploy", Name: "zero"}, 200*time.Millisecond)
+			took := time.Since(start)
+			if code, _ := exitcode.Of(err); err == nil || err.Error() != tc.want || code != exitcode.Failed {
+				t.Fatalf("Find: %v (exit %d), want %q, exit 1", err, code, tc.want)
+			}
+			if took < 200*time.Millisecond || took > 5*time.Second {
+				t.Errorf("gave up after %v, want 200ms", took)
+			}
+		})
+	}
+}
+
+// Ctrl-C (the caller's context) ends the wait at once, as itself: no
+// timeout message.
+func TestFindWaitEndsWithItsContext(t *testing.T) {
+	api := &fakeAPI{workload: zeroDeployment, lists: []string{`{"metadata":{"resourceVersion":"7"},"items":[]}`}}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, _, err := api.pods(t).Find(ctx, Ref{Kind: "deploy", Name: "zero"}, time.Minute)
+	if !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
+		t.Errorf("Find after cancel: %v after %v, want context.Canceled at once", err, time.Since(start))
+	}
+}
+
+// A watch that fell behind (410): the Pods are listed again, and one that
+// started meanwhile is taken.
+func TestFindListsAgainAfterGone(t *testing.T) {
+	api := &fakeAPI{
+		workload: zeroDeployment,
+		lists: []string{`{"metadata":{"resourceVersion":"7"},"items":[]}`,
+			`{"metadata":{"resourceVersion":"9"},"items":[` + podJSON("zero-1", "Running") + `]}`},
+		watch: func(w http.ResponseWriter, _ func()) {
+			io.WriteString(w, event("ERROR", `{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version: 7 (8)"}`))
+		},
+	}
+	pod, _, err := api.pods(t).Find(context.Background(), Ref{Kind: "deploy", Name: "zero"}, 5*time.Second)
+	if err != nil || pod.Metadata.Name != "zero-1" {
+		t.Fatalf("Find = %+v, %v; want zero-1", pod, err)
+	}
+	if got := api.seen(); len(got) != 4 {
+		t.Errorf("requests %q, want the Deployment, a list, a watch, a list", got)
+	}
 }
 
 // Every form kubectl's REST mapper accepts for a workload reads it at its
@@ -216,7 +334,7 @@ func TestFindReadsEachWorkloadForm(t *testing.T) {
 			workload: `{"kind":"` + kind + `","spec":{"selector":` + selector + `}}`,
 			lists:    []string{`{"items":[` + podJSON("web-1", "Running") + `]}`},
 		}
-		if _, _, err := api.pods(t).Find(context.Background(), ref); err != nil {
+		if _, _, err := api.pods(t).Find(context.Background(), ref, time.Second); err != nil {
 			t.Errorf("%s: %v", arg, err)
 		}
 		if got := api.seen(); len(got) != 2 || got[0] != want+"?" || got[1] != "/api/v1/namespaces/ns1/pods?labelSelector=app%3Dweb" {
@@ -229,7 +347,7 @@ func TestFindReadsEachWorkloadForm(t *testing.T) {
 // an empty selector would list every Pod of the namespace.
 func TestFindRefusesAnEmptySelector(t *testing.T) {
 	api := &fakeAPI{workload: `{"kind":"Service","spec":{"selector":{}}}`, lists: []string{`{"items":[` + podJSON("any", "Running") + `]}`}}
-	_, _, err := api.pods(t).Find(context.Background(), Ref{Kind: "svc", Name: "ext"})
+	_, _, err := api.pods(t).Find(context.Background(), Ref{Kind: "svc", Name: "ext"}, time.Second)
 	if err == nil || err.Error() != "svc/ext: it has no selector" {
 		t.Errorf("Find of a Service without a selector: %v", err)
 	}
