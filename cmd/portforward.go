@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,6 +18,7 @@ func portForwardCommand(s Streams) *cli.Command {
 		UsageText: "kcurl port-forward POD|TYPE/NAME [LOCAL:]REMOTE... [--address 127.0.0.1]",
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "address", Value: cli.NewStringSlice("127.0.0.1"), Usage: "listen on `ADDRESS` (an IP, or localhost for 127.0.0.1 and ::1; repeatable, or comma separated)"},
+			podRunningTimeoutFlag(),
 		}, connectionFlags()...),
 		Action: func(c *cli.Context) error { return runCommand(c, &portForwardOptions{streams: s}) },
 	}
@@ -25,12 +27,13 @@ func portForwardCommand(s Streams) *cli.Command {
 // portForwardOptions is kcurl port-forward: complete, validate (reads
 // nothing), run.
 type portForwardOptions struct {
-	streams   Streams
-	session   sessionOptions
-	refText   string
-	ref       stream.Ref
-	portArgs  []string
-	addresses []string
+	streams           Streams
+	session           sessionOptions
+	refText           string
+	ref               stream.Ref
+	portArgs          []string
+	addresses         []string
+	podRunningTimeout time.Duration
 }
 
 func (o *portForwardOptions) complete(c *cli.Context) error {
@@ -48,7 +51,8 @@ func (o *portForwardOptions) complete(c *cli.Context) error {
 			}
 		}
 	}
-	return nil
+	o.podRunningTimeout, err = podRunningTimeout(c)
+	return err
 }
 
 func (o *portForwardOptions) validate() error {
@@ -79,8 +83,11 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 	}
 	defer ss.cancel()
 	ss.processors.oneNow()
-	pod, workload, err := ss.pods().Find(ss.ctx, o.ref)
+	pod, workload, err := ss.pods().Find(ss.ctx, o.ref, o.podRunningTimeout)
 	if err != nil {
+		if cutShort(ss.ctx) != nil {
+			return nil // stopped before it listened, as while it waits for the upgrade
+		}
 		return ss.err(err)
 	}
 	if !pod.Running() {

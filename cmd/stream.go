@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"k8s.io/client-go/rest"
@@ -35,6 +36,9 @@ type streamSession struct {
 	*apiSession
 	config     *rest.Config
 	processors *processors
+	// podRunningTimeout is how long a workload's Pod is waited for
+	// (--pod-running-timeout); a Pod named is not.
+	podRunningTimeout time.Duration
 }
 
 // connectStream resolves the target; ctx ends on SIGINT, SIGTERM and
@@ -178,7 +182,7 @@ func (ss *streamSession) remote(ref stream.Ref, container, say string, notices i
 		pod.Metadata.Name, pod.Metadata.Namespace = ref.Name, ss.target.Namespace
 		return &stream.Remote{Config: ss.config, Server: ss.target.Server, Pod: pod, Container: container}, nil
 	}
-	pod, _, err := ss.pods().Find(ss.ctx, ref)
+	pod, _, err := ss.pods().Find(ss.ctx, ref, ss.podRunningTimeout)
 	if err != nil {
 		return nil, ss.err(err)
 	}
@@ -215,14 +219,15 @@ func (ss *streamSession) retryReadingPod(remote *stream.Remote, ref stream.Ref, 
 // remoteOptions are what exec and attach share (kubectl's StreamOptions):
 // the Pod, the container, -i, -t, -q.
 type remoteOptions struct {
-	streams   Streams
-	session   sessionOptions
-	refText   string
-	ref       stream.Ref
-	container string
-	stdin     bool
-	tty       bool
-	quiet     bool
+	streams           Streams
+	session           sessionOptions
+	refText           string
+	ref               stream.Ref
+	container         string
+	stdin             bool
+	tty               bool
+	quiet             bool
+	podRunningTimeout time.Duration
 	// guess: try the stream before reading the Pod (exec; see remote).
 	guess bool
 	// containerTTY (attach): the container's spec decides the remote TTY.
@@ -242,7 +247,24 @@ func remoteFlags(what string) []cli.Flag {
 		&cli.BoolFlag{Name: "stdin", Aliases: []string{"i"}, Usage: "pass stdin to the " + what},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "with -i: stdin is a terminal, raw while the " + what + " runs"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only print what the " + what + " prints"},
+		podRunningTimeoutFlag(),
 	}, connectionFlags()...)
+}
+
+// podRunningTimeoutFlag is kubectl's flag of exec, attach and
+// port-forward, with its default.
+func podRunningTimeoutFlag() cli.Flag {
+	return &cli.StringFlag{Name: "pod-running-timeout", Value: "1m", Usage: "for TYPE/NAME: wait up to `DURATION` (more than 0) for one of its Pods to run (exit 1 after)"}
+}
+
+// podRunningTimeout reads --pod-running-timeout: kubectl refuses 0, which
+// would give up on a Pod about to run before looking.
+func podRunningTimeout(c *cli.Context) (time.Duration, error) {
+	d, err := parseDuration("pod-running-timeout", c.String("pod-running-timeout"))
+	if err == nil && d <= 0 {
+		err = usagef("--pod-running-timeout must be more than 0")
+	}
+	return d, err
 }
 
 // completeRemote reads the shared flags; the arguments are the command's.
@@ -252,7 +274,8 @@ func (o *remoteOptions) completeRemote(c *cli.Context) error {
 		return err
 	}
 	o.container, o.stdin, o.tty, o.quiet = c.String("container"), c.Bool("stdin"), c.Bool("tty"), c.Bool("quiet")
-	return nil
+	o.podRunningTimeout, err = podRunningTimeout(c)
+	return err
 }
 
 // runRemote connects, finds the container and runs fn on it with the
@@ -264,6 +287,7 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 		return err
 	}
 	defer ss.cancel()
+	ss.podRunningTimeout = o.podRunningTimeout
 	var notices io.Writer = s.ErrOut
 	if o.quiet {
 		notices = nil
@@ -277,7 +301,7 @@ func (o *remoteOptions) runRemote(c *cli.Context, say string, fn func(ctx contex
 	}
 	remote, err := ss.remote(o.ref, o.container, say, notices, read)
 	if err != nil {
-		return err
+		return remoteExit(ss.ctx, s, err) // a signal while the Pod is waited for ends kcurl too
 	}
 	hasTTY := o.containerTTY && remote.Pod.HasTTY(remote.Container)
 	if o.containerTTY && tty && !hasTTY {

@@ -158,6 +158,70 @@ spec:
 		}
 	})
 
+	// A Deployment with no Pod yet: exec waits (--pod-running-timeout)
+	// until one runs, where kubectl takes the first Pod that appears,
+	// still Pending, and fails ("container not found"). It needs to watch
+	// Pods, as kubectl does.
+	t.Run("exec-waits-for-a-pod", func(t *testing.T) {
+		serviceAccount(t, ns, "waiter", `- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch]
+- apiGroups: [""]
+  resources: [pods/exec, pods/portforward]
+  verbs: [get, create]
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [get]`)
+		apply(t, fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: zero, namespace: %[1]s}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: zero}}
+  template:
+    metadata: {labels: {app: zero}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: shell
+        image: %[2]s
+        command: [sleep, '3600']
+`, ns, shellImage))
+		waiter := connect(tokenFor("waiter"))
+		watching := regexp.MustCompile(`^> GET /api/v1/namespaces/` + ns + `/pods\?.*watch=true`)
+
+		start := time.Now()
+		expectContains(t, inNode(t, "", append(waiter, "exec", "deploy/zero", "--pod-running-timeout", "2s", "--", "true")...), "",
+			"kcurl: no Pod of deploy/zero matched its selector app=zero within 2s (--pod-running-timeout)\n", 1)
+		if took := time.Since(start); took < 2*time.Second || took > 20*time.Second {
+			t.Errorf("--pod-running-timeout 2s gave up after %v", took)
+		}
+
+		// Ctrl-C still ends the wait: exec by the signal, port-forward
+		// with 0, as before it listens.
+		exec := startInNode(t, append(waiter, "-v", "exec", "deploy/zero", "--", "true")...)
+		exec.waitFor(t, watching, 20*time.Second)
+		exec.cmd.Process.Signal(syscall.SIGINT)
+		exec.endedBy(t, syscall.SIGINT, 20*time.Second)
+		fwd := startInNode(t, append(waiter, "-v", "port-forward", "deploy/zero", ":8080")...)
+		fwd.waitFor(t, watching, 20*time.Second)
+		fwd.cmd.Process.Signal(syscall.SIGTERM)
+		if code := fwd.exitCode(t, 20*time.Second); code != 0 {
+			t.Errorf("port-forward stopped while it waited for a Pod: exit %d, want 0\n%s", code, fwd.output())
+		}
+
+		// Scaled to 1 while kcurl waits: the exec runs in the new Pod
+		// once it runs (kubectl's KIND.GROUP name of the Deployment).
+		exec = startInNode(t, append(waiter, "-v", "exec", "deployments.apps/zero", "--", "sh", "-c", "echo in-$(hostname)")...)
+		exec.waitFor(t, watching, 20*time.Second)
+		time.Sleep(2 * time.Second)
+		mustKubectl(t, "scale", "-n", ns, "deploy/zero", "--replicas=1")
+		if code := exec.exitCode(t, 90*time.Second); code != 0 {
+			t.Fatalf("exec into a Deployment scaled from 0: exit %d\n%s", code, exec.output())
+		}
+		exec.waitFor(t, regexp.MustCompile(`^in-zero-`), time.Second)
+	})
+
 	t.Run("exec-3MB-binary", func(t *testing.T) {
 		r := kc("", "exec", "web", "--", "head", "-c", "3145728", "/www/big")
 		want := kc("", "exec", "web", "--", "sh", "-c", "head -c 3145728 /www/big | sha256sum")

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/exitcode"
@@ -43,7 +44,15 @@ type Pod struct {
 		Conditions []struct {
 			Type   string `json:"type"`
 			Status string `json:"status"`
+			Reason string `json:"reason"`
 		} `json:"conditions"`
+		ContainerStatuses []struct {
+			State struct {
+				Waiting *struct {
+					Reason string `json:"reason"`
+				} `json:"waiting"`
+			} `json:"state"`
+		} `json:"containerStatuses"`
 	} `json:"status"`
 }
 
@@ -158,20 +167,33 @@ func (p *Pod) NamedPort(name string) (int32, bool) {
 
 // workloads are the RESOURCE forms that name Pods through a selector, as
 // kubectl's attachable-pod lookup takes them: their API path (under the
-// namespace) by every name kubectl accepts.
+// namespace) by every name kubectl's REST mapper accepts for them: the
+// short names, the singular, the plural and the Kind, each also followed
+// by .GROUP and .VERSION.GROUP (deploy.apps, deployments.v1.apps).
 var workloads = map[string]string{}
 
 func init() {
-	for path, names := range map[string][]string{
-		"/api/v1/namespaces/%s/services/%s":           {"svc", "service", "services"},
-		"/apis/apps/v1/namespaces/%s/deployments/%s":  {"deploy", "deployment", "deployments", "deployments.apps"},
-		"/apis/apps/v1/namespaces/%s/replicasets/%s":  {"rs", "replicaset", "replicasets", "replicasets.apps"},
-		"/apis/apps/v1/namespaces/%s/statefulsets/%s": {"sts", "statefulset", "statefulsets", "statefulsets.apps"},
-		"/apis/apps/v1/namespaces/%s/daemonsets/%s":   {"ds", "daemonset", "daemonsets", "daemonsets.apps"},
-		"/apis/batch/v1/namespaces/%s/jobs/%s":        {"job", "jobs", "jobs.batch"},
+	for _, r := range []struct {
+		group, plural, singular, kind string
+		short                         []string
+	}{
+		{"", "services", "service", "Service", []string{"svc"}},
+		{"", "replicationcontrollers", "replicationcontroller", "ReplicationController", []string{"rc"}},
+		{"apps", "deployments", "deployment", "Deployment", []string{"deploy"}},
+		{"apps", "replicasets", "replicaset", "ReplicaSet", []string{"rs"}},
+		{"apps", "statefulsets", "statefulset", "StatefulSet", []string{"sts"}},
+		{"apps", "daemonsets", "daemonset", "DaemonSet", []string{"ds"}},
+		{"batch", "jobs", "job", "Job", nil},
 	} {
-		for _, n := range names {
-			workloads[n] = path
+		path, suffixes := "/api/v1/namespaces/%s/"+r.plural+"/%s", []string{""}
+		if r.group != "" {
+			path = "/apis/" + r.group + "/v1/namespaces/%s/" + r.plural + "/%s"
+			suffixes = append(suffixes, "."+r.group, ".v1."+r.group)
+		}
+		for _, n := range append(r.short, r.singular, r.plural, r.kind) {
+			for _, suffix := range suffixes {
+				workloads[n+suffix] = path
+			}
 		}
 	}
 }
@@ -182,6 +204,9 @@ type Ref struct {
 	Kind, Name string // Kind "" is a Pod
 }
 
+// workloadForms are the forms the errors of ParseRef list.
+const workloadForms = "deploy/NAME, rs/NAME, sts/NAME, ds/NAME, job/NAME, rc/NAME, svc/NAME"
+
 // ParseRef reads POD, pod/NAME, po/NAME, or one of the workload forms.
 func ParseRef(arg string) (Ref, error) {
 	kind, name, ok := strings.Cut(arg, "/")
@@ -190,13 +215,13 @@ func ParseRef(arg string) (Ref, error) {
 	}
 	switch {
 	case name == "" || strings.Contains(name, "/"):
-		return Ref{}, exitcode.Usagef("%q is not a Pod: give NAME, pod/NAME, or deploy/NAME, svc/NAME, sts/NAME, rs/NAME, ds/NAME, job/NAME", arg)
-	case kind == "" || kind == "po" || kind == "pod" || kind == "pods":
+		return Ref{}, exitcode.Usagef("%q is not a Pod: give NAME, pod/NAME, or a workload: %s", arg, workloadForms)
+	case kind == "" || kind == "po" || kind == "pod" || kind == "pods" || kind == "Pod":
 		return Ref{Name: name}, nil
 	case workloads[kind] != "":
 		return Ref{Kind: kind, Name: name}, nil
 	}
-	return Ref{}, exitcode.Usagef("cannot find a Pod of %q: kcurl knows pod/NAME, deploy/NAME, svc/NAME, sts/NAME, rs/NAME, ds/NAME and job/NAME", arg)
+	return Ref{}, exitcode.Usagef("cannot find a Pod of %q: kcurl knows pod/NAME and the workloads %s, by kubectl's other names for them too (deployments.apps/NAME, …)", arg, workloadForms)
 }
 
 // Pods finds Pods for the streaming commands.
@@ -238,9 +263,11 @@ func (p Pods) Gone(ctx context.Context, pod *Pod) error {
 
 // Find resolves ref to one Pod: the Pod itself, or the most active Pod the
 // workload's selector matches (ready and running first, then the oldest),
-// as kubectl does. The workload's object is returned too (a Service's
-// ports map the ports to forward).
-func (p Pods) Find(ctx context.Context, ref Ref) (*Pod, *Workload, error) {
+// as kubectl does. When none of the workload's Pods has started (there is
+// none yet, or each is Pending), it waits up to wait for one to
+// (startedPod). The workload's object is returned too (a Service's ports
+// map the ports to forward).
+func (p Pods) Find(ctx context.Context, ref Ref, wait time.Duration) (*Pod, *Workload, error) {
 	if ref.Kind == "" {
 		pod, err := p.Get(ctx, ref.Name)
 		return pod, nil, err
@@ -254,18 +281,11 @@ func (p Pods) Find(ctx context.Context, ref Ref) (*Pod, *Workload, error) {
 	if err != nil {
 		return nil, nil, exitcode.With(exitcode.Failed, fmt.Errorf("%s/%s: %w", ref.Kind, ref.Name, err))
 	}
-	var list struct {
-		Items []*Pod `json:"items"`
-	}
-	spec := request.Spec{Path: fmt.Sprintf("/api/v1/namespaces/%s/pods", url.PathEscape(p.Namespace)), LabelSelector: selector, Accept: "application/json"}
-	if err := p.read(ctx, spec, &list); err != nil {
+	pod, err := p.startedPod(ctx, ref, selector, wait)
+	if err != nil {
 		return nil, nil, err
 	}
-	if len(list.Items) == 0 {
-		return nil, nil, exitcode.With(exitcode.HTTP4xx, fmt.Errorf("no Pod of %s/%s: none matches its selector %s", ref.Kind, ref.Name, selector))
-	}
-	sort.SliceStable(list.Items, func(i, j int) bool { return moreActive(list.Items[i], list.Items[j]) })
-	return list.Items[0], &w, nil
+	return pod, &w, nil
 }
 
 func moreActive(a, b *Pod) bool {
@@ -305,7 +325,8 @@ func (p Pods) read(ctx context.Context, spec request.Spec, out any) error {
 type Workload struct {
 	Kind string `json:"kind"`
 	Spec struct {
-		// Selector is a Service's map, or a workload's LabelSelector.
+		// Selector is a map for a Service or a ReplicationController,
+		// the others' a LabelSelector.
 		Selector json.RawMessage `json:"selector"`
 		Ports    []ServicePort   `json:"ports"`
 	} `json:"spec"`
@@ -323,10 +344,16 @@ func (w *Workload) selector() (string, error) {
 	if len(w.Spec.Selector) == 0 || string(w.Spec.Selector) == "null" {
 		return "", fmt.Errorf("it has no selector")
 	}
-	if w.Kind == "Service" {
+	if w.Kind == "Service" || w.Kind == "ReplicationController" {
+		// A plain map of labels, not a LabelSelector.
 		var m map[string]string
 		if err := json.Unmarshal(w.Spec.Selector, &m); err != nil {
 			return "", err
+		}
+		if len(m) == 0 {
+			// Empty, it would select every Pod of the namespace (kubectl
+			// refuses it too).
+			return "", fmt.Errorf("it has no selector")
 		}
 		return labels(m), nil
 	}

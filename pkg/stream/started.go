@@ -1,0 +1,153 @@
+package stream
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/request"
+	"github.com/kcurl/kcurl/pkg/transport"
+)
+
+// startedPod is the most active of the Pods selector matches that have
+// started, waiting up to wait (--pod-running-timeout) for one to. kubectl
+// waits only while the selector matches no Pod at all, and takes the
+// first one that appears, which is still Pending: its exec then fails
+// ("container not found"). kcurl waits until a Pod runs, whether there was
+// none yet (a Deployment just created, or scaled from 0) or each was
+// Pending. It lists the Pods, then watches them from the list's
+// resourceVersion; after a 410 (the watch fell behind) it lists again,
+// since a Pod that started meanwhile is in the new list only.
+func (p Pods) startedPod(ctx context.Context, ref Ref, selector string, wait time.Duration) (*Pod, error) {
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	pending := map[string]*Pod{} // by name: seen, not started; what a timeout says
+	end := func(err error) error {
+		if ctx.Err() == nil && waitCtx.Err() != nil {
+			return notStarted(ref, selector, wait, pending)
+		}
+		return err // the caller's end (a signal, --max-time) says itself
+	}
+	// The first list is not cut short by wait: a Pod that runs already is
+	// taken however short the wait, as kubectl takes it.
+	listCtx := ctx
+	for gone := 0; ; gone++ {
+		if gone > 1 {
+			// A server that answers every watch with 410 is listed
+			// again ever more slowly.
+			select {
+			case <-waitCtx.Done():
+				return nil, end(waitCtx.Err())
+			case <-time.After(apiclient.Backoff(gone - 1)):
+			}
+		}
+		var list struct {
+			Metadata struct {
+				ResourceVersion string `json:"resourceVersion"`
+			} `json:"metadata"`
+			Items []*Pod `json:"items"`
+		}
+		spec := request.Spec{Path: fmt.Sprintf("/api/v1/namespaces/%s/pods", url.PathEscape(p.Namespace)), LabelSelector: selector, Accept: "application/json"}
+		if err := p.read(listCtx, spec, &list); err != nil {
+			return nil, end(err)
+		}
+		listCtx = waitCtx
+		sort.SliceStable(list.Items, func(i, j int) bool { return moreActive(list.Items[i], list.Items[j]) })
+		clear(pending)
+		for _, pod := range list.Items {
+			if pod.started() {
+				return pod, nil
+			}
+			pending[pod.Metadata.Name] = pod
+		}
+
+		var found *Pod
+		spec.Watch = true
+		spec.Query = url.Values{"resourceVersion": {list.Metadata.ResourceVersion}}
+		err := p.Client.Watch(waitCtx, spec, apiclient.WatchOptions{}, func(e apiclient.Event) error {
+			var pod Pod
+			if err := json.Unmarshal(e.Object, &pod); err != nil {
+				return exitcode.With(exitcode.Failed, fmt.Errorf("the server sent a watch event that is not a Pod's: %.200s", e.Raw))
+			}
+			switch {
+			case e.Type == "DELETED":
+				delete(pending, pod.Metadata.Name)
+			case pod.started():
+				found = &pod
+				return errStarted
+			default:
+				pending[pod.Metadata.Name] = &pod
+			}
+			return nil
+		})
+		var status *transport.StatusError
+		switch {
+		case found != nil:
+			return found, nil
+		case errors.As(err, &status) && status.Code == http.StatusGone && waitCtx.Err() == nil:
+			continue
+		}
+		return nil, end(err)
+	}
+}
+
+// errStarted ends the watch of startedPod.
+var errStarted = errors.New("a Pod started")
+
+// started: the Pod has left Pending, its containers run or have run
+// (Succeeded, Failed: the caller says that it has completed). Unknown is
+// a node that does not answer: waited for too.
+func (p *Pod) started() bool {
+	switch p.Status.Phase {
+	case "Running", "Succeeded", "Failed":
+		return true
+	}
+	return false
+}
+
+// notStarted is the timeout of startedPod (exit 1, as kubectl's "timed out
+// waiting for the condition"): what it waited for, for how long, and the
+// Pods it saw, with what they wait for.
+func notStarted(ref Ref, selector string, wait time.Duration, pending map[string]*Pod) error {
+	if len(pending) == 0 {
+		return exitcode.With(exitcode.Failed, fmt.Errorf("no Pod of %s/%s matched its selector %s within %s (--pod-running-timeout)", ref.Kind, ref.Name, selector, wait))
+	}
+	const shown = 3
+	var said []string
+	for i, name := range slices.Sorted(maps.Keys(pending)) {
+		if i == shown {
+			said = append(said, fmt.Sprintf("and %d more", len(pending)-shown))
+			break
+		}
+		said = append(said, name+" is "+pending[name].state())
+	}
+	return exitcode.With(exitcode.Failed, fmt.Errorf("no Pod of %s/%s was running within %s (--pod-running-timeout): %s", ref.Kind, ref.Name, wait, strings.Join(said, ", ")))
+}
+
+// state is the Pod's phase, and what it waits for when the scheduler or
+// a container says (Unschedulable, ImagePullBackOff, ContainerCreating).
+func (p *Pod) state() string {
+	phase := cmp.Or(p.Status.Phase, "Pending")
+	for _, c := range p.Status.Conditions {
+		if c.Type == "PodScheduled" && c.Status == "False" && c.Reason != "" {
+			return phase + " (" + c.Reason + ")"
+		}
+	}
+	for _, c := range p.Status.ContainerStatuses {
+		if w := c.State.Waiting; w != nil && w.Reason != "" {
+			return phase + " (" + w.Reason + ")"
+		}
+	}
+	return phase
+}
