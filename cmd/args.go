@@ -54,7 +54,11 @@ func interspersed(args []string, app *cli.App) ([]string, error) {
 				return nil, usagef("%s does not apply to %s", f, command.Name)
 			}
 		}
-		if err := commandAfterDash(command, positional[1:]); err != nil {
+		afterDash := -1 // how many arguments follow the first "--", all positional
+		if dash := slices.Index(args, "--"); dash >= 0 {
+			afterDash = len(args) - dash - 1
+		}
+		if err := commandAfterDash(command, positional[1:], afterDash); err != nil {
 			return nil, err
 		}
 	}
@@ -62,17 +66,30 @@ func interspersed(args []string, app *cli.App) ([]string, error) {
 }
 
 // commandAfterDash: exec's remote command follows "--", as kubectl requires
-// ("exec [POD] [COMMAND] is not supported anymore"). Without it, the
-// command's own flags would be read as kcurl's (`exec web ls -la`: -l, -a).
-// args are the command's, as splitCommand left them: its flags, then "--"
-// when one was typed, then the words.
-func commandAfterDash(command *cli.Command, args []string) error {
+// ("exec [POD] [COMMAND] is not supported anymore"), and only the Pod comes
+// before it. Without the "--", the command's own flags would be read as
+// kcurl's (`exec web ls -la`: -l, -a); a word before it would be run as the
+// command's first (`exec web -q true -- sh`: -q takes no value). args are
+// the command's, as splitCommand left them: its flags, then "--" when one
+// was typed, then the words; afterDash is how many of those words followed
+// the "--" (-1: none was typed).
+func commandAfterDash(command *cli.Command, args []string, afterDash int) error {
 	if command.Name != "exec" {
 		return nil
 	}
 	_, words, _ := splitFlags(args, command.Flags, nil, nil)
-	if len(words) > 1 && words[0] != "--" {
-		return usagef("exec takes the command after --, as kubectl does: kcurl exec %s -- COMMAND [ARGS...]", words[0])
+	if len(words) == 0 || words[0] != "--" {
+		if len(words) > 1 {
+			return usagef("exec takes the command after --, as kubectl does: kcurl exec %s -- COMMAND [ARGS...]", words[0])
+		}
+		return nil
+	}
+	before := words[1 : len(words)-afterDash]
+	switch {
+	case len(before) == 0:
+		return usagef("exec needs a POD (or TYPE/NAME) before --: kcurl exec POD -- COMMAND [ARGS...]")
+	case len(before) > 1:
+		return usagef("exec takes one POD before --, not %q: kcurl exec %s -- COMMAND [ARGS...] (is a word the value of a flag that takes none?)", strings.Join(before, " "), before[0])
 	}
 	return nil
 }

@@ -136,7 +136,9 @@ var commandDocs = map[string]commandDoc{
 			{"stdin to the command", "echo hi | kcurl exec -i web -- cat"},
 		},
 		exit: "the command's exit code (after `command terminated with exit code N` on stderr); before it starts: " +
-			"1 it cannot start; 2 usage; 3 no credentials; 4 a missing right or no such Pod; 6 network; " +
+			"1 it cannot start, or no Pod of TYPE/NAME ran within --pod-running-timeout; 2 usage; 3 no credentials; " +
+			"4 a missing right or no such Pod; 5 the server or kubelet failed (a container that ended); " +
+			"6 network, or the stream cut short; 1 its output could not be written here; " +
 			"Ctrl-C, SIGTERM or SIGHUP ends kcurl by that signal, as kubectl (a shell says 130, 143, 129)",
 	},
 	"attach": {
@@ -144,8 +146,9 @@ var commandDocs = map[string]commandDoc{
 			{"the main process's output", "kcurl attach web"},
 			{"a terminal (the container has stdin: true, tty: true)", "kcurl attach -it web -c shell"},
 		},
-		exit: "the process's exit code; before it: 2 usage (a container the Pod does not have); 3 no credentials; " +
-			"4 a missing right or no such Pod; 6 network; " +
+		exit: "the process's exit code; before it: 1 no Pod of TYPE/NAME ran within --pod-running-timeout; " +
+			"2 usage (a container the Pod does not have); 3 no credentials; " +
+			"4 a missing right or no such Pod; 5 the server or kubelet failed; 6 network, or the stream cut short; " +
 			"Ctrl-C, SIGTERM or SIGHUP ends kcurl by that signal, as kubectl (a shell says 130, 143, 129)",
 	},
 	"port-forward": {
@@ -154,15 +157,17 @@ var commandDocs = map[string]commandDoc{
 			{"a free local port, to the Service's Pod", "kcurl port-forward svc/web :80"},
 			{"two ports, on every address", "kcurl port-forward deploy/web 8080 9090 --address 0.0.0.0"},
 		},
-		exit: "0 stopped by Ctrl-C or SIGTERM; 1 cannot listen on any of the ports; 2 usage; 3 no credentials; 4 a missing right; " +
-			"6 the connection to the Pod was lost",
+		exit: "0 stopped by Ctrl-C, SIGTERM or SIGHUP, or at --max-time; 1 cannot listen on any of the ports, " +
+			"or no Pod of TYPE/NAME ran within --pod-running-timeout; 2 usage; 3 no credentials; 4 a missing right; " +
+			"6 the connection to the Pod was lost, or the Pod is gone (deleted, replaced)",
 	},
 	"cp": {
 		examples: []example{
 			{"a directory from the container", "kcurl cp web:/etc/nginx ./nginx"},
 			{"a file into a container of a Pod in namespace prod", "kcurl cp ./site.conf prod/web:/etc/nginx/conf.d/ -c nginx"},
 		},
-		exit: "0 success; 1 no tar in the container, or it failed; 2 usage; 3 no credentials; 4 a missing right; 6 network; " +
+		exit: "0 success; 1 no tar in the container, or it failed, or a local file could not be read or written; " +
+			"2 usage; 3 no credentials; 4 a missing right; 6 network, or the stream cut short (--retries resumes it); " +
 			"Ctrl-C, SIGTERM or SIGHUP ends kcurl by that signal, as kubectl (a shell says 130, 143, 129)",
 	},
 }

@@ -143,6 +143,9 @@ spec:
 		if r := kc("", "exec", "web", "--", "no-such-command"); r.Code == 0 || !strings.Contains(r.Stderr, "no-such-command") {
 			t.Errorf("a command the container does not have:\n%s", r)
 		}
+		// Output that cannot be written here (a full disk) is no success.
+		full := append([]string{"sh", "-c", `"$@" >/dev/full`, "sh"}, append(connect(streamer), "exec", "web", "--", "head", "-c", "3000000", "/dev/zero")...)
+		expectContains(t, inNode(t, "", full...), "", "kcurl: writing the command's stdout: write /dev/stdout: no space left on device\n", 1)
 	})
 
 	// A Pod of one container, named without -c, is not read first: the
@@ -644,6 +647,32 @@ spec:
 		if strings.Contains(r.Stdout, "Forwarding from") {
 			t.Errorf("port-forward listened before it was refused:\n%s", r)
 		}
+	})
+
+	// A Role that grants create alone on the streams, as kubectl exec's
+	// RBAC is often written (and docs/security.md asks): the WebSocket's
+	// GET is refused as `get`, SPDY's POST is allowed as `create`.
+	t.Run("create-only-role", func(t *testing.T) {
+		serviceAccount(t, ns, "creator", `- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list]
+- apiGroups: [""]
+  resources: [pods/exec, pods/attach, pods/portforward]
+  verbs: [create]`)
+		creator := tokenFor("creator")
+		as := func(stdin string, args ...string) result {
+			return inNode(t, stdin, append(connect(creator), args...)...)
+		}
+		expectContains(t, as("", "exec", "web", "--", "sh", "-c", "echo out; exit 3"), "out\n", "command terminated with exit code 3\n", 3)
+		expectContains(t, as("in\n", "exec", "-i", "web", "-c", "web", "--", "cat"), "in\n", "", 0)
+		dir := t.TempDir()
+		expectContains(t, as("", "cp", "web:/www/index.html", filepath.Join(dir, "index.html")), "", "", 0)
+		if b, _ := os.ReadFile(filepath.Join(dir, "index.html")); string(b) != "hello-through-port-forward\n" {
+			t.Errorf("cp with create alone: %q", b)
+		}
+		fwd := startInNode(t, append(connect(creator), "port-forward", "web", ":8080")...)
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
+		expectContains(t, inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "20", "http://127.0.0.1:"+port+"/index.html"), "hello-through-port-forward\n", "", 0)
 	})
 
 	t.Run("port-forward-to-a-silent-node", func(t *testing.T) {

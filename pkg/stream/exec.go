@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	gwebsocket "github.com/gorilla/websocket"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -101,15 +102,20 @@ func shouldFallback(err error) bool {
 }
 
 // refused: the server answered the upgrade with its own Status of 4xx
-// (Forbidden, NotFound, a container the Pod does not have): SPDY would be
-// refused the same way. A server or proxy that cannot upgrade to a
-// WebSocket does not answer with a Kubernetes Status.
+// (NotFound, a container the Pod does not have): SPDY would be refused the
+// same way. A server or proxy that cannot upgrade to a WebSocket does not
+// answer with a Kubernetes Status. A 403 is not final: the WebSocket
+// upgrade is a GET, authorized as `get` on pods/exec (attach,
+// portforward), and SPDY's a POST, authorized as `create`, which is what
+// a Role for kubectl exec often grants alone; kubectl falls back there too
+// (and says SPDY's refusal, which names `create`, when both are refused).
 func refused(err error) bool {
 	var status *apierrors.StatusError
 	if !errors.As(upgradeCause(err), &status) {
 		return false
 	}
-	return status.ErrStatus.Code >= 400 && status.ErrStatus.Code < 500
+	code := status.ErrStatus.Code
+	return code >= 400 && code < 500 && code != http.StatusForbidden
 }
 
 // Run runs a remote command (an exec or attach URL) with io until it ends.
@@ -120,11 +126,52 @@ func Run(ctx context.Context, cfg *rest.Config, u *url.URL, rio IO) error {
 	if err != nil {
 		return err
 	}
+	var lost writeError
 	err = exec.StreamWithContext(ctx, remotecommand.StreamOptions{
-		Stdin: rio.Stdin, Stdout: rio.Stdout, Stderr: rio.Stderr, Tty: rio.TTY, TerminalSizeQueue: rio.Sizes,
+		Stdin: rio.Stdin, Stdout: lost.watch("stdout", rio.Stdout), Stderr: lost.watch("stderr", rio.Stderr),
+		Tty: rio.TTY, TerminalSizeQueue: rio.Sizes,
 	})
+	if err == nil {
+		// The command succeeded, and what it printed did not all arrive.
+		return lost.get()
+	}
 	return Classify(err)
 }
+
+// writeError keeps the first error of writing the command's output here (a
+// full disk, say): client-go's copies only log it, and kubectl exits 0
+// with the output lost.
+type writeError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (w *writeError) watch(name string, dst io.Writer) io.Writer {
+	if dst == nil {
+		return nil
+	}
+	return writeFunc(func(p []byte) (int, error) {
+		n, err := dst.Write(p)
+		if err != nil {
+			w.mu.Lock()
+			if w.err == nil {
+				w.err = exitcode.With(exitcode.Failed, fmt.Errorf("writing the command's %s: %w", name, err))
+			}
+			w.mu.Unlock()
+		}
+		return n, err
+	})
+}
+
+func (w *writeError) get() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+type writeFunc func([]byte) (int, error)
+
+func (f writeFunc) Write(p []byte) (int, error) { return f(p) }
 
 // RemoteExitError is the remote command's non-zero exit code; kcurl exits
 // with it, as kubectl does, after saying so on stderr.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -248,5 +249,33 @@ func TestATextRefusalKeepsItsStatusCode(t *testing.T) {
 			t.Errorf("%d %s: %v (exit %d), want exit %d", tc.status, tc.body, err, code, tc.code)
 		}
 		srv.Close()
+	}
+}
+
+// A command that succeeded, whose output could not be written here (a full
+// disk), is no success: exit 1, saying so. kubectl exits 0 and the output
+// is lost.
+func TestOutputThatCannotBeWrittenIsAFailure(t *testing.T) {
+	upgrader := gwebsocket.Upgrader{Subprotocols: []string{"v5.channel.k8s.io"}}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.WriteMessage(gwebsocket.BinaryMessage, []byte("\x01output"))
+		c.WriteMessage(gwebsocket.BinaryMessage, []byte("\x03"+`{"metadata":{},"status":"Success"}`))
+		c.WriteMessage(gwebsocket.CloseMessage, gwebsocket.FormatCloseMessage(gwebsocket.CloseNormalClosure, ""))
+	}))
+	defer srv.Close()
+	cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+	u, _ := url.Parse(srv.URL + "/api/v1/namespaces/ns/pods/web/exec?command=cat&stdout=true")
+	full := writeFunc(func([]byte) (int, error) { return 0, syscall.ENOSPC })
+	err := Run(context.Background(), cfg, u, IO{Stdout: full, Stderr: io.Discard})
+	if code, _ := exitcode.Of(err); code != exitcode.Failed || fmt.Sprint(err) != "writing the command's stdout: no space left on device" {
+		t.Errorf("err = %v (exit %d), want the write's, exit 1", err, code)
+	}
+	if err := Run(context.Background(), cfg, u, IO{Stdout: io.Discard, Stderr: io.Discard}); err != nil {
+		t.Errorf("with somewhere to write: %v", err)
 	}
 }

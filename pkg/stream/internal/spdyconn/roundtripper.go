@@ -5,12 +5,17 @@ package spdyconn
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/rest"
 	streamspdy "k8s.io/streaming/pkg/httpstream/spdy"
@@ -98,10 +103,27 @@ func (rt *RoundTripper) NewConnection(resp *http.Response) (httpstream.Connectio
 	if resp.StatusCode != http.StatusSwitchingProtocols ||
 		!strings.Contains(connection, strings.ToLower(httpstream.HeaderUpgrade)) ||
 		!strings.Contains(upgrade, strings.ToLower(streamspdy.HeaderSpdy31)) {
+		if status := statusOf(resp); status != nil {
+			return nil, &Refusal{StatusCode: resp.StatusCode, Err: &apierrors.StatusError{ErrStatus: *status}}
+		}
 		_, err := rt.SpdyRoundTripper.NewConnection(resp)
 		return nil, &Refusal{StatusCode: resp.StatusCode, Err: err}
 	}
 	return NewClientConnectionWithPings(rt.conn, pingPeriod)
+}
+
+// statusOf is the server's Status in resp's body, or nil (resp.Body then
+// reads as it came). The module's NewConnection gives a Status's message
+// as a plain error: kcurl says it as kubectl says a Status, `Error from
+// server (Forbidden): …`, as it does the WebSocket upgrade's.
+func statusOf(resp *http.Response) *metav1.Status {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var status metav1.Status
+	if json.Unmarshal(body, &status) != nil || status.Kind != "Status" {
+		return nil
+	}
+	return &status
 }
 
 // Refusal is the server's answer to the upgrade when it is not one: a 4xx
