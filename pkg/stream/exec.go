@@ -244,6 +244,12 @@ func ReadPodFirst(err error) bool {
 		return status.Code == http.StatusBadRequest &&
 			(strings.HasPrefix(status.Message, "a container name must be specified") || unknownContainer(status.Message))
 	}
+	// A 403 in words (kcurl proxy's filter) is final: the Pod would not
+	// change it.
+	var refusal *spdyconn.Refusal
+	if errors.As(err, &refusal) && refusal.StatusCode == http.StatusForbidden {
+		return false
+	}
 	// SPDY's executor (tried when the WebSocket upgrade failed) says so
 	// in words only; no stream starts before a 101.
 	return streamhttp.IsUpgradeFailure(err) || httpstream.IsUpgradeFailure(err) ||

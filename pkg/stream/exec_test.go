@@ -20,6 +20,7 @@ import (
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/stream/internal/silent"
+	"github.com/kcurl/kcurl/pkg/stream/internal/spdyconn"
 	"github.com/kcurl/kcurl/pkg/target"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
@@ -37,6 +38,8 @@ func TestReadPodFirst(t *testing.T) {
 		{"another bad request", &transport.StatusError{Code: 400, Reason: "BadRequest", Message: "tty and stderr cannot both be true"}, false},
 		{"forbidden", &transport.StatusError{Code: 403, Reason: "Forbidden", Message: "denied"}, false},
 		{"a completed Pod, through SPDY", errors.New(`unable to upgrade connection: container not found ("done")`), true},
+		{"a completed Pod, through SPDY, with its status", &spdyconn.Refusal{StatusCode: 500, Err: errors.New(`unable to upgrade connection: container not found ("done")`)}, true},
+		{"kcurl proxy's filter, in words", &spdyconn.Refusal{StatusCode: 403, Err: errors.New("unable to upgrade connection: Forbidden")}, false},
 		{"a stream that broke", errors.New("error reading from error stream: EOF"), false},
 	} {
 		if got := ReadPodFirst(tc.err); got != tc.want {
