@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
@@ -58,11 +59,18 @@ func report(w io.Writer, err error, name string) {
 		// Every usage error points at the help (docs/exit-codes.md); an
 		// invalid jq expression shows where it breaks instead, as jq does.
 		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", transport.Printable(strings.TrimSpace(err.Error())), name)
-	case !coded:
+	case !coded && !localWrite(err):
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
 	default:
 		// Network and TLS errors quote what a server sent (a certificate's
 		// names): escaped as a Status message is.
 		fmt.Fprintf(w, "kcurl: %s\n", transport.Printable(strings.TrimSpace(err.Error())))
 	}
+}
+
+// localWrite: err is writing to a local file (stdout on a full disk), not
+// a bug of kcurl's: exit 1, said as it is.
+func localWrite(err error) bool {
+	var pathErr *fs.PathError
+	return errors.As(err, &pathErr) && pathErr.Op == "write"
 }

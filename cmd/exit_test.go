@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
+	"syscall"
 	"testing"
 
 	"github.com/kcurl/kcurl/pkg/discovery"
@@ -27,6 +29,8 @@ func TestExitCodeAndReport(t *testing.T) {
 		{"-e's false says nothing", output.ErrFalsy, 1, ""},
 		{"can-i's no says nothing", errNo{}, 1, ""},
 		{"an error with no code is internal", errors.New("boom"), 1, "kcurl: internal error: boom\n"},
+		{"a local write that failed is not", fmt.Errorf("printing: %w", &fs.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}), 1,
+			"kcurl: printing: write /dev/stdout: no space left on device\n"},
 		{"a usage error points at --help", usagef("no PATH"), 2, "kcurl: no PATH\nRun 'kcurl --help' for usage.\n"},
 		{"an API error is kubectl's line", fmt.Errorf("wrapped: %w", &transport.StatusError{Code: 503, Reason: "ServiceUnavailable", Message: "down"}), 5,
 			"Error from server (ServiceUnavailable): down\n"},
