@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/rest"
@@ -130,7 +131,13 @@ type Forwarder struct {
 	requestID atomic.Int64
 	mu        sync.Mutex // Out and ErrOut
 	gone      chan error
+	checked   atomic.Int64 // when PodGone was last asked (Unix nanoseconds)
 }
+
+// podCheckInterval: PodGone is asked at most once in it. A client that
+// retries a port nothing listens on yet (an app still starting) fails many
+// connections a second; each would read the Pod again.
+const podCheckInterval = time.Second
 
 // ErrLostConnection is the upgraded connection ending under the forwarder
 // (the Pod or its node went away).
@@ -249,6 +256,10 @@ func (f *Forwarder) accept(ctx context.Context, l net.Listener, local, remote ui
 // ("failed to find sandbox"); kubectl's forwarder ends at any failure.
 func (f *Forwarder) checkPod(ctx context.Context) {
 	if f.PodGone == nil || ctx.Err() != nil {
+		return
+	}
+	now, last := time.Now().UnixNano(), f.checked.Load()
+	if now-last < int64(podCheckInterval) || !f.checked.CompareAndSwap(last, now) {
 		return
 	}
 	if why := f.PodGone(ctx); why != nil {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,6 +176,31 @@ func TestForwardEndsWhenThePodIsGone(t *testing.T) {
 				t.Errorf("stderr %q does not say why the connection failed", errOut.String())
 			}
 		})
+	}
+}
+
+// A client that retries a port nothing listens on yet (an app still
+// starting) fails many connections a second: the Pod is read again at most
+// once a second, not for each.
+func TestForwardReadsThePodAtMostOnceASecond(t *testing.T) {
+	tunnel := &fakeTunnel{refusal: "connection refused", closed: make(chan bool)}
+	var asked atomic.Int32
+	f := &Forwarder{Dialer: tunnel, Ports: []Port{{Remote: 8080}}, Out: io.Discard, ErrOut: io.Discard,
+		PodGone: func(context.Context) error { asked.Add(1); return nil }}
+	addrs, _, _ := forwarding(t, f)
+	start := time.Now()
+	for i := 0; i < 20; i++ {
+		if c, err := net.Dial("tcp", addrs[0].String()); err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the last connection's goroutine
+	// Once, and once more for each second the connections took (a loaded
+	// machine).
+	took := time.Since(start)
+	if n, most := asked.Load(), 1+int32(took/podCheckInterval); n < 1 || n > most {
+		t.Errorf("20 failed connections in %v read the Pod %d times, want 1 to %d", took, n, most)
 	}
 }
 
