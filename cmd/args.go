@@ -141,7 +141,7 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 				a, name, hasValue = "--"+long+"="+name[1:], long, true // -capp
 			}
 			switch {
-			case twoValueFlags[name] && !hasValue && i+2 < len(args):
+			case twoValueFlags[name] && !hasValue && i+2 < len(args) && args[i+1] != "--" && args[i+2] != "--":
 				// NUL cannot occur in an argument, so NAME and VALUE part
 				// again exactly, whatever they contain.
 				add("--"+name, args[i+1]+"\x00"+args[i+2])
