@@ -96,13 +96,13 @@ func (o *rawStreamOptions) validate() error {
 func withQuery(path string, params ...string) string {
 	path = strings.TrimSuffix(path, "?")
 	_, query, _ := strings.Cut(path, "?")
+	given, _ := url.ParseQuery(query)
 	sep := "?"
 	if query != "" {
 		sep = "&"
 	}
 	for _, p := range params {
-		name, _, _ := strings.Cut(p, "=")
-		if given, _ := url.ParseQuery(query); given.Has(name) {
+		if name, _, _ := strings.Cut(p, "="); given.Has(name) {
 			continue
 		}
 		path += sep + p

@@ -244,16 +244,14 @@ func ReadPodFirst(err error) bool {
 		return status.Code == http.StatusBadRequest &&
 			(strings.HasPrefix(status.Message, "a container name must be specified") || unknownContainer(status.Message))
 	}
-	// A 403 in words (kcurl proxy's filter) is final: the Pod would not
-	// change it.
+	// SPDY's refusal (tried when the WebSocket upgrade failed) in words:
+	// the Pod explains a completed one's ("container not found"), but not
+	// a 403 (kcurl proxy's filter). No stream starts before a 101.
 	var refusal *spdyconn.Refusal
-	if errors.As(err, &refusal) && refusal.StatusCode == http.StatusForbidden {
-		return false
+	if errors.As(err, &refusal) {
+		return refusal.StatusCode != http.StatusForbidden
 	}
-	// SPDY's executor (tried when the WebSocket upgrade failed) says so
-	// in words only; no stream starts before a 101.
-	return streamhttp.IsUpgradeFailure(err) || httpstream.IsUpgradeFailure(err) ||
-		strings.Contains(err.Error(), spdyUpgradeFailed)
+	return streamhttp.IsUpgradeFailure(err) || httpstream.IsUpgradeFailure(err)
 }
 
 // unknownContainer: the apiserver's refusal of a container the Pod does not
@@ -261,10 +259,6 @@ func ReadPodFirst(err error) bool {
 func unknownContainer(message string) bool {
 	return strings.HasPrefix(message, "container ") && strings.Contains(message, " is not valid for pod ")
 }
-
-// spdyUpgradeFailed begins the error of k8s.io/streaming's SPDY round
-// tripper for an answer other than 101 Switching Protocols.
-const spdyUpgradeFailed = "unable to upgrade connection: "
 
 // Remote is one container of a Pod, and the connection to reach it.
 type Remote struct {

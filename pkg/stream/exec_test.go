@@ -37,8 +37,7 @@ func TestReadPodFirst(t *testing.T) {
 		{"a container the Pod does not have", &transport.StatusError{Code: 400, Reason: "BadRequest", Message: "container nope is not valid for pod web"}, true},
 		{"another bad request", &transport.StatusError{Code: 400, Reason: "BadRequest", Message: "tty and stderr cannot both be true"}, false},
 		{"forbidden", &transport.StatusError{Code: 403, Reason: "Forbidden", Message: "denied"}, false},
-		{"a completed Pod, through SPDY", errors.New(`unable to upgrade connection: container not found ("done")`), true},
-		{"a completed Pod, through SPDY, with its status", &spdyconn.Refusal{StatusCode: 500, Err: errors.New(`unable to upgrade connection: container not found ("done")`)}, true},
+		{"a completed Pod, through SPDY", &spdyconn.Refusal{StatusCode: 500, Err: errors.New(`unable to upgrade connection: container not found ("done")`)}, true},
 		{"kcurl proxy's filter, in words", &spdyconn.Refusal{StatusCode: 403, Err: errors.New("unable to upgrade connection: Forbidden")}, false},
 		{"a stream that broke", errors.New("error reading from error stream: EOF"), false},
 	} {

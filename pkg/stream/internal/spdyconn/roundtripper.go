@@ -5,22 +5,19 @@ package spdyconn
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/rest"
 	streamspdy "k8s.io/streaming/pkg/httpstream/spdy"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/stream/internal/wsconn"
 )
 
 // pingPeriod is client-go's for SPDY (transport/spdy.RoundTripperFor).
@@ -94,37 +91,24 @@ func (rt *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // NewConnection speaks SPDY on the upgraded connection. A response that
-// is not the upgrade goes to the module's NewConnection, which says why
-// in its words (the server's Status, or its body), the same test first;
-// the error keeps the answer's status code for kcurl's exit code.
+// is not the upgrade is a Refusal: the server's Status when its body is
+// one, else the module's words with the body (wsconn.RefusalCause, as the
+// WebSocket upgrade's), and its status code for kcurl's exit code.
 func (rt *RoundTripper) NewConnection(resp *http.Response) (httpstream.Connection, error) {
 	connection := strings.ToLower(resp.Header.Get(httpstream.HeaderConnection))
 	upgrade := strings.ToLower(resp.Header.Get(httpstream.HeaderUpgrade))
 	if resp.StatusCode != http.StatusSwitchingProtocols ||
 		!strings.Contains(connection, strings.ToLower(httpstream.HeaderUpgrade)) ||
 		!strings.Contains(upgrade, strings.ToLower(streamspdy.HeaderSpdy31)) {
-		if status := statusOf(resp); status != nil {
-			return nil, &Refusal{StatusCode: resp.StatusCode, Err: &apierrors.StatusError{ErrStatus: *status}}
-		}
-		_, err := rt.SpdyRoundTripper.NewConnection(resp)
-		return nil, &Refusal{StatusCode: resp.StatusCode, Err: err}
+		defer resp.Body.Close() //nolint:errcheck
+		return nil, &Refusal{StatusCode: resp.StatusCode, Err: wsconn.RefusalCause(errUpgradeRefused, resp.Body)}
 	}
 	return NewClientConnectionWithPings(rt.conn, pingPeriod)
 }
 
-// statusOf is the server's Status in resp's body, or nil (resp.Body then
-// reads as it came). The module's NewConnection gives a Status's message
-// as a plain error: kcurl says it as kubectl says a Status, `Error from
-// server (Forbidden): …`, as it does the WebSocket upgrade's.
-func statusOf(resp *http.Response) *metav1.Status {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	var status metav1.Status
-	if json.Unmarshal(body, &status) != nil || status.Kind != "Status" {
-		return nil
-	}
-	return &status
-}
+// errUpgradeRefused is the module's words for an answer that is not the
+// upgrade.
+var errUpgradeRefused = errors.New("unable to upgrade connection")
 
 // Refusal is the server's answer to the upgrade when it is not one: a 4xx
 // is exit 4 and a 5xx exit 5 also when its body is text, not a Status (the

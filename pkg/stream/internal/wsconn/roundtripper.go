@@ -163,7 +163,7 @@ func (rt *RoundTripper) RoundTrip(request *http.Request) (retResp *http.Response
 			return nil, &httpstream.UpgradeFailureError{Cause: err}
 		}
 		defer resp.Body.Close() //nolint:errcheck
-		cause := refusalCause(fmt.Errorf("%w (%s)", err, resp.Status), resp.Body)
+		cause := RefusalCause(fmt.Errorf("%w (%s)", err, resp.Status), resp.Body)
 		answer := *resp
 		answer.Body = http.NoBody
 		return nil, &RefusedUpgrade{Response: &answer, Err: &httpstream.UpgradeFailureError{Cause: cause}}
@@ -215,9 +215,10 @@ func closedWhenDone() (dial func(ctx context.Context, network, addr string) (net
 	return dial, stop
 }
 
-// refusalCause is client-go's: the server's Status when the body is one,
-// else the body's text after cause.
-func refusalCause(cause error, body io.Reader) error {
+// RefusalCause is client-go's: the server's Status when the body is one,
+// else the body's text after cause. spdyconn says SPDY's refusals with it
+// too.
+func RefusalCause(cause error, body io.Reader) error {
 	b, err := io.ReadAll(io.LimitReader(body, 64*1024))
 	if err != nil {
 		return fmt.Errorf("%w: unable to read error from server response", cause)
