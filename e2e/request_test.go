@@ -37,6 +37,14 @@ func TestAPIFromInsideAPod(t *testing.T) {
 	harness.Expect(t, s.run("/api"), want, "", 0)
 }
 
+// An answer that cannot be written (stdout on a full disk) is exit 1,
+// said as it is: no "internal error".
+func TestAnAnswerThatCannotBeWritten(t *testing.T) {
+	s := newSandbox(t)
+	harness.Expect(t, s.exec("", "sh", "-c", `"$0" /api >/dev/full`, kcurlBin), "",
+		"kcurl: write /dev/stdout: no space left on device\n", 1)
+}
+
 func TestWithoutRBACTheAnswerIsForbidden(t *testing.T) {
 	s := newSandbox(t)
 	harness.Expect(t, s.run("/api/v1/namespaces/{namespace}/pods"), "",

@@ -759,6 +759,38 @@ spec:
 			"/api/v1/namespaces/"+ns+"/pods/web/portforward?ports=8080"), "hello-through-port-forward", "", 0)
 	})
 
+	// kcurl proxy's default filter refuses the streams (403, in words):
+	// the WebSocket upgrade, then SPDY's, and nothing more (the Pod would
+	// not change that answer).
+	t.Run("through-kcurl-proxy-filter", func(t *testing.T) {
+		p := startInNode(t, append(connect(streamer), "proxy", "--port=0")...)
+		server := "http://" + p.waitFor(t, regexp.MustCompile(`Starting to serve on (127\.0\.0\.1:\d+)`), 10*time.Second)
+		r := inNode(t, "", kcurlBin, "--server="+server, "-n", ns, "-v", "exec", "web", "--", "true")
+		expectContains(t, r, "", "kcurl: unable to upgrade connection: Forbidden\n", 4)
+		if gets, posts := strings.Count(r.Stderr, "\n> GET "), strings.Count(r.Stderr, "\n> POST "); !strings.HasPrefix(r.Stderr, "> GET ") || gets != 0 || posts != 1 {
+			t.Errorf("want the WebSocket's GET and SPDY's POST, nothing more:\n%s", r.Stderr)
+		}
+	})
+
+	// A container that ended, in a running Pod: the kubelet's refusal in
+	// words (a 500), exit 5 as for any 5xx.
+	t.Run("exec-into-an-ended-container", func(t *testing.T) {
+		apply(t, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: halfdone, namespace: %s}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: ended, image: %[2]s, command: ['true']}
+  - {name: runs, image: %[2]s, command: [sleep, '3600']}
+`, ns, shellImage))
+		if r := kubectl(t, "wait", "-n", ns, `--for=jsonpath={.status.containerStatuses[?(@.name=="ended")].state.terminated.reason}=Completed`, "--timeout=90s", "pod/halfdone"); r.Code != 0 {
+			t.Fatalf("container ended did not end:\n%s\n%s", r, describe(t, ns, "halfdone"))
+		}
+		expectContains(t, kc("", "exec", "halfdone", "-c", "ended", "--", "true"), "", `container not found ("ended")`, 5)
+	})
+
 	t.Run("in-a-pod", func(t *testing.T) {
 		apply(t, fmt.Sprintf(`apiVersion: v1
 kind: Pod
