@@ -1,16 +1,19 @@
 package cmd
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/kcurl/kcurl/pkg/apiclient"
+	"github.com/kcurl/kcurl/pkg/discovery"
 	"github.com/kcurl/kcurl/pkg/exchange"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
@@ -45,7 +48,7 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 	case 0:
 		return usagef("no PATH or RESOURCE given: try kcurl /api, or kcurl pods")
 	default:
-		return manyArguments(c.Args().Slice())
+		return manyArguments(c.Args().Slice(), c.App.Commands)
 	}
 
 	var err error
@@ -241,17 +244,48 @@ func (o *exchangeOptions) run(c *cli.Context) error {
 		auth := exchange.CurlAuth(api.target)
 		x.Curl = &auth
 	}
-	return api.err(exchange.Run(ctx, api.api, api.discovery(), x))
+	err = exchange.Run(ctx, api.api, api.discovery(), x)
+	suggestCommand(err, c.App.Commands)
+	return api.err(err)
+}
+
+// suggestCommand adds the command a misspelt one meant (kcurl exce: the
+// resource type exce) to what the server's unknown type suggests.
+func suggestCommand(err error, commands []*cli.Command) {
+	var unknown *discovery.UnknownError
+	if errors.As(err, &unknown) {
+		if command := nearestCommand(unknown.Name, commands); command != "" {
+			unknown.Suggestions = append(unknown.Suggestions, "the command kcurl "+command)
+		}
+	}
 }
 
 // manyArguments refuses more than one PATH or RESOURCE, saying the one
-// kubectl's TYPE NAME means (`kcurl pods web` is kcurl pods/web).
-func manyArguments(args []string) error {
+// kubectl's TYPE NAME means (`kcurl pods web` is kcurl pods/web), or
+// what a kubectl habit or a misspelt command meant.
+func manyArguments(args []string, commands []*cli.Command) error {
 	typ, name := args[0], args[1]
+	switch {
+	case strings.Contains(typ, "://"):
+		// kubectl -s URL: kcurl's -s, curl's, took no value.
+		return usagef("one PATH or RESOURCE at a time, got %d: %s (kcurl's -s is curl's --silent; the server is --server URL)", len(args), strings.Join(args, " "))
+	case kubectlLevel(typ):
+		return usagef("one PATH or RESOURCE at a time, got %d: %s (%s)", len(args), strings.Join(args, " "), verboseHasNoLevel)
+	}
+	if command := nearestCommand(typ, commands); command != "" {
+		return usagef("%s is not a command; did you mean kcurl %s?", typ, command)
+	}
 	if !strings.ContainsAny(typ, "/?") && !strings.ContainsAny(name, "/?") && !strings.HasPrefix(name, "-") {
 		return usagef("one PATH or RESOURCE at a time: kcurl %s/%s names %s %s", typ, name, typ, name)
 	}
 	return usagef("one PATH or RESOURCE at a time, got %d: %s", len(args), strings.Join(args, " "))
+}
+
+// kubectlLevel: word is one of kubectl's -v levels (0 to 10), left as an
+// argument by kcurl's -v, which takes none.
+func kubectlLevel(word string) bool {
+	n, err := strconv.Atoi(word)
+	return err == nil && n >= 0 && n <= 10 && strconv.Itoa(n) == word
 }
 
 // typedWatch: ?watch=true (or 1) in a typed path is a watch too.

@@ -44,7 +44,7 @@ func report(w io.Writer, err error, name string) {
 		halt   *output.HaltError
 		usage  *exitcode.UsageError
 	)
-	code, coded := exitcode.Of(err)
+	_, coded := exitcode.Of(err)
 	switch {
 	case errors.As(err, new(*exitcode.ReportedError)):
 		return
@@ -55,9 +55,11 @@ func report(w io.Writer, err error, name string) {
 		fmt.Fprintln(w, status.Error())
 	case errors.As(err, &halt):
 		fmt.Fprint(w, halt.Message)
-	case errors.As(err, &usage) || code == exitcode.Usage && !errors.As(err, new(*output.QueryError)):
-		// Every usage error points at the help (docs/exit-codes.md); an
-		// invalid jq expression shows where it breaks instead, as jq does.
+	case errors.As(err, &usage):
+		// A mistake in what was typed points at the help
+		// (docs/exit-codes.md). Other exit 2s name what the cluster does
+		// not have (a resource type, a container, a running Pod), or where
+		// a jq expression breaks, as jq does: the help would not help.
 		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", transport.Printable(strings.TrimSpace(err.Error())), name)
 	case !coded && !localWrite(err):
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))

@@ -32,6 +32,8 @@ func TestExitCodeAndReport(t *testing.T) {
 		{"a local write that failed is not", fmt.Errorf("printing: %w", &fs.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}), 1,
 			"kcurl: printing: write /dev/stdout: no space left on device\n"},
 		{"a usage error points at --help", usagef("no PATH"), 2, "kcurl: no PATH\nRun 'kcurl --help' for usage.\n"},
+		{"an exit 2 that is no typo does not", exitcode.With(exitcode.Usage, errors.New("container db is not valid for pod web out of: app")), 2,
+			"kcurl: container db is not valid for pod web out of: app\n"},
 		{"an API error is kubectl's line", fmt.Errorf("wrapped: %w", &transport.StatusError{Code: 503, Reason: "ServiceUnavailable", Message: "down"}), 5,
 			"Error from server (ServiceUnavailable): down\n"},
 		{"a code given to an error keeps a cause's own", exitcode.With(exitcode.Failed, fmt.Errorf("the answer: %w", network)), 6,
@@ -77,4 +79,24 @@ func TestErrorsSayTheirCode(t *testing.T) {
 			t.Errorf("%T: exit %d (coded %v), want %d", tc.err, code, ok, tc.code)
 		}
 	}
+}
+
+// urfave/cli ignores its help writer's errors: the help that could not be
+// written is exit 1, said as any other output's (kcurl --help >/dev/full).
+func TestHelpThatCannotBeWritten(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"exec", "--help"}, {"help"}} {
+		var stderr bytes.Buffer
+		full := fullWriter{}
+		code := Main(append([]string{"kcurl"}, args...), Streams{Out: full, ErrOut: &stderr, Getenv: func(string) string { return "" }})
+		if want := "kcurl: write /dev/stdout: no space left on device\n"; code != 1 || stderr.String() != want {
+			t.Errorf("kcurl %v: exit %d, stderr %q; want 1, %q", args, code, stderr.String(), want)
+		}
+	}
+}
+
+// fullWriter is /dev/full.
+type fullWriter struct{}
+
+func (fullWriter) Write([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}
 }

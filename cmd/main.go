@@ -51,10 +51,18 @@ func Main(args []string, s Streams) int {
 		}
 	}
 	if err == nil {
+		err = kubectlFlagTyped(args, app)
+	}
+	if err == nil {
 		args, err = interspersed(args, app)
 	}
 	if err == nil {
+		help := &helpWriter{Writer: app.Writer}
+		app.Writer = help
 		err = typedFlagError(app.Run(args), typed, app)
+		if err == nil {
+			err = help.err
+		}
 	}
 	if err != nil {
 		report(s.ErrOut, err, name)
@@ -64,6 +72,22 @@ func Main(args []string, s Streams) int {
 		s.DieOf(signaled.Signal)
 	}
 	return exitCode(err)
+}
+
+// helpWriter keeps the first error writing the help (urfave/cli ignores
+// its writer's errors): `kcurl --help >/dev/full` fails as any output
+// that could not be written does (exit 1).
+type helpWriter struct {
+	io.Writer
+	err error
+}
+
+func (w *helpWriter) Write(b []byte) (int, error) {
+	n, err := w.Writer.Write(b)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
 }
 
 // quietKlog: client-go logs through klog to the process's stderr

@@ -138,7 +138,8 @@ spec:
 		if r := kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=90s", "pod/done"); r.Code != 0 {
 			t.Fatalf("pod done did not complete:\n%s\n%s", r, describe(t, ns, "done"))
 		}
-		expectContains(t, kc("", "exec", "done", "-c", "c", "--", "true"), "",
+		// Not a typo: no pointer at the help, as kubectl gives none.
+		harness.Expect(t, kc("", "exec", "done", "-c", "c", "--", "true"), "",
 			"kcurl: cannot exec into a container in a completed pod; current phase is Succeeded\n", 2)
 		if r := kc("", "exec", "web", "--", "no-such-command"); r.Code == 0 || !strings.Contains(r.Stderr, "no-such-command") {
 			t.Errorf("a command the container does not have:\n%s", r)

@@ -103,7 +103,7 @@ func (p *Pod) Container(name string, notices io.Writer) (string, error) {
 		if c, _ := p.find(name); c != nil {
 			return name, nil
 		}
-		return "", exitcode.Usagef("container %s is not valid for pod %s out of: %s", name, p.Metadata.Name, p.containerNames())
+		return "", exitcode.With(exitcode.Usage, fmt.Errorf("container %s is not valid for pod %s out of: %s", name, p.Metadata.Name, p.containerNames()))
 	}
 	first := p.Spec.Containers[0].Name
 	if notices != nil && (len(p.Spec.Containers) > 1 || len(p.Spec.InitContainers) > 0 || len(p.Spec.EphemeralContainers) > 0) {
