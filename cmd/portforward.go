@@ -82,8 +82,9 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 		return err
 	}
 	defer ss.cancel()
+	ss.podRunningTimeout = o.podRunningTimeout
 	ss.processors.oneNow()
-	pod, workload, err := ss.pods().Find(ss.ctx, o.ref, o.podRunningTimeout)
+	pod, workload, err := ss.findPod(o.ref)
 	if err != nil {
 		if cutShort(ss.ctx) != nil {
 			return nil // stopped before it listened, as while it waits for the upgrade

@@ -153,6 +153,12 @@ func (ss *streamSession) pods() stream.Pods {
 	return stream.Pods{Client: ss.api, Namespace: ss.target.Namespace}
 }
 
+// findPod is stream.Pods.Find with the command's --pod-running-timeout,
+// which exec, attach and port-forward set on their session.
+func (ss *streamSession) findPod(ref stream.Ref) (*stream.Pod, *stream.Workload, error) {
+	return ss.pods().Find(ss.ctx, ref, ss.podRunningTimeout)
+}
+
 // podRead says when remote reads the Pod before the stream.
 type podRead int
 
@@ -182,7 +188,7 @@ func (ss *streamSession) remote(ref stream.Ref, container, say string, notices i
 		pod.Metadata.Name, pod.Metadata.Namespace = ref.Name, ss.target.Namespace
 		return &stream.Remote{Config: ss.config, Server: ss.target.Server, Pod: pod, Container: container}, nil
 	}
-	pod, _, err := ss.pods().Find(ss.ctx, ref, ss.podRunningTimeout)
+	pod, _, err := ss.findPod(ref)
 	if err != nil {
 		return nil, ss.err(err)
 	}
