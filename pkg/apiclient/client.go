@@ -3,10 +3,10 @@
 // an API path are joined, and where query parameters are made), sent, its
 // status checked, its answer decoded; lists paged through `continue`;
 // watches resumed from bookmarks and reported clearly when the server says
-// 410. Discovery, explain, the reviews, wait and the exchange of
-// `kcurl PATH|RESOURCE` all talk to the server through one Client. It
-// prints nothing (but -i's headers, to the writer it is given) and knows
-// nothing of the command line.
+// 410, or, for a wait, listed again (FollowList). Discovery, explain, the
+// reviews, wait and the exchange of `kcurl PATH|RESOURCE` all talk to the
+// server through one Client. It prints nothing (but -i's headers, to the
+// writer it is given) and knows nothing of the command line.
 package apiclient
 
 import (

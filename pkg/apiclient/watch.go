@@ -326,10 +326,8 @@ func resumePoint(rv string) string {
 	return "resourceVersion " + rv
 }
 
-// Backoff is the wait before reconnection attempt n (from 1) of every
+// backoff is the wait before reconnection attempt n (from 1) of every
 // reconnect loop: 100 ms, doubling, at most 5 s.
-func Backoff(attempt int) time.Duration { return backoff(attempt) }
-
 func backoff(attempt int) time.Duration {
 	return min(100*time.Millisecond<<min(attempt-1, 6), 5*time.Second)
 }

@@ -4,10 +4,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/url"
 	"slices"
 	"sort"
@@ -17,7 +15,6 @@ import (
 	"github.com/kcurl/kcurl/pkg/apiclient"
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/request"
-	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 // startedPod is the most active of the Pods selector matches that have
@@ -39,71 +36,62 @@ func (p Pods) startedPod(ctx context.Context, ref Ref, selector string, wait tim
 		}
 		return err // the caller's end (a signal, --max-time) says itself
 	}
-	// The first list is not cut short by wait: a Pod that runs already is
-	// taken however short the wait, as kubectl takes it.
-	listCtx := ctx
-	for gone := 0; ; gone++ {
-		if gone > 1 {
-			// A server that answers every watch with 410 is listed
-			// again ever more slowly.
-			select {
-			case <-waitCtx.Done():
-				return nil, end(waitCtx.Err())
-			case <-time.After(apiclient.Backoff(gone - 1)):
-			}
-		}
+	var found *Pod
+	spec := request.Spec{Path: fmt.Sprintf("/api/v1/namespaces/%s/pods", url.PathEscape(p.Namespace)), LabelSelector: selector, Accept: "application/json"}
+	list := func(ctx context.Context) (rv string, started bool, err error) {
 		var list struct {
 			Metadata struct {
 				ResourceVersion string `json:"resourceVersion"`
 			} `json:"metadata"`
 			Items []*Pod `json:"items"`
 		}
-		spec := request.Spec{Path: fmt.Sprintf("/api/v1/namespaces/%s/pods", url.PathEscape(p.Namespace)), LabelSelector: selector, Accept: "application/json"}
-		if err := p.read(listCtx, spec, &list); err != nil {
-			return nil, end(err)
+		if err := p.read(ctx, spec, &list); err != nil {
+			return "", false, err
 		}
-		listCtx = waitCtx
 		sort.SliceStable(list.Items, func(i, j int) bool { return moreActive(list.Items[i], list.Items[j]) })
 		clear(pending)
 		for _, pod := range list.Items {
 			if pod.started() {
-				return pod, nil
+				found = pod
+				return "", true, nil
 			}
 			pending[pod.Metadata.Name] = pod
 		}
-
-		var found *Pod
-		spec.Watch = true
-		spec.Query = url.Values{"resourceVersion": {list.Metadata.ResourceVersion}}
-		err := p.Client.Watch(waitCtx, spec, apiclient.WatchOptions{}, func(e apiclient.Event) error {
+		return list.Metadata.ResourceVersion, false, nil
+	}
+	// The first list is not cut short by wait: a Pod that runs already is
+	// taken however short the wait, as kubectl takes it.
+	rv, started, err := list(ctx)
+	if err != nil {
+		return nil, end(err)
+	}
+	if started {
+		return found, nil
+	}
+	err = p.Client.FollowList(waitCtx, rv, apiclient.ListWatch{
+		Collection: spec, Relist: list,
+		Event: func(e apiclient.Event) (bool, error) {
 			var pod Pod
 			if err := json.Unmarshal(e.Object, &pod); err != nil {
-				return exitcode.With(exitcode.Failed, fmt.Errorf("the server sent a watch event that is not a Pod's: %.200s", e.Raw))
+				return false, exitcode.With(exitcode.Failed, fmt.Errorf("the server sent a watch event that is not a Pod's: %.200s", e.Raw))
 			}
 			switch {
 			case e.Type == "DELETED":
 				delete(pending, pod.Metadata.Name)
 			case pod.started():
 				found = &pod
-				return errStarted
+				return true, nil
 			default:
 				pending[pod.Metadata.Name] = &pod
 			}
-			return nil
-		})
-		var status *transport.StatusError
-		switch {
-		case found != nil:
-			return found, nil
-		case errors.As(err, &status) && status.Code == http.StatusGone && waitCtx.Err() == nil:
-			continue
-		}
+			return false, nil
+		},
+	})
+	if err != nil {
 		return nil, end(err)
 	}
+	return found, nil
 }
-
-// errStarted ends the watch of startedPod.
-var errStarted = errors.New("a Pod started")
 
 // started: the Pod has left Pending, its containers run or have run
 // (Succeeded, Failed: the caller says that it has completed). Unknown is

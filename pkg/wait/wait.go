@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/request"
-	"github.com/kcurl/kcurl/pkg/transport"
 )
 
 // Waiter waits for the objects of one collection: one by name, or every
@@ -110,66 +107,43 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 	if w.Timeout == 0 {
 		return nil, &NotMetError{Msg: "condition not met for " + w.Describe + ": " + w.lastSeen(ctx, st)}
 	}
-	for relists := 0; ; {
-		// The watch of -w: resumed from the last resourceVersion when the
-		// server ends it or the connection breaks, bookmarks included.
-		watch := w.List
-		watch.Watch = true
-		watch.Query = url.Values{}
-		for k, v := range w.List.Query {
-			watch.Query[k] = v
-		}
-		watch.Query.Set("resourceVersion", st.rv)
-		var met []Object
-		err := w.Client.Watch(ctx, watch, apiclient.WatchOptions{Notices: w.Notices}, func(e apiclient.Event) error {
-			relists = 0 // the watch moved on
+	// The watch of -w: resumed from the last resourceVersion when the
+	// server ends it or the connection breaks, bookmarks included; listed
+	// again after a 410.
+	var met []Object
+	err = w.Client.FollowList(ctx, st.rv, apiclient.ListWatch{
+		Collection: w.List, Describe: w.Describe, Notices: w.Notices,
+		Event: func(e apiclient.Event) (bool, error) {
 			switch e.Type {
 			case "ADDED", "MODIFIED":
 				st.put(e.Object)
 			case "DELETED":
 				st.remove(e.Object)
 			default:
-				return exitcode.With(exitcode.Failed, fmt.Errorf("the server sent an event of an unknown type: %.200s", e.Raw))
+				return false, exitcode.With(exitcode.Failed, fmt.Errorf("the server sent an event of an unknown type: %.200s", e.Raw))
 			}
 			var done bool
-			if done, met = w.done(st); done {
-				return errMet
-			}
-			return nil
-		})
-		var status *transport.StatusError
-		switch {
-		case errors.Is(err, errMet):
-			return met, nil
-		case ctx.Err() != nil:
-			return nil, timedOut(st, ctx.Err())
-		case errors.As(err, &status) && status.Code == http.StatusGone:
-			relists++
-			var done bool
-			if st, met, done, err = w.relist(ctx, st, relists); err != nil {
-				return nil, timedOut(st, err)
-			} else if done {
-				return met, nil
-			}
-		default:
-			return nil, err
-		}
+			done, met = w.done(st)
+			return done, nil
+		},
+		Relist: func(ctx context.Context) (rv string, done bool, err error) {
+			st, met, done, err = w.relist(ctx, st)
+			return st.rv, done, err
+		},
+	})
+	switch {
+	case err == nil:
+		return met, nil
+	case ctx.Err() != nil:
+		return nil, timedOut(st, err)
+	default:
+		return nil, err
 	}
 }
 
 // relist lists again after a 410 Gone: what exists now is a fresh list,
-// and what went in between, unseen, is gone. A server that answers 410 to
-// every watch is listed again ever more slowly (100 ms, doubling, at most
-// 5 s, from the second relist in a row).
-func (w *Waiter) relist(ctx context.Context, before *state, relists int) (st *state, met []Object, done bool, err error) {
-	fmt.Fprintf(w.Notices, "kcurl: the watch fell behind (410 Gone); listing %s again\n", w.Describe)
-	if relists > 1 {
-		select {
-		case <-ctx.Done():
-			return before, nil, false, ctx.Err()
-		case <-time.After(apiclient.Backoff(relists - 1)):
-		}
-	}
+// and what went in between, unseen, is gone.
+func (w *Waiter) relist(ctx context.Context, before *state) (st *state, met []Object, done bool, err error) {
 	if st, err = w.list(ctx); err != nil {
 		return st, nil, false, err
 	}
@@ -182,9 +156,6 @@ func (w *Waiter) relist(ctx context.Context, before *state, relists int) (st *st
 	done, met = w.done(st)
 	return st, met, done, nil
 }
-
-// errMet ends the watch: the condition is met.
-var errMet = errors.New("met")
 
 // list reads what exists now: the state the watch starts from.
 func (w *Waiter) list(ctx context.Context) (*state, error) {
