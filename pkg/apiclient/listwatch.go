@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/kcurl/kcurl/pkg/request"
 	"github.com/kcurl/kcurl/pkg/transport"
@@ -46,7 +47,8 @@ var errFollowed = errors.New("done")
 // FollowList as it is, ctx's included, so that the caller tells its own
 // timeout from its caller's. A server that answers 410 to every watch is
 // listed again ever more slowly: at once the first time, then after
-// backoff(1), backoff(2), … until a watch brings an event.
+// backoff(1), backoff(2), … until a watch that lasted minWatch brings an
+// event.
 func (c *Client) FollowList(ctx context.Context, rv string, lw ListWatch) error {
 	notices := cmp.Or[io.Writer](lw.Notices, io.Discard)
 	for relists := 0; ; {
@@ -54,8 +56,15 @@ func (c *Client) FollowList(ctx context.Context, rv string, lw ListWatch) error 
 		watch.Watch = true
 		watch.Query = withParams(lw.Collection.Query, url.Values{"resourceVersion": {rv}})
 		var ended error // what lw.Event ended the watch with: errFollowed when done
+		watched := time.Now()
 		err := c.Watch(ctx, watch, WatchOptions{Notices: lw.Notices}, func(e Event) error {
-			relists = 0 // the watch moved on
+			if time.Since(watched) >= minWatch {
+				// The watch moved on and lasted: progress. A server
+				// that sends an event, then 410, to every watch is
+				// still listed again ever more slowly, as Watch resumes
+				// one that ends at once.
+				relists = 0
+			}
 			done, err := lw.Event(e)
 			if err == nil && done {
 				err = errFollowed

@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,9 +61,18 @@ func TestFollowListRelistsAfterGone(t *testing.T) {
 // slowly, and the wait ends with its context's error.
 func TestFollowListBacksOffWhileEveryWatchIsGone(t *testing.T) {
 	c, count := watchCounter(t, true)
+	relists := followForAWhile(t, c)
+	if watches, _ := count(); relists < 2 || relists > 8 || watches > 9 {
+		t.Errorf("%d relists and %d watches in 1.5 s, want a few: backoff", relists, watches)
+	}
+}
+
+// followForAWhile follows a collection for 1.5 s, whose every list says
+// resourceVersion 1, and counts the relists.
+func followForAWhile(t *testing.T, c *Client) (relists int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
-	relists := 0
 	err := c.FollowList(ctx, "1", ListWatch{
 		Collection: request.Spec{Path: "/api/v1/configmaps"},
 		Relist:     func(context.Context) (string, bool, error) { relists++; return "1", false, nil },
@@ -69,9 +81,7 @@ func TestFollowListBacksOffWhileEveryWatchIsGone(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err %v, want the context's deadline", err)
 	}
-	if watches, _ := count(); relists < 2 || relists > 8 || watches > 9 {
-		t.Errorf("%d relists and %d watches in 1.5 s, want a few: backoff", relists, watches)
-	}
+	return relists
 }
 
 // What Event ends the watch with is the caller's, never taken for the
@@ -89,5 +99,28 @@ func TestFollowListHandsOnEventsError(t *testing.T) {
 	})
 	if err != own {
 		t.Errorf("err %v, want the event's own", err)
+	}
+}
+
+// A server that sends an event, then 410, on every watch makes no progress
+// either: it is listed again ever more slowly, not in a tight loop.
+func TestFollowListBacksOffWhenEveryWatchEndsInGoneAfterAnEvent(t *testing.T) {
+	var mu sync.Mutex
+	watches := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		watches++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"2"}}}` + "\n" +
+			`{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version"}}` + "\n"))
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	relists := followForAWhile(t, &Client{HTTP: srv.Client(), Server: u})
+	mu.Lock()
+	defer mu.Unlock()
+	if relists < 2 || relists > 8 || watches > 9 {
+		t.Errorf("%d relists and %d watches in 1.5 s, want a few: backoff", relists, watches)
 	}
 }
