@@ -146,7 +146,7 @@ var commandDocs = map[string]commandDoc{
 			{"the main process's output", "kcurl attach web"},
 			{"a terminal (the container has stdin: true, tty: true)", "kcurl attach -it web -c shell"},
 		},
-		exit: "the process's exit code; before it: 1 no Pod of TYPE/NAME ran within --pod-running-timeout; " +
+		exit: "0 when the process ends, whatever its code, as kubectl (the Pod's status has it); before: 1 no Pod of TYPE/NAME ran within --pod-running-timeout; " +
 			"2 usage (a container the Pod does not have); 3 no credentials; " +
 			"4 a missing right or no such Pod; 5 the server or kubelet failed; 6 network, or the stream cut short; " +
 			"Ctrl-C, SIGTERM or SIGHUP ends kcurl by that signal, as kubectl (a shell says 130, 143, 129)",

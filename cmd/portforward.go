@@ -2,12 +2,14 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kcurl/kcurl/pkg/exitcode"
 	"github.com/kcurl/kcurl/pkg/stream"
 )
 
@@ -64,8 +66,8 @@ func (o *portForwardOptions) validate() error {
 		return err
 	}
 	// Names are resolved against the Pod later; numbers are checked now.
-	if _, err := stream.ParsePorts(o.portArgs, portName, "container or Service port"); err != nil {
-		return usagef("%v", err)
+	if _, err := stream.ParsePorts(o.portArgs, portName, "container or Service port", ""); err != nil {
+		return err
 	}
 	for _, a := range o.addresses {
 		if a != "localhost" && !isIP(a) {
@@ -92,17 +94,17 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 		return ss.err(err)
 	}
 	if !pod.Running() {
-		return usagef("unable to forward port because pod is not running. Current status=%s", pod.Status.Phase)
+		return exitcode.With(exitcode.Usage, fmt.Errorf("unable to forward port because pod is not running. Current status=%s", pod.Status.Phase))
 	}
-	named, what := pod.NamedPort, "container port"
+	named, what, owner := pod.NamedPort, "container port", fmt.Sprintf("Pod '%s'", pod.Metadata.Name)
 	service := workload != nil && workload.Kind == "Service"
 	if service {
 		// svc/NAME's ports are the Service's, by number or name.
-		named, what = workload.NamedPort, "Service port"
+		named, what, owner = workload.NamedPort, "Service port", fmt.Sprintf("Service '%s'", o.ref.Name)
 	}
-	ports, err := stream.ParsePorts(o.portArgs, named, what)
+	ports, err := stream.ParsePorts(o.portArgs, named, what, owner)
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
 	if service {
 		// The Service's port is forwarded to the Pod's port behind it.
@@ -131,12 +133,5 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 func isIP(s string) bool { return net.ParseIP(s) != nil }
 
 // portName stands for the Pod's named ports before the Pod is read: any
-// name that is not a number may be one.
-func portName(name string) (int32, bool) {
-	for _, r := range name {
-		if r < '0' || r > '9' {
-			return 1, true
-		}
-	}
-	return 0, false
-}
+// port name may be one.
+func portName(string) (int32, bool) { return 1, true }

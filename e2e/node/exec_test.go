@@ -416,8 +416,82 @@ spec:
 		fwd := startInNode(t, append(connect(streamer), "port-forward", "svc/web", ":front")...)
 		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
 		expectContains(t, inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "20", "http://127.0.0.1:"+port+"/index.html"), "behind-the-service\n", "", 0)
-		expectContains(t, kc("", "port-forward", "svc/web", "18080:http"), "",
-			`kcurl: invalid port "http" in "18080:http": REMOTE is a port number (1-65535) or a Service port's name`, 2)
+		// A container port's name is not the Service's: kubectl's words.
+		harness.Expect(t, kc("", "port-forward", "svc/web", "18080:http"), "",
+			"kcurl: Service 'web' does not have a named port 'http'\n", 2)
+	})
+
+	t.Run("recipe-debug-role", func(t *testing.T) {
+		// docs/recipes.md's debug Pod: its Role, as the recipe has it, is
+		// enough for the recipe's commands (a Deployment, a Service, cp).
+		b, err := os.ReadFile(filepath.Join(repoRoot, "docs/recipes.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, recipe, _ := strings.Cut(string(b), "## A debug Pod that reaches its neighbours")
+		_, manifest, _ := strings.Cut(recipe, "```yaml\n")
+		manifest, _, _ = strings.Cut(manifest, "```")
+		if !strings.Contains(manifest, "kind: Role") {
+			t.Fatalf("no Role in the recipe's manifest:\n%s", manifest)
+		}
+		if r := kubectlIn(t, manifest, "apply", "-n", ns, "-f", "-"); r.Code != 0 {
+			t.Fatalf("kubectl apply of the recipe:\n%s", r)
+		}
+		apply(t, fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: recipe-web, namespace: %[1]s}
+spec:
+  selector: {matchLabels: {app: recipe-web}}
+  template:
+    metadata: {labels: {app: recipe-web}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: web
+        image: %[2]s
+        command: [sh, -c, 'mkdir -p /www && echo from-the-recipe > /www/index.html && exec httpd -f -p 8080 -h /www']
+---
+apiVersion: v1
+kind: Service
+metadata: {name: recipe-db, namespace: %[1]s}
+spec:
+  selector: {app: recipe-web}
+  ports: [{port: 5432, targetPort: 8080}]
+`, ns, shellImage))
+		if r := kubectl(t, "wait", "-n", ns, "--for=condition=Available", "--timeout=90s", "deploy/recipe-web"); r.Code != 0 {
+			t.Fatalf("deploy/recipe-web:\n%s", r)
+		}
+		debug := connect(tokenFor("debug"))
+		expectContains(t, inNode(t, "", append(debug, "exec", "deploy/recipe-web", "--", "cat", "/www/index.html")...), "from-the-recipe\n", "", 0)
+		fwd := startInNode(t, append(debug, "port-forward", "svc/recipe-db", ":5432")...)
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 8080`), 20*time.Second)
+		expectContains(t, inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "20", "http://127.0.0.1:"+port+"/index.html"), "from-the-recipe\n", "", 0)
+		pod := strings.TrimPrefix(strings.TrimSpace(mustKubectl(t, "get", "pods", "-n", ns, "-l", "app=recipe-web", "-o", "name")), "pod/")
+		local := filepath.Join(t.TempDir(), "index.html")
+		expectContains(t, inNode(t, "", append(debug, "cp", pod+":/www/index.html", local)...), "", "", 0)
+		if b, _ := os.ReadFile(local); string(b) != "from-the-recipe\n" {
+			t.Errorf("cp as the recipe's debug: %q", b)
+		}
+	})
+
+	t.Run("port-forward-address-family", func(t *testing.T) {
+		// --address 0.0.0.0 is IPv4's every address, not IPv6's too: Go's
+		// "tcp" would take [::] with it. As kubectl: tcp4 for IPv4.
+		fwd := startInNode(t, append(connect(streamer), "port-forward", "web", ":8080", "--address", "0.0.0.0")...)
+		port := fwd.waitFor(t, regexp.MustCompile(`Forwarding from 0\.0\.0\.0:(\d+) -> 8080`), 20*time.Second)
+		if r := inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "20", "-o", "/dev/null", "http://127.0.0.1:"+port+"/"); r.Code != 0 {
+			t.Errorf("IPv4 through 0.0.0.0:\n%s", r)
+		}
+		// curl's 7: could not connect, where a forwarder on ::1 serves:
+		// the node's namespace has IPv6.
+		v6 := startInNode(t, append(connect(streamer), "port-forward", "web", ":8080", "--address", "::1")...)
+		port6 := v6.waitFor(t, regexp.MustCompile(`Forwarding from \[::1\]:(\d+) -> 8080`), 20*time.Second)
+		if r := inNode(t, "", "curl", "-q", "--noproxy", "*", "-fsS", "--max-time", "20", "-o", "/dev/null", "http://[::1]:"+port6+"/"); r.Code != 0 {
+			t.Errorf("IPv6 through --address ::1:\n%s", r)
+		}
+		if r := inNode(t, "", "curl", "-q", "--noproxy", "*", "-sS", "--max-time", "20", "-o", "/dev/null", "http://[::1]:"+port+"/"); r.Code != 7 {
+			t.Errorf("IPv6 through --address 0.0.0.0, want refused (curl exit 7):\n%s", r)
+		}
 	})
 
 	t.Run("port-forward upload", func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/stream/internal/spdyconn"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
@@ -59,7 +60,7 @@ func (c Copier) From(ctx context.Context, src, dest string) error {
 	var err error
 	for retry := 1; ; retry++ {
 		err = c.Exec(ctx, command, IO{Stdout: received, Stderr: c.Stderr})
-		if !c.resumable(ctx, err, untarred) {
+		if !c.resumable(ctx, err, untarred, resumed) {
 			break
 		}
 		if c.Retries >= 0 && retry > c.Retries {
@@ -108,9 +109,11 @@ func (c Copier) count(retry int) string {
 
 // resumable: err broke the stream of a copy that still wants more, and
 // trying again could mend it. The container's tar failing (its exit
-// code), the server's refusal (a Status), the user stopping kcurl or the
-// untar failing here are final.
-func (c Copier) resumable(ctx context.Context, err error, untarred <-chan struct{}) bool {
+// code), the server's refusal, the user stopping kcurl or the untar
+// failing here are final; but a resumption that the server refuses with
+// a 5xx (the kubelet that broke the stream still restarting: "error
+// dialing backend") is a try that failed, and the next may reach it.
+func (c Copier) resumable(ctx context.Context, err error, untarred <-chan struct{}, resuming bool) bool {
 	if err == nil || c.Retries == 0 || ctx.Err() != nil {
 		return false
 	}
@@ -119,12 +122,13 @@ func (c Copier) resumable(ctx context.Context, err error, untarred <-chan struct
 		return false
 	default:
 	}
-	var exit *RemoteExitError
-	var status *transport.StatusError
-	if errors.As(err, &exit) || errors.As(err, &status) {
+	code, _ := exitcode.Of(err)
+	if errors.As(err, new(*RemoteExitError)) {
 		return false
 	}
-	code, _ := exitcode.Of(err)
+	if errors.As(err, new(*transport.StatusError)) || errors.As(err, new(*spdyconn.Refusal)) {
+		return resuming && code == exitcode.HTTP5xx
+	}
 	return code == exitcode.Network || code == exitcode.Failed
 }
 

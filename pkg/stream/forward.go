@@ -76,8 +76,10 @@ type Port struct {
 
 // ParsePorts reads kubectl's [LOCAL:]REMOTE forms (":REMOTE" picks a free
 // local port). A REMOTE that is a name is looked up by named, which knows
-// the names of what (a container port, a Service port).
-func ParsePorts(args []string, named func(string) (int32, bool), what string) ([]Port, error) {
+// the names of what (a container port, a Service port) that owner has
+// ("Pod 'web'", "Service 'web'"); a name it lacks is said in kubectl's
+// words, exit 2, as a container the Pod lacks.
+func ParsePorts(args []string, named func(string) (int32, bool), what, owner string) ([]Port, error) {
 	var ports []Port
 	for _, a := range args {
 		local, remote, pair := strings.Cut(a, ":")
@@ -85,21 +87,23 @@ func ParsePorts(args []string, named func(string) (int32, bool), what string) ([
 			local, remote = a, a
 		}
 		r, err := strconv.ParseUint(remote, 10, 16)
-		if err != nil && named != nil {
-			if n, ok := named(remote); ok {
-				r, err = uint64(n), nil
-				if !pair {
-					local = strconv.Itoa(int(n))
-				}
+		if err != nil && named != nil && portNamed(remote) {
+			n, ok := named(remote)
+			if !ok {
+				return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%s does not have a named port '%s'", owner, remote))
+			}
+			r, err = uint64(n), nil
+			if !pair {
+				local = strconv.Itoa(int(n))
 			}
 		}
 		if err != nil || r == 0 {
-			return nil, fmt.Errorf("invalid port %q in %q: REMOTE is a port number (1-65535) or a %s's name", remote, a, what)
+			return nil, exitcode.Usagef("invalid port %q in %q: REMOTE is a port number (1-65535) or a %s's name", remote, a, what)
 		}
 		l := uint64(0)
 		if local != "" {
 			if l, err = strconv.ParseUint(local, 10, 16); err != nil {
-				return nil, fmt.Errorf("invalid local port %q in %q", local, a)
+				return nil, exitcode.Usagef("invalid local port %q in %q", local, a)
 			}
 		}
 		ports = append(ports, Port{Local: uint16(l), Remote: uint16(r)})
@@ -173,7 +177,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 				hosts = []string{"127.0.0.1", "::1"}
 			}
 			for _, h := range hosts {
-				l, err := net.Listen("tcp", net.JoinHostPort(h, strconv.Itoa(int(p.Local))))
+				l, err := net.Listen(ipFamily(h), net.JoinHostPort(h, strconv.Itoa(int(p.Local))))
 				if err != nil {
 					if a != "localhost" || h == "127.0.0.1" {
 						f.printf(f.ErrOut, "Unable to listen on %s: %v\n", net.JoinHostPort(h, strconv.Itoa(int(p.Local))), err)
@@ -208,6 +212,33 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	case why := <-f.gone:
 		return exitcode.With(exitcode.Network, fmt.Errorf("%w: %v", ErrLostConnection, why))
 	}
+}
+
+// portNamed: name can be a port's name (IANA_SVC_NAME: 1 to 15 lower-case
+// letters, digits and dashes, a letter among them), not a number typed
+// wrong (70000, 8o80 stays "invalid port").
+func portNamed(name string) bool {
+	letter := false
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z':
+			letter = true
+		case r >= '0' && r <= '9', r == '-':
+		default:
+			return false
+		}
+	}
+	return letter && len(name) <= 15
+}
+
+// ipFamily is the network that listens on host alone, as kubectl's: tcp4
+// for an IPv4 address, tcp6 for IPv6. With "tcp", Go listens on 0.0.0.0
+// with an IPv6 socket that takes [::] too: more than --address asked.
+func ipFamily(host string) string {
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return "tcp6"
+	}
+	return "tcp4"
 }
 
 func dial(d httpstream.Dialer) (httpstream.Connection, error) {

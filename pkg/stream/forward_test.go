@@ -233,3 +233,14 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// Each address is listened on in its own family, as kubectl does: 0.0.0.0
+// with "tcp" would be an IPv6 socket that takes [::] too
+// (e2e port-forward-address-family).
+func TestListenFamily(t *testing.T) {
+	for host, want := range map[string]string{"0.0.0.0": "tcp4", "127.0.0.1": "tcp4", "::": "tcp6", "::1": "tcp6", "fe80::1": "tcp6"} {
+		if got := ipFamily(host); got != want {
+			t.Errorf("ipFamily(%q) = %s, want %s", host, got, want)
+		}
+	}
+}

@@ -435,8 +435,8 @@ func (w *Workload) TargetPort(port int32, pod *Pod) (int32, error) {
 			if n, ok := pod.NamedPort(name); ok {
 				return n, nil
 			}
-			return 0, exitcode.Usagef("the Service's port %d targets port %q, which Pod %s does not name", port, name, pod.Metadata.Name)
+			return 0, exitcode.With(exitcode.Usage, fmt.Errorf("the Service's port %d targets port %q, which Pod %s does not name", port, name, pod.Metadata.Name))
 		}
 	}
-	return 0, exitcode.Usagef("the Service has no TCP port %d", port)
+	return 0, exitcode.With(exitcode.Usage, fmt.Errorf("the Service has no TCP port %d", port))
 }

@@ -72,7 +72,7 @@ func TestIsEphemeral(t *testing.T) {
 
 func TestParsePorts(t *testing.T) {
 	named := func(n string) (int32, bool) { return 8080, n == "http" }
-	got, err := ParsePorts([]string{"80", "8080:80", ":443", "http", "9090:http"}, named, "container port")
+	got, err := ParsePorts([]string{"80", "8080:80", ":443", "http", "9090:http"}, named, "container port", "Pod 'web'")
 	want := []Port{{80, 80}, {8080, 80}, {0, 443}, {8080, 8080}, {9090, 8080}}
 	if err != nil || len(got) != len(want) {
 		t.Fatalf("ParsePorts = %v, %v", got, err)
@@ -82,9 +82,18 @@ func TestParsePorts(t *testing.T) {
 			t.Errorf("port %d = %v, want %v", i, got[i], want[i])
 		}
 	}
-	for _, bad := range []string{"0", "70000", "x:80", "80:", "grpc"} {
-		if _, err := ParsePorts([]string{bad}, named, "container port"); err == nil {
-			t.Errorf("ParsePorts(%q) accepted", bad)
+	for bad, says := range map[string]string{
+		"0":      `invalid port "0" in "0": REMOTE is a port number (1-65535) or a container port's name`,
+		"70000":  `invalid port "70000" in "70000": REMOTE is a port number (1-65535) or a container port's name`,
+		"HTTP":   `invalid port "HTTP" in "HTTP": REMOTE is a port number (1-65535) or a container port's name`,
+		"x:80":   `invalid local port "x" in "x:80"`,
+		"80:":    `invalid port "" in "80:": REMOTE is a port number (1-65535) or a container port's name`,
+		"grpc":   `Pod 'web' does not have a named port 'grpc'`, // kubectl's words
+		"1:grpc": `Pod 'web' does not have a named port 'grpc'`,
+	} {
+		_, err := ParsePorts([]string{bad}, named, "container port", "Pod 'web'")
+		if code, _ := exitcode.Of(err); err == nil || err.Error() != says || code != exitcode.Usage {
+			t.Errorf("ParsePorts(%q) = %v (exit %d), want %q (exit 2)", bad, err, code, says)
 		}
 	}
 }
@@ -112,13 +121,13 @@ func TestServiceTargetPort(t *testing.T) {
 func TestServicePortByName(t *testing.T) {
 	var w Workload
 	json.Unmarshal([]byte(`{"kind":"Service","spec":{"ports":[{"name":"web","port":80,"targetPort":"http"},{"name":"dns","port":53,"protocol":"UDP"}]}}`), &w)
-	got, err := ParsePorts([]string{"web", "18080:web"}, w.NamedPort, "Service port")
+	got, err := ParsePorts([]string{"web", "18080:web"}, w.NamedPort, "Service port", "Service 'web'")
 	if want := []Port{{80, 80}, {18080, 80}}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("ParsePorts = %v, %v; want %v", got, err, want)
 	}
 	for _, name := range []string{"http", "dns"} {
-		_, err := ParsePorts([]string{"18080:" + name}, w.NamedPort, "Service port")
-		if err == nil || !strings.Contains(err.Error(), "REMOTE is a port number (1-65535) or a Service port's name") {
+		_, err := ParsePorts([]string{"18080:" + name}, w.NamedPort, "Service port", "Service 'web'")
+		if err == nil || err.Error() != "Service 'web' does not have a named port '"+name+"'" {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
