@@ -57,9 +57,9 @@ func report(w io.Writer, err error, name string) {
 		fmt.Fprint(w, halt.Message)
 	case errors.As(err, &usage):
 		// A mistake in what was typed points at the help
-		// (docs/exit-codes.md). Other exit 2s name what the cluster does
-		// not have (a resource type, a container, a running Pod), or where
-		// a jq expression breaks, as jq does: the help would not help.
+		// (docs/exit-codes.md). Other exit 2s name what the target lacks
+		// (exitcode.Targetf: a container, a port name, a running Pod), or
+		// where a jq expression breaks, as jq does: the help would not help.
 		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", transport.Printable(strings.TrimSpace(err.Error())), name)
 	case !coded && !localWrite(err):
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))

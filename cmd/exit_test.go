@@ -32,7 +32,7 @@ func TestExitCodeAndReport(t *testing.T) {
 		{"a local write that failed is not", fmt.Errorf("printing: %w", &fs.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}), 1,
 			"kcurl: printing: write /dev/stdout: no space left on device\n"},
 		{"a usage error points at --help", usagef("no PATH"), 2, "kcurl: no PATH\nRun 'kcurl --help' for usage.\n"},
-		{"an exit 2 that is no typo does not", exitcode.With(exitcode.Usage, errors.New("container db is not valid for pod web out of: app")), 2,
+		{"an exit 2 that is no typo does not", exitcode.Targetf("container db is not valid for pod web out of: app"), 2,
 			"kcurl: container db is not valid for pod web out of: app\n"},
 		{"an API error is kubectl's line", fmt.Errorf("wrapped: %w", &transport.StatusError{Code: 503, Reason: "ServiceUnavailable", Message: "down"}), 5,
 			"Error from server (ServiceUnavailable): down\n"},

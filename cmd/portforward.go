@@ -94,7 +94,7 @@ func (o *portForwardOptions) run(c *cli.Context) error {
 		return ss.err(err)
 	}
 	if !pod.Running() {
-		return exitcode.With(exitcode.Usage, fmt.Errorf("unable to forward port because pod is not running. Current status=%s", pod.Status.Phase))
+		return exitcode.Targetf("unable to forward port because pod is not running. Current status=%s", pod.Status.Phase)
 	}
 	named, what, owner := pod.NamedPort, "container port", fmt.Sprintf("Pod '%s'", pod.Metadata.Name)
 	service := workload != nil && workload.Kind == "Service"

@@ -193,9 +193,7 @@ func (ss *streamSession) remote(ref stream.Ref, container, say string, notices i
 		return nil, ss.err(err)
 	}
 	if pod.Status.Phase == "Succeeded" || pod.Status.Phase == "Failed" {
-		// Exit 2, as a container the Pod lacks: the Pod named cannot be
-		// used; not a typo, so no pointer at the help.
-		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("cannot %s a container in a completed pod; current phase is %s", say, pod.Status.Phase))
+		return nil, exitcode.Targetf("cannot %s a container in a completed pod; current phase is %s", say, pod.Status.Phase)
 	}
 	name, err := pod.Container(container, notices)
 	if err != nil {

@@ -131,8 +131,8 @@ spec:
 		}
 		expectContains(t, kc("ping\npong\n", "exec", "-i", "web", "--", "cat"), "ping\npong\n", "", 0)
 		// The server refuses the container; the Pod, read then, lists its own.
-		expectContains(t, kc("", "exec", "web", "-c", "nope", "--", "true"), "",
-			"kcurl: container nope is not valid for pod web out of: web, echo, notar, term, ticker, tty-ticker", 2)
+		harness.Expect(t, kc("", "exec", "web", "-c", "nope", "--", "true"), "",
+			"kcurl: container nope is not valid for pod web out of: web, echo, notar, term, ticker, tty-ticker\n", 2)
 		// A completed Pod named with its container: the kubelet's refusal
 		// ("container not found"), then the Pod's phase, in kubectl's words.
 		if r := kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=90s", "pod/done"); r.Code != 0 {

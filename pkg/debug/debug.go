@@ -176,8 +176,8 @@ func (d *Debugger) container(p *pod, o Options) (*ephemeralContainer, error) {
 	if name == "" {
 		name = d.freeName(p)
 	} else if slices.Contains(p.allNames(), name) {
-		return nil, exitcode.With(exitcode.Usage, fmt.Errorf(
-			"pod %s already has a container named %q (ephemeral containers cannot be removed or run again): choose another -c NAME", o.Pod, name))
+		return nil, exitcode.Targetf(
+			"pod %s already has a container named %q (ephemeral containers cannot be removed or run again): choose another -c NAME", o.Pod, name)
 	}
 	args := o.Args
 	if len(args) == 0 {

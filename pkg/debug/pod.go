@@ -1,7 +1,6 @@
 package debug
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
@@ -111,7 +110,7 @@ func (p *pod) target(podName, name string) (*container, error) {
 			}
 		}
 	}
-	return nil, exitcode.With(exitcode.Usage, fmt.Errorf("pod %s has no container %q: choose --target from %s", podName, name, strings.Join(p.names(), ", ")))
+	return nil, exitcode.Targetf("pod %s has no container %q: choose --target from %s", podName, name, strings.Join(p.names(), ", "))
 }
 
 // names are the containers a target may be.

@@ -81,6 +81,14 @@ func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 func (e *UsageError) ExitCode() int { return Usage }
 
+// Targetf is exit 2 for a command typed right whose target lacks what it
+// names, or cannot do it: a container the Pod does not have, a completed
+// Pod, a port name. Unlike a UsageError, cmd/exit.go adds no pointer at
+// the help, which would not help (kubectl gives none for these either).
+func Targetf(format string, args ...any) error {
+	return &Error{Code: Usage, Err: fmt.Errorf(format, args...)}
+}
+
 // ReportedError was told to the user where it happened (one line for each
 // resource type of a category that could not be listed): only its exit
 // code, its cause's, is left to say.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/httpstream"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/transport/spdy"
 
@@ -87,10 +88,12 @@ func ParsePorts(args []string, named func(string) (int32, bool), what, owner str
 			local, remote = a, a
 		}
 		r, err := strconv.ParseUint(remote, 10, 16)
-		if err != nil && named != nil && portNamed(remote) {
+		// A name as Kubernetes names ports (IANA_SVC_NAME), not a number
+		// typed wrong (70000, 8o80 stay "invalid port").
+		if err != nil && named != nil && len(validation.IsValidPortName(remote)) == 0 {
 			n, ok := named(remote)
 			if !ok {
-				return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%s does not have a named port '%s'", owner, remote))
+				return nil, exitcode.Targetf("%s does not have a named port '%s'", owner, remote)
 			}
 			r, err = uint64(n), nil
 			if !pair {
@@ -212,23 +215,6 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	case why := <-f.gone:
 		return exitcode.With(exitcode.Network, fmt.Errorf("%w: %v", ErrLostConnection, why))
 	}
-}
-
-// portNamed: name can be a port's name (IANA_SVC_NAME: 1 to 15 lower-case
-// letters, digits and dashes, a letter among them), not a number typed
-// wrong (70000, 8o80 stays "invalid port").
-func portNamed(name string) bool {
-	letter := false
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z':
-			letter = true
-		case r >= '0' && r <= '9', r == '-':
-		default:
-			return false
-		}
-	}
-	return letter && len(name) <= 15
 }
 
 // ipFamily is the network that listens on host alone, as kubectl's: tcp4

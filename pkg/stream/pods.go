@@ -103,7 +103,7 @@ func (p *Pod) Container(name string, notices io.Writer) (string, error) {
 		if c, _ := p.find(name); c != nil {
 			return name, nil
 		}
-		return "", exitcode.With(exitcode.Usage, fmt.Errorf("container %s is not valid for pod %s out of: %s", name, p.Metadata.Name, p.containerNames()))
+		return "", exitcode.Targetf("container %s is not valid for pod %s out of: %s", name, p.Metadata.Name, p.containerNames())
 	}
 	first := p.Spec.Containers[0].Name
 	if notices != nil && (len(p.Spec.Containers) > 1 || len(p.Spec.InitContainers) > 0 || len(p.Spec.EphemeralContainers) > 0) {
@@ -435,8 +435,8 @@ func (w *Workload) TargetPort(port int32, pod *Pod) (int32, error) {
 			if n, ok := pod.NamedPort(name); ok {
 				return n, nil
 			}
-			return 0, exitcode.With(exitcode.Usage, fmt.Errorf("the Service's port %d targets port %q, which Pod %s does not name", port, name, pod.Metadata.Name))
+			return 0, exitcode.Targetf("the Service's port %d targets port %q, which Pod %s does not name", port, name, pod.Metadata.Name)
 		}
 	}
-	return 0, exitcode.With(exitcode.Usage, fmt.Errorf("the Service has no TCP port %d", port))
+	return 0, exitcode.Targetf("the Service has no TCP port %d", port)
 }
