@@ -9,6 +9,10 @@
 #     (medians of 4 transfers a round)
 #   cp of 100 MB (from the container)     ≤ 1.0× kubectl's wall
 #   peak RSS of each                      ≤ 32 MiB
+# and, for the exec, where its wall goes: the apiserver's part (from the
+# request's arrival to its end, by the apiserver's audit log; the same for
+# both clients) and the client's own (the wall less that part: its start,
+# TLS handshake and exit).
 #
 # KCURL_BENCH_BEFORE=BINARY adds another kcurl build (an earlier commit's)
 # as a third client, in the same alternating rounds: a change measured
@@ -40,7 +44,7 @@ trap cleanup EXIT
 say "building kcurl and the node's images"
 (cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags '-s -w' -o "$work/kcurl" .)
 "$repo/scripts/image.sh" node-images "$work/images" >/dev/null
-KCURL_NODE_DIR=$work/n KCURL_NODE_IMAGES="$(echo "$work"/images/*.tar)" "$repo/scripts/node.sh" up >/dev/null
+KCURL_CLUSTER_AUDIT_EXEC=1 KCURL_NODE_DIR=$work/n KCURL_NODE_IMAGES="$(echo "$work"/images/*.tar)" "$repo/scripts/node.sh" up >/dev/null
 declare -A node
 while IFS='=' read -r key value; do [[ -n $key ]] && node[$key]=$value; done <"$work/n/env"
 netns=/run/netns/${node[KCURL_NODE_NETNS]}
@@ -103,18 +107,51 @@ rotated() {
 }
 
 # Results: one space-separated row per client and round, by measure.
-declare -A exec_rows exec_c_rows pf_rows cp_rows exec_rss
+declare -A exec_rows exec_c_rows exec_server_rows exec_own_rows pf_rows cp_rows exec_rss
 
 # exec -- true: the wall of N runs each (each a new process and
 # connection), the clients alternating so that all see the same machine,
 # in rotated order (the node may still be tidying the exec before).
 say "exec -- true, $runs runs each"
+execs=() # "NAME WALL" of each exec -- true, in order, "-" for the -c ones
 for run in $(seq "$runs"); do
 	for name in $(rotated "$run"); do
 		declare -n c=${cmd_of[$name]}
-		exec_rows[$name]+=" $(wall_us "${c[@]}" exec web -- true)"
+		wall=$(wall_us "${c[@]}" exec web -- true)
+		exec_rows[$name]+=" $wall"
+		execs+=("$name $wall")
 		exec_c_rows[$name]+=" $(wall_us "${c[@]}" exec web -c web -- true)"
+		execs+=(-)
 	done
+done
+
+# audit_spans: the apiserver's part of each exec so far, in microseconds,
+# in the order they came: from its audit event's requestReceivedTimestamp
+# to its stageTimestamp (ResponseComplete), both in UTC with microseconds.
+audit_spans() {
+	awk -F'"' '{
+		for (i = 1; i < NF; i++) {
+			if ($i == "requestReceivedTimestamp") received = $(i + 2)
+			if ($i == "stageTimestamp") done = $(i + 2)
+		}
+		print received, done
+	}' "${node[KCURL_CLUSTER_AUDIT_LOG]}" | sort | awk '
+		function us(t) { return ((substr(t, 12, 2) * 60 + substr(t, 15, 2)) * 60 + substr(t, 18, 9)) * 1000000 }
+		{ d = us($2) - us($1); if (d < 0) d += 86400000000; printf "%d\n", d }'
+}
+# The audit event is written as the apiserver ends the request, which may
+# be a moment after the client has seen its end and exited.
+for _ in $(seq 50); do
+	(($(audit_spans | wc -l) >= ${#execs[@]})) && break
+	sleep 0.1
+done
+mapfile -t spans < <(audit_spans)
+((${#spans[@]} >= ${#execs[@]})) || { say "the audit log has ${#spans[@]} execs, not ${#execs[@]}"; exit 1; }
+for i in "${!execs[@]}"; do
+	[[ ${execs[i]} == - ]] && continue
+	read -r name wall <<<"${execs[i]}"
+	exec_server_rows[$name]+=" ${spans[i]}"
+	exec_own_rows[$name]+=" $((wall - spans[i]))"
 done
 for name in "${clients[@]}"; do
 	declare -n c=${cmd_of[$name]}
@@ -186,7 +223,7 @@ done
 # rows NAME ARRAY: that client's rows, one a line.
 rows() { local -n a=$2; tr ',' '\n' <<<"${a[$1]}" | sed '/^$/d'; }
 for name in "${clients[@]}"; do
-	say "$name: exec walls (us)${exec_rows[$name]}; port-forward transfers (us ticks KiB): $(rows "$name" pf_rows | paste -sd/); cp rounds (s KiB): $(rows "$name" cp_rows | paste -sd/)"
+	say "$name: exec walls (us)${exec_rows[$name]}; the apiserver's part of each (us)${exec_server_rows[$name]}; port-forward transfers (us ticks KiB): $(rows "$name" pf_rows | paste -sd/); cp rounds (s KiB): $(rows "$name" cp_rows | paste -sd/)"
 done
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -198,6 +235,8 @@ verdict() { if (($(echo "$1 $2 $3" | bc -l))); then echo ok; else echo MISSED; f
 # line MEASURE KCURL KUBECTL RATIO OP TARGET [VALUE]: one row of the
 # table, VALUE (the ratio unless given) against the target.
 line() { printf '%-34s %12s %12s %8s %-7s %s\n' "$1" "$2" "$3" "$4" "$5 $6" "$(verdict "${7:-$4}" "$5" "$6")"; }
+# info MEASURE KCURL KUBECTL RATIO: a row with no target.
+info() { printf '%-34s %12s %12s %8s\n' "$1" "$2" "$3" "$4"; }
 mib() { printf '%.1f' "$(echo "$1 / 1024" | bc -l)"; }
 ms() { printf '%.1f' "$(echo "$1 / 1000" | bc -l)"; }
 mbps() { printf '%.1f' "$(echo "104.8576 / ($1 / 1000000)" | bc -l)"; }
@@ -206,6 +245,7 @@ declare -A m
 for name in "${clients[@]}"; do
 	# shellcheck disable=SC2086 # the rows are lists of numbers
 	m[$name.exec]=$(median ${exec_rows[$name]}) m[$name.exec_c]=$(median ${exec_c_rows[$name]})
+	m[$name.exec_server]=$(median ${exec_server_rows[$name]}) m[$name.exec_own]=$(median ${exec_own_rows[$name]})
 	mapfile -t pf < <(rows "$name" pf_rows)
 	mapfile -t cpr < <(rows "$name" cp_rows)
 	m[$name.pf_us]=$(median $(col 1 "${pf[@]}")) m[$name.pf_cpu]=$(median $(col 2 "${pf[@]}")) m[$name.pf_rss]=$(median $(col 3 "${pf[@]}"))
@@ -217,6 +257,8 @@ for name in "${clients[@]}"; do
 	echo
 	printf '%-34s %12s %12s %8s %-7s %s\n' "measure ($name)" "$name" "kubectl" "ratio" "target" ""
 	line "exec -- true wall (ms, median)" "$(ms "${m[$name.exec]}")" "$(ms "${m[$k.exec]}")" "$(ratio "${m[$name.exec]}" "${m[$k.exec]}")" "<=" 0.5
+	info "  of it the apiserver's (ms)" "$(ms "${m[$name.exec_server]}")" "$(ms "${m[$k.exec_server]}")" "$(ratio "${m[$name.exec_server]}" "${m[$k.exec_server]}")"
+	info "  of it the client's own (ms)" "$(ms "${m[$name.exec_own]}")" "$(ms "${m[$k.exec_own]}")" "$(ratio "${m[$name.exec_own]}" "${m[$k.exec_own]}")"
 	line "exec -c web -- true wall (ms)" "$(ms "${m[$name.exec_c]}")" "$(ms "${m[$k.exec_c]}")" "$(ratio "${m[$name.exec_c]}" "${m[$k.exec_c]}")" "<=" 0.5
 	line "port-forward 100 MB (MB/s)" "$(mbps "${m[$name.pf_us]}")" "$(mbps "${m[$k.pf_us]}")" "$(ratio "${m[$k.pf_us]}" "${m[$name.pf_us]}")" ">=" 1.0
 	line "port-forward 100 MB CPU (ticks)" "${m[$name.pf_cpu]}" "${m[$k.pf_cpu]}" "$(ratio "${m[$name.pf_cpu]}" "$((m[$k.pf_cpu] > 0 ? m[$k.pf_cpu] : 1))")" "<=" 0.8

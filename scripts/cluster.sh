@@ -91,6 +91,12 @@ readonly ETCD_LOG=$STATE_DIR/etcd.log
 readonly APISERVER_LOG=$STATE_DIR/kube-apiserver.log
 readonly ETCD_PIDFILE=$STATE_DIR/etcd.pid
 readonly APISERVER_PIDFILE=$STATE_DIR/kube-apiserver.pid
+# KCURL_CLUSTER_AUDIT_EXEC=1 at `up`: the apiserver writes an audit event
+# for each pods/exec request to AUDIT_LOG, for scripts/bench-stream.sh,
+# which splits an exec's wall into the apiserver's part and the client's.
+# The policy file's presence is the setting, so a restart keeps it.
+readonly AUDIT_POLICY=$STATE_DIR/audit-policy.yaml
+readonly AUDIT_LOG=$STATE_DIR/audit.log
 
 # One flag of each daemon's command line that names this state dir exactly.
 # A pid is treated as ours only if its /proc/PID/cmdline holds this argument;
@@ -143,6 +149,7 @@ cmd_up() {
 		log "stopped a stale cluster from $STATE_DIR"
 	fi
 	ensure_pki
+	write_audit_policy "${KCURL_CLUSTER_AUDIT_EXEC:-}"
 	local t0=$EPOCHREALTIME attempt
 	for ((attempt = 1; attempt <= START_ATTEMPTS; attempt++)); do
 		try_start "$t0"
@@ -295,7 +302,12 @@ Locations:
 
 The env file (plain KEY=VALUE; bash: set -a; . "\$dir/env"; set +a) holds
 KCURL_CLUSTER_{DIR,SERVER,HOST,PORT,CA,CLIENT_CA,CLIENT_CA_KEY,ADMIN_CERT,
-ADMIN_KEY,ADMIN_KUBECONFIG,KUBECTL,ISSUER,AUDIENCE,VERSION,APISERVER_PID,ETCD_PID}.
+ADMIN_KEY,ADMIN_KUBECONFIG,KUBECTL,ISSUER,AUDIENCE,VERSION,APISERVER_PID,ETCD_PID,
+AUDIT_LOG}.
+
+KCURL_CLUSTER_AUDIT_EXEC=1 at up: the apiserver writes an audit event (its
+Metadata, at ResponseComplete) for each pods/exec request to the state dir's
+audit.log, named by KCURL_CLUSTER_AUDIT_LOG (empty otherwise).
 EOF
 }
 

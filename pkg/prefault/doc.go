@@ -2,12 +2,15 @@
 // calls at start-up, instead of one page fault per page as kcurl's package
 // inits and its request first touch them.
 //
-// Why: on a virtual machine such as this one (Firecracker; microVM Pods run
-// on such machines under Kata Containers and Fargate), a page fault costs
-// about 12 µs. An exec touched some 530 heap pages one by one: 6 ms of its
-// 110. madvise(MADV_POPULATE_WRITE) maps and zeroes a page for 1.3 µs
-// (docs/performance.md, "Page faults at start-up"). On a machine where a
-// fault is cheap, it costs about what it saves.
+// Why: on some virtual machines (a PVM guest, whose page tables the
+// hypervisor keeps in software), a page fault costs about 12 µs. An exec
+// touched some 530 heap pages one by one there: 6 ms of its 110.
+// madvise(MADV_POPULATE_WRITE) maps and zeroes a page for 1.3 µs
+// (docs/performance.md, "Page faults at start-up"). Where paging is
+// hardware-assisted, as on most nodes, a fault costs 1–1.5 µs, and
+// populating 4 MiB cost an exec 0.7 ms more than the faults it saved. So
+// the init first times a few faults, and populates only where they are
+// dear ("Page faults at start-up, measured").
 //
 // main imports it for its init alone. It imports nothing but syscall, so
 // Go runs that init as soon as syscall's has run (Go runs next the lexically

@@ -4,19 +4,51 @@ import (
 	"runtime"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 )
 
-// TestInitPopulated: this test binary ran the package's init; the heap is
-// mapped from where it begins to the end of its chunk.
-func TestInitPopulated(t *testing.T) {
+// TestInitDecided: this test binary ran the package's init, which measured
+// a page fault here and populated the heap only if that fault was dear.
+func TestInitDecided(t *testing.T) {
+	if measuredFault <= 0 || measuredFault > int64(time.Millisecond) {
+		t.Fatalf("a page fault measured %d ns", measuredFault)
+	}
+	t.Logf("a page fault costs %d ns here; populated: %v", measuredFault, populated)
+	if populated && !populateWanted(measuredFault) {
+		t.Errorf("populated the heap where a fault costs %d ns", measuredFault)
+	}
+	if !populated && populateWanted(measuredFault) && populateWorks(t) {
+		t.Errorf("did not populate the heap where a fault costs %d ns", measuredFault)
+	}
+}
+
+func TestPopulateWanted(t *testing.T) {
+	for _, tc := range []struct {
+		faultNanos int64
+		want       bool
+	}{
+		{0, true},      // not measured: as before the probe
+		{1_100, false}, // hardware-assisted paging
+		{dearFault, false},
+		{12_500, true}, // a PVM guest
+	} {
+		if got := populateWanted(tc.faultNanos); got != tc.want {
+			t.Errorf("populateWanted(%d ns) = %v, want %v", tc.faultNanos, got, tc.want)
+		}
+	}
+}
+
+// TestPopulateHeap: the heap is mapped from where it begins to the end of
+// its chunk.
+func TestPopulateHeap(t *testing.T) {
 	if !populateWorks(t) {
 		t.Skip("no MADV_POPULATE_WRITE on this kernel")
 	}
-	var stats runtime.MemStats
-	runtime.ReadMemStats(&stats)
-	if stats.NumGC > 0 {
-		t.Skip("a GC ran since init: the scavenger may have released free pages")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if !populateHeap() {
+		t.Fatal("populateHeap failed")
 	}
 	page := uintptr(syscall.Getpagesize())
 	here := uintptr(unsafe.Pointer(firstObject)) &^ (page - 1)
@@ -25,6 +57,10 @@ func TestInitPopulated(t *testing.T) {
 	resident := make([]byte, (end-start)/page)
 	if !mincore(start, end-start, resident) {
 		t.Fatalf("mincore %#x-%#x failed", start, end)
+	}
+	runtime.ReadMemStats(&after)
+	if after.NumGC != before.NumGC {
+		t.Skip("a GC ran meanwhile: the scavenger may have released free pages")
 	}
 	for i, r := range resident {
 		if r&1 == 0 {

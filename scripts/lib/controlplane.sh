@@ -95,6 +95,10 @@ start_etcd() {
 
 start_apiserver() {
 	log "starting kube-apiserver $K8S_VERSION on https://$HOST:$APISERVER_PORT"
+	local audit=()
+	if [[ -f $AUDIT_POLICY ]]; then
+		audit=(--audit-policy-file="$AUDIT_POLICY" --audit-log-path="$AUDIT_LOG" --audit-log-mode=blocking)
+	fi
 	# --endpoint-reconciler-type=none: otherwise the apiserver refuses the
 	#   loopback advertise address and exits.
 	# --cert-dir: unused (we pass the serving cert) but keeps any write the
@@ -119,8 +123,28 @@ start_apiserver() {
 		--service-account-key-file="$PKI_DIR/sa.pub" \
 		--service-account-signing-key-file="$PKI_DIR/sa.key" \
 		--service-cluster-ip-range="$SERVICE_CIDR" \
-		${APISERVER_FEATURE_GATES:+"--feature-gates=$APISERVER_FEATURE_GATES"}
+		${APISERVER_FEATURE_GATES:+"--feature-gates=$APISERVER_FEATURE_GATES"} \
+		"${audit[@]}"
 	APISERVER_PID=$REPLY
+}
+
+# write_audit_policy 1|"": with 1, a policy that audits pods/exec alone
+# (Metadata, the ResponseComplete stage only, written before the request
+# ends: mode blocking); without, none.
+write_audit_policy() {
+	if [[ $1 != 1 ]]; then
+		rm -f -- "$AUDIT_POLICY"
+		return
+	fi
+	cat >"$AUDIT_POLICY" <<EOF
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+- level: Metadata
+  resources: [{group: "", resources: [pods/exec]}]
+- level: None
+EOF
 }
 
 # port_race LOG: the daemon died because another process took its port.
@@ -156,7 +180,8 @@ EOF
 }
 
 write_env() {
-	local tmp=$ENV_FILE.tmp
+	local tmp=$ENV_FILE.tmp audit_log=""
+	if [[ -f $AUDIT_POLICY ]]; then audit_log=$AUDIT_LOG; fi
 	cat >"$tmp" <<EOF
 KCURL_CLUSTER_DIR=$STATE_DIR
 KCURL_CLUSTER_SERVER=https://$HOST:$APISERVER_PORT
@@ -180,6 +205,7 @@ KCURL_CLUSTER_ETCD_CA=$PKI_DIR/etcd-ca.crt
 KCURL_CLUSTER_ETCD_CERT=$PKI_DIR/etcd-client.crt
 KCURL_CLUSTER_ETCD_KEY=$PKI_DIR/etcd-client.key
 KCURL_CLUSTER_NETNS=$NETNS
+KCURL_CLUSTER_AUDIT_LOG=$audit_log
 EOF
 	mv -f -- "$tmp" "$ENV_FILE"
 }
