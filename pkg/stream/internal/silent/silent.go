@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -44,6 +45,22 @@ func (s *Server) ClientLeft(d time.Duration) bool {
 		return true
 	case <-time.After(d):
 		return false
+	}
+}
+
+// Proxy is s as the proxy of every request (a rest.Config's Proxy): an
+// HTTPS proxy that never answers a CONNECT.
+func (s *Server) Proxy(*http.Request) (*url.URL, error) { return url.Parse(s.URL) }
+
+// WantStopped fails t unless err is the cause Stop ended the context with,
+// and the client has closed its connection to s within 20 s.
+func (s *Server) WantStopped(t testing.TB, err error) {
+	t.Helper()
+	if !errors.Is(err, ErrStopped) {
+		t.Errorf("error %v (%T), want the context's cause", err, err)
+	}
+	if !s.ClientLeft(20 * time.Second) {
+		t.Error("the server still has the connection 20 s after the call stopped")
 	}
 }
 

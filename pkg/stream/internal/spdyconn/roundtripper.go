@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/httpstream"
@@ -32,7 +34,8 @@ const pingPeriod = 5 * time.Second
 // used for one request.
 type RoundTripper struct {
 	*streamspdy.SpdyRoundTripper
-	conn net.Conn
+	conn    net.Conn
+	dialing dialWatch
 }
 
 // RoundTripperFor is client-go's transport/spdy.RoundTripperFor with this
@@ -56,6 +59,7 @@ func RoundTripperFor(cfg *rest.Config) (http.RoundTripper, *RoundTripper, error)
 		return nil, nil, err
 	}
 	upgrader := &RoundTripper{SpdyRoundTripper: module}
+	module.Dialer = &net.Dialer{ControlContext: upgrader.dialing.control}
 	wrapped, err := rest.HTTPWrappersForConfig(cfg, upgrader)
 	if err != nil {
 		return nil, nil, err
@@ -69,7 +73,14 @@ func (rt *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	req.Header = req.Header.Clone()
 	req.Header.Add(httpstream.HeaderConnection, httpstream.HeaderUpgrade)
 	req.Header.Add(httpstream.HeaderUpgrade, streamspdy.HeaderSpdy31)
+	rt.dialing.watch(req.Context())
 	conn, err := rt.Dial(req)
+	if !rt.dialing.stop() {
+		if err == nil {
+			conn.Close()
+		}
+		return nil, context.Cause(req.Context())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +99,59 @@ func (rt *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	rt.conn = conn
 	return resp, nil
+}
+
+// dialWatch shuts down the connections the module's Dial makes when the
+// request's context ends (SIGINT) before Dial returns. Through an HTTP
+// proxy, the module reads the answer to its CONNECT with no deadline, and a
+// proxy that never answered held kcurl; the other steps of its Dial honour
+// the context. A net.Dialer's ControlContext is the module's one hook: it
+// sees each socket before its connect. Its context is not the request's
+// but the dial's, which net cancels as the dial returns (a deadline per
+// address, the fallback address family's race), so the watch takes the
+// request's from RoundTrip.
+type dialWatch struct {
+	mu    sync.Mutex
+	ctx   context.Context // the request's; nil: no watch
+	stops []func() bool
+}
+
+// watch makes the sockets dialled from now on shut down when ctx ends.
+func (w *dialWatch) watch(ctx context.Context) {
+	w.mu.Lock()
+	w.ctx = ctx
+	w.mu.Unlock()
+}
+
+func (w *dialWatch) control(_ context.Context, _, _ string, socket syscall.RawConn) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ctx == nil {
+		return nil
+	}
+	w.stops = append(w.stops, context.AfterFunc(w.ctx, func() {
+		// Control refuses a closed connection, so this never reaches a
+		// descriptor that has since been reused.
+		socket.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RDWR) }) //nolint:errcheck
+	}))
+	return nil
+}
+
+// stop ends the watch once Dial has returned, and says whether what it
+// returned is still kcurl's to use (false once the request's context has
+// ended, and a connection may have been shut down under it).
+func (w *dialWatch) stop() bool {
+	w.mu.Lock()
+	stops := w.stops
+	w.ctx, w.stops = nil, nil
+	w.mu.Unlock()
+	ours := true
+	for _, stop := range stops {
+		if !stop() {
+			ours = false
+		}
+	}
+	return ours
 }
 
 // NewConnection speaks SPDY on the upgraded connection. A response that

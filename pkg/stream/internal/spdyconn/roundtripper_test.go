@@ -2,9 +2,9 @@ package spdyconn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,26 +95,73 @@ func TestRoundTripper(t *testing.T) {
 }
 
 // A server that never answers the upgrade (a kubelet that hangs behind the
-// apiserver): the round trip ends when its context does (SIGINT), with the
-// context's cause, and closes the connection, which the server sees.
-func TestSilentServerUntilTheContextEnds(t *testing.T) {
-	srv := silent.NewServer(t)
-	rt, _, err := RoundTripperFor(&rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}})
+// apiserver), or an HTTPS proxy that never answers the CONNECT: the round
+// trip ends when its context does (SIGINT), with the context's cause, and
+// closes the connection, which the silent one sees.
+func TestSilentUntilTheContextEnds(t *testing.T) {
+	for _, viaProxy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("via a proxy %v", viaProxy), func(t *testing.T) {
+			srv := silent.NewServer(t)
+			cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+			if viaProxy {
+				cfg.Host, cfg.Proxy = "https://kubernetes.example:6443", srv.Proxy
+			}
+			rt, _, err := RoundTripperFor(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = silent.Stop(t, func(ctx context.Context) error {
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.Host+"/exec", nil)
+				if err != nil {
+					return err
+				}
+				_, err = rt.RoundTrip(req)
+				return err
+			})
+			srv.WantStopped(t, err)
+		})
+	}
+}
+
+// The dial watch follows the request's context, not the one net gives the
+// dial, which net cancels as the dial returns: a connection is shut down
+// when the request's context ends, and only then.
+func TestDialWatchFollowsTheRequest(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = silent.Stop(t, func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/exec", nil)
-		if err != nil {
-			return err
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			defer c.Close()
+			io.Copy(c, c) // echo
 		}
-		_, err = rt.RoundTrip(req)
-		return err
-	})
-	if !errors.Is(err, silent.ErrStopped) {
-		t.Errorf("error %v (%T), want the context's cause", err, err)
+	}()
+	request, endRequest := context.WithCancel(context.Background())
+	defer endRequest()
+	dial, endDial := context.WithCancel(request)
+	var watch dialWatch
+	watch.watch(request)
+	conn, err := (&net.Dialer{ControlContext: watch.control}).DialContext(dial, "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !srv.ClientLeft(20 * time.Second) {
-		t.Error("the server still has the connection 20 s after the round trip ended")
+	defer conn.Close()
+	endDial() // as net does when a dial returns
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 5)
+	if _, err := conn.Write([]byte("kcurl")); err != nil {
+		t.Fatalf("write after the dial's context ended: %v", err)
+	}
+	if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "kcurl" {
+		t.Fatalf("echo after the dial's context ended: %q, %v", buf, err)
+	}
+	endRequest()
+	if _, err := conn.Read(buf); err != io.EOF {
+		t.Errorf("read after the request's context ended: %v, want EOF (shut down)", err)
+	}
+	if watch.stop() {
+		t.Error("stop says the connection is kcurl's after the request's context ended")
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	gwebsocket "github.com/gorilla/websocket"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -150,18 +149,30 @@ func TestUnaskedProtocol(t *testing.T) {
 }
 
 // A server that never answers the upgrade (a kubelet that hangs behind the
-// apiserver): the round trip ends when its context does (SIGINT), with the
-// context's cause, and closes the connection, which the server sees.
-func TestSilentServerUntilTheContextEnds(t *testing.T) {
-	srv := silent.NewServer(t)
-	err := silent.Stop(t, func(ctx context.Context) error {
-		_, err := negotiateWithin(t, ctx, srv.Server, "/exec", "v5.channel.k8s.io")
-		return err
-	})
-	if !errors.Is(err, silent.ErrStopped) {
-		t.Errorf("error %v (%T), want the context's cause", err, err)
-	}
-	if !srv.ClientLeft(20 * time.Second) {
-		t.Error("the server still has the connection 20 s after the round trip ended")
+// apiserver), or an HTTPS proxy that never answers the CONNECT: the round
+// trip ends when its context does (SIGINT), with the context's cause, and
+// closes the connection, which the silent one sees.
+func TestSilentUntilTheContextEnds(t *testing.T) {
+	for _, viaProxy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("via a proxy %v", viaProxy), func(t *testing.T) {
+			srv := silent.NewServer(t)
+			cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+			if viaProxy {
+				cfg.Host, cfg.Proxy = "https://kubernetes.example:6443", srv.Proxy
+			}
+			rt, holder, err := RoundTripperFor(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = silent.Stop(t, func(ctx context.Context) error {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Host+"/exec", nil)
+				if err != nil {
+					return err
+				}
+				_, err = Negotiate(rt, holder, req, "v5.channel.k8s.io")
+				return err
+			})
+			srv.WantStopped(t, err)
+		})
 	}
 }
