@@ -94,7 +94,7 @@ func (o *explainOptions) explainType(api *apiSession, arg string) (discovery.Res
 	disco := api.discovery()
 	found, err := disco.Lookup(api.ctx, parts[0]) // refreshes a cache that does not know the type yet
 	if err != nil {
-		return discovery.Resource{}, nil, discovery.LookupUsageError(err)
+		return discovery.Resource{}, nil, err
 	}
 	idx, err := disco.Index(api.ctx)
 	if err != nil {

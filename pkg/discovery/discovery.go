@@ -276,7 +276,9 @@ func (e *AmbiguousError) Error() string {
 
 func (e *AmbiguousError) ExitCode() int { return exitcode.Usage }
 
-// UnknownError is a name no resource answers to.
+// UnknownError is a name no resource answers to. It and AmbiguousError
+// are exit 2 with no pointer at the help, as kubectl's are: their words
+// say where to look (kcurl api-resources, or the candidates).
 type UnknownError struct {
 	Name        string
 	Suggestions []string

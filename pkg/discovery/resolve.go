@@ -63,7 +63,7 @@ func (c *Client) Resolve(ctx context.Context, resource string, opts ResolveOptio
 	}
 	found, err := c.Lookup(ctx, typ)
 	if err != nil {
-		return nil, LookupUsageError(err)
+		return nil, err
 	}
 	unqualified, _, _ := strings.Cut(typ, ".")
 	out := &Resolved{Category: len(found) > 1 || !found[0].AnswersTo(unqualified), Namespaced: found[0].Namespaced}
@@ -95,14 +95,4 @@ func (c *Client) Resolve(ctx context.Context, resource string, opts ResolveOptio
 		out.Paths = append(out.Paths, path)
 	}
 	return out, nil
-}
-
-// LookupUsageError makes an unknown or ambiguous name a usage error that
-// points at --help; other errors (the server's, the network's) stay.
-func LookupUsageError(err error) error {
-	switch err.(type) {
-	case *UnknownError, *AmbiguousError:
-		return &exitcode.UsageError{Err: err}
-	}
-	return err
 }

@@ -40,7 +40,7 @@ func ResourceAttributesOf(ctx context.Context, disco *discovery.Client, warnings
 		attrs.Resource, attrs.Group, _ = strings.Cut(typ, ".")
 		fmt.Fprintf(warnings, "Warning: the server doesn't have a resource type '%s'\n", typ)
 	default:
-		return nil, discovery.LookupUsageError(err)
+		return nil, err
 	}
 	return attrs, nil
 }
