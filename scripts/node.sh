@@ -20,7 +20,8 @@
 #
 # usage: scripts/node.sh up|down|env|kubectl ARGS...|exec CMD...|import FILE|logs [N]|
 #        rotate-ca publish FILE|rotate-ca serve-next|
-#        restart-apiserver [--feature-gates GATES]|restart-kubelet [--feature-gates GATES]|help
+#        restart-apiserver [--feature-gates GATES]|restart-kubelet [--feature-gates GATES]|
+#        stop-kubelet|help
 # The state dir is ${KCURL_NODE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/kcurl/node}.
 set -euo pipefail
 
@@ -508,7 +509,16 @@ cmd_restart_kubelet() {
 	log "kubelet restarted${gates:+ with --feature-gates=$gates}"
 }
 
-usage() { sed -n '2,24s/^# \{0,1\}//p' "$0"; }
+# stop-kubelet: the kubelet stopped, the Pods running on in containerd:
+# the apiserver then refuses exec and port-forward ("error dialing
+# backend"), as while a node's kubelet restarts. restart-kubelet starts it.
+cmd_stop_kubelet() {
+	[[ -f $ENV_FILE ]] || die "no node is up in $S"
+	stop_daemon kubelet
+	log "kubelet stopped (scripts/node.sh restart-kubelet starts it)"
+}
+
+usage() { sed -n '2,25s/^# \{0,1\}//p' "$0"; }
 
 # take_state_lock: one up, down, import or rotation of a state dir at a
 # time (try.sh --pod and a test may share the default one). Every daemon is
@@ -537,6 +547,7 @@ main() {
 	rotate-ca) take_state_lock; cmd_rotate_ca "$@" ;;
 	restart-apiserver) take_state_lock; cmd_restart_apiserver "$@" ;;
 	restart-kubelet) take_state_lock; cmd_restart_kubelet "$@" ;;
+	stop-kubelet) take_state_lock; cmd_stop_kubelet ;;
 	logs) cmd_logs "$@" ;;
 	-h | --help | help) usage ;;
 	*)

@@ -616,6 +616,41 @@ spec:
 		if b, err := os.ReadFile(filepath.Join(dir, "resumed")); err != nil || sum(string(b)) != remoteSum("/www/big") {
 			t.Errorf("the resumed copy: %v, %d bytes, not the container's /www/big", err, len(b))
 		}
+
+		// The kubelet stopped as the stream breaks, as when it restarts
+		// (the proxy cuts the stream, and holds the next connection until
+		// the kubelet is down): the apiserver refuses the resumption
+		// ("error dialing backend", a 500), which is a try, and the next
+		// one, a second later, reaches the kubelet once it is back.
+		port, cut, release := holdingProxy(t, 10<<20)
+		cp := startInNode(t, append(through(port), "cp", "--retries", "60", "web:/www/big", filepath.Join(dir, "kubelet-down"))...)
+		select {
+		case <-cut:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("no cut within 60 s; output:\n%s", cp.output())
+		}
+		kubeletDown := true
+		t.Cleanup(func() {
+			if kubeletDown {
+				nodeScript(t, "restart-kubelet")
+			}
+		})
+		nodeScript(t, "stop-kubelet")
+		release()
+		cp.waitFor(t, regexp.MustCompile(`retry (2)/60$`), 30*time.Second)
+		nodeScript(t, "restart-kubelet")
+		kubeletDown = false
+		if code := cp.exitCode(t, 120*time.Second); code != 0 {
+			t.Fatalf("cp exited %d; output:\n%s", code, cp.output())
+		}
+		t.Logf("cp with the kubelet stopped:\n%s", cp.output())
+		resumes := regexp.MustCompile(`(?m)^Resuming copy at (\d+) bytes, retry (\d+)/60$`).FindAllStringSubmatch(cp.output(), -1)
+		if len(resumes) < 2 || resumes[0][2] != "1" || resumes[1][2] != "2" || resumes[1][1] != resumes[0][1] {
+			t.Errorf("want a resumption refused (retry 2 at the same byte as retry 1); output:\n%s", cp.output())
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "kubelet-down")); err != nil || sum(string(b)) != remoteSum("/www/big") {
+			t.Errorf("the copy resumed past the kubelet's stop: %v, %d bytes, not the container's /www/big", err, len(b))
+		}
 	})
 
 	t.Run("raw-exec-path", func(t *testing.T) {

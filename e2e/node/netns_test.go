@@ -96,12 +96,37 @@ func closeAtEnd(t *testing.T, l net.Listener) (keep func(net.Conn)) {
 // ends.
 func cuttingProxy(t *testing.T, after int64) (port int, cuts *atomic.Int32) {
 	t.Helper()
+	p := startCuttingProxy(t, after, nil)
+	return p.port, &p.cuts
+}
+
+// holdingProxy is cuttingProxy that holds the connections made after its
+// cut until release is called, so that the test can change the node
+// between the cut and the client's next try: cut is closed at the cut.
+func holdingProxy(t *testing.T, after int64) (port int, cut <-chan struct{}, release func()) {
+	t.Helper()
+	hold := make(chan struct{})
+	p := startCuttingProxy(t, after, hold)
+	var once sync.Once
+	release = func() { once.Do(func() { close(hold) }) }
+	t.Cleanup(release) // a failed test's held connections end too
+	return p.port, p.cut, release
+}
+
+type proxy struct {
+	port int
+	cuts atomic.Int32
+	cut  chan struct{}
+}
+
+func startCuttingProxy(t *testing.T, after int64, hold <-chan struct{}) *proxy {
+	t.Helper()
 	network := newNodeNetwork(t)
 	l, err := network.listen()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cuts = new(atomic.Int32)
+	p := &proxy{port: l.Addr().(*net.TCPAddr).Port, cut: make(chan struct{})}
 	keep := closeAtEnd(t, l)
 	go func() {
 		for {
@@ -110,6 +135,9 @@ func cuttingProxy(t *testing.T, after int64) (port int, cuts *atomic.Int32) {
 				return
 			}
 			keep(client)
+			if hold != nil && p.cuts.Load() > 0 {
+				<-hold
+			}
 			server, err := network.dial("127.0.0.1:443")
 			if err != nil {
 				client.Close()
@@ -122,9 +150,10 @@ func cuttingProxy(t *testing.T, after int64) (port int, cuts *atomic.Int32) {
 			}()
 			go func() {
 				n, _ := io.CopyN(client, server, after)
-				if n == after && cuts.CompareAndSwap(0, 1) {
+				if n == after && p.cuts.CompareAndSwap(0, 1) {
 					client.Close()
 					server.Close()
+					close(p.cut)
 					return
 				}
 				io.Copy(client, server)
@@ -132,5 +161,5 @@ func cuttingProxy(t *testing.T, after int64) (port int, cuts *atomic.Int32) {
 			}()
 		}
 	}()
-	return l.Addr().(*net.TCPAddr).Port, cuts
+	return p
 }

@@ -112,7 +112,10 @@ func (c Copier) count(retry int) string {
 // code), the server's refusal, the user stopping kcurl or the untar
 // failing here are final; but a resumption that the server refuses with
 // a 5xx (the kubelet that broke the stream still restarting: "error
-// dialing backend") is a try that failed, and the next may reach it.
+// dialing backend"), or that the kubelet refuses in words (just
+// restarted, it says "pod does not exist" until it has synced its Pods),
+// is a try that failed, and the next may reach it. The apiserver's own
+// 4xx (the Pod gone, Forbidden) is a Status, and final.
 func (c Copier) resumable(ctx context.Context, err error, untarred <-chan struct{}, resuming bool) bool {
 	if err == nil || c.Retries == 0 || ctx.Err() != nil {
 		return false
@@ -126,7 +129,10 @@ func (c Copier) resumable(ctx context.Context, err error, untarred <-chan struct
 	if errors.As(err, new(*RemoteExitError)) {
 		return false
 	}
-	if errors.As(err, new(*transport.StatusError)) || errors.As(err, new(*spdyconn.Refusal)) {
+	if errors.As(err, new(*spdyconn.Refusal)) { // in words: Classify made a Status a StatusError
+		return resuming
+	}
+	if errors.As(err, new(*transport.StatusError)) {
 		return resuming && code == exitcode.HTTP5xx
 	}
 	return code == exitcode.Network || code == exitcode.Failed

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/stream/internal/spdyconn"
 	"github.com/kcurl/kcurl/pkg/transport"
 )
 
@@ -322,6 +323,7 @@ func TestCopyFromResumesOnlyABrokenStream(t *testing.T) {
 		{"tar failed", 5, &RemoteExitError{Code: 1}}, // exit 1 as a broken stream is, but final
 		{"forbidden", 5, &transport.StatusError{Code: 403, Reason: "Forbidden", Message: "no"}},
 		{"refused before any byte", 5, backendDown}, // nothing broke: the server refused the copy
+		{"refused in words before any byte", 5, &spdyconn.Refusal{StatusCode: 404, Err: errors.New("unable to upgrade connection: pod does not exist")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &container{t: t, execs: []func([]string, IO) error{func([]string, IO) error { return tc.err }}}
@@ -339,37 +341,43 @@ func TestCopyFromResumesOnlyABrokenStream(t *testing.T) {
 var backendDown = &transport.StatusError{Code: 500, Message: "error dialing backend: dial tcp 10.250.0.1:10250: connect: connection refused"}
 
 // A resumption the server refuses with a 5xx (the kubelet that broke the
-// stream is restarting) is a try that failed: the next resumes, a second
-// later. A 4xx (the Pod gone) ends the copy.
+// stream is restarting), or the kubelet in words (just restarted, it does
+// not know the Pod yet), is a try that failed: the next resumes, a second
+// later. The apiserver's 4xx (the Pod gone) ends the copy.
 func TestCopyFromRetriesAResumptionTheServerRefused(t *testing.T) {
 	archive := tarOf(t, entry{name: "big", body: strings.Repeat("x", 50_000)}).Bytes()
 	breaks := func(_ []string, rio IO) error {
 		rio.Stdout.Write(archive[:1000])
 		return broken
 	}
-	refused := func([]string, IO) error { return backendDown }
 	rest := func(_ []string, rio IO) error {
 		rio.Stdout.Write(archive[1000:])
 		return nil
 	}
-	c := &container{t: t, execs: []func([]string, IO) error{breaks, refused, rest}}
-	dest := filepath.Join(t.TempDir(), "big")
-	var notices bytes.Buffer
-	if err := (Copier{Exec: c.exec, Notices: &notices, Retries: 3}).From(context.Background(), "/big", dest); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(dest); len(b) != 50_000 {
-		t.Errorf("big has %d bytes, want 50,000", len(b))
-	}
-	if got, want := notices.String(), "Resuming copy at 1000 bytes, retry 1/3\nResuming copy at 1000 bytes, retry 2/3\n"; got != want {
-		t.Errorf("notices %q, want %q", got, want)
+	for _, refusal := range []error{
+		backendDown,
+		&spdyconn.Refusal{StatusCode: 404, Err: errors.New("unable to upgrade connection: pod does not exist")},
+	} {
+		refused := func([]string, IO) error { return refusal }
+		c := &container{t: t, execs: []func([]string, IO) error{breaks, refused, rest}}
+		dest := filepath.Join(t.TempDir(), "big")
+		var notices bytes.Buffer
+		if err := (Copier{Exec: c.exec, Notices: &notices, Retries: 3}).From(context.Background(), "/big", dest); err != nil {
+			t.Fatalf("refused with %v: %v", refusal, err)
+		}
+		if b, _ := os.ReadFile(dest); len(b) != 50_000 {
+			t.Errorf("refused with %v: big has %d bytes, want 50,000", refusal, len(b))
+		}
+		if got, want := notices.String(), "Resuming copy at 1000 bytes, retry 1/3\nResuming copy at 1000 bytes, retry 2/3\n"; got != want {
+			t.Errorf("refused with %v: notices %q, want %q", refusal, got, want)
+		}
 	}
 
 	gone := func([]string, IO) error {
 		return &transport.StatusError{Code: 404, Reason: "NotFound", Message: `pods "web" not found`}
 	}
-	c = &container{t: t, execs: []func([]string, IO) error{breaks, gone}}
-	notices.Reset()
+	c := &container{t: t, execs: []func([]string, IO) error{breaks, gone}}
+	var notices bytes.Buffer
 	err := Copier{Exec: c.exec, Notices: &notices, Retries: 3}.From(context.Background(), "/big", filepath.Join(t.TempDir(), "big"))
 	if code, _ := exitcode.Of(err); code != exitcode.HTTP4xx {
 		t.Errorf("err = %v (exit %d), want the 404's (exit 4)", err, code)
