@@ -46,3 +46,37 @@ func TestConstantGoneBacksOff(t *testing.T) {
 		t.Errorf("%d lists in 1.5 s: no backoff", n)
 	}
 }
+
+// A wait that times out while it lists again after a 410 says what it saw
+// last, not that nothing was listed.
+func TestTimeoutDuringARelistSaysWhatWasSeen(t *testing.T) {
+	var lists atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("watch") == "true" {
+			w.WriteHeader(http.StatusGone)
+			w.Write([]byte(`{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version"}`))
+			return
+		}
+		if lists.Add(1) > 1 {
+			<-r.Context().Done() // the relist never answers
+			return
+		}
+		w.Write([]byte(`{"kind":"ConfigMapList","metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"db","namespace":"ns1"}}]}`))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	cond, err := ParseCondition("delete", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Waiter{
+		Client:   &apiclient.Client{HTTP: srv.Client(), Server: u},
+		List:     request.Spec{Path: "/api/v1/namespaces/ns1/configmaps", Name: "db"},
+		Describe: "configmaps/db", For: cond, Timeout: 500 * time.Millisecond, Notices: io.Discard,
+	}
+	_, err = w.Run(context.Background())
+	if want := "timed out after 500ms waiting for configmaps/db: configmap/db: it still exists"; err == nil || err.Error() != want {
+		t.Errorf("err %v, want %q", err, want)
+	}
+}

@@ -142,10 +142,11 @@ func (w *Waiter) Run(parent context.Context) ([]Object, error) {
 }
 
 // relist lists again after a 410 Gone: what exists now is a fresh list,
-// and what went in between, unseen, is gone.
+// and what went in between, unseen, is gone. A list that fails leaves the
+// state as it was: a timeout says what was seen last.
 func (w *Waiter) relist(ctx context.Context, before *state) (st *state, met []Object, done bool, err error) {
 	if st, err = w.list(ctx); err != nil {
-		return st, nil, false, err
+		return before, nil, false, err
 	}
 	st.gone = before.gone
 	for _, key := range before.order {
