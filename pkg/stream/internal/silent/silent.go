@@ -6,12 +6,15 @@ package silent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/rest"
 )
 
 // Server is a TLS server that answers nothing. A request's handler ends
@@ -48,10 +51,6 @@ func (s *Server) ClientLeft(d time.Duration) bool {
 	}
 }
 
-// Proxy is s as the proxy of every request (a rest.Config's Proxy): an
-// HTTPS proxy that never answers a CONNECT.
-func (s *Server) Proxy(*http.Request) (*url.URL, error) { return url.Parse(s.URL) }
-
 // WantStopped fails t unless err is the cause Stop ended the context with,
 // and the client has closed its connection to s within 20 s.
 func (s *Server) WantStopped(t testing.TB, err error) {
@@ -83,5 +82,23 @@ func Stop(t testing.TB, fn func(ctx context.Context) error) error {
 	case <-time.After(20 * time.Second):
 		t.Fatal("still waiting on a silent server 20 s after the context ended")
 		return nil
+	}
+}
+
+// EachPeer runs roundTrip against a silent Server, then through one as its
+// HTTPS proxy (a CONNECT never answered), each in a subtest, and stops it
+// as SIGINT does: it must end with the context's cause and close its
+// connection (WantStopped). roundTrip dials with cfg, cfg.Host its URL.
+func EachPeer(t *testing.T, roundTrip func(ctx context.Context, cfg *rest.Config) error) {
+	for _, viaProxy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("via a proxy %v", viaProxy), func(t *testing.T) {
+			srv := NewServer(t)
+			cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+			if viaProxy {
+				cfg.Host = "https://kubernetes.example:6443"
+				cfg.Proxy = func(*http.Request) (*url.URL, error) { return url.Parse(srv.URL) }
+			}
+			srv.WantStopped(t, Stop(t, func(ctx context.Context) error { return roundTrip(ctx, cfg) }))
+		})
 	}
 }

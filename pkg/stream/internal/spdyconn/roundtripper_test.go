@@ -99,28 +99,18 @@ func TestRoundTripper(t *testing.T) {
 // trip ends when its context does (SIGINT), with the context's cause, and
 // closes the connection, which the silent one sees.
 func TestSilentUntilTheContextEnds(t *testing.T) {
-	for _, viaProxy := range []bool{false, true} {
-		t.Run(fmt.Sprintf("via a proxy %v", viaProxy), func(t *testing.T) {
-			srv := silent.NewServer(t)
-			cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
-			if viaProxy {
-				cfg.Host, cfg.Proxy = "https://kubernetes.example:6443", srv.Proxy
-			}
-			rt, _, err := RoundTripperFor(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = silent.Stop(t, func(ctx context.Context) error {
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.Host+"/exec", nil)
-				if err != nil {
-					return err
-				}
-				_, err = rt.RoundTrip(req)
-				return err
-			})
-			srv.WantStopped(t, err)
-		})
-	}
+	silent.EachPeer(t, func(ctx context.Context, cfg *rest.Config) error {
+		rt, _, err := RoundTripperFor(cfg)
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.Host+"/exec", nil)
+		if err != nil {
+			return err
+		}
+		_, err = rt.RoundTrip(req)
+		return err
+	})
 }
 
 // The dial watch follows the request's context, not the one net gives the

@@ -153,26 +153,16 @@ func TestUnaskedProtocol(t *testing.T) {
 // trip ends when its context does (SIGINT), with the context's cause, and
 // closes the connection, which the silent one sees.
 func TestSilentUntilTheContextEnds(t *testing.T) {
-	for _, viaProxy := range []bool{false, true} {
-		t.Run(fmt.Sprintf("via a proxy %v", viaProxy), func(t *testing.T) {
-			srv := silent.NewServer(t)
-			cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
-			if viaProxy {
-				cfg.Host, cfg.Proxy = "https://kubernetes.example:6443", srv.Proxy
-			}
-			rt, holder, err := RoundTripperFor(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = silent.Stop(t, func(ctx context.Context) error {
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Host+"/exec", nil)
-				if err != nil {
-					return err
-				}
-				_, err = Negotiate(rt, holder, req, "v5.channel.k8s.io")
-				return err
-			})
-			srv.WantStopped(t, err)
-		})
-	}
+	silent.EachPeer(t, func(ctx context.Context, cfg *rest.Config) error {
+		rt, holder, err := RoundTripperFor(cfg)
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Host+"/exec", nil)
+		if err != nil {
+			return err
+		}
+		_, err = Negotiate(rt, holder, req, "v5.channel.k8s.io")
+		return err
+	})
 }
