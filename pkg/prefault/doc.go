@@ -10,7 +10,7 @@
 // hardware-assisted, as on most nodes, a fault costs 1–1.5 µs, and
 // populating 4 MiB cost an exec 0.7 ms more than the faults it saved. So
 // the init first times a few faults, and populates only where they are
-// dear ("Page faults at start-up, measured").
+// dear (docs/performance.md, "… page faults timed at start-up").
 //
 // main imports it for its init alone. It imports nothing but syscall, so
 // Go runs that init as soon as syscall's has run (Go runs next the lexically

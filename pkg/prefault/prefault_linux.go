@@ -23,9 +23,10 @@ const (
 	// dearFault is the cost of a page fault above which populating the
 	// heap's first chunk pays: populating maps its 1,024 pages for 0.6–1.5
 	// µs each, to save the 430-odd faults an exec makes on them, so it pays
-	// from about 2.5 µs a fault. Faults cost 1–1.3 µs on a machine with
+	// from 1.5–3.5 µs a fault. Faults cost 1–1.5 µs on a machine with
 	// hardware-assisted paging (most nodes) and 12–13 µs on a PVM guest
-	// (docs/performance.md, "Page faults at start-up" and "…, measured").
+	// (docs/performance.md, "Page faults at start-up" and "… page faults
+	// timed at start-up").
 	dearFault = 4000 // ns
 )
 
