@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench-stream.sh: kcurl exec, port-forward and cp against kubectl's (built
 # from the same pinned modules as the node), on a one-node cluster of the
-# benchmark's own (scripts/node.sh), same Pod, same token, same machine, one
-# run. Prints each measure, kcurl/kubectl ratios (to three places, rounded)
-# and SPEC §6's targets, each marked ok or MISSED:
+# benchmark's own (scripts/node.sh), same Pod, same credentials (the
+# admin kubeconfig), same machine, one run. Prints each measure,
+# kcurl/kubectl ratios (to three places, rounded) and SPEC §6's targets,
+# each marked ok or MISSED:
 #   exec -- true wall (median of N)       ≤ 0.5× kubectl
 #   port-forward of 100 MB: throughput    ≥ 1.0× kubectl, CPU ≤ 0.8× kubectl
 #     (medians of 4 transfers a round)
