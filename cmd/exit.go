@@ -58,7 +58,8 @@ func report(w io.Writer, err error, name string) {
 	case errors.As(err, &usage):
 		// A mistake in what was typed points at the help
 		// (docs/exit-codes.md). Other exit 2s name what the target lacks
-		// (exitcode.Targetf: a container, a port name, a running Pod), say
+		// (exitcode.Targetf: a container, a port name, a running Pod, a
+		// subresource or field the server lacks, a local file), say
 		// where to look (a resource type: kcurl api-resources), or where a
 		// jq expression breaks, as jq does: the help would not help.
 		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", transport.Printable(strings.TrimSpace(err.Error())), name)

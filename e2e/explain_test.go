@@ -100,6 +100,6 @@ func TestExplainIsKubectls(t *testing.T) {
 		}
 	})
 	t.Run("a field that does not exist", func(t *testing.T) {
-		harness.Expect(t, s.run("explain", "pods.spec.nope"), "", "kcurl: field \"nope\" does not exist\nRun 'kcurl --help' for usage.\n", 2)
+		harness.Expect(t, s.run("explain", "pods.spec.nope"), "", "kcurl: field \"nope\" does not exist\n", 2)
 	})
 }

@@ -73,9 +73,9 @@ func (c *Client) Resolve(ctx context.Context, resource string, opts ResolveOptio
 	for _, r := range found {
 		if sub != "" && !slices.Contains(r.Subresources, sub) {
 			if len(r.Subresources) == 0 {
-				return nil, exitcode.Usagef("%s has no subresources", r.QualifiedName())
+				return nil, exitcode.Targetf("%s has no subresources", r.QualifiedName())
 			}
-			return nil, exitcode.Usagef("%s has no subresource %q: it has %s", r.QualifiedName(), sub, strings.Join(r.Subresources, ", "))
+			return nil, exitcode.Targetf("%s has no subresource %q: it has %s", r.QualifiedName(), sub, strings.Join(r.Subresources, ", "))
 		}
 		namespace := opts.Namespace
 		if opts.AllNamespaces {

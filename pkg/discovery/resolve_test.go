@@ -14,7 +14,8 @@ func TestResolve(t *testing.T) {
 		resource string
 		opts     ResolveOptions
 		want     Resolved
-		err      string // a usage error's message
+		err      string // an exit 2's message
+		noHelp   bool   // err is not a UsageError: no pointer at the help
 	}{
 		{resource: "po", opts: ResolveOptions{Namespace: "ns1"},
 			want: Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods"}, Namespaced: true}},
@@ -28,7 +29,9 @@ func TestResolve(t *testing.T) {
 		{resource: "pods/web", opts: ResolveOptions{All: true}, err: "--all pages through a list; pods/web names one object"},
 		{resource: "pods/web", opts: ResolveOptions{AllNamespaces: true},
 			err: "-A lists across namespaces; pods/web names one object: drop -A, or give its namespace with -n"},
-		{resource: "pods/web/nope", err: `pods has no subresource "nope": it has exec, log, status`},
+		// What the type lacks: exit 2, its words say what it has, and the
+		// help would not help.
+		{resource: "pods/web/nope", err: `pods has no subresource "nope": it has exec, log, status`, noHelp: true},
 		{resource: "all/web", err: `"all" is a category of 4 resource types; name one of them to get or watch a single object`},
 		{resource: "a/b/c/d", err: `"a/b/c/d" is neither a PATH (/api/…) nor a RESOURCE (TYPE, TYPE/NAME or TYPE/NAME/SUBRESOURCE)`},
 	} {
@@ -38,8 +41,11 @@ func TestResolve(t *testing.T) {
 			var usage *exitcode.UsageError
 			switch {
 			case tc.err != "":
-				if !errors.As(err, &usage) || usage.Error() != tc.err {
-					t.Errorf("err %v, want the usage error %q", err, tc.err)
+				if code, _ := exitcode.Of(err); code != exitcode.Usage || err.Error() != tc.err {
+					t.Errorf("err %v (exit %d), want exit 2 with %q", err, code, tc.err)
+				}
+				if errors.As(err, &usage) == tc.noHelp {
+					t.Errorf("err %v: a UsageError (which points at the help) is %v, want %v", err, !tc.noHelp, tc.noHelp)
 				}
 			case err != nil:
 				t.Fatal(err)

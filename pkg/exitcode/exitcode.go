@@ -83,8 +83,10 @@ func (e *UsageError) ExitCode() int { return Usage }
 
 // Targetf is exit 2 for a command typed right whose target lacks what it
 // names, or cannot do it: a container the Pod does not have, a completed
-// Pod, a port name. Unlike a UsageError, cmd/exit.go adds no pointer at
-// the help, which would not help (kubectl gives none for these either).
+// Pod, a port name, a subresource or a field the server's schema does not
+// have, a local file that is not there. Unlike a UsageError, cmd/exit.go
+// adds no pointer at the help, which would not help (kubectl gives none
+// for these either).
 func Targetf(format string, args ...any) error {
 	return &Error{Code: Usage, Err: fmt.Errorf(format, args...)}
 }

@@ -81,8 +81,8 @@ func get(ctx context.Context, api *apiclient.Client, ref string, out any) error 
 
 // Render prints kubectl explain's text for the resource, or for the field
 // at fieldPath in it; recursive lists the fields of fields, to maxDepth
-// levels (0: all). A type or field the document does not have is a
-// UsageError.
+// levels (0: all). A type or field the document does not have is exit 2
+// (exitcode.Targetf).
 func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recursive bool, maxDepth int) error {
 	text, err := templates.ReadFile("templates/plaintext.tmpl")
 	if err != nil {
@@ -106,7 +106,9 @@ func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recurs
 	}{gvr, doc, recursive, maxDepth, fieldPath})
 	var thrown explainError
 	if errors.As(err, &thrown) {
-		return &exitcode.UsageError{Err: errors.New(strings.TrimPrefix(string(thrown), "error: "))}
+		// What the schema lacks (a field, the type): exit 2, and as kubectl
+		// explain, no pointer at the help.
+		return exitcode.Targetf("%s", strings.TrimPrefix(string(thrown), "error: "))
 	}
 	if err != nil {
 		return err
@@ -122,7 +124,7 @@ func Render(w io.Writer, doc map[string]any, gvr GVR, fieldPath []string, recurs
 func Schema(doc map[string]any, gvr GVR, fieldPath []string) (map[string]any, error) {
 	gvk := findGVK(doc, gvr)
 	if gvk == nil {
-		return nil, exitcode.Usagef("GVR (%v) not found in OpenAPI schema", gvr)
+		return nil, exitcode.Targetf("GVR (%v) not found in OpenAPI schema", gvr)
 	}
 	var schema map[string]any
 	components, _ := doc["components"].(map[string]any)
@@ -135,12 +137,12 @@ func Schema(doc map[string]any, gvr GVR, fieldPath []string) (map[string]any, er
 		}
 	}
 	if schema == nil {
-		return nil, exitcode.Usagef("GVK %v not found in OpenAPI schema", gvk)
+		return nil, exitcode.Targetf("GVK %v not found in OpenAPI schema", gvk)
 	}
 	for _, field := range fieldPath {
 		next := property(doc, schema, field, map[string]bool{})
 		if next == nil {
-			return nil, exitcode.Usagef("field %q does not exist", field)
+			return nil, exitcode.Targetf("field %q does not exist", field)
 		}
 		schema = next
 	}

@@ -93,7 +93,7 @@ func ParseKubectlFormat(output string, opts KubectlOptions) (*KubectlFormat, err
 	if strings.HasSuffix(name, "-file") || name == "templatefile" {
 		data, err := os.ReadFile(arg)
 		if err != nil {
-			return nil, exitcode.Usagef("error reading template %s, %v", arg, err)
+			return nil, exitcode.Targetf("error reading template %s, %v", arg, err)
 		}
 		text = string(data)
 	}

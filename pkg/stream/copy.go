@@ -415,12 +415,13 @@ func (c Copier) To(ctx context.Context, src, dest string) error {
 	return nil
 }
 
-// CheckSource: the local src of a copy to a container is there (a usage
-// error in kubectl's words if not).
+// CheckSource: the local src of a copy to a container is there (exit 2 in
+// kubectl's words if not, with no pointer at the help, as kubectl gives
+// none).
 func CheckSource(src string) error {
 	_, err := os.Lstat(src)
 	if errors.Is(err, fs.ErrNotExist) {
-		return exitcode.Usagef("%s doesn't exist in local filesystem", src)
+		return exitcode.Targetf("%s doesn't exist in local filesystem", src)
 	}
 	return exitcode.With(exitcode.Failed, err)
 }

@@ -522,11 +522,16 @@ func TestCopyToWithoutPreserving(t *testing.T) {
 	}
 }
 
-func TestCopyToAMissingFileIsAUsageError(t *testing.T) {
+// A local file that is not there is exit 2 in kubectl's words, and not a
+// UsageError: the command was typed right, the help would not help.
+func TestCopyToAMissingFileIsExit2(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope")
 	err := Copier{}.To(context.Background(), missing, "/tmp/x")
 	if code, _ := exitcode.Of(err); code != exitcode.Usage || err.Error() != missing+" doesn't exist in local filesystem" {
 		t.Errorf("err = %v (exit %d)", err, code)
+	}
+	if errors.As(err, new(*exitcode.UsageError)) {
+		t.Errorf("err = %v is a UsageError, which points at the help", err)
 	}
 }
 
