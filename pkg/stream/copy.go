@@ -217,7 +217,8 @@ func Untar(r io.Reader, dest, base string, notices io.Writer) error {
 func untar(r io.Reader, dest, base string, notices io.Writer, keepModes bool) error {
 	tr := tar.NewReader(r)
 	var root *os.Root
-	var name string // dest's name inside root
+	var name string  // dest's name inside root
+	var shown string // dest as the user knows it, for the warnings
 	defer func() {
 		if root != nil {
 			root.Close()
@@ -245,7 +246,7 @@ func untar(r io.Reader, dest, base string, notices io.Writer, keepModes bool) er
 			continue
 		}
 		if root == nil {
-			if root, name, err = openDest(dest, base, h.Typeflag == tar.TypeDir || rel != ""); err != nil {
+			if root, name, shown, err = openDest(dest, base, h.Typeflag == tar.TypeDir || rel != ""); err != nil {
 				return err
 			}
 		}
@@ -267,12 +268,13 @@ func untar(r io.Reader, dest, base string, notices io.Writer, keepModes bool) er
 			if err := writeFile(root, target, tr, fileMode); err != nil {
 				return exitcode.With(exitcode.Failed, err)
 			}
+		// Skipped where it would have gone, as kubectl cp names it.
 		case tar.TypeSymlink:
-			warn("skipping symlink: %q -> %q", h.Name, h.Linkname)
+			warn("skipping symlink: %q -> %q", filepath.Join(shown, rel), h.Linkname)
 		case tar.TypeLink:
-			warn("skipping hard link: %q -> %q", h.Name, h.Linkname)
+			warn("skipping hard link: %q -> %q", filepath.Join(shown, rel), h.Linkname)
 		default:
-			warn("skipping %q: not a regular file or directory", h.Name)
+			warn("skipping %q: not a regular file or directory", filepath.Join(shown, rel))
 		}
 	}
 }
@@ -309,16 +311,18 @@ func relative(name, base string) (string, bool) {
 }
 
 // openDest opens the directory that holds dest as a root, and returns the
-// name dest has in it. A file copied onto an existing directory goes into
-// it, under the source's name. dest is the user's own path: its missing
-// parents are made, as kubectl cp makes them, and a symbolic link it is
-// (or passes through) is followed, as cp follows it; only what the tar
-// stream names is held inside.
-func openDest(dest, base string, isDir bool) (*os.Root, string, error) {
+// name dest has in it, and dest as the user knows it (before links are
+// followed). A file copied onto an existing directory goes into it, under
+// the source's name. dest is the user's own path: its missing parents are
+// made, as kubectl cp makes them, and a symbolic link it is (or passes
+// through) is followed, as cp follows it; only what the tar stream names
+// is held inside.
+func openDest(dest, base string, isDir bool) (root *os.Root, name, shown string, err error) {
 	dest = filepath.Clean(dest)
 	if info, err := os.Stat(dest); err == nil && info.IsDir() && !isDir && base != "." {
 		dest = filepath.Join(dest, base)
 	}
+	shown = dest
 	if real, err := filepath.EvalSymlinks(dest); err == nil {
 		dest = real
 	}
@@ -331,13 +335,13 @@ func openDest(dest, base string, isDir bool) (*os.Root, string, error) {
 		parent, name = dest, "."
 	}
 	if err := os.MkdirAll(parent, 0o777); err != nil {
-		return nil, "", exitcode.With(exitcode.Failed, fmt.Errorf("the destination's directory: %w", err))
+		return nil, "", "", exitcode.With(exitcode.Failed, fmt.Errorf("the destination's directory: %w", err))
 	}
-	root, err := os.OpenRoot(parent)
+	root, err = os.OpenRoot(parent)
 	if err != nil {
-		return nil, "", exitcode.With(exitcode.Failed, fmt.Errorf("the destination's directory: %w", err))
+		return nil, "", "", exitcode.With(exitcode.Failed, fmt.Errorf("the destination's directory: %w", err))
 	}
-	return root, name, nil
+	return root, name, shown, nil
 }
 
 // makeDir makes the directory name with mode (less the umask), and its
