@@ -92,9 +92,10 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 	if x.Print, err = printOptions(c, s); err != nil {
 		return err
 	}
-	switch x.Print.Format {
-	case "table", "wide":
-		x.Table = &output.TableOptions{Wide: x.Print.Format == "wide", Color: x.Print.Color, NoHeaders: c.Bool("no-headers")}
+	if x.Table, err = tableOptions(c, x.Print); err != nil {
+		return err
+	}
+	if x.Table != nil {
 		x.Spec.Accept = output.TableAccept
 	}
 	for _, flag := range []string{"follow", "container", "tail", "since", "timestamps", "previous"} {
@@ -297,4 +298,36 @@ func typedWatch(arg string) bool {
 	q, _ := url.ParseQuery(query)
 	w := q.Get("watch")
 	return w == "true" || w == "1"
+}
+
+// tableOptions are -o table's and -o wide's (the server's Table), with
+// kubectl's label columns; nil for another output, with which those are a
+// mistake: kcurl prints the answer's JSON unless -o says otherwise.
+func tableOptions(c *cli.Context, printing output.Options) (*output.TableOptions, error) {
+	if printing.Format != "table" && printing.Format != "wide" {
+		for _, flag := range []string{"show-labels", "label-columns"} {
+			if c.IsSet(flag) {
+				return nil, usagef("--%s goes with a table, as kubectl's: add -o table or -o wide", flag)
+			}
+		}
+		return nil, nil
+	}
+	return &output.TableOptions{
+		Wide: printing.Format == "wide", Color: printing.Color, NoHeaders: c.Bool("no-headers"),
+		ShowLabels: c.Bool("show-labels"), LabelColumns: labelColumns(c.StringSlice("label-columns")),
+	}, nil
+}
+
+// labelColumns are -L's keys, each flag comma separated (-L app,tier -L
+// zone), as kubectl reads them.
+func labelColumns(values []string) []string {
+	var keys []string
+	for _, v := range values {
+		for key := range strings.SplitSeq(v, ",") {
+			if key != "" {
+				keys = append(keys, key)
+			}
+		}
+	}
+	return keys
 }

@@ -108,6 +108,8 @@ func kubectlFormatFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "allow-missing-template-keys", Value: true, Category: catOutput, Usage: "jsonpath, go-template: a missing field prints nothing (jsonpath) or <no value> (go-template); =false makes it an error"},
 		&cli.BoolFlag{Name: "show-managed-fields", Category: catOutput, Usage: "kyaml: keep metadata.managedFields, which kubectl hides"},
 		&cli.BoolFlag{Name: "no-headers", Category: catOutput, Usage: "-o table, wide, custom-columns: no header line, as kubectl's"},
+		&cli.BoolFlag{Name: "show-labels", Category: catOutput, Usage: "-o table, wide: each object's labels in a last LABELS column, as kubectl's"},
+		&cli.StringSliceFlag{Name: "label-columns", Aliases: []string{"L"}, Category: catOutput, Usage: "-o table, wide: a column with each object's label `KEY` (comma separated, or repeated), as kubectl's"},
 		&cli.StringFlag{Name: "template", Category: catOutput, Usage: "the `TEMPLATE` (or file, for -o jsonpath-file, go-template-file) of -o jsonpath, go-template and the others given without =, as kubectl's --template"},
 		&cli.StringFlag{Name: "subresource", Category: catRequest, Usage: "RESOURCE/NAME: its `SUBRESOURCE`: status, scale or resize (as kubectl's --subresource)"},
 		&cli.StringFlag{Name: "field-validation", Category: catRequest, Usage: "a write's fieldValidation=: `MODE` Strict, Warn or Ignore (default for POST, PUT, PATCH of a RESOURCE: Strict, as kubectl)"},

@@ -119,7 +119,8 @@ func TestTableColumnsAreTheServers(t *testing.T) {
 	installWidgets(t)
 	s := newSandbox(t, exploreRules...)
 	adminMust(t, "POST", "/apis/kcurl-e2e.example.com/v1/namespaces/"+s.NS+"/widgets", obj{
-		"apiVersion": "kcurl-e2e.example.com/v1", "kind": "Widget", "metadata": obj{"name": "w1"}, "spec": obj{"color": "red", "size": 3}}, nil)
+		"apiVersion": "kcurl-e2e.example.com/v1", "kind": "Widget", "metadata": obj{"name": "w1", "labels": obj{"tier": "front", "app.kubernetes.io/name": "w"}},
+		"spec": obj{"color": "red", "size": 3}}, nil)
 
 	for _, tc := range []struct{ resource, path string }{
 		{"pods", "/api/v1/namespaces/" + s.NS + "/pods"},
@@ -151,6 +152,12 @@ func TestTableColumnsAreTheServers(t *testing.T) {
 		}
 	}
 	harness.Expect(t, s.run("wd", "-o", "wide"), "NAME   COLOR   SIZE\nw1     red     3\n", "", 0)
+	// kubectl get's -L and --show-labels, from the labels the server sends
+	// with each row (kubectl get wd -o wide -L tier,app.kubernetes.io/name,zone
+	// --show-labels prints the same).
+	harness.Expect(t, s.run("wd", "-o", "wide", "-L", "tier,app.kubernetes.io/name,zone", "--show-labels"), ""+
+		"NAME   COLOR   SIZE   TIER    NAME   ZONE   LABELS\n"+
+		"w1     red     3      front   w             app.kubernetes.io/name=w,tier=front\n", "", 0)
 }
 
 func serverTable(t *testing.T, path string) []byte {

@@ -20,6 +20,10 @@ type TableOptions struct {
 	WithNamespace bool // a NAMESPACE column first, for -A
 	Color         bool // a bold header
 	NoHeaders     bool // --no-headers: rows only
+	// LabelColumns are label keys, each a column of its own after the
+	// server's (kubectl's -L); ShowLabels adds every label, last.
+	LabelColumns []string
+	ShowLabels   bool
 	// Empty is printed on the notices stream for a table without rows,
 	// e.g. "No resources found in default namespace."
 	Empty string
@@ -225,16 +229,24 @@ func (tp *TablePrinter) defineColumns(v any) {
 			tp.header = append(tp.header, strings.ToUpper(str(def["name"])))
 		}
 	}
+	for _, key := range tp.opts.LabelColumns {
+		// kubectl's header is the key's name, without its prefix.
+		tp.header = append(tp.header, strings.ToUpper(key[strings.LastIndex(key, "/")+1:]))
+	}
+	if tp.opts.ShowLabels {
+		tp.header = append(tp.header, "LABELS")
+	}
 }
 
 // cells are what a row shows, in the visible columns.
 func (tp *TablePrinter) cells(v any) []string {
 	row, _ := v.(map[string]any)
 	values, _ := row["cells"].([]any)
+	// The object's metadata: the server sends it with each row.
+	object, _ := row["object"].(map[string]any)
+	meta, _ := object["metadata"].(map[string]any)
 	var cells []string
 	if tp.opts.WithNamespace {
-		object, _ := row["object"].(map[string]any)
-		meta, _ := object["metadata"].(map[string]any)
 		cells = append(cells, str(meta["namespace"]))
 	}
 	for _, i := range tp.visible {
@@ -244,7 +256,28 @@ func (tp *TablePrinter) cells(v any) []string {
 		}
 		cells = append(cells, cell)
 	}
+	labels, _ := meta["labels"].(map[string]any)
+	for _, key := range tp.opts.LabelColumns {
+		cells = append(cells, str(labels[key]))
+	}
+	if tp.opts.ShowLabels {
+		cells = append(cells, formatLabels(labels))
+	}
 	return cells
+}
+
+// formatLabels is kubectl's LABELS cell: key=value pairs sorted, comma
+// separated; <none> for none.
+func formatLabels(labels map[string]any) string {
+	if len(labels) == 0 {
+		return "<none>"
+	}
+	pairs := make([]string, 0, len(labels))
+	for key, value := range labels {
+		pairs = append(pairs, key+"="+str(value))
+	}
+	slices.Sort(pairs)
+	return strings.Join(pairs, ",")
 }
 
 // printRows prints rows under the header, which the first rows bring.

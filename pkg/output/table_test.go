@@ -101,6 +101,45 @@ func TestTablePrinter(t *testing.T) {
 	}
 }
 
+// labeledTable's rows carry labels in their objects' metadata, as the
+// server sends them (includeObject=Metadata).
+const labeledTable = `{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"7"},
+"columnDefinitions":[{"name":"Name","type":"string","format":"name","priority":0},{"name":"Age","type":"string","priority":0},{"name":"Node","type":"string","priority":1}],
+"rows":[
+ {"cells":["web","5m","node-1"],"object":{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"web","namespace":"ns1","labels":{"tier":"front","b":"2","app.kubernetes.io/name":"web"}}}},
+ {"cells":["db","2d","node-2"],"object":{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"db","namespace":"ns2"}}}]}`
+
+// -L and --show-labels as kubectl get prints them: a column per key
+// (its name without the prefix), then every label, sorted; after the
+// server's columns, wide or not.
+func TestTableLabels(t *testing.T) {
+	tests := []struct {
+		name string
+		opts TableOptions
+		want string
+	}{
+		{"a column per key, empty where the object has none", TableOptions{LabelColumns: []string{"tier", "app.kubernetes.io/name", "zone"}}, "" +
+			"NAME   AGE   TIER    NAME   ZONE\n" +
+			"web    5m    front   web\n" +
+			"db     2d\n"},
+		{"every label, sorted; <none> for none", TableOptions{ShowLabels: true}, "" +
+			"NAME   AGE   LABELS\n" +
+			"web    5m    app.kubernetes.io/name=web,b=2,tier=front\n" +
+			"db     2d    <none>\n"},
+		{"namespace first, then the server's columns, the keys, the labels", TableOptions{WithNamespace: true, Wide: true, LabelColumns: []string{"b"}, ShowLabels: true}, "" +
+			"NAMESPACE   NAME   AGE   NODE     B     LABELS\n" +
+			"ns1         web    5m    node-1   2     app.kubernetes.io/name=web,b=2,tier=front\n" +
+			"ns2         db     2d    node-2         <none>\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if out, _ := printTables(t, tt.opts, labeledTable); out != tt.want {
+				t.Errorf("got\n%s\nwant\n%s\n(%q)", out, tt.want, out)
+			}
+		})
+	}
+}
+
 func TestTableCells(t *testing.T) {
 	body := `{"kind":"Table","columnDefinitions":[{"name":"Name"},{"name":"Value"},{"name":"Note"}],"rows":[
 		{"cells":["a",12345678901234567890,"tab\there"]},
