@@ -245,6 +245,17 @@ func TestTableHeaderOnce(t *testing.T) {
 		t.Errorf("watch -A -o wide:\n%s(%q)\nwant\n%s", out, out, want)
 	}
 
+	// The label columns, on events without column definitions too.
+	labeled := strings.Replace(event("db", "ns2", "2s", false), `"namespace":"ns2"`, `"namespace":"ns2","labels":{"z":"1","name":"db"}`, 1)
+	out, _ = printTables(t, TableOptions{ShowLabels: true, LabelColumns: []string{"name"}}, event("web", "ns1", "1s", true), labeled)
+	want = "" +
+		"NAME   STATUS    AGE   NAME   LABELS\n" +
+		"web    Running   1s           <none>\n" +
+		"db     Running   2s    db     name=db,z=1\n"
+	if out != want {
+		t.Errorf("watch --show-labels -L name:\n%s(%q)\nwant\n%s", out, out, want)
+	}
+
 	// --all: each page has its column definitions; one header.
 	out, _ = printTables(t, TableOptions{}, deploymentTable, deploymentTable)
 	want = "" +
