@@ -56,10 +56,11 @@ func typedFlagError(err error, args []string, app *cli.App) error {
 	return err
 }
 
-// kubectlFlags are kubectl's global flags that kcurl does not have, by
-// name, with what to type in kcurl instead: a kubectl user's fingers type
-// them first, and the nearest kcurl flag by spelling is often another
-// thing (--request-timeout is not --request, --username not --user).
+// kubectlFlags are kubectl's global flags, and kubectl get's, that kcurl
+// does not have, by name, with what to type in kcurl instead: a kubectl
+// user's fingers type them first, and the nearest kcurl flag by spelling
+// is often another thing (--request-timeout is not --request, --username
+// not --user, --raw not --as).
 var kubectlFlags = map[string]string{
 	"request-timeout":          "kubectl's; kcurl's is --max-time (-m) DURATION, curl's",
 	"certificate-authority":    "kubectl's; kcurl's is --cacert FILE, curl's",
@@ -77,6 +78,14 @@ var kubectlFlags = map[string]string{
 	"profile-output":           "kubectl's; kcurl has none",
 	"log-flush-frequency":      "kubectl's; kcurl has none",
 	"vmodule":                  "kubectl's; kcurl has none",
+	// kubectl get's.
+	"raw":                 "kubectl get's; kcurl takes the PATH itself: kcurl /api/v1/namespaces",
+	"chunk-size":          "kubectl get's; kcurl's --all reads the whole list, in pages of 500 (or of --limit N)",
+	"ignore-not-found":    "kubectl get's; kcurl exits 4 on NotFound, as on every 4xx, for a script to test",
+	"sort-by":             "kubectl get's; sort with jq: -q '.items | sort_by(.metadata.name)'",
+	"show-kind":           "kubectl get's; kcurl has none: -o name prints kind/name",
+	"output-watch-events": "kubectl get's; kcurl's -w prints each event whole, its type included (-q .type)",
+	"server-print":        "kubectl get's; kcurl's -o table is the server's table, and -o json its object",
 	// In a command's flags (exec -s URL); kcurl's own -s is --silent.
 	"s": "kubectl's -s is --server: kcurl's is --server URL",
 }
