@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // TableAccept asks the API server to render a resource as kubectl get does.
@@ -256,28 +258,24 @@ func (tp *TablePrinter) cells(v any) []string {
 		}
 		cells = append(cells, cell)
 	}
-	labels, _ := meta["labels"].(map[string]any)
+	objectLabels, _ := meta["labels"].(map[string]any)
 	for _, key := range tp.opts.LabelColumns {
-		cells = append(cells, str(labels[key]))
+		cells = append(cells, str(objectLabels[key]))
 	}
 	if tp.opts.ShowLabels {
-		cells = append(cells, formatLabels(labels))
+		cells = append(cells, formatLabels(objectLabels))
 	}
 	return cells
 }
 
-// formatLabels is kubectl's LABELS cell: key=value pairs sorted, comma
-// separated; <none> for none.
-func formatLabels(labels map[string]any) string {
-	if len(labels) == 0 {
-		return "<none>"
+// formatLabels is kubectl's LABELS cell, by kubectl's own function:
+// key=value pairs sorted, comma separated; <none> for none.
+func formatLabels(decoded map[string]any) string {
+	set := make(map[string]string, len(decoded))
+	for key, value := range decoded {
+		set[key] = str(value)
 	}
-	pairs := make([]string, 0, len(labels))
-	for key, value := range labels {
-		pairs = append(pairs, key+"="+str(value))
-	}
-	slices.Sort(pairs)
-	return strings.Join(pairs, ",")
+	return labels.FormatLabels(set)
 }
 
 // printRows prints rows under the header, which the first rows bring.

@@ -226,44 +226,36 @@ func TestTableHeaderOnce(t *testing.T) {
 		return `{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"5"},"columnDefinitions":` + cols +
 			`,"rows":[{"cells":["` + name + `","Running","` + age + `","node-1"],"object":{"metadata":{"name":"` + name + `","namespace":"` + ns + `"}}}]}`
 	}
-	out, _ := printTables(t, TableOptions{}, event("web", "ns1", "1s", true), event("db", "ns1", "2s", false), event("cache", "ns1", "3s", false))
-	want := "" +
-		"NAME   STATUS    AGE\n" +
-		"web    Running   1s\n" +
-		"db     Running   2s\n" + // under the header, though alone in its event
-		"cache   Running   3s\n" // wider: pushes its line only, as with kubectl get -w
-	if out != want {
-		t.Errorf("watch:\n%s(%q)\nwant\n%s", out, out, want)
-	}
-
-	out, _ = printTables(t, TableOptions{Wide: true, WithNamespace: true}, event("web", "ns1", "1s", true), event("db", "ns2", "2s", false))
-	want = "" +
-		"NAMESPACE   NAME   STATUS    AGE   NODE\n" +
-		"ns1         web    Running   1s    node-1\n" +
-		"ns2         db     Running   2s    node-1\n"
-	if out != want {
-		t.Errorf("watch -A -o wide:\n%s(%q)\nwant\n%s", out, out, want)
-	}
-
-	// The label columns, on events without column definitions too.
 	labeled := strings.Replace(event("db", "ns2", "2s", false), `"namespace":"ns2"`, `"namespace":"ns2","labels":{"z":"1","name":"db"}`, 1)
-	out, _ = printTables(t, TableOptions{ShowLabels: true, LabelColumns: []string{"name"}}, event("web", "ns1", "1s", true), labeled)
-	want = "" +
-		"NAME   STATUS    AGE   NAME   LABELS\n" +
-		"web    Running   1s           <none>\n" +
-		"db     Running   2s    db     name=db,z=1\n"
-	if out != want {
-		t.Errorf("watch --show-labels -L name:\n%s(%q)\nwant\n%s", out, out, want)
-	}
-
-	// --all: each page has its column definitions; one header.
-	out, _ = printTables(t, TableOptions{}, deploymentTable, deploymentTable)
-	want = "" +
-		"NAME   READY   UP-TO-DATE   AVAILABLE   AGE\n" +
-		"web    3/3     3            3           12m\n" +
-		"web    3/3     3            3           12m\n"
-	if out != want {
-		t.Errorf("pages:\n%s(%q)\nwant\n%s", out, out, want)
+	for _, tc := range []struct {
+		name   string
+		opts   TableOptions
+		bodies []string
+		want   string
+	}{
+		{"watch", TableOptions{}, []string{event("web", "ns1", "1s", true), event("db", "ns1", "2s", false), event("cache", "ns1", "3s", false)}, "" +
+			"NAME   STATUS    AGE\n" +
+			"web    Running   1s\n" +
+			"db     Running   2s\n" + // under the header, though alone in its event
+			"cache   Running   3s\n"}, // wider: pushes its line only, as with kubectl get -w
+		{"watch -A -o wide", TableOptions{Wide: true, WithNamespace: true}, []string{event("web", "ns1", "1s", true), event("db", "ns2", "2s", false)}, "" +
+			"NAMESPACE   NAME   STATUS    AGE   NODE\n" +
+			"ns1         web    Running   1s    node-1\n" +
+			"ns2         db     Running   2s    node-1\n"},
+		// The label columns, on events without column definitions too.
+		{"watch --show-labels -L name", TableOptions{ShowLabels: true, LabelColumns: []string{"name"}}, []string{event("web", "ns1", "1s", true), labeled}, "" +
+			"NAME   STATUS    AGE   NAME   LABELS\n" +
+			"web    Running   1s           <none>\n" +
+			"db     Running   2s    db     name=db,z=1\n"},
+		// --all: each page has its column definitions; one header.
+		{"pages", TableOptions{}, []string{deploymentTable, deploymentTable}, "" +
+			"NAME   READY   UP-TO-DATE   AVAILABLE   AGE\n" +
+			"web    3/3     3            3           12m\n" +
+			"web    3/3     3            3           12m\n"},
+	} {
+		if out, _ := printTables(t, tc.opts, tc.bodies...); out != tc.want {
+			t.Errorf("%s:\n%s(%q)\nwant\n%s", tc.name, out, out, tc.want)
+		}
 	}
 }
 
