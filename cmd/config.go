@@ -83,7 +83,7 @@ func (o *configOptions) run(c *cli.Context) error {
 		}
 		return printDocument(c.Context, s, o.format, color, cfg)
 	}
-	return output.WriteColumns(s.Out, cfg.rows(t, s.now()), false)
+	return output.WriteTrimmedColumns(s.Out, cfg.rows(t, s.now()))
 }
 
 // describe is what config reports of t.

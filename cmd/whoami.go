@@ -83,7 +83,7 @@ func (o *whoamiOptions) run(c *cli.Context) error {
 		return unauthorized
 	}
 	fmt.Fprintln(s.Out, "Token (decoded here, not verified; the token itself is never shown):")
-	if err := output.WriteColumns(s.Out, claims.Rows(tokenSource(t), s.now()), false); err != nil {
+	if err := output.WriteTrimmedColumns(s.Out, claims.Rows(tokenSource(t), s.now())); err != nil {
 		return err
 	}
 	return unauthorized
@@ -135,7 +135,7 @@ func (o *whoamiOptions) printUser(user *identity.UserInfo) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := output.WriteColumns(o.streams.Out, rows, false); err != nil {
+	if err := output.WriteTrimmedColumns(o.streams.Out, rows); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintln(o.streams.Out)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,41 @@ func TestTableColumnsAreTheServers(t *testing.T) {
 	harness.Expect(t, s.run("wd", "-o", "wide", "-L", "tier,app.kubernetes.io/name,zone", "--show-labels"), ""+
 		"NAME   COLOR   SIZE   TIER    NAME   ZONE   LABELS\n"+
 		"w1     red     3      front   w             app.kubernetes.io/name=w,tier=front\n", "", 0)
+}
+
+// TestTablesAreKubectls compares kcurl's tables with kubectl get's, byte
+// for byte, on cells that test the printer: an empty last cell (kubectl
+// leaves the padding before it), a line break (kubectl cuts the cell
+// there, with "..."), non-ASCII text and an escape sequence (kubectl pads
+// its header to the longest cell in bytes), with and without headers,
+// -L and --show-labels.
+func TestTablesAreKubectls(t *testing.T) {
+	installWidgets(t)
+	s := newSandbox(t, exploreRules...)
+	widgets := "/apis/kcurl-e2e.example.com/v1/namespaces/" + s.NS + "/widgets"
+	for _, w := range []obj{
+		{"metadata": obj{"name": "w1", "labels": obj{"tier": "front"}}, "spec": obj{"color": "red", "size": 3}},
+		{"metadata": obj{"name": "w2"}, "spec": obj{"size": 12}},
+		{"metadata": obj{"name": "w3", "labels": obj{"zone": "z1"}}, "spec": obj{"color": "two\nlines", "size": 1}},
+		{"metadata": obj{"name": "w4-with-a-longer-name"}, "spec": obj{"color": "çççççç"}},
+		{"metadata": obj{"name": "w5"}, "spec": obj{"color": "\x1b[31mred\x1b[0m", "size": 5}},
+	} {
+		w["apiVersion"], w["kind"] = "kcurl-e2e.example.com/v1", "Widget"
+		adminMust(t, "POST", widgets, w, nil)
+	}
+	for _, args := range [][]string{
+		{"wd"}, {"wd", "-o", "wide"}, {"wd", "--no-headers"}, {"wd", "-o", "wide", "--no-headers"},
+		{"wd", "-L", "tier,zone"}, {"wd", "-o", "wide", "--show-labels"}, {"wd", "-L", "zone", "--no-headers"},
+		{"wd/w2"}, {"wd/w4-with-a-longer-name", "-o", "wide"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			want := kubectlGet(t, s.NS, args...)
+			if !slices.Contains(args, "-o") {
+				args = append(args, "-o", "table")
+			}
+			harness.Expect(t, s.run(args...), want, "", 0)
+		})
+	}
 }
 
 func serverTable(t *testing.T, path string) []byte {

@@ -289,28 +289,88 @@ func (tp *TablePrinter) printRows(rows [][]string) error {
 		}
 		tp.blankLine = false
 	}
-	lines := rows
-	if !tp.headerDone && !tp.opts.NoHeaders {
-		lines = append([][]string{tp.header}, rows...)
+	header := !tp.headerDone && !tp.opts.NoHeaders
+	lines := make([][]string, 0, len(rows)+1)
+	if header {
+		lines = append(lines, tp.header)
+	}
+	for _, row := range rows {
+		shown := make([]string, len(row))
+		for i, cell := range row {
+			shown[i] = tableCell(cell)
+		}
+		lines = append(lines, shown)
+	}
+	if !tp.headerDone {
+		raw := rows[0]
+		if header {
+			raw = tp.header
+		}
+		lines[0] = kubectlPadding(lines[0], raw, rows)
 	}
 	var err error
-	tp.widths, err = writeColumns(tp.out, lines, !tp.headerDone && tp.opts.Color && !tp.opts.NoHeaders, tp.widths)
+	tp.widths, err = writeColumns(tp.out, lines, header && tp.opts.Color, tp.widths, false)
 	tp.headerDone, tp.rows = true, true
 	return err
 }
 
-// WriteColumns aligns cells as kubectl's tables are aligned; boldHeader
-// colours the first line (its escape sequences do not count as width).
-// Characters that would break the columns or drive the terminal are
-// replaced: cells come from the server, and a label is anyone's to write.
+// tableCell is a cell as kubectl's table printer shows it: up to its first
+// line break, then "..." (the rest would break the line), and cleaned.
+func tableCell(raw string) string {
+	if i := strings.IndexAny(raw, "\f\n\r"); i >= 0 {
+		return cleanCell(raw[:i]) + "..."
+	}
+	return cleanCell(raw)
+}
+
+// kubectlPadding pads a table's first line (its header, or with
+// --no-headers its first row) as kubectl 1.37's printer pads it before its
+// tabwriter aligns the lines, so that the tabwriter's periodic flushes keep
+// the columns: every cell but the last, with spaces up to the longest cell
+// under it, measured in bytes of the server's text before it is cut or
+// escaped (shown is the line as printed, raw as the server sent it). The
+// tabwriter counts characters. So a column whose longest cell holds
+// non-ASCII text, a line break or an escape sequence is as wide as that
+// cell's bytes; elsewhere this changes nothing.
+func kubectlPadding(shown, raw []string, rows [][]string) []string {
+	widest := make([]int, len(shown))
+	for _, row := range rows {
+		for i := range min(len(row), len(widest)) {
+			widest[i] = max(widest[i], len(row[i]))
+		}
+	}
+	padded := slices.Clone(shown)
+	for i := range len(padded) - 1 {
+		if pad := widest[i] - len(raw[i]); pad > 0 {
+			padded[i] += strings.Repeat(" ", pad)
+		}
+	}
+	return padded
+}
+
+// WriteColumns aligns cells as kubectl's tables are aligned, byte for
+// byte: an empty last cell leaves the padding of the cell before it at the
+// end of the line, as kubectl's tabwriter does (`-L` on an object without
+// that label, api-resources -o wide's CATEGORIES). boldHeader colours the
+// first line (its escape sequences do not count as width). Characters that
+// would break the columns or drive the terminal are replaced: cells come
+// from the server, and a label is anyone's to write.
 func WriteColumns(w io.Writer, lines [][]string, boldHeader bool) error {
-	_, err := writeColumns(w, lines, boldHeader, nil)
+	_, err := writeColumns(w, lines, boldHeader, nil, false)
 	return err
 }
 
-// writeColumns is WriteColumns with columns at least minWidths wide; it
-// returns the widths used.
-func writeColumns(w io.Writer, lines [][]string, boldHeader bool, minWidths []int) ([]int, error) {
+// WriteTrimmedColumns is WriteColumns for kcurl's own layouts, which
+// kubectl has no table for (config, whoami): their continuation lines
+// leave the last cell empty, and no line ends in spaces.
+func WriteTrimmedColumns(w io.Writer, lines [][]string) error {
+	_, err := writeColumns(w, lines, false, nil, true)
+	return err
+}
+
+// writeColumns is WriteColumns with columns at least minWidths wide, and
+// each line's trailing spaces cut when trim; it returns the widths used.
+func writeColumns(w io.Writer, lines [][]string, boldHeader bool, minWidths []int, trim bool) ([]int, error) {
 	var b bytes.Buffer
 	clean := make([][]string, len(lines))
 	for i, cells := range lines {
@@ -333,9 +393,9 @@ func writeColumns(w io.Writer, lines [][]string, boldHeader bool, minWidths []in
 				b.WriteString(strings.Repeat(" ", widths[ci]-utf8.RuneCountInString(cell)))
 			}
 		}
-		// An empty last cell leaves the padding of the one before it.
-		// (This line's only: the lines before are not copied again.)
-		b.Truncate(start + len(bytes.TrimRight(b.Bytes()[start:], " ")))
+		if trim { // this line's only: the lines before are not copied again
+			b.Truncate(start + len(bytes.TrimRight(b.Bytes()[start:], " ")))
+		}
 		b.WriteByte('\n')
 	}
 	_, err := w.Write(b.Bytes())

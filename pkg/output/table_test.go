@@ -118,10 +118,12 @@ func TestTableLabels(t *testing.T) {
 		opts TableOptions
 		want string
 	}{
+		// An empty last cell leaves the padding before it, as kubectl's
+		// tabwriter does.
 		{"a column per key, empty where the object has none", TableOptions{LabelColumns: []string{"tier", "app.kubernetes.io/name", "zone"}}, "" +
 			"NAME   AGE   TIER    NAME   ZONE\n" +
-			"web    5m    front   web\n" +
-			"db     2d\n"},
+			"web    5m    front   web    \n" +
+			"db     2d                   \n"},
 		{"every label, sorted; <none> for none", TableOptions{ShowLabels: true}, "" +
 			"NAME   AGE   LABELS\n" +
 			"web    5m    app.kubernetes.io/name=web,b=2,tier=front\n" +
@@ -130,6 +132,9 @@ func TestTableLabels(t *testing.T) {
 			"NAMESPACE   NAME   AGE   NODE     B     LABELS\n" +
 			"ns1         web    5m    node-1   2     app.kubernetes.io/name=web,b=2,tier=front\n" +
 			"ns2         db     2d    node-2         <none>\n"},
+		{"no header: the same padding", TableOptions{NoHeaders: true, LabelColumns: []string{"zone"}}, "" +
+			"web   5m    \n" +
+			"db    2d    \n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,18 +154,30 @@ func TestTableCells(t *testing.T) {
 		{"cells":["e","\u001b[31mred\u001b[0m","bell\u0007"]},
 		{"cells":["ünï","çödé"]},
 		{"cells":["g","v","n","an extra cell without a column"]}]}`
+	// As kubectl 1.37 prints them: a cell up to its first line break, then
+	// "..."; an empty last cell leaves the padding before it; and the header
+	// is padded to the longest cell under it in bytes (ünï is 5), so NAME is
+	// as wide as that. Where kcurl differs, it is for the terminal's sake:
+	// kubectl passes a tab through (it splits the cell, and the columns
+	// after it move), BEL and C1 controls raw.
 	want := "" +
-		"NAME   VALUE                  NOTE\n" +
-		"a      12345678901234567890   tab here\n" +
-		"b      1.50                   two lines\n" +
-		"c      true\n" +
-		"d      {\"k\":1.0}              [\"x\",2]\n" +
-		"e      ^[[31mred^[[0m         bell^G\n" +
-		"ünï    çödé\n" +
-		"g      v                      n\n"
+		"NAME    VALUE                  NOTE\n" +
+		"a       12345678901234567890   tab here\n" +
+		"b       1.50                   two...\n" +
+		"c       true                   \n" +
+		"d       {\"k\":1.0}              [\"x\",2]\n" +
+		"e       ^[[31mred^[[0m         bell^G\n" +
+		"ünï     çödé                   \n" +
+		"g       v                      n\n"
 	out, _ := printTables(t, TableOptions{}, body)
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s\n(%q)", out, want, out)
+	}
+	// With --no-headers, kubectl pads the first row instead: its "a" to
+	// the 5 bytes of "ünï".
+	noHeaders := want[strings.Index(want, "\n")+1:]
+	if out, _ := printTables(t, TableOptions{NoHeaders: true}, body); out != noHeaders {
+		t.Errorf("--no-headers: got\n%s\nwant\n%s\n(%q)", out, noHeaders, out)
 	}
 }
 
@@ -310,8 +327,8 @@ func TestWriteColumns(t *testing.T) {
 			"NAME\n\ufffd31mred\n"},
 		{"DEL and other C0 controls in caret notation", [][]string{{"NAME"}, {"a\x7fb\x00c\x08"}}, false,
 			"NAME\na^?b^@c^H\n"},
-		{"an empty last cell leaves no padding behind", [][]string{{"NAME", "NOTE"}, {"a", ""}}, false,
-			"NAME   NOTE\na\n"},
+		{"an empty last cell leaves the padding before it, as kubectl's tabwriter", [][]string{{"NAME", "NOTE"}, {"a", ""}}, false,
+			"NAME   NOTE\na      \n"},
 		{"nothing", nil, false, ""},
 	}
 	for _, tt := range tests {
