@@ -194,6 +194,13 @@ func TestTablesAreKubectls(t *testing.T) {
 			harness.Expect(t, s.run(args...), want, "", 0)
 		})
 	}
+	t.Run("-w", func(t *testing.T) {
+		// kubectl get -w lists first and prints the list as one table,
+		// then each change as a row under it, in the widths so far.
+		kubectl := startKubectl(t, s.NS, "get", "wd", "-w")
+		kcurl := startWatching(t, s, "wd", "-w", "-o", "table")
+		sameWatch(t, kubectl, kcurl, 6, widgets+"/w2", `{"spec":{"color":"green"}}`) // the header and the widgets, then a change
+	})
 }
 
 func serverTable(t *testing.T, path string) []byte {

@@ -88,22 +88,7 @@ func TestKubectlFormats(t *testing.T) {
 		format := `jsonpath={.metadata.name} {.data.n}{"\n"}`
 		kubectl := startKubectl(t, s.NS, "get", "cm", "-w", "-o", format)
 		kcurl := startWatching(t, s, "cm", "-w", "-o", format)
-		var want, got []string
-		for range 3 { // the ConfigMaps that exist
-			want = append(want, kubectl.next(t, 20*time.Second))
-			got = append(got, kcurl.next(20*time.Second))
-		}
-		if code, body := adminDoPatch(t, ns+"/c", `{"data":{"n":"3"}}`); code != 200 {
-			t.Fatalf("patch: HTTP %d: %s", code, body)
-		}
-		want = append(want, kubectl.next(t, 20*time.Second))
-		got = append(got, kcurl.next(20*time.Second))
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("kcurl -w printed\n%s\nkubectl -w printed\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
-		if r := kcurl.interrupt(); r.Code != 0 {
-			t.Errorf("Ctrl-C:\n%s", r)
-		}
+		sameWatch(t, kubectl, kcurl, 3, ns+"/c", `{"data":{"n":"3"}}`) // the ConfigMaps that exist, then a change
 	})
 
 	t.Run("--subresource scale", func(t *testing.T) {
@@ -128,6 +113,29 @@ func TestKubectlFormats(t *testing.T) {
 		}
 		harness.Expect(t, s.run("cm", "-d", body, "--field-validation", "Warn", "-o", "jsonpath={.metadata.name}"), "v", "Warning: unknown field \"bogus\"\n", 0)
 	})
+}
+
+// sameWatch reads the first lines of kubectl's and kcurl's watches, then
+// patches the object at path and reads one line more from each, and
+// compares what they printed; then it stops kcurl with Ctrl-C.
+func sameWatch(t *testing.T, kubectl *backgroundKubectl, kcurl *running, first int, path, patch string) {
+	t.Helper()
+	var want, got []string
+	for range first {
+		want = append(want, kubectl.next(t, 20*time.Second))
+		got = append(got, kcurl.next(20*time.Second))
+	}
+	if code, body := adminDoPatch(t, path, patch); code != 200 {
+		t.Fatalf("patch: HTTP %d: %s", code, body)
+	}
+	want = append(want, kubectl.next(t, 20*time.Second))
+	got = append(got, kcurl.next(20*time.Second))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("kcurl -w printed\n%s\nkubectl -w printed\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if r := kcurl.interrupt(); r.Code != 0 {
+		t.Errorf("Ctrl-C:\n%s", r)
+	}
 }
 
 // kubectlCommand is kubectl as the admin, in namespace ns.

@@ -329,6 +329,48 @@ func TestWatchChangesOnly(t *testing.T) {
 	}
 }
 
+// ListFirst (kubectl get -w's way, for tables) lists what exists, whole,
+// gives the list to be printed, and watches from its resourceVersion; a
+// resourceVersion typed in the path is watched from as it is, unlisted.
+func TestWatchListFirst(t *testing.T) {
+	s, c := newServer(t,
+		answer{body: `{"kind":"Table","metadata":{"resourceVersion":"30"},"rows":[{"cells":["old"]}]}`},
+		answer{body: `{"type":"MODIFIED","object":{"metadata":{"name":"old","resourceVersion":"31"}}}` + "\n"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var listed string
+	var events []string
+	opts := WatchOptions{ListFirst: func(list io.Reader) (string, error) {
+		b, err := io.ReadAll(list)
+		listed = string(b)
+		return "30", err
+	}}
+	err := c.Watch(ctx, request.Spec{Path: "/api/v1/pods", Name: "old", Watch: true}, opts, func(e Event) error {
+		events = append(events, e.Type)
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || !slices.Equal(events, []string{"MODIFIED"}) || !strings.Contains(listed, `"cells":["old"]`) {
+		t.Fatalf("err %v, events %q, listed %q", err, events, listed)
+	}
+	want := []string{
+		"/api/v1/pods?fieldSelector=metadata.name%3Dold&resourceVersion=&watch=false",
+		"/api/v1/pods?allowWatchBookmarks=true&fieldSelector=metadata.name%3Dold&resourceVersion=30&watch=true",
+	}
+	if got := s.requests(); !slices.Equal(got, want) {
+		t.Errorf("requests %q, want %q", got, want)
+	}
+
+	s, c = newServer(t, answer{body: `{"type":"MODIFIED","object":{"metadata":{"name":"old","resourceVersion":"8"}}}` + "\n"})
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	opts.ListFirst = func(io.Reader) (string, error) { return "", errors.New("listed") }
+	err = c.Watch(ctx, request.Spec{Path: "/api/v1/pods?resourceVersion=7", Watch: true}, opts, func(Event) error { cancel(); return nil })
+	if !errors.Is(err, context.Canceled) || len(s.requests()) != 1 || !strings.Contains(s.requests()[0], "resourceVersion=7&watch=true") {
+		t.Errorf("a typed resourceVersion: err %v, requests %q", err, s.requests())
+	}
+}
+
 func TestReadListMeta(t *testing.T) {
 	meta, err := ReadListMeta([]byte(`{"kind":"Table","metadata":{"continue":"c","resourceVersion":"9"},"rows":[]}`))
 	if err != nil || meta != (ListMeta{Continue: "c", ResourceVersion: "9"}) {

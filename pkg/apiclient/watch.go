@@ -26,6 +26,13 @@ type WatchOptions struct {
 	// ChangesOnly starts from a list's resourceVersion, so that what
 	// exists already is not given as ADDED first (kubectl's --watch-only).
 	ChangesOnly bool
+	// ListFirst, unless ChangesOnly or a resourceVersion is typed in the
+	// path, lists what exists first (one request, the whole list) and
+	// gives it to ListFirst, which prints it and returns its
+	// resourceVersion, where the watch then starts. This is kubectl get
+	// -w's way: the objects that exist come as one list (one table,
+	// aligned as a whole), then the changes.
+	ListFirst func(list io.Reader) (resourceVersion string, err error)
 	// Notices gets one line for each resumption that loses or may lose
 	// events (a relist, a broken connection).
 	Notices io.Writer
@@ -254,14 +261,33 @@ func asGone(err error) error {
 }
 
 // startVersion is where a watch starts: a resourceVersion typed in the
-// path, or with ChangesOnly a list's; "" is the server's choice (the
-// objects that exist, as ADDED, then the changes).
+// path, or with ChangesOnly or ListFirst a list's; "" is the server's
+// choice (the objects that exist, as ADDED, then the changes).
 func (c *Client) startVersion(ctx context.Context, spec request.Spec, opts WatchOptions) (string, error) {
 	rv := typedResourceVersion(spec.Path)
-	if rv == "" && spec.Query.Get("resourceVersion") == "" && opts.ChangesOnly {
-		return c.relistVersion(ctx, spec)
+	if rv != "" || spec.Query.Get("resourceVersion") != "" {
+		return rv, nil
 	}
-	return rv, nil
+	switch {
+	case opts.ChangesOnly:
+		return c.relistVersion(ctx, spec)
+	case opts.ListFirst != nil:
+		return c.listFirst(ctx, spec, opts.ListFirst)
+	}
+	return "", nil
+}
+
+// listFirst lists the watch's resource once, whole, and gives the list to
+// print; the watch starts at the resourceVersion it returns.
+func (c *Client) listFirst(ctx context.Context, spec request.Spec, print func(io.Reader) (string, error)) (string, error) {
+	spec.Watch = false
+	spec.Query = withParams(spec.Query, url.Values{"watch": {"false"}, "allowWatchBookmarks": nil, "resourceVersion": {""}})
+	resp, err := c.Send(ctx, spec)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	return print(resp.Body)
 }
 
 // relistVersion lists the resource once to learn a current resourceVersion

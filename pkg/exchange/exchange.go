@@ -87,7 +87,9 @@ func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Optio
 	if r.Table != nil {
 		table := *r.Table
 		table.WithNamespace = r.AllNamespaces && resolved.Namespaced && r.isResource()
-		table.Empty = r.emptyMessage(resolved)
+		if r.Watch == nil { // kubectl get -w says nothing of an empty list
+			table.Empty = r.emptyMessage(resolved)
+		}
 		x.tables = output.NewTablePrinter(r.Out, r.ErrOut, table)
 	}
 	switch {
@@ -320,6 +322,23 @@ func (x *running) watch(ctx context.Context) error {
 	opts := *x.r.Watch
 	if opts.Notices == nil {
 		opts.Notices = x.r.ErrOut
+	}
+	if x.tables != nil && !x.r.Silent {
+		// As kubectl get -w: the objects that exist, listed and printed as
+		// one table (aligned as a whole, where ADDED events one by one
+		// would widen the columns row after row), then each change as a row
+		// under it.
+		opts.ListFirst = func(list io.Reader) (string, error) {
+			list, page := output.TeePage(list)
+			if err := x.print(ctx, list, "application/json"); err != nil {
+				return "", err
+			}
+			if _, err := io.Copy(io.Discard, list); err != nil {
+				return "", err
+			}
+			meta, err := page()
+			return meta.ResourceVersion, exitcode.With(exitcode.Failed, err)
+		}
 	}
 	return x.Watch(ctx, x.spec(x.resolved.Paths[0]), opts, func(e apiclient.Event) error {
 		switch {
