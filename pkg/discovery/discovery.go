@@ -55,6 +55,15 @@ func (r Resource) QualifiedName() string {
 	return r.Name + "." + r.Group
 }
 
+// QualifiedKind is the kind as kubectl get prints it before a name when it
+// lists several resource types at once: pod, deployment.apps.
+func (r Resource) QualifiedKind() string {
+	if r.Group == "" {
+		return strings.ToLower(r.Kind)
+	}
+	return strings.ToLower(r.Kind) + "." + r.Group
+}
+
 // Index is everything discovery found, in the server's order.
 type Index struct {
 	Resources []Resource `json:"resources"`

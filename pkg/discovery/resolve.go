@@ -22,6 +22,10 @@ type Resolved struct {
 	// Paths are one, or one per resource type of a category, each with
 	// the query that was typed.
 	Paths []string
+	// Kinds are the Paths' kinds, qualified as kubectl get prints them
+	// before a name when it lists several resource types (pod,
+	// deployment.apps).
+	Kinds []string
 	// Name, for a watch of TYPE/NAME: Paths are the list's, and the watch
 	// selects the object by this name (request.Spec.Name).
 	Name string
@@ -93,6 +97,7 @@ func (c *Client) Resolve(ctx context.Context, resource string, opts ResolveOptio
 			path += "?" + query
 		}
 		out.Paths = append(out.Paths, path)
+		out.Kinds = append(out.Kinds, r.QualifiedKind())
 	}
 	return out, nil
 }

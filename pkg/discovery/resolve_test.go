@@ -18,7 +18,11 @@ func TestResolve(t *testing.T) {
 		noHelp   bool   // err is not a UsageError: no pointer at the help
 	}{
 		{resource: "po", opts: ResolveOptions{Namespace: "ns1"},
-			want: Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods"}, Namespaced: true}},
+			want: Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods"}, Kinds: []string{"pod"}, Namespaced: true}},
+		// Each type's kind as kubectl get all prints it before a name.
+		{resource: "all", opts: ResolveOptions{Namespace: "ns1"},
+			want: Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods", "/api/v1/namespaces/ns1/services", "/apis/apps/v1/namespaces/ns1/deployments", "/apis/stable.example.com/v1/namespaces/ns1/widgets"},
+				Kinds: []string{"pod", "service", "deployment.apps", "widget.stable.example.com"}, Category: true, Namespaced: true}},
 		{resource: "pods/web/log?tailLines=1", opts: ResolveOptions{Namespace: "ns1"},
 			want: Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods/web/log?tailLines=1"}, Namespaced: true}},
 		{resource: "pods", opts: ResolveOptions{Namespace: "ns1", AllNamespaces: true},
@@ -49,7 +53,8 @@ func TestResolve(t *testing.T) {
 				}
 			case err != nil:
 				t.Fatal(err)
-			case !slices.Equal(got.Paths, tc.want.Paths) || got.Name != tc.want.Name || got.Category != tc.want.Category || got.Namespaced != tc.want.Namespaced:
+			case !slices.Equal(got.Paths, tc.want.Paths) || got.Name != tc.want.Name || got.Category != tc.want.Category || got.Namespaced != tc.want.Namespaced,
+				tc.want.Kinds != nil && !slices.Equal(got.Kinds, tc.want.Kinds):
 				t.Errorf("got %+v, want %+v", *got, tc.want)
 			}
 		})

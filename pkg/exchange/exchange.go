@@ -265,6 +265,9 @@ func (x *running) pages(ctx context.Context, page func(body io.Reader) (apiclien
 		if x.tables != nil && i > 0 {
 			x.tables.Separate()
 		}
+		if x.tables != nil && len(x.resolved.Paths) > 1 {
+			x.tables.NameKind(x.resolved.Kinds[i]) // as kubectl get all: pod/web, service/web
+		}
 		spec := x.spec(path)
 		var err error
 		if x.streamable(spec) {

@@ -43,6 +43,11 @@ type TablePrinter struct {
 	// watch's first event only (TableOptions.NoHeaders on the others).
 	visible []int
 	header  []string
+	// nameColumn is the column of the objects' names (its index in the
+	// server's definitions, which mark it format "name"), -1 for none;
+	// kind, when set, is printed before each name in it (see NameKind).
+	nameColumn int
+	kind       string
 	// widths only grow within one table, so that later pages and events
 	// line up under the header whenever their cells fit.
 	widths []int
@@ -56,7 +61,7 @@ type TablePrinter struct {
 // NewTablePrinter prints to out, and the "No resources found" notice to
 // notices.
 func NewTablePrinter(out, notices io.Writer, opts TableOptions) *TablePrinter {
-	return &TablePrinter{out: out, notices: notices, opts: opts}
+	return &TablePrinter{out: out, notices: notices, opts: opts, nameColumn: -1}
 }
 
 // ErrNotTable is returned by Print for a body that is not a Table (a path
@@ -193,11 +198,18 @@ func (r *recorder) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// NameKind has the names in the tables that follow read KIND/NAME
+// (pod/web, deployment.apps/web), as kubectl get prints them when it lists
+// several resource types at once; "" for names alone.
+func (tp *TablePrinter) NameKind(kind string) { tp.kind = kind }
+
 // Separate starts a new table: the next one prints its own header (kubectl
 // prints one table per resource type, a blank line between). The blank line
-// waits for that header: a resource type without rows prints nothing.
+// waits for that header: a resource type without rows prints nothing. With
+// --no-headers there is no header, and no blank line (kubectl's), but the
+// new table's columns still start narrow.
 func (tp *TablePrinter) Separate() {
-	if tp.headerDone {
+	if tp.headerDone && !tp.opts.NoHeaders {
 		tp.blankLine = true
 	}
 	tp.headerDone = false
@@ -219,12 +231,15 @@ func (tp *TablePrinter) defineColumns(v any) {
 	if len(defs) == 0 {
 		return
 	}
-	tp.visible, tp.header = nil, nil
+	tp.visible, tp.header, tp.nameColumn = nil, nil, -1
 	if tp.opts.WithNamespace {
 		tp.header = append(tp.header, "NAMESPACE")
 	}
 	for i, d := range defs {
 		def, _ := d.(map[string]any)
+		if tp.nameColumn < 0 && def["format"] == "name" && def["type"] == "string" {
+			tp.nameColumn = i
+		}
 		priority, _ := strconv.Atoi(fmt.Sprint(def["priority"]))
 		if priority == 0 || tp.opts.Wide {
 			tp.visible = append(tp.visible, i)
@@ -255,6 +270,9 @@ func (tp *TablePrinter) cells(v any) []string {
 		cell := ""
 		if i < len(values) && values[i] != nil {
 			cell = cellText(values[i])
+		}
+		if i == tp.nameColumn && tp.kind != "" {
+			cell = tp.kind + "/" + cell
 		}
 		cells = append(cells, cell)
 	}

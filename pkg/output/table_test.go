@@ -145,6 +145,34 @@ func TestTableLabels(t *testing.T) {
 	}
 }
 
+// NameKind: kubectl get's KIND/NAME when it lists several resource types,
+// in the column the server marks as the names' (format "name"), and in no
+// other; "" again for names alone.
+func TestTableNameKind(t *testing.T) {
+	var out bytes.Buffer
+	tp := NewTablePrinter(&out, io.Discard, TableOptions{Wide: true})
+	tp.NameKind("widget.stable.example.com")
+	if err := tp.Print(strings.NewReader(labeledTable)); err != nil {
+		t.Fatal(err)
+	}
+	tp.Separate()
+	tp.NameKind("")
+	if err := tp.Print(strings.NewReader(labeledTable)); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"NAME                            AGE   NODE\n" +
+		"widget.stable.example.com/web   5m    node-1\n" +
+		"widget.stable.example.com/db    2d    node-2\n" +
+		"\n" +
+		"NAME   AGE   NODE\n" +
+		"web    5m    node-1\n" +
+		"db     2d    node-2\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s\n(%q)", out.String(), want, out.String())
+	}
+}
+
 func TestTableCells(t *testing.T) {
 	body := `{"kind":"Table","columnDefinitions":[{"name":"Name"},{"name":"Value"},{"name":"Note"}],"rows":[
 		{"cells":["a",12345678901234567890,"tab\there"]},
@@ -195,9 +223,10 @@ func TestTableEmpty(t *testing.T) {
 // A category prints one table per resource type, a blank line between, and
 // says "No resources found" once, only when none of them had a row.
 func TestTableSeparate(t *testing.T) {
+	noHeaders := false
 	print := func(bodies ...string) (string, string) {
 		var o, n bytes.Buffer
-		tp := NewTablePrinter(&o, &n, TableOptions{Empty: "No resources found in ns1 namespace."})
+		tp := NewTablePrinter(&o, &n, TableOptions{Empty: "No resources found in ns1 namespace.", NoHeaders: noHeaders})
 		for i, b := range bodies {
 			if i > 0 {
 				tp.Separate()
@@ -228,6 +257,16 @@ func TestTableSeparate(t *testing.T) {
 	}
 	if out, notices := print(emptyTable, emptyTable, emptyTable); out != "" || notices != "No resources found in ns1 namespace.\n" {
 		t.Errorf("all empty: out %q, notices %q", out, notices)
+	}
+	// --no-headers: no blank line either, as kubectl's; each table's
+	// columns its own.
+	noHeaders = true
+	want := "" +
+		"web-7d4b9c6f5-abcde   1/1   Running            0              5m\n" +
+		"db-0                  0/1   CrashLoopBackOff   12 (30s ago)   2d3h\n" +
+		"web   3/3   3     3     12m\n"
+	if out, _ := print(podTable, deploymentTable); out != want {
+		t.Errorf("--no-headers:\n%s(%q)", out, out)
 	}
 }
 
