@@ -36,6 +36,28 @@ type Resolved struct {
 	Namespaced bool
 }
 
+// lookupTypes looks up TYPE, or each TYPE of TYPE,TYPE… (kubectl get
+// pods,svc), whose lists are then printed as a category's: the resource
+// types in the order typed, each once.
+func (c *Client) lookupTypes(ctx context.Context, typ string) ([]Resource, error) {
+	if !strings.Contains(typ, ",") {
+		return c.Lookup(ctx, typ)
+	}
+	var all []Resource
+	for part := range strings.SplitSeq(typ, ",") {
+		found, err := c.Lookup(ctx, part)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range found {
+			if !slices.ContainsFunc(all, func(seen Resource) bool { return seen.Group == r.Group && seen.Name == r.Name }) {
+				all = append(all, r)
+			}
+		}
+	}
+	return all, nil
+}
+
 // Resolve turns a RESOURCE (pods, deploy/web, deployments.apps/web/scale,
 // a category such as all) into its API paths, as kubectl get does. What
 // cannot be meant is a usage error.
@@ -65,14 +87,18 @@ func (c *Client) Resolve(ctx context.Context, resource string, opts ResolveOptio
 	if opts.All && name != "" {
 		return nil, exitcode.Usagef("--all pages through a list; %s names one object", ref)
 	}
-	found, err := c.Lookup(ctx, typ)
+	found, err := c.lookupTypes(ctx, typ)
 	if err != nil {
 		return nil, err
 	}
 	unqualified, _, _ := strings.Cut(typ, ".")
 	out := &Resolved{Category: len(found) > 1 || !found[0].AnswersTo(unqualified), Namespaced: found[0].Namespaced}
 	if out.Category && (name != "" || opts.Watch) {
-		return nil, exitcode.Usagef("%q is a category of %d resource types; name one of them to get or watch a single object", typ, len(found))
+		what := "is a category of"
+		if strings.Contains(typ, ",") {
+			what = "names"
+		}
+		return nil, exitcode.Usagef("%q %s %d resource types; name one of them to get or watch a single object", typ, what, len(found))
 	}
 	for _, r := range found {
 		if sub != "" && !slices.Contains(r.Subresources, sub) {

@@ -30,6 +30,12 @@ func TestResolve(t *testing.T) {
 		// The server watches lists: TYPE/NAME -w is the list, selected by name.
 		{resource: "pods/web", opts: ResolveOptions{Namespace: "ns1", Watch: true},
 			want: Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods"}, Name: "web", Namespaced: true}},
+		// Types separated by commas, as kubectl get pods,svc: listed as a
+		// category's are, in the order typed, each once.
+		{resource: "po,svc,pods", opts: ResolveOptions{Namespace: "ns1"},
+			want: Resolved{Paths: []string{"/api/v1/namespaces/ns1/pods", "/api/v1/namespaces/ns1/services"}, Kinds: []string{"pod", "service"}, Category: true, Namespaced: true}},
+		{resource: "pods,svc/web", err: `"pods,svc" names 2 resource types; name one of them to get or watch a single object`},
+		{resource: "pods,nope", err: `the server doesn't have a resource type "nope" (kcurl api-resources lists them)`, noHelp: true},
 		{resource: "pods/web", opts: ResolveOptions{All: true}, err: "--all pages through a list; pods/web names one object"},
 		{resource: "pods/web", opts: ResolveOptions{AllNamespaces: true},
 			err: "-A lists across namespaces; pods/web names one object: drop -A, or give its namespace with -n"},
