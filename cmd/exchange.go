@@ -314,13 +314,15 @@ func tableOptions(c *cli.Context, printing output.Options) (*output.TableOptions
 	}
 	return &output.TableOptions{
 		Wide: printing.Format == "wide", Color: printing.Color, NoHeaders: c.Bool("no-headers"),
-		ShowLabels: c.Bool("show-labels"), LabelColumns: labelColumns(c.StringSlice("label-columns")),
+		ShowLabels: c.Bool("show-labels"), LabelColumns: commaList(c.StringSlice("label-columns")),
 	}, nil
 }
 
-// labelColumns are -L's keys, each flag comma separated (-L app,tier -L
-// zone), as kubectl reads them.
-func labelColumns(values []string) []string {
+// commaList is a repeatable flag's values, each comma separated (-L
+// app,tier -L zone; --verbs list,watch), as kubectl reads them; kcurl's
+// slice flags do not split on commas themselves (--header's values hold
+// them).
+func commaList(values []string) []string {
 	var keys []string
 	for _, v := range values {
 		for key := range strings.SplitSeq(v, ",") {

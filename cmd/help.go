@@ -60,6 +60,7 @@ var commandDocs = map[string]commandDoc{
 		examples: []example{
 			{"every resource type, as a table", "kcurl api-resources"},
 			{"the names of a group's types", "kcurl api-resources --api-group apps -o name"},
+			{"every type a namespace holds that can be listed (kubectl's idiom)", "kcurl api-resources --verbs=list --namespaced -o name"},
 		},
 		exit: requestExits,
 	},

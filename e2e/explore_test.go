@@ -194,6 +194,19 @@ func TestTablesAreKubectls(t *testing.T) {
 			harness.Expect(t, s.run(args...), want, "", 0)
 		})
 	}
+	// api-resources -o wide and -o name are kubectl's, its filters too.
+	for _, args := range [][]string{
+		{"api-resources", "-o", "wide"}, {"api-resources", "--verbs=list", "--namespaced", "-o", "name"},
+		{"api-resources", "--categories", "kcurl-e2e", "-o", "wide", "--no-headers"}, {"api-resources", "--sort-by", "kind", "--namespaced=false", "-o", "wide"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			want, err := kubectlCommand(t, s.NS, args...).Output()
+			if err != nil {
+				t.Fatalf("kubectl %v: %v", args, err)
+			}
+			harness.Expect(t, s.run(args...), string(want), "", 0)
+		})
+	}
 	t.Run("-w", func(t *testing.T) {
 		// kubectl get -w lists first and prints the list as one table,
 		// then each change as a row under it, in the widths so far.
