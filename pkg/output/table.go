@@ -308,23 +308,25 @@ func (tp *TablePrinter) printRows(rows [][]string) error {
 		tp.blankLine = false
 	}
 	header := !tp.headerDone && !tp.opts.NoHeaders
-	lines := make([][]string, 0, len(rows)+1)
-	if header {
-		lines = append(lines, tp.header)
-	}
-	for _, row := range rows {
-		shown := make([]string, len(row))
-		for i, cell := range row {
-			shown[i] = tableCell(cell)
-		}
-		lines = append(lines, shown)
-	}
+	var first []string // the table's first line, padded as kubectl pads it
 	if !tp.headerDone {
 		raw := rows[0]
 		if header {
 			raw = tp.header
 		}
-		lines[0] = kubectlPadding(lines[0], raw, rows)
+		first = kubectlPadding(cleanLine(raw, tableCell), raw, rows)
+	}
+	for _, row := range rows { // the printer's own: shown in place
+		for i, cell := range row {
+			row[i] = tableCell(cell)
+		}
+	}
+	lines := rows
+	switch {
+	case header:
+		lines = append([][]string{first}, rows...)
+	case first != nil:
+		rows[0] = first
 	}
 	var err error
 	tp.widths, err = writeColumns(tp.out, lines, header && tp.opts.Color, tp.widths, false)
@@ -346,10 +348,10 @@ func tableCell(raw string) string {
 // tabwriter aligns the lines, so that the tabwriter's periodic flushes keep
 // the columns: every cell but the last, with spaces up to the longest cell
 // under it, measured in bytes of the server's text before it is cut or
-// escaped (shown is the line as printed, raw as the server sent it). The
-// tabwriter counts characters. So a column whose longest cell holds
-// non-ASCII text, a line break or an escape sequence is as wide as that
-// cell's bytes; elsewhere this changes nothing.
+// escaped (shown is the line as printed, padded in place and returned; raw
+// as the server sent it). The tabwriter counts characters. So a column
+// whose longest cell holds non-ASCII text, a line break or an escape
+// sequence is as wide as that cell's bytes; elsewhere this changes nothing.
 func kubectlPadding(shown, raw []string, rows [][]string) []string {
 	widest := make([]int, len(shown))
 	for _, row := range rows {
@@ -357,13 +359,12 @@ func kubectlPadding(shown, raw []string, rows [][]string) []string {
 			widest[i] = max(widest[i], len(row[i]))
 		}
 	}
-	padded := slices.Clone(shown)
-	for i := range len(padded) - 1 {
+	for i := range len(shown) - 1 {
 		if pad := widest[i] - len(raw[i]); pad > 0 {
-			padded[i] += strings.Repeat(" ", pad)
+			shown[i] += strings.Repeat(" ", pad)
 		}
 	}
-	return padded
+	return shown
 }
 
 // WriteColumns aligns cells as kubectl's tables are aligned, byte for
@@ -374,7 +375,7 @@ func kubectlPadding(shown, raw []string, rows [][]string) []string {
 // would break the columns or drive the terminal are replaced: cells come
 // from the server, and a label is anyone's to write.
 func WriteColumns(w io.Writer, lines [][]string, boldHeader bool) error {
-	_, err := writeColumns(w, lines, boldHeader, nil, false)
+	_, err := writeColumns(w, cleanLines(lines), boldHeader, nil, false)
 	return err
 }
 
@@ -382,22 +383,34 @@ func WriteColumns(w io.Writer, lines [][]string, boldHeader bool) error {
 // kubectl has no table for (config, whoami): their continuation lines
 // leave the last cell empty, and no line ends in spaces.
 func WriteTrimmedColumns(w io.Writer, lines [][]string) error {
-	_, err := writeColumns(w, lines, false, nil, true)
+	_, err := writeColumns(w, cleanLines(lines), false, nil, true)
 	return err
 }
 
-// writeColumns is WriteColumns with columns at least minWidths wide, and
-// each line's trailing spaces cut when trim; it returns the widths used.
-func writeColumns(w io.Writer, lines [][]string, boldHeader bool, minWidths []int, trim bool) ([]int, error) {
-	var b bytes.Buffer
+// cleanLines is lines with each cell cleaned (cleanCell), in new slices:
+// the caller's are left as they are.
+func cleanLines(lines [][]string) [][]string {
 	clean := make([][]string, len(lines))
 	for i, cells := range lines {
-		clean[i] = make([]string, len(cells))
-		for j, cell := range cells {
-			clean[i][j] = cleanCell(cell)
-		}
+		clean[i] = cleanLine(cells, cleanCell)
 	}
-	lines = clean
+	return clean
+}
+
+// cleanLine is cells, each through clean, in a new slice.
+func cleanLine(cells []string, clean func(string) string) []string {
+	out := make([]string, len(cells))
+	for i, cell := range cells {
+		out[i] = clean(cell)
+	}
+	return out
+}
+
+// writeColumns is WriteColumns for cells already cleaned, with columns at
+// least minWidths wide, and each line's trailing spaces cut when trim; it
+// returns the widths used.
+func writeColumns(w io.Writer, lines [][]string, boldHeader bool, minWidths []int, trim bool) ([]int, error) {
+	var b bytes.Buffer
 	widths := columnWidths(lines, minWidths)
 	for li, cells := range lines {
 		start := b.Len()
