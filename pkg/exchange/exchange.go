@@ -219,25 +219,7 @@ const DefaultPageSize = 500
 // type.
 func (x *running) list(ctx context.Context) error {
 	if x.r.PerPage || x.tables != nil || x.r.Silent {
-		return x.pages(ctx, func(body io.Reader) (apiclient.ListMeta, error) {
-			// The page printed as it arrives, its continue token read
-			// on the side.
-			body, page := output.TeePage(body)
-			var err error
-			if x.r.Silent {
-				err = output.Drain(body, "application/json")
-			} else {
-				err = x.print(ctx, body, "application/json")
-			}
-			if err == nil {
-				_, err = io.Copy(io.Discard, body)
-			}
-			if err != nil {
-				return apiclient.ListMeta{}, err
-			}
-			next, err := page()
-			return apiclient.ListMeta(next), exitcode.With(exitcode.Failed, err)
-		})
+		return x.pages(ctx, func(body io.Reader) (apiclient.ListMeta, error) { return x.printPage(ctx, body) })
 	}
 	var failed error
 	merged := output.PullReader(func(w io.Writer) error {
@@ -255,6 +237,27 @@ func (x *running) list(ctx context.Context) error {
 		return err
 	}
 	return failed
+}
+
+// printPage prints a list, or one page of it, as it arrives, and reads what
+// it says of the rest on the side: its continue token, its
+// resourceVersion.
+func (x *running) printPage(ctx context.Context, body io.Reader) (apiclient.ListMeta, error) {
+	body, page := output.TeePage(body)
+	var err error
+	if x.r.Silent {
+		err = output.Drain(body, "application/json")
+	} else {
+		err = x.print(ctx, body, "application/json")
+	}
+	if err == nil {
+		_, err = io.Copy(io.Discard, body)
+	}
+	if err != nil {
+		return apiclient.ListMeta{}, err
+	}
+	next, err := page()
+	return apiclient.ListMeta(next), exitcode.With(exitcode.Failed, err)
 }
 
 // pages hands each page of each path to page. A category goes on past
@@ -332,15 +335,8 @@ func (x *running) watch(ctx context.Context) error {
 		// would widen the columns row after row), then each change as a row
 		// under it.
 		opts.ListFirst = func(list io.Reader) (string, error) {
-			list, page := output.TeePage(list)
-			if err := x.print(ctx, list, "application/json"); err != nil {
-				return "", err
-			}
-			if _, err := io.Copy(io.Discard, list); err != nil {
-				return "", err
-			}
-			meta, err := page()
-			return meta.ResourceVersion, exitcode.With(exitcode.Failed, err)
+			meta, err := x.printPage(ctx, list)
+			return meta.ResourceVersion, err
 		}
 	}
 	return x.Watch(ctx, x.spec(x.resolved.Paths[0]), opts, func(e apiclient.Event) error {
