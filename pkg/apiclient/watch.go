@@ -280,9 +280,7 @@ func (c *Client) startVersion(ctx context.Context, spec request.Spec, opts Watch
 // listFirst lists the watch's resource once, whole, and gives the list to
 // print; the watch starts at the resourceVersion it returns.
 func (c *Client) listFirst(ctx context.Context, spec request.Spec, print func(io.Reader) (string, error)) (string, error) {
-	spec.Watch = false
-	spec.Query = withParams(spec.Query, url.Values{"watch": {"false"}, "allowWatchBookmarks": nil, "resourceVersion": {""}})
-	resp, err := c.Send(ctx, spec)
+	resp, err := c.Send(ctx, currentList(spec, nil))
 	if err != nil {
 		return "", err
 	}
@@ -293,14 +291,20 @@ func (c *Client) listFirst(ctx context.Context, spec request.Spec, print func(io
 // relistVersion lists the resource once to learn a current resourceVersion
 // to watch from.
 func (c *Client) relistVersion(ctx context.Context, spec request.Spec) (string, error) {
-	spec.Watch = false
-	spec.Query = withParams(spec.Query, url.Values{"watch": {"false"}, "allowWatchBookmarks": nil, "resourceVersion": {""}, "limit": {"1"}})
-	body, err := c.Read(ctx, spec)
+	body, err := c.Read(ctx, currentList(spec, url.Values{"limit": {"1"}}))
 	if err != nil {
 		return "", err
 	}
 	meta, err := ReadListMeta(body)
 	return meta.ResourceVersion, err
+}
+
+// currentList is a watch's spec made a plain list of the current state,
+// with extra parameters.
+func currentList(spec request.Spec, extra url.Values) request.Spec {
+	spec.Watch = false
+	spec.Query = withParams(withParams(spec.Query, url.Values{"watch": {"false"}, "allowWatchBookmarks": nil, "resourceVersion": {""}}), extra)
+	return spec
 }
 
 // typedResourceVersion is ?resourceVersion= typed in the path, where a
