@@ -563,6 +563,16 @@ spec:
 
 		expectContains(t, kc("", "cp", "web:/etc/hosts", filepath.Join(dir, "hosts"), "-c", "notar"), "", "the container has no tar", 1)
 
+		// A symbolic link in the container's directory is not copied, and
+		// the warning names where it would have gone, as kubectl cp's does.
+		expectContains(t, kc("", "exec", "web", "--", "sh", "-c", "mkdir -p /tmp/links && echo x > /tmp/links/a && ln -sf a /tmp/links/l"), "", "", 0)
+		links := filepath.Join(dir, "links")
+		harness.Expect(t, kc("", "cp", "web:/tmp/links", links), "", "warning: skipping symlink: \""+filepath.Join(links, "l")+"\" -> \"a\"\n", 0)
+		// A local source that is not there: kubectl's words, exit 2, and no
+		// pointer at the help, which would not help.
+		missing := filepath.Join(dir, "missing")
+		harness.Expect(t, kc("", "cp", missing, "web:/tmp/"), "", "kcurl: "+missing+" doesn't exist in local filesystem\n", 2)
+
 		// As kubectl cp: a destination's missing parents are made here; a
 		// directory there that is not there yet (trailing slash or not)
 		// is the copy's name.
