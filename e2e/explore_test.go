@@ -25,7 +25,7 @@ var exploreRules = []obj{
 // once for the run, and waits until the server serves it.
 func installWidgets(t *testing.T) {
 	t.Helper()
-	crd := obj{
+	installCRD(t, obj{
 		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
 		"metadata": obj{"name": "widgets.kcurl-e2e.example.com"},
 		"spec": obj{
@@ -37,18 +37,48 @@ func installWidgets(t *testing.T) {
 				"additionalPrinterColumns": []obj{{"name": "Color", "type": "string", "jsonPath": ".spec.color"}, {"name": "Size", "type": "integer", "jsonPath": ".spec.size", "priority": 1}},
 			}},
 		},
-	}
+	}, "/apis/kcurl-e2e.example.com/v1/widgets")
+}
+
+// sprocketRule lets a sandbox read sprockets (installSprockets).
+var sprocketRule = obj{"apiGroups": []string{"kcurl-e2e-b.example.com"}, "resources": []string{"sprockets"}, "verbs": []string{"get", "list", "watch"}}
+
+// installSprockets installs a second namespaced CRD, in a group of its own
+// (api-resources of the widgets' group stays one line) and, as widgets,
+// with printer columns and no AGE: tables of both types print the same
+// from one second to the next.
+func installSprockets(t *testing.T) {
+	t.Helper()
+	installCRD(t, obj{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": obj{"name": "sprockets.kcurl-e2e-b.example.com"},
+		"spec": obj{
+			"group": "kcurl-e2e-b.example.com", "scope": "Namespaced",
+			"names": obj{"plural": "sprockets", "singular": "sprocket", "kind": "Sprocket"},
+			"versions": []obj{{
+				"name": "v1", "served": true, "storage": true,
+				"schema":                   obj{"openAPIV3Schema": obj{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+				"additionalPrinterColumns": []obj{{"name": "Teeth", "type": "integer", "jsonPath": ".spec.teeth"}},
+			}},
+		},
+	}, "/apis/kcurl-e2e-b.example.com/v1/sprockets")
+}
+
+// installCRD installs crd, once for the run, and waits until the server
+// serves its list at path.
+func installCRD(t *testing.T, crd obj, path string) {
+	t.Helper()
 	if code, body := adminDo(t, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd); code != 201 && code != 409 {
 		t.Fatalf("installing the CRD: HTTP %d: %s", code, body)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if code, _ := adminDo(t, "GET", "/apis/kcurl-e2e.example.com/v1/widgets", nil); code == 200 {
+		if code, _ := adminDo(t, "GET", path, nil); code == 200 {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatal("the widgets CRD was not served within 30 s")
+	t.Fatalf("%s was not served within 30 s", path)
 }
 
 func TestResourceShorthand(t *testing.T) {
@@ -166,10 +196,12 @@ func TestTableColumnsAreTheServers(t *testing.T) {
 // leaves the padding before it), a line break (kubectl cuts the cell
 // there, with "..."), non-ASCII text and an escape sequence (kubectl pads
 // its header to the longest cell in bytes), with and without headers,
-// -L and --show-labels.
+// -L and --show-labels; two resource types at once (a table each, names
+// after their kinds); -w; and api-resources.
 func TestTablesAreKubectls(t *testing.T) {
 	installWidgets(t)
-	s := newSandbox(t, exploreRules...)
+	installSprockets(t)
+	s := newSandbox(t, append(exploreRules, sprocketRule)...)
 	widgets := "/apis/kcurl-e2e.example.com/v1/namespaces/" + s.NS + "/widgets"
 	for _, w := range []obj{
 		{"metadata": obj{"name": "w1", "labels": obj{"tier": "front"}}, "spec": obj{"color": "red", "size": 3}},
@@ -181,10 +213,16 @@ func TestTablesAreKubectls(t *testing.T) {
 		w["apiVersion"], w["kind"] = "kcurl-e2e.example.com/v1", "Widget"
 		adminMust(t, "POST", widgets, w, nil)
 	}
+	for name, teeth := range map[string]int{"s1": 12, "s2-a-longer-name": 3} {
+		adminMust(t, "POST", "/apis/kcurl-e2e-b.example.com/v1/namespaces/"+s.NS+"/sprockets", obj{
+			"apiVersion": "kcurl-e2e-b.example.com/v1", "kind": "Sprocket", "metadata": obj{"name": name}, "spec": obj{"teeth": teeth}}, nil)
+	}
 	for _, args := range [][]string{
 		{"wd"}, {"wd", "-o", "wide"}, {"wd", "--no-headers"}, {"wd", "-o", "wide", "--no-headers"},
 		{"wd", "-L", "tier,zone"}, {"wd", "-o", "wide", "--show-labels"}, {"wd", "-L", "zone", "--no-headers"},
 		{"wd/w2"}, {"wd/w4-with-a-longer-name", "-o", "wide"},
+		// Two types at once: a table each, names after their kinds.
+		{"wd,sprockets"}, {"sprockets,wd", "-o", "wide", "--no-headers"}, {"wd,sprockets", "-L", "tier"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			want := kubectlGet(t, s.NS, args...)
