@@ -25,19 +25,9 @@ var exploreRules = []obj{
 // once for the run, and waits until the server serves it.
 func installWidgets(t *testing.T) {
 	t.Helper()
-	installCRD(t, obj{
-		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": obj{"name": "widgets.kcurl-e2e.example.com"},
-		"spec": obj{
-			"group": "kcurl-e2e.example.com", "scope": "Namespaced",
-			"names": obj{"plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": []string{"wd"}, "categories": []string{"kcurl-e2e"}},
-			"versions": []obj{{
-				"name": "v1", "served": true, "storage": true,
-				"schema":                   obj{"openAPIV3Schema": obj{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
-				"additionalPrinterColumns": []obj{{"name": "Color", "type": "string", "jsonPath": ".spec.color"}, {"name": "Size", "type": "integer", "jsonPath": ".spec.size", "priority": 1}},
-			}},
-		},
-	}, "/apis/kcurl-e2e.example.com/v1/widgets")
+	installCRD(t, "kcurl-e2e.example.com",
+		obj{"plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": []string{"wd"}, "categories": []string{"kcurl-e2e"}},
+		[]obj{{"name": "Color", "type": "string", "jsonPath": ".spec.color"}, {"name": "Size", "type": "integer", "jsonPath": ".spec.size", "priority": 1}})
 }
 
 // sprocketRule lets a sandbox read sprockets (installSprockets).
@@ -49,25 +39,29 @@ var sprocketRule = obj{"apiGroups": []string{"kcurl-e2e-b.example.com"}, "resour
 // from one second to the next.
 func installSprockets(t *testing.T) {
 	t.Helper()
-	installCRD(t, obj{
+	installCRD(t, "kcurl-e2e-b.example.com", obj{"plural": "sprockets", "singular": "sprocket", "kind": "Sprocket"},
+		[]obj{{"name": "Teeth", "type": "integer", "jsonPath": ".spec.teeth"}})
+}
+
+// installCRD installs a namespaced CRD of group, with names, its v1 of any
+// fields shown in columns, once for the run, and waits until the server
+// serves its list.
+func installCRD(t *testing.T, group string, names obj, columns []obj) {
+	t.Helper()
+	plural := names["plural"].(string)
+	crd := obj{
 		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": obj{"name": "sprockets.kcurl-e2e-b.example.com"},
+		"metadata": obj{"name": plural + "." + group},
 		"spec": obj{
-			"group": "kcurl-e2e-b.example.com", "scope": "Namespaced",
-			"names": obj{"plural": "sprockets", "singular": "sprocket", "kind": "Sprocket"},
+			"group": group, "scope": "Namespaced", "names": names,
 			"versions": []obj{{
 				"name": "v1", "served": true, "storage": true,
 				"schema":                   obj{"openAPIV3Schema": obj{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
-				"additionalPrinterColumns": []obj{{"name": "Teeth", "type": "integer", "jsonPath": ".spec.teeth"}},
+				"additionalPrinterColumns": columns,
 			}},
 		},
-	}, "/apis/kcurl-e2e-b.example.com/v1/sprockets")
-}
-
-// installCRD installs crd, once for the run, and waits until the server
-// serves its list at path.
-func installCRD(t *testing.T, crd obj, path string) {
-	t.Helper()
+	}
+	path := "/apis/" + group + "/v1/" + plural
 	if code, body := adminDo(t, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd); code != 201 && code != 409 {
 		t.Fatalf("installing the CRD: HTTP %d: %s", code, body)
 	}
