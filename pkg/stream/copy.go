@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
@@ -262,11 +263,11 @@ func untar(r io.Reader, dest, base string, notices io.Writer, keepModes bool) er
 		switch h.Typeflag {
 		case tar.TypeDir:
 			if err := makeDir(root, target, dirMode); err != nil {
-				return exitcode.With(exitcode.Failed, err)
+				return localError(filepath.Join(shown, rel), err)
 			}
 		case tar.TypeReg:
 			if err := writeFile(root, target, tr, fileMode); err != nil {
-				return exitcode.With(exitcode.Failed, err)
+				return localError(filepath.Join(shown, rel), err)
 			}
 		// Skipped where it would have gone, as kubectl cp names it.
 		case tar.TypeSymlink:
@@ -277,6 +278,22 @@ func untar(r io.Reader, dest, base string, notices io.Writer, keepModes bool) er
 			warn("skipping %q: not a regular file or directory", filepath.Join(shown, rel))
 		}
 	}
+}
+
+// localError is err from writing the local path shown, named as the user
+// knows it: the root's own path in err ("mkdirat r1") is relative to a
+// directory the user never named. The copy only ever makes directories
+// where something may already be, so "file exists" means a file is where
+// a directory goes.
+func localError(shown string, err error) error {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		err = pathErr.Err
+	}
+	if errors.Is(err, fs.ErrExist) {
+		err = syscall.ENOTDIR
+	}
+	return exitcode.With(exitcode.Failed, fmt.Errorf("%s: %w", shown, err))
 }
 
 // relative is name's path under base, cleaned; ok is false for a name
@@ -335,7 +352,7 @@ func openDest(dest, base string, isDir bool) (root *os.Root, name, shown string,
 		parent, name = dest, "."
 	}
 	if err := os.MkdirAll(parent, 0o777); err != nil {
-		return nil, "", "", exitcode.With(exitcode.Failed, fmt.Errorf("the destination's directory: %w", err))
+		return nil, "", "", localError(filepath.Clean(parent), err)
 	}
 	root, err = os.OpenRoot(parent)
 	if err != nil {

@@ -616,6 +616,33 @@ func TestUntarDestinationIsTheUsersOwnPath(t *testing.T) {
 	}
 }
 
+// A file in the way of the copy is named as the user named it, not by
+// its name inside the root the copy writes through.
+func TestUntarNamesTheLocalPathInTheWay(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		entries []entry
+		dest    string // under DIR, a directory holding the file "file"
+		want    string
+	}{
+		{"a directory onto a file", []entry{{name: "src/", kind: tar.TypeDir}, {name: "src/f", body: "f"}}, "file", "DIR/file: not a directory"},
+		{"a destination under a file", []entry{{name: "src/", kind: tar.TypeDir}}, "file/x", "DIR/file: not a directory"},
+		{"a file under a file", []entry{{name: "src/", kind: tar.TypeDir}, {name: "src/file/f", body: "f"}}, ".", "DIR/file/f: not a directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "file"), []byte("mine"), 0o644)
+			err := Untar(tarOf(t, tc.entries...), filepath.Join(dir, tc.dest), "src", nil)
+			if code, _ := exitcode.Of(err); err == nil || strings.ReplaceAll(err.Error(), dir, "DIR") != tc.want || code != exitcode.Failed {
+				t.Errorf("err = %v (exit %d), want %q (exit 1)", err, code, tc.want)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, "file")); string(b) != "mine" {
+				t.Errorf("the file in the way now holds %q", b)
+			}
+		})
+	}
+}
+
 type errString string
 
 func (e errString) Error() string { return string(e) }
