@@ -89,14 +89,8 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 	if c.Bool("watch") || c.Bool("watch-only") || typedWatch(x.PathOrResource) {
 		x.Watch = &apiclient.WatchOptions{ChangesOnly: c.Bool("watch-only")}
 	}
-	if x.Print, err = printOptions(c, s); err != nil {
+	if err := o.completeOutput(c); err != nil {
 		return err
-	}
-	if x.Table, err = tableOptions(c, x.Print); err != nil {
-		return err
-	}
-	if x.Table != nil {
-		x.Spec.Accept = output.TableAccept
 	}
 	for _, flag := range []string{"follow", "container", "tail", "since", "timestamps", "previous"} {
 		if c.IsSet(flag) {
@@ -154,6 +148,35 @@ func (o *exchangeOptions) completeKubectl(c *cli.Context) error {
 
 var fieldValidations = []string{"Strict", "Warn", "Ignore"}
 
+// completeOutput reads -o and the flags that shape what is printed: a
+// table's, --sort-by's.
+func (o *exchangeOptions) completeOutput(c *cli.Context) error {
+	x := &o.x
+	var err error
+	if x.Print, err = printOptions(c, o.streams); err != nil {
+		return err
+	}
+	if x.Table, err = tableOptions(c, x.Print); err != nil {
+		return err
+	}
+	if x.Table != nil {
+		x.Spec.Accept = output.TableAccept
+	}
+	by := c.String("sort-by")
+	if by == "" {
+		return nil
+	}
+	if x.SortBy, err = output.ParseSortBy(by); err != nil {
+		return err
+	}
+	if x.Table != nil {
+		// As kubectl: the rows carry their whole objects, whose fields
+		// they are sorted by.
+		x.Spec.Query = url.Values{"includeObject": {"Object"}}
+	}
+	return nil
+}
+
 // completeLog maps the log flags to a pod's log options.
 func (o *exchangeOptions) completeLog(c *cli.Context) error {
 	l := &o.x.Spec.Log
@@ -186,6 +209,10 @@ func (o *exchangeOptions) validate() error {
 		return usagef("--all pages through a list and -w watches: choose one")
 	case x.PerPage && !x.All:
 		return usagef("--per-page goes with --all")
+	case x.SortBy != nil && x.Print.Format == output.FormatRaw:
+		return usagef("-o raw prints the server's bytes as they came, so --sort-by has nothing to sort: use -o json")
+	case x.SortBy != nil && x.All && (x.Table != nil || x.PerPage):
+		return usagef("--sort-by sorts one table, read in one request as kubectl does: drop --all (or use -o json, whose pages are merged)")
 	case o.relist && !watch:
 		return usagef("--relist goes with -w")
 	case o.timeoutGiven && !watch && !o.followGiven:

@@ -110,6 +110,7 @@ func kubectlFormatFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-headers", Category: catOutput, Usage: "-o table, wide, custom-columns: no header line, as kubectl's"},
 		&cli.BoolFlag{Name: "show-labels", Category: catOutput, Usage: "-o table, wide: each object's labels in a last LABELS column, as kubectl's"},
 		&cli.StringSliceFlag{Name: "label-columns", Aliases: []string{"L"}, Category: catOutput, Usage: "-o table, wide: a column with each object's label `KEY` (comma separated, or repeated), as kubectl's"},
+		&cli.StringFlag{Name: "sort-by", Category: catOutput, Usage: "a list's items, a table's rows, in the order of their `JSONPATH` field (.metadata.name), as kubectl get's --sort-by; reads the whole list first"},
 		&cli.StringFlag{Name: "template", Category: catOutput, Usage: "the `TEMPLATE` (or file, for -o jsonpath-file, go-template-file) of -o jsonpath, go-template and the others given without =, as kubectl's --template"},
 		&cli.StringFlag{Name: "subresource", Category: catRequest, Usage: "RESOURCE/NAME: its `SUBRESOURCE`: status, scale or resize (as kubectl's --subresource)"},
 		&cli.StringFlag{Name: "field-validation", Category: catRequest, Usage: "a write's fieldValidation=: `MODE` Strict, Warn or Ignore (default for POST, PUT, PATCH of a RESOURCE: Strict, as kubectl)"},

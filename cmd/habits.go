@@ -34,7 +34,7 @@ var kubectlPassed = map[string]bool{
 	"n": true, "namespace": true, "l": true, "selector": true, "o": true, "output": true,
 	"A": true, "all-namespaces": true, "w": true, "watch": true, "watch-only": true,
 	"field-selector": true, "context": true, "kubeconfig": true, "as": true, "as-group": true,
-	"server": true, "token": true, "field-manager": true, "force-conflicts": true,
+	"server": true, "token": true, "field-manager": true, "force-conflicts": true, "sort-by": true,
 }
 
 // kubectlLogPassed are the log flags of kubectl logs that kcurl has.

@@ -50,9 +50,12 @@ type Options struct {
 	Streaming bool
 	Timeout   time.Duration
 
-	Print   output.Options
-	Table   *output.TableOptions // -o table|wide: the server's Table
-	Include bool                 // -i: each answer's status line and headers before its body
+	Print output.Options
+	Table *output.TableOptions // -o table|wide: the server's Table
+	// SortBy is --sort-by: each answer's items (a Table's rows) in
+	// kubectl's order before they are printed; not a watch's events.
+	SortBy  *output.SortBy
+	Include bool // -i: each answer's status line and headers before its body
 	Out     io.Writer
 	ErrOut  io.Writer // notices: a withheld binary body, a watch resumed
 	// Curl, when set, prints the equivalent curl command and sends nothing.
@@ -82,6 +85,15 @@ func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Optio
 		var cancel context.CancelFunc
 		streamCtx, cancel = context.WithTimeout(ctx, r.Timeout)
 		defer cancel()
+	}
+	if r.SortBy != nil && r.Watch != nil {
+		// kubectl's words; a table's first list is still sorted, as
+		// kubectl's is.
+		if r.Watch.ChangesOnly {
+			fmt.Fprintln(r.ErrOut, "warning: --watch-only requested, --sort-by will be ignored")
+		} else {
+			fmt.Fprintln(r.ErrOut, "warning: --watch requested, --sort-by will be ignored for watch events received")
+		}
 	}
 	x := &running{Client: api, r: r, resolved: resolved, printer: output.NewPrinter(r.Out, r.ErrOut, r.Print)}
 	if r.Table != nil {
@@ -193,7 +205,20 @@ func (x *running) one(ctx context.Context) error {
 	return x.print(ctx, resp.Body, resp.Header.Get("Content-Type"))
 }
 
+// print prints an answer: its items sorted first with --sort-by.
 func (x *running) print(ctx context.Context, body io.Reader, contentType string) error {
+	if x.r.SortBy != nil && output.IsJSON(contentType) {
+		var err error
+		if body, err = x.r.SortBy.Sort(body); err != nil {
+			return err
+		}
+	}
+	return x.show(ctx, body, contentType)
+}
+
+// show prints an answer or a watch event's object as it comes: a table,
+// or through the printer.
+func (x *running) show(ctx context.Context, body io.Reader, contentType string) error {
 	if x.tables != nil && output.IsJSON(contentType) {
 		err := x.tables.Print(body)
 		var notTable *output.ErrNotTable
@@ -233,7 +258,7 @@ func (x *running) list(ctx context.Context) error {
 		return merger.Close()
 	})
 	defer merged.Close()
-	if err := x.printer.Print(ctx, merged, "application/json"); err != nil {
+	if err := x.print(ctx, merged, "application/json"); err != nil {
 		return err
 	}
 	return failed
@@ -346,7 +371,7 @@ func (x *running) watch(ctx context.Context) error {
 		case x.tables != nil, x.r.Print.Kubectl != nil:
 			// As kubectl get -w: the event's object, in the table or
 			// the format.
-			return x.print(ctx, bytes.NewReader(e.Object), "application/json")
+			return x.show(ctx, bytes.NewReader(e.Object), "application/json")
 		}
 		return x.printer.Print(ctx, bytes.NewReader(e.Raw), "application/json")
 	})
