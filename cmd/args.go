@@ -23,12 +23,7 @@ func interspersed(args []string, app *cli.App) ([]string, error) {
 		return args, nil
 	}
 	out := []string{args[0]}
-	commandFlags := func(first string) []cli.Flag {
-		if c := app.Command(first); c != nil {
-			return c.Flags
-		}
-		return nil
-	}
+	commandFlags := func(first string) *cli.Command { return app.Command(first) }
 	flags, positional, lacking := splitFlags(args[1:], app.Flags, commandFlags, nil)
 	// -c is jq's compact output, except on a pod's log, where kubectl users
 	// mean the container (kubectl logs -c), typed after the log or before
@@ -111,13 +106,14 @@ func isLog(arg string) bool {
 }
 
 // splitFlags returns the flags (with their values) and the positional
-// arguments of args. When the first positional argument names a subcommand
-// (commandFlags returns its flags), the rest is split with those flags and
-// appended after the command's name.
+// arguments of args. When the first positional argument names a command
+// with flags of its own (commandNamed returns it), the rest is split with
+// those flags and appended after the command's name; and so on for its own
+// subcommands (config get-contexts).
 //
 // rename maps a short flag to the long flag it stands for here (-c on a log
 // is --container). lacking is a flag typed last that needs a value.
-func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.Flag, rename map[string]string) (flags, positional []string, lacking string) {
+func splitFlags(args []string, defs []cli.Flag, commandNamed func(string) *cli.Command, rename map[string]string) (flags, positional []string, lacking string) {
 	takesValue, isBool := flagArity(defs)
 	var groups [][]string // each flag with its value
 	add := func(tokens ...string) { groups = append(groups, tokens) }
@@ -180,8 +176,8 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 				add(a)
 			}
 		default:
-			if len(positional) == 0 && commandFlags != nil {
-				if sub := commandFlags(a); sub != nil {
+			if len(positional) == 0 && commandNamed != nil {
+				if sub := commandNamed(a); sub != nil && len(sub.Flags) > 0 {
 					return splitCommand(groups, a, sub, args[i+1:], lacking)
 				}
 			}
@@ -191,13 +187,13 @@ func splitFlags(args []string, defs []cli.Flag, commandFlags func(string) []cli.
 	return flatten(groups), positional, lacking
 }
 
-// splitCommand splits the arguments of a subcommand (name) with its own
-// flags (sub). Flags typed before the command that it defines too (kcurl
-// -n prod can-i …) go after its name, where urfave/cli reads them; groups
-// are the flags typed before it.
-func splitCommand(groups [][]string, name string, sub []cli.Flag, args []string, lacking string) (flags, positional []string, _ string) {
+// splitCommand splits the arguments of a command (typed as name) with its
+// own flags. Flags typed before the command that it defines too (kcurl -n
+// prod can-i …) go after its name, where urfave/cli reads them; groups are
+// the flags typed before it.
+func splitCommand(groups [][]string, name string, command *cli.Command, args []string, lacking string) (flags, positional []string, _ string) {
 	own := map[string]bool{}
-	for _, f := range sub {
+	for _, f := range command.Flags {
 		for _, n := range f.Names() {
 			own[n] = true
 		}
@@ -210,7 +206,21 @@ func splitCommand(groups [][]string, name string, sub []cli.Flag, args []string,
 			before = append(before, g)
 		}
 	}
-	subFlags, subPositional, subLacking := splitFlags(args, sub, nil, nil)
+	subcommand := func(name string) *cli.Command {
+		for _, c := range command.Subcommands {
+			if c.HasName(name) {
+				return c
+			}
+		}
+		return nil
+	}
+	if len(command.Subcommands) > 0 {
+		// Split again with the command's subcommand, so that a flag both
+		// define goes to the subcommand (kcurl --kubeconfig f config
+		// get-contexts), whose own unset one would hide the command's.
+		args, moved = append(flatten(moved), args...), nil
+	}
+	subFlags, subPositional, subLacking := splitFlags(args, command.Flags, subcommand, nil)
 	positional = append(append(append([]string{name}, flatten(moved)...), subFlags...), subPositional...)
 	return flatten(before), positional, cmp.Or(subLacking, lacking)
 }

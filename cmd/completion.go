@@ -93,12 +93,7 @@ func complete(app *cli.App, s Streams, words []string) {
 		words = []string{""}
 	}
 	cur, typed := words[len(words)-1], words[:len(words)-1]
-	flags, positional, _ := splitFlags(typed, app.Flags, func(name string) []cli.Flag {
-		if c := app.Command(name); c != nil {
-			return c.Flags
-		}
-		return nil
-	}, nil)
+	flags, positional, _ := splitFlags(typed, app.Flags, app.Command, nil)
 	var command *cli.Command
 	defs := app.Flags
 	if len(positional) > 0 {

@@ -16,11 +16,12 @@ import (
 
 func configCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:      "config",
-		Usage:     "show the resolved target: server, namespace, CA, token, and where each came from (sends nothing)",
-		UsageText: "kcurl config [-o json|yaml]",
-		Flags:     append([]cli.Flag{identityOutputFlag(), colorFlag()}, connectionFlags()...),
-		Action:    func(c *cli.Context) error { return runCommand(c, &configOptions{streams: s}) },
+		Name:        "config",
+		Usage:       "show the resolved target: server, namespace, CA, token, and where each came from (sends nothing)",
+		UsageText:   "kcurl config [-o json|yaml]\n  kcurl config get-contexts [NAME...] [-o name] [--no-headers]\n  kcurl config current-context",
+		Flags:       append([]cli.Flag{identityOutputFlag(), colorFlag()}, connectionFlags()...),
+		Action:      func(c *cli.Context) error { return runCommand(c, &configOptions{streams: s}) },
+		Subcommands: configSubcommands(s),
 		// A mistyped flag is a usage error (exit 2), as before the command.
 	}
 }

@@ -57,6 +57,11 @@ func referenceDocs(t *testing.T) (markdown, man string) {
 		text := help(c.Name, "--help")
 		md.WriteString("\n## kcurl " + c.Name + "\n\n```text\n" + text + "```\n")
 		mn.WriteString("\n## kcurl " + c.Name + "\n\n" + indent(text))
+		for _, sub := range c.VisibleCommands() {
+			text := help(c.Name, sub.Name, "--help")
+			md.WriteString("\n### kcurl " + c.Name + " " + sub.Name + "\n\n```text\n" + text + "```\n")
+			mn.WriteString("\n### kcurl " + c.Name + " " + sub.Name + "\n\n" + indent(text))
+		}
 	}
 	return md.String(), mn.String()
 }

@@ -107,6 +107,8 @@ var commandDocs = map[string]commandDoc{
 	"config": {
 		examples: []example{
 			{"the server, namespace, CA and token, and where each came from", "kcurl config"},
+			{"the kubeconfig's contexts, as kubectl config get-contexts", "kcurl config get-contexts"},
+			{"the current one's name, as kubectl config current-context", "kcurl config current-context"},
 		},
 		exit: "0 success; 2 usage; 3 no cluster or credentials found",
 	},

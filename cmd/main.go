@@ -258,6 +258,11 @@ func newApp(s Streams) *cli.App {
 		// A mistyped flag is a usage error (exit 2), never help on stdout.
 		c.OnUsageError = app.OnUsageError
 		c.CustomHelpTemplate = commandHelpTemplate(helpWidth(s))
+		c.HideHelpCommand = true
+		for _, sub := range c.Subcommands {
+			sub.OnUsageError = app.OnUsageError
+			sub.CustomHelpTemplate = commandHelpTemplate(helpWidth(s))
+		}
 	}
 	quickFlags(app)
 	return app

@@ -252,3 +252,53 @@ func TestKubeconfigPrecedence(t *testing.T) {
 		t.Errorf("nothing anywhere:\n%s", r)
 	}
 }
+
+// kcurl config get-contexts and current-context print what kubectl config
+// prints, on two kubeconfig files merged through $KUBECONFIG (the first to
+// set current-context wins) and on the admin's.
+func TestConfigContextsAreKubectls(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first")
+	writeFile(t, first, `apiVersion: v1
+kind: Config
+current-context: shop
+contexts:
+- {name: shop, context: {cluster: prod, user: deployer, namespace: shop}}
+- {name: a-much-longer-context-name, context: {cluster: staging, user: me}}
+`)
+	second := filepath.Join(dir, "second")
+	writeFile(t, second, `apiVersion: v1
+kind: Config
+current-context: other
+contexts:
+- {name: shop, context: {cluster: ignored, user: ignored}}
+- {name: b, context: {cluster: prod, user: me, namespace: default}}
+`)
+	merged := map[string]string{"KUBECONFIG": first + ":" + second, "HOME": dir}
+	admin := map[string]string{"KUBECONFIG": cluster["KCURL_CLUSTER_ADMIN_KUBECONFIG"], "HOME": dir}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"merged", merged, []string{"get-contexts"}},
+		{"merged", merged, []string{"get-contexts", "-o", "name"}},
+		{"merged", merged, []string{"get-contexts", "--no-headers", "shop", "b"}},
+		{"merged", merged, []string{"current-context"}},
+		{"admin", admin, []string{"get-contexts"}},
+		{"admin", admin, []string{"current-context"}},
+	} {
+		t.Run(tc.name+" "+strings.Join(tc.args, " "), func(t *testing.T) {
+			c := exec.Command(cluster["KCURL_CLUSTER_KUBECTL"], append([]string{"config"}, tc.args...)...)
+			c.Env = []string{"KUBECONFIG=" + tc.env["KUBECONFIG"], "HOME=" + dir}
+			want, err := c.Output()
+			if err != nil {
+				t.Fatalf("kubectl config %v: %v", tc.args, err)
+			}
+			harness.Expect(t, kcurlOutside(t, tc.env, append([]string{"config"}, tc.args...)...), string(want), "", 0)
+		})
+	}
+	// A context not there: kubectl's message and the others listed; kcurl's
+	// exit code is 3, where kubectl's is 1.
+	harness.Expect(t, kcurlOutside(t, merged, "config", "get-contexts", "-o", "name", "b", "nope"), "b\n", "kcurl: context nope not found in the kubeconfig\n", 3)
+}

@@ -1,0 +1,130 @@
+package cmd
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"k8s.io/cli-runtime/pkg/printers"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/target"
+)
+
+// kubectl config's commands that read the kubeconfig, which scripts and
+// habits reach for: its contexts, and the current one. kcurl has no
+// commands that write it (use-context, set-context): kubectl's are there
+// for that.
+func configSubcommands(s Streams) []*cli.Command {
+	// The connection flags, as config's: --kubeconfig says which file is
+	// read; the others are taken, as kubectl takes its global flags here,
+	// and change nothing.
+	return []*cli.Command{
+		{
+			Name:      "get-contexts",
+			Usage:     "list the kubeconfig's contexts, the current one marked *, as kubectl config get-contexts (sends nothing)",
+			UsageText: "kcurl config get-contexts [NAME...] [-o name] [--no-headers]",
+			Flags: append([]cli.Flag{
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: name (the names alone), or the table by default"},
+				&cli.BoolFlag{Name: "no-headers", Usage: "the table without its header line"},
+			}, connectionFlags()...),
+			Action: func(c *cli.Context) error { return runCommand(c, &getContextsOptions{streams: s}) },
+		},
+		{
+			Name:      "current-context",
+			Usage:     "print the kubeconfig's current-context, as kubectl config current-context (sends nothing)",
+			UsageText: "kcurl config current-context",
+			Flags:     connectionFlags(),
+			Action:    func(c *cli.Context) error { return runCommand(c, &currentContextOptions{streams: s}) },
+		},
+	}
+}
+
+// getContextsOptions is `kcurl config get-contexts`: kubectl's table of
+// the kubeconfig's contexts, byte for byte.
+type getContextsOptions struct {
+	streams   Streams
+	names     []string // the contexts asked for; none: every one
+	nameOnly  bool     // -o name
+	noHeaders bool
+}
+
+func (o *getContextsOptions) complete(c *cli.Context) error {
+	switch format := c.String("output"); format {
+	case "", "name":
+		o.nameOnly = format == "name"
+	default:
+		return usagef("-o %s is not available in config get-contexts: -o name prints the names alone, no -o the table", format)
+	}
+	o.names, o.noHeaders = c.Args().Slice(), c.Bool("no-headers")
+	return nil
+}
+
+func (o *getContextsOptions) validate() error { return nil }
+
+func (o *getContextsOptions) run(c *cli.Context) error {
+	s := o.streams
+	contexts, err := target.ReadContexts(targetOptions(c, s), s.Getenv)
+	if err != nil {
+		return err
+	}
+	names := contexts.Names()
+	var missing []string
+	if len(o.names) > 0 {
+		names = nil
+		for _, name := range o.names {
+			if contexts.ByName[name] == nil {
+				missing = append(missing, name)
+			} else {
+				names = append(names, name)
+			}
+		}
+	}
+	// kubectl's tabwriter, so that the columns are its own.
+	w := printers.GetNewTabWriter(s.Out)
+	if !o.nameOnly && !o.noHeaders {
+		fmt.Fprintln(w, "CURRENT\tNAME\tCLUSTER\tAUTHINFO\tNAMESPACE")
+	}
+	slices.Sort(names) // as kubectl: the names asked for, sorted too
+	for _, name := range names {
+		if o.nameOnly {
+			fmt.Fprintln(w, name)
+			continue
+		}
+		current, ctx := " ", contexts.ByName[name]
+		if name == contexts.Current {
+			current = "*"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", current, name, ctx.Cluster, ctx.AuthInfo, ctx.Namespace)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return exitcode.With(exitcode.Credentials, fmt.Errorf("context %s not found in the kubeconfig", strings.Join(missing, ", ")))
+	}
+	return nil
+}
+
+// currentContextOptions is `kcurl config current-context`.
+type currentContextOptions struct{ streams Streams }
+
+func (o *currentContextOptions) complete(c *cli.Context) error {
+	return noArguments("config current-context", c.Args().Slice())
+}
+
+func (o *currentContextOptions) validate() error { return nil }
+
+func (o *currentContextOptions) run(c *cli.Context) error {
+	s := o.streams
+	contexts, err := target.ReadContexts(targetOptions(c, s), s.Getenv)
+	if err != nil {
+		return err
+	}
+	if contexts.Current == "" {
+		return exitcode.With(exitcode.Credentials, fmt.Errorf("current-context is not set"))
+	}
+	_, err = fmt.Fprintln(s.Out, contexts.Current)
+	return err
+}
