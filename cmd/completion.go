@@ -124,6 +124,10 @@ func complete(app *cli.App, s Streams, words []string) {
 		out = resourceNames()
 	case command != nil && command.Name == "can-i" && countPositional(positional) == 0:
 		out = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+	case command != nil && countPositional(positional) == 0:
+		for _, c := range command.VisibleCommands() { // config get-contexts
+			out = append(out, c.Name)
+		}
 	case command == nil && countPositional(positional) == 0:
 		for _, c := range app.VisibleCommands() {
 			out = append(out, c.Name)
