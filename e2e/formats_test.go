@@ -169,6 +169,26 @@ func TestSortByIsKubectls(t *testing.T) {
 	})
 }
 
+// A sorted table is held whole and aligned as one, as kubectl's (which
+// reads it in one page), where a table of more than 500 rows is otherwise
+// aligned 500 rows at a time, as kubectl aligns each page of its
+// --chunk-size: the widest name here sorts last.
+func TestSortByAlignsTheWholeTable(t *testing.T) {
+	s := newSandbox(t, exploreRules...)
+	createConfigMaps(t, s.NS, 505)
+	adminMust(t, "POST", "/api/v1/namespaces/"+s.NS+"/configmaps", obj{"metadata": obj{"name": "zz-the-widest-name-sorts-last"}}, nil)
+	for _, args := range [][]string{{"cm", "--sort-by=.metadata.name"}, {"cm"}} {
+		want := kubectlGet(t, s.NS, args...)
+		if !strings.HasPrefix(want, "NAME                            DATA") == (len(args) == 2) {
+			t.Fatalf("kubectl get %v aligned its first page otherwise than this test expects:\n%.200s", args, want)
+		}
+		r := s.run(append(args, "-o", "table")...)
+		if r.Code != 0 || r.Stdout != want {
+			t.Errorf("kcurl %v:\n%.300s\nkubectl get printed:\n%.300s", args, r, want)
+		}
+	}
+}
+
 // sameWatch reads the first lines of kubectl's and kcurl's watches, then
 // patches the object at path and reads one line more from each, and
 // compares what they printed; then it stops kcurl with Ctrl-C.

@@ -99,6 +99,8 @@ func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Optio
 	if r.Table != nil {
 		table := *r.Table
 		table.WithNamespace = r.AllNamespaces && resolved.Namespaced && r.isResource()
+		// Sorted, the table is held whole anyway: aligned as a whole.
+		table.AlignAll = r.SortBy != nil
 		if r.Watch == nil { // kubectl get -w says nothing of an empty list
 			table.Empty = r.emptyMessage(resolved)
 		}

@@ -29,6 +29,9 @@ type TableOptions struct {
 	// Empty is printed on the notices stream for a table without rows,
 	// e.g. "No resources found in default namespace."
 	Empty string
+	// AlignAll aligns all the rows of a Table together, not rowsAtOnce
+	// at a time: as kubectl --sort-by, which reads the list in one page.
+	AlignAll bool
 }
 
 // TablePrinter prints Tables as aligned columns, like kubectl get: the
@@ -164,7 +167,7 @@ func (tp *TablePrinter) readRows(dec *Decoder, rows [][]string, isTable bool, pr
 			return rows, fail(err)
 		}
 		rows = append(rows, tp.cells(row))
-		if isTable && len(rows) == rowsAtOnce {
+		if isTable && !tp.opts.AlignAll && len(rows) == rowsAtOnce {
 			if err := tp.printRows(rows); err != nil {
 				return rows, err
 			}

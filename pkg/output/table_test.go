@@ -403,3 +403,36 @@ func TestTableStreamsRows(t *testing.T) {
 		t.Errorf("printed %d lines: %q … %q", len(lines), lines[:2], lines[len(lines)-2:])
 	}
 }
+
+// With AlignAll (--sort-by, which holds the table whole), a wide row past
+// the first rowsAtOnce widens every row, as kubectl's one page does.
+func TestTableAlignAll(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"kind":"Table","columnDefinitions":[{"name":"Name","priority":0},{"name":"Data","priority":0}],"rows":[`)
+	for i := range rowsAtOnce + 1 {
+		name := fmt.Sprintf("cm-%d", i)
+		if i == rowsAtOnce {
+			name = "cm-the-last-and-longest"
+		}
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"cells":[%q,%d]}`, name, i)
+	}
+	b.WriteString("]}")
+	for _, tc := range []struct {
+		alignAll bool
+		first    string
+	}{
+		{false, "cm-0     0"},
+		{true, "cm-0                      0"},
+	} {
+		var out bytes.Buffer
+		if err := NewTablePrinter(&out, io.Discard, TableOptions{AlignAll: tc.alignAll}).Print(strings.NewReader(b.String())); err != nil {
+			t.Fatal(err)
+		}
+		if lines := strings.Split(out.String(), "\n"); lines[1] != tc.first || lines[rowsAtOnce+1] != "cm-the-last-and-longest   500" {
+			t.Errorf("AlignAll %v: %q … %q", tc.alignAll, lines[1], lines[rowsAtOnce+1])
+		}
+	}
+}
