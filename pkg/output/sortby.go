@@ -65,8 +65,7 @@ func (s *SortBy) Sort(body io.Reader) (io.Reader, error) {
 			if len(rows) < 2 {
 				return nil // kubectl's SortingPrinter leaves a row alone, unchecked
 			}
-			_, err := s.sorted(rows, rowObject, nil)
-			return err
+			return s.order(rows, rowObject, nil)
 		})
 	case answer.get("items") != nil:
 		// As kubectl's decoder does: items of a typed list (PodList)
@@ -81,8 +80,7 @@ func (s *SortBy) Sort(body io.Reader) (io.Reader, error) {
 			if len(items) == 0 {
 				return nil
 			}
-			_, err := s.sorted(items, func(item json.RawMessage) json.RawMessage { return item }, typed)
-			return err
+			return s.order(items, func(item json.RawMessage) json.RawMessage { return item }, typed)
 		})
 	}
 	if err != nil {
@@ -100,11 +98,11 @@ func rowObject(row json.RawMessage) json.RawMessage {
 	return r.Object
 }
 
-// sorted puts elements in order, in place, by the field of the object
-// each holds, with kubectl's comparison (sort.Sort and its Less, so that
-// equal values end where kubectl's do), and returns them. An object with
-// neither kind nor apiVersion gets typed's.
-func (s *SortBy) sorted(elements []json.RawMessage, object func(json.RawMessage) json.RawMessage, typed map[string]any) ([]json.RawMessage, error) {
+// order puts elements in order, in place, by the field of the object each
+// holds, with kubectl's comparison (sort.Sort and its Less, so that equal
+// values end where kubectl's do). An object with neither kind nor
+// apiVersion gets typed's.
+func (s *SortBy) order(elements []json.RawMessage, object func(json.RawMessage) json.RawMessage, typed map[string]any) error {
 	byField := &fieldOrder{elements: elements, values: make([][][]reflect.Value, len(elements))}
 	found := false
 	for i, element := range elements {
@@ -112,26 +110,26 @@ func (s *SortBy) sorted(elements []json.RawMessage, object func(json.RawMessage)
 		dec := json.NewDecoder(bytes.NewReader(object(element)))
 		dec.UseNumber()
 		if err := dec.Decode(&obj); err != nil && !errors.Is(err, io.EOF) {
-			return nil, exitcode.With(exitcode.Failed, fmt.Errorf("--sort-by: an item is not an object: %w", err))
+			return exitcode.With(exitcode.Failed, fmt.Errorf("--sort-by: an item is not an object: %w", err))
 		}
 		if obj != nil && typed != nil && obj["kind"] == nil && obj["apiVersion"] == nil {
 			obj["kind"], obj["apiVersion"] = typed["kind"], typed["apiVersion"]
 		}
 		values, err := s.path.FindResults(kubectlValue(obj))
 		if err != nil {
-			return nil, exitcode.With(exitcode.Failed, fmt.Errorf("--sort-by %s: %w", s.Field, err))
+			return exitcode.With(exitcode.Failed, fmt.Errorf("--sort-by %s: %w", s.Field, err))
 		}
 		byField.values[i] = values
 		found = found || len(values) > 0 && len(values[0]) > 0
 	}
 	if !found {
-		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("couldn't find any field with path %q in the list of objects", s.Field))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("couldn't find any field with path %q in the list of objects", s.Field))
 	}
 	sort.Sort(byField)
 	if byField.err != nil {
-		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("--sort-by %s: %w", s.Field, byField.err))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("--sort-by %s: %w", s.Field, byField.err))
 	}
-	return byField.elements, nil
+	return nil
 }
 
 // fieldOrder is kubectl's TableSorter and RuntimeSort: elements and the
