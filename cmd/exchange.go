@@ -161,6 +161,7 @@ func (o *exchangeOptions) completeOutput(c *cli.Context) error {
 	}
 	if x.Table != nil {
 		x.Spec.Accept = output.TableAccept
+		x.ShowKind = c.Bool("show-kind")
 	}
 	by := c.String("sort-by")
 	if by == "" {
@@ -332,7 +333,7 @@ func typedWatch(arg string) bool {
 // mistake: kcurl prints the answer's JSON unless -o says otherwise.
 func tableOptions(c *cli.Context, printing output.Options) (*output.TableOptions, error) {
 	if printing.Format != "table" && printing.Format != "wide" {
-		for _, flag := range []string{"show-labels", "label-columns"} {
+		for _, flag := range []string{"show-labels", "label-columns", "show-kind"} {
 			if c.IsSet(flag) {
 				return nil, usagef("--%s goes with a table, as kubectl's: add -o table or -o wide", flag)
 			}

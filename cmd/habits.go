@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ var kubectlValueFlags = map[string]bool{
 	"field-selector": true, "type": true, "replicas": true, "tail": true, "since": true,
 	"context": true, "kubeconfig": true, "as": true, "image": true, "k": true, "kustomize": true,
 	"server": true, "token": true, "field-manager": true, "sort-by": true, "dry-run": true,
+	"L": true, "label-columns": true,
 }
 
 // kubectlPassed are the kubectl flags kcurl has too (same name, same
@@ -35,7 +37,12 @@ var kubectlPassed = map[string]bool{
 	"A": true, "all-namespaces": true, "w": true, "watch": true, "watch-only": true,
 	"field-selector": true, "context": true, "kubeconfig": true, "as": true, "as-group": true,
 	"server": true, "token": true, "field-manager": true, "force-conflicts": true, "sort-by": true,
+	"show-labels": true, "show-kind": true, "no-headers": true, "L": true, "label-columns": true,
 }
+
+// kubectlTableFlags are kubectl get's flags that shape its table, which
+// kcurl's take with -o table.
+var kubectlTableFlags = []string{"show-labels", "show-kind", "no-headers", "L", "label-columns"}
 
 // kubectlLogPassed are the log flags of kubectl logs that kcurl has.
 var kubectlLogPassed = map[string]bool{
@@ -132,6 +139,10 @@ func parseKubectl(verb string, rest []string) kubectlCall {
 			continue
 		}
 		flag, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !hasValue && !strings.HasPrefix(a, "--") && len(flag) > 1 && kubectlValueFlags[flag[:1]] {
+			flag, value, hasValue = flag[:1], flag[1:], true // -oyaml, -Lapp
+			a = "-" + flag // passed on as -o yaml
+		}
 		takes := kubectlValueFlags[flag] && !(logs && (flag == "f" || flag == "p"))
 		if takes && !hasValue && i+1 < len(rest) {
 			value, hasValue = rest[i+1], true
@@ -151,6 +162,29 @@ func parseKubectl(verb string, rest []string) kubectlCall {
 		}
 	}
 	return call
+}
+
+// withoutFlags is passed, the flags typed (-L v, --show-labels,
+// --label-columns=v) without those named.
+func withoutFlags(passed, names []string) []string {
+	var kept []string
+	for i := 0; i < len(passed); i++ {
+		flag, _, hasValue := strings.Cut(strings.TrimLeft(passed[i], "-"), "=")
+		if !slices.Contains(names, flag) {
+			kept = append(kept, passed[i])
+			continue
+		}
+		if !hasValue && kubectlValueFlags[flag] {
+			i++ // its value
+		}
+	}
+	return kept
+}
+
+// given: the flag was typed, with a value or without.
+func (k kubectlCall) given(name string) bool {
+	_, hasValue := k.values[name]
+	return hasValue || k.bools[name]
 }
 
 // value is the first of the flag names given a value.
@@ -269,6 +303,15 @@ func firstWord(words []string) string {
 }
 
 func (k kubectlCall) get(ref, typ string) (line, note string) {
+	switch output := k.value("o", "output"); {
+	case output == "" && slices.ContainsFunc(kubectlTableFlags, k.given):
+		// kubectl's table, which kcurl prints when asked.
+		k.passed = append([]string{"-o", "table"}, k.passed...)
+	case output != "" && output != "wide" && !strings.HasPrefix(output, "custom-columns"):
+		// kubectl ignores its table's flags with another output; kcurl
+		// would refuse them.
+		k.passed = withoutFlags(k.passed, kubectlTableFlags)
+	}
 	switch {
 	case len(k.words) == 0:
 		return k.line("TYPE"), "kcurl api-resources lists the types"

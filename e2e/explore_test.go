@@ -220,6 +220,8 @@ func TestTablesAreKubectls(t *testing.T) {
 		{"wd/w2"}, {"wd/w4-with-a-longer-name", "-o", "wide"},
 		// Two types at once: a table each, names after their kinds.
 		{"wd,sprockets"}, {"sprockets,wd", "-o", "wide", "--no-headers"}, {"wd,sprockets", "-L", "tier"},
+		// --show-kind names them so with one type too.
+		{"wd", "--show-kind"}, {"wd/w2", "-o", "wide", "--show-kind"}, {"wd,sprockets", "--show-kind"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			want := kubectlGet(t, s.NS, args...)

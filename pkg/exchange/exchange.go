@@ -52,6 +52,9 @@ type Options struct {
 
 	Print output.Options
 	Table *output.TableOptions // -o table|wide: the server's Table
+	// ShowKind is --show-kind: a RESOURCE's table names each object
+	// after its kind (pod/web), as tables of several types always do.
+	ShowKind bool
 	// SortBy is --sort-by: each answer's items (a Table's rows) in
 	// kubectl's order before they are printed; not a watch's events.
 	SortBy  *output.SortBy
@@ -105,6 +108,9 @@ func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Optio
 			table.Empty = r.emptyMessage(resolved)
 		}
 		x.tables = output.NewTablePrinter(r.Out, r.ErrOut, table)
+		if r.ShowKind && len(resolved.Kinds) == 1 {
+			x.tables.NameKind(resolved.Kinds[0]) // several have theirs already
+		}
 	}
 	switch {
 	case r.Watch != nil:
