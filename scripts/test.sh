@@ -81,10 +81,10 @@ fuzz() {
 fuzztime=${KCURL_FUZZTIME:-4s}
 if [[ $fuzztime != 0 ]]; then
 	# The argument rewriter, the Status decoder, the /proc/PID/root
-	# resolver, the JSON decoder, the formatter, the YAML writer and cp's
-	# untar. Their seeds already ran above.
+	# resolver, the JSON decoder, the formatter, the YAML writer, --sort-by
+	# and cp's untar. Their seeds already ran above.
 	for target in ./cmd:FuzzInterspersed ./pkg/transport:FuzzResponseError ./pkg/target:FuzzOpenInRoot \
-		./pkg/output:FuzzDecoder ./pkg/output:FuzzFormatter ./pkg/output:FuzzYAML ./pkg/stream:FuzzUntar; do
+		./pkg/output:FuzzDecoder ./pkg/output:FuzzFormatter ./pkg/output:FuzzYAML ./pkg/output:FuzzSortBy ./pkg/stream:FuzzUntar; do
 		fuzz "${target%%:*}" "${target#*:}"
 	done
 fi
