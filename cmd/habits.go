@@ -304,8 +304,9 @@ func firstWord(words []string) string {
 
 func (k kubectlCall) get(ref, typ string) (line, note string) {
 	switch output := k.value("o", "output"); {
-	case output == "" && slices.ContainsFunc(kubectlTableFlags, k.given):
-		// kubectl's table, which kcurl prints when asked.
+	case output == "":
+		// kubectl's table, which kcurl prints when asked (its own
+		// default is the answer's JSON).
 		k.passed = append([]string{"-o", "table"}, k.passed...)
 	case output != "" && output != "wide" && !strings.HasPrefix(output, "custom-columns"):
 		// kubectl ignores its table's flags with another output; kcurl
