@@ -287,13 +287,22 @@ func TestAllPages(t *testing.T) {
 
 func createConfigMaps(t *testing.T, ns string, n int) {
 	t.Helper()
+	createObjects(t, "/api/v1/namespaces/"+ns+"/configmaps", n, func(i int) obj {
+		return obj{"metadata": obj{"name": fmt.Sprintf("cm-%04d", i)}, "data": obj{"i": fmt.Sprint(i)}}
+	})
+}
+
+// createObjects POSTs n objects to the collection at path, 16 at a time,
+// object(i) the i-th.
+func createObjects(t *testing.T, path string, n int, object func(i int) obj) {
+	t.Helper()
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 16)
 	for i := 0; i < n; i++ {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem }()
-			code, body := adminDo(t, "POST", "/api/v1/namespaces/"+ns+"/configmaps", obj{"metadata": obj{"name": fmt.Sprintf("cm-%04d", i)}, "data": obj{"i": fmt.Sprint(i)}})
+			code, body := adminDo(t, "POST", path, object(i))
 			if code != 201 {
 				errs <- fmt.Errorf("HTTP %d: %s", code, body)
 				return

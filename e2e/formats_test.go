@@ -117,32 +117,39 @@ func TestKubectlFormats(t *testing.T) {
 	})
 }
 
-// TestSortByIsKubectls sorts the same ConfigMaps with kcurl (in the Pod)
-// and kubectl (as the admin) and compares what each prints: 20 of them,
-// many with equal values and some without the field, so that kubectl's
-// unstable sort and its order for missing values show if kcurl's differed.
+// TestSortByIsKubectls sorts the same widgets with kcurl (in the Pod) and
+// kubectl (as the admin) and compares what each prints: 20 of them, many
+// with equal values and some without the field, so that kubectl's unstable
+// sort and its order for missing values show if kcurl's differed. Widgets,
+// not ConfigMaps: their table has no AGE, which could turn a second
+// between kubectl's request and kcurl's.
 func TestSortByIsKubectls(t *testing.T) {
+	installWidgets(t)
 	s := newSandbox(t, exploreRules...)
-	ns := "/api/v1/namespaces/" + s.NS + "/configmaps"
+	widgets := "/apis/kcurl-e2e.example.com/v1/namespaces/" + s.NS + "/widgets"
 	values := []string{"9", "10", "1k", "200m", "", "9", "b", "a", "10", "", "1Ki", "0.5", "", "9", "3", "10", "a", "7", "", "9"}
 	for i, n := range values {
-		cm := obj{"metadata": obj{"name": fmt.Sprintf("cm-%02d", (i*7)%20), "labels": obj{"tier": []string{"front", "back"}[i%2]}}}
+		spec := obj{"color": []string{"red", "green", "blue"}[i%3]}
 		if n != "" {
-			cm["data"] = obj{"n": n}
+			spec["n"] = n
 		}
-		adminMust(t, "POST", ns, cm, nil)
+		adminMust(t, "POST", widgets, obj{
+			"apiVersion": "kcurl-e2e.example.com/v1", "kind": "Widget", "spec": spec,
+			"metadata": obj{"name": fmt.Sprintf("w-%02d", (i*7)%20), "labels": obj{"tier": []string{"front", "back"}[i%2]}},
+		}, nil)
 	}
 	for _, args := range [][]string{
-		{"cm", "--sort-by=.data.n"},
-		{"cm", "--sort-by", "{.data.n}", "-o", "wide", "--no-headers"},
-		{"cm", "--sort-by=.metadata.labels.tier", "-L", "tier"},
-		{"cm", "--sort-by=.metadata.creationTimestamp"}, // equal to the second: the unstable order shows
-		{"cm", "--sort-by=.data.n", "-o", "name"},
-		{"cm", "--sort-by=.metadata.labels.tier", "-o", "name"},
-		{"cm", "--sort-by=.data.n", "-o", `jsonpath={range .items[*]}{.metadata.name}={.data.n}{"\n"}{end}`},
-		{"cm", "--sort-by=.metadata.name", "-o", "custom-columns=NAME:.metadata.name,N:.data.n"},
-		{"cm", "-l", "tier=front", "--sort-by=.data.n"},
-		{"cm", "-l", "tier=none", "--sort-by=.data.n"},
+		{"wd", "--sort-by=.spec.n"},
+		{"wd", "--sort-by", "{.spec.n}", "-o", "wide", "--no-headers"},
+		{"wd", "--sort-by=.metadata.labels.tier", "-L", "tier"},
+		{"wd", "--sort-by=.spec.color", "--show-kind"},
+		{"wd", "--sort-by=.metadata.creationTimestamp"}, // equal to the second: the unstable order shows
+		{"wd", "--sort-by=.spec.n", "-o", "name"},
+		{"wd", "--sort-by=.metadata.labels.tier", "-o", "name"},
+		{"wd", "--sort-by=.spec.n", "-o", `jsonpath={range .items[*]}{.metadata.name}={.spec.n}{"\n"}{end}`},
+		{"wd", "--sort-by=.metadata.name", "-o", "custom-columns=NAME:.metadata.name,N:.spec.n"},
+		{"wd", "-l", "tier=front", "--sort-by=.spec.n"},
+		{"wd", "-l", "tier=none", "--sort-by=.spec.n"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			want := kubectlGet(t, s.NS, args...)
@@ -156,30 +163,38 @@ func TestSortByIsKubectls(t *testing.T) {
 		})
 	}
 	t.Run("a field no item has", func(t *testing.T) {
-		c := kubectlCommand(t, s.NS, "get", "cm", "--sort-by=.data.missing", "-o", "name")
+		c := kubectlCommand(t, s.NS, "get", "wd", "--sort-by=.spec.missing", "-o", "name")
 		out, err := c.CombinedOutput()
 		if err == nil {
 			t.Fatalf("kubectl did not fail: %s", out)
 		}
 		want := strings.TrimPrefix(string(out), "error: ")
-		harness.Expect(t, s.run("cm", "--sort-by=.data.missing", "-o", "name"), "", "kcurl: "+want, 1)
+		harness.Expect(t, s.run("wd", "--sort-by=.spec.missing", "-o", "name"), "", "kcurl: "+want, 1)
 		// kubectl's table drops the error and says "No resources found",
 		// exit 0; kcurl says why, as for any other format.
-		harness.Expect(t, s.run("cm", "--sort-by=.data.missing", "-o", "table"), "", "kcurl: "+want, 1)
+		harness.Expect(t, s.run("wd", "--sort-by=.spec.missing", "-o", "table"), "", "kcurl: "+want, 1)
 	})
 }
 
 // A sorted table is held whole and aligned as one, as kubectl's (which
 // reads it in one page), where a table of more than 500 rows is otherwise
 // aligned 500 rows at a time, as kubectl aligns each page of its
-// --chunk-size: the widest name here sorts last.
+// --chunk-size: the widest name here sorts last. Widgets have no AGE
+// column, which could turn a second between the two requests.
 func TestSortByAlignsTheWholeTable(t *testing.T) {
+	installWidgets(t)
 	s := newSandbox(t, exploreRules...)
-	createConfigMaps(t, s.NS, 505)
-	adminMust(t, "POST", "/api/v1/namespaces/"+s.NS+"/configmaps", obj{"metadata": obj{"name": "zz-the-widest-name-sorts-last"}}, nil)
-	for _, args := range [][]string{{"cm", "--sort-by=.metadata.name"}, {"cm"}} {
+	widgets := "/apis/kcurl-e2e.example.com/v1/namespaces/" + s.NS + "/widgets"
+	createObjects(t, widgets, 506, func(i int) obj {
+		name := fmt.Sprintf("w-%04d", i)
+		if i == 505 {
+			name = "zz-the-widest-name-sorts-last"
+		}
+		return obj{"apiVersion": "kcurl-e2e.example.com/v1", "kind": "Widget", "metadata": obj{"name": name}, "spec": obj{"color": "red"}}
+	})
+	for _, args := range [][]string{{"wd", "--sort-by=.metadata.name"}, {"wd"}} {
 		want := kubectlGet(t, s.NS, args...)
-		if !strings.HasPrefix(want, "NAME                            DATA") == (len(args) == 2) {
+		if !strings.HasPrefix(want, "NAME                            COLOR") == (len(args) == 2) {
 			t.Fatalf("kubectl get %v aligned its first page otherwise than this test expects:\n%.200s", args, want)
 		}
 		r := s.run(append(args, "-o", "table")...)
