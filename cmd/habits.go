@@ -140,8 +140,9 @@ func parseKubectl(verb string, rest []string) kubectlCall {
 		}
 		flag, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if !hasValue && !strings.HasPrefix(a, "--") && len(flag) > 1 && kubectlValueFlags[flag[:1]] {
-			flag, value, hasValue = flag[:1], flag[1:], true // -oyaml, -Lapp
-			a = "-" + flag // passed on as -o yaml
+			// -oyaml, -Lapp: passed on as -o yaml, -L app.
+			flag, value, hasValue = flag[:1], flag[1:], true
+			a = "-" + flag
 		}
 		takes := kubectlValueFlags[flag] && !(logs && (flag == "f" || flag == "p"))
 		if takes && !hasValue && i+1 < len(rest) {
