@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -69,24 +68,12 @@ func (o *getContextsOptions) run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	names := contexts.Names()
-	var missing []string
-	if len(o.names) > 0 {
-		names = nil
-		for _, name := range o.names {
-			if contexts.ByName[name] == nil {
-				missing = append(missing, name)
-			} else {
-				names = append(names, name)
-			}
-		}
-	}
+	names, missing := contexts.Select(o.names)
 	// kubectl's tabwriter, so that the columns are its own.
 	w := printers.GetNewTabWriter(s.Out)
 	if !o.nameOnly && !o.noHeaders {
 		fmt.Fprintln(w, "CURRENT\tNAME\tCLUSTER\tAUTHINFO\tNAMESPACE")
 	}
-	slices.Sort(names) // as kubectl: the names asked for, sorted too
 	for _, name := range names {
 		if o.nameOnly {
 			fmt.Fprintln(w, name)

@@ -25,12 +25,21 @@ func ReadContexts(opts Options, env Env) (*Contexts, error) {
 	return &Contexts{Current: raw.CurrentContext, ByName: raw.Contexts}, nil
 }
 
-// Names are the contexts' names, sorted, as kubectl lists them.
-func (c *Contexts) Names() []string {
-	names := make([]string, 0, len(c.ByName))
-	for name := range c.ByName {
-		names = append(names, name)
+// Select is the contexts named (every one when none is), sorted as
+// kubectl lists them, and the names that are not there.
+func (c *Contexts) Select(names []string) (found, missing []string) {
+	if len(names) == 0 {
+		for name := range c.ByName {
+			found = append(found, name)
+		}
 	}
-	slices.Sort(names)
-	return names
+	for _, name := range names {
+		if c.ByName[name] == nil {
+			missing = append(missing, name)
+		} else {
+			found = append(found, name)
+		}
+	}
+	slices.Sort(found)
+	return found, missing
 }
