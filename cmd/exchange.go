@@ -85,6 +85,7 @@ func (o *exchangeOptions) complete(c *cli.Context) error {
 
 	o.include, o.showCurl, x.Silent = c.Bool("include"), c.Bool("curl"), c.Bool("silent")
 	x.All, x.PerPage, x.AllNamespaces = c.Bool("all"), c.Bool("per-page"), c.Bool("all-namespaces")
+	x.IgnoreNotFound = c.Bool("ignore-not-found")
 	o.relist = c.Bool("relist")
 	if c.Bool("watch") || c.Bool("watch-only") || typedWatch(x.PathOrResource) {
 		x.Watch = &apiclient.WatchOptions{ChangesOnly: c.Bool("watch-only")}

@@ -81,7 +81,6 @@ var kubectlFlags = map[string]string{
 	// kubectl get's.
 	"raw":                 "kubectl get's; kcurl takes the PATH itself: kcurl /api/v1/namespaces",
 	"chunk-size":          "kubectl get's; kcurl's --all reads the whole list, in pages of 500 (or of --limit N)",
-	"ignore-not-found":    "kubectl get's; kcurl exits 4 on NotFound, as on every 4xx, for a script to test",
 	"output-watch-events": "kubectl get's; kcurl's -w prints each event whole, its type included (-q .type)",
 	"server-print":        "kubectl get's; kcurl's -o table is the server's table, and -o json its object",
 	// In a command's flags (exec -s URL); kcurl's own -s is --silent.

@@ -108,6 +108,7 @@ func kubectlFormatFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "allow-missing-template-keys", Value: true, Category: catOutput, Usage: "jsonpath, go-template: a missing field prints nothing (jsonpath) or <no value> (go-template); =false makes it an error"},
 		&cli.BoolFlag{Name: "show-managed-fields", Category: catOutput, Usage: "kyaml: keep metadata.managedFields, which kubectl hides"},
 		&cli.BoolFlag{Name: "no-headers", Category: catOutput, Usage: "-o table, wide, custom-columns: no header line, as kubectl's"},
+		&cli.BoolFlag{Name: "ignore-not-found", Category: catOutput, Usage: "a NotFound answer is success (exit 0) with nothing printed, and an empty table says nothing, as kubectl get's and delete's"},
 		&cli.BoolFlag{Name: "show-kind", Category: catOutput, Usage: "-o table, wide: each name after its kind (pod/web), as kubectl's"},
 		&cli.BoolFlag{Name: "show-labels", Category: catOutput, Usage: "-o table, wide: each object's labels in a last LABELS column, as kubectl's"},
 		&cli.StringSliceFlag{Name: "label-columns", Aliases: []string{"L"}, Category: catOutput, Usage: "-o table, wide: a column with each object's label `KEY` (comma separated, or repeated), as kubectl's"},

@@ -38,6 +38,7 @@ var kubectlPassed = map[string]bool{
 	"field-selector": true, "context": true, "kubeconfig": true, "as": true, "as-group": true,
 	"server": true, "token": true, "field-manager": true, "force-conflicts": true, "sort-by": true,
 	"show-labels": true, "show-kind": true, "no-headers": true, "L": true, "label-columns": true,
+	"ignore-not-found": true,
 }
 
 // kubectlTableFlags are kubectl get's flags that shape its table, which

@@ -204,6 +204,40 @@ func TestSortByAlignsTheWholeTable(t *testing.T) {
 	}
 }
 
+// --ignore-not-found as kubectl's: a missing object, an empty list, a
+// DELETE of what is not there: nothing printed, exit 0, as kubectl get
+// and delete do.
+func TestIgnoreNotFoundIsKubectls(t *testing.T) {
+	s := newSandbox(t, exploreRules...)
+	adminMust(t, "POST", "/api/v1/namespaces/"+s.NS+"/configmaps", obj{"metadata": obj{"name": "here"}}, nil)
+	for _, tc := range []struct{ kubectl, kcurl []string }{
+		{[]string{"get", "cm", "nope", "--ignore-not-found"}, []string{"cm/nope", "--ignore-not-found", "-o", "table"}},
+		{[]string{"get", "cm", "-l", "none=x", "--ignore-not-found"}, []string{"cm", "-l", "none=x", "--ignore-not-found", "-o", "table"}},
+		{[]string{"get", "cm", "nope", "-o", "name", "--ignore-not-found"}, []string{"cm/nope", "-o", "name", "--ignore-not-found"}},
+		{[]string{"delete", "cm", "nope", "--ignore-not-found"}, []string{"cm/nope", "-X", "DELETE", "--ignore-not-found"}},
+	} {
+		t.Run(strings.Join(tc.kcurl, " "), func(t *testing.T) {
+			c := kubectlCommand(t, s.NS, tc.kubectl...)
+			var stderr strings.Builder
+			c.Stderr = &stderr
+			out, err := c.Output()
+			if err != nil || stderr.Len() > 0 {
+				t.Fatalf("kubectl %v: %v\n%s", tc.kubectl, err, stderr.String())
+			}
+			harness.Expect(t, s.run(tc.kcurl...), string(out), "", 0)
+		})
+	}
+	// Without it, the same is exit 4, and a missing right stays one with it.
+	r := s.run("cm/nope", "-o", "name")
+	if r.Code != 4 {
+		t.Errorf("without --ignore-not-found:\n%s", r)
+	}
+	r = s.run("secrets/nope", "--ignore-not-found")
+	if r.Code != 4 || !strings.Contains(r.Stderr, "Forbidden") {
+		t.Errorf("a Forbidden with --ignore-not-found:\n%s", r)
+	}
+}
+
 // sameWatch reads the first lines of kubectl's and kcurl's watches, then
 // patches the object at path and reads one line more from each, and
 // compares what they printed; then it stops kcurl with Ctrl-C.

@@ -57,10 +57,13 @@ type Options struct {
 	ShowKind bool
 	// SortBy is --sort-by: each answer's items (a Table's rows) in
 	// kubectl's order before they are printed; not a watch's events.
-	SortBy  *output.SortBy
-	Include bool // -i: each answer's status line and headers before its body
-	Out     io.Writer
-	ErrOut  io.Writer // notices: a withheld binary body, a watch resumed
+	SortBy *output.SortBy
+	// IgnoreNotFound is kubectl's --ignore-not-found: a NotFound answer
+	// is success with nothing printed, and an empty table says nothing.
+	IgnoreNotFound bool
+	Include        bool // -i: each answer's status line and headers before its body
+	Out            io.Writer
+	ErrOut         io.Writer // notices: a withheld binary body, a watch resumed
 	// Curl, when set, prints the equivalent curl command and sends nothing.
 	Curl *request.CurlAuth
 }
@@ -104,7 +107,7 @@ func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Optio
 		table.WithNamespace = r.AllNamespaces && resolved.Namespaced && r.isResource()
 		// Sorted, the table is held whole anyway: aligned as a whole.
 		table.AlignAll = r.SortBy != nil
-		if r.Watch == nil { // kubectl get -w says nothing of an empty list
+		if r.Watch == nil && !r.IgnoreNotFound { // kubectl get -w says nothing of an empty list
 			table.Empty = r.emptyMessage(resolved)
 		}
 		x.tables = output.NewTablePrinter(r.Out, r.ErrOut, table)
@@ -127,6 +130,8 @@ func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Optio
 		// Checked first: a body cut short by the deadline can read as a
 		// clean end.
 		return ctx.Err()
+	case r.IgnoreNotFound && notFound(err):
+		return nil
 	case err == nil:
 		if x.tables != nil {
 			x.tables.Done() // "No resources found", when no table had a row
@@ -140,6 +145,13 @@ func Run(ctx context.Context, api *apiclient.Client, resources Resolver, r Optio
 		return x.printer.Done() // Ctrl-C or --timeout: the stream ended as asked
 	}
 	return err
+}
+
+// notFound is kubectl's apierrors.IsNotFound: the answer's reason is
+// NotFound, or it is a 404 that gives none.
+func notFound(err error) bool {
+	var status *transport.StatusError
+	return errors.As(err, &status) && (status.Reason == "NotFound" || status.Reason == "" && status.Code == http.StatusNotFound)
 }
 
 // printCurl prints the curl command for the (first) resolved path and
