@@ -61,6 +61,10 @@ func NewDecoder(r io.Reader) *Decoder {
 	return &Decoder{r: r, buf: make([]byte, 0, 64<<10), keys: make(map[string]string, 256), recFrom: -1, heldFrom: -1}
 }
 
+// position is where d is in its stream: the offset of the next byte it
+// reads.
+func (d *Decoder) position() int64 { return d.offset + int64(d.pos) }
+
 // reset makes d read a new stream from r, keeping its buffers.
 func (d *Decoder) reset(r io.Reader) {
 	d.r, d.buf, d.pos, d.offset, d.err, d.depth, d.recFrom, d.heldFrom = r, d.buf[:0], 0, 0, nil, 0, -1, -1

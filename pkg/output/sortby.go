@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,6 +47,8 @@ func ParseSortBy(expr string) (*SortBy, error) {
 
 // Sort reads the answer body and returns it with its items or rows in
 // order: the server's JSON, each item's bytes as they came, in a new order.
+// It holds the answer once (its bytes, which the answer returned is made
+// of, and each item's sort key), never the decoded list.
 func (s *SortBy) Sort(body io.Reader) (io.Reader, error) {
 	data, err := io.ReadAll(io.LimitReader(body, limits.MaxValue()+1))
 	if err != nil {
@@ -53,78 +57,140 @@ func (s *SortBy) Sort(body io.Reader) (io.Reader, error) {
 	if int64(len(data)) > limits.MaxValue() {
 		return nil, &limits.ValueTooLargeError{}
 	}
-	answer, ok := readMembers(data)
-	if !ok {
-		return bytes.NewReader(data), nil // not one JSON object: the printer says what it is
-	}
-	var kind string
-	_ = json.Unmarshal(answer.get("kind"), &kind)
-	switch {
-	case kind == "Table" && answer.get("rows") != nil:
-		err = answer.sort("rows", func(rows []json.RawMessage) error {
-			if len(rows) < 2 {
-				return nil // kubectl's SortingPrinter leaves a row alone, unchecked
-			}
-			return s.order(rows, rowObject, nil)
-		})
-	case answer.get("items") != nil:
-		// As kubectl's decoder does: items of a typed list (PodList)
-		// carry no kind; they get their list's.
-		var apiVersion string
-		_ = json.Unmarshal(answer.get("apiVersion"), &apiVersion)
-		var typed map[string]any
-		if kind != "" {
-			typed = map[string]any{"kind": strings.TrimSuffix(kind, "List"), "apiVersion": apiVersion}
-		}
-		err = answer.sort("items", func(items []json.RawMessage) error {
-			if len(items) == 0 {
-				return nil
-			}
-			return s.order(items, func(item json.RawMessage) json.RawMessage { return item }, typed)
-		})
+	answer, err := s.read(data)
+	if errors.Is(err, errNotOneObject) {
+		return bytes.NewReader(data), nil // the printer says what it is
 	}
 	if err != nil {
 		return nil, err
 	}
-	return bytes.NewReader(answer.encode()), nil
-}
-
-// rowObject is the object a Table's row carries.
-func rowObject(row json.RawMessage) json.RawMessage {
-	var r struct {
-		Object json.RawMessage `json:"object"`
-	}
-	_ = json.Unmarshal(row, &r)
-	return r.Object
-}
-
-// order puts elements in order, in place, by the field of the object each
-// holds, with kubectl's comparison (sort.Sort and its Less, so that equal
-// values end where kubectl's do). An object with neither kind nor
-// apiVersion gets typed's.
-func (s *SortBy) order(elements []json.RawMessage, object func(json.RawMessage) json.RawMessage, typed map[string]any) error {
-	byField := &fieldOrder{elements: elements, values: make([][][]reflect.Value, len(elements))}
-	found := false
-	for i, element := range elements {
-		var obj map[string]any
-		dec := json.NewDecoder(bytes.NewReader(object(element)))
-		dec.UseNumber()
-		if err := dec.Decode(&obj); err != nil && !errors.Is(err, io.EOF) {
-			return exitcode.With(exitcode.Failed, fmt.Errorf("--sort-by: an item is not an object: %w", err))
+	for _, m := range answer {
+		if len(m.elements) == 0 || m.rows && len(m.elements) == 1 {
+			continue // kubectl's SortingPrinter leaves a row alone, unchecked
 		}
-		if obj != nil && typed != nil && obj["kind"] == nil && obj["apiVersion"] == nil {
+		if err := s.order(m.elements); err != nil {
+			return nil, err
+		}
+	}
+	return answer.encode(), nil
+}
+
+// errNotOneObject: the answer is not one JSON object (a number, a stream
+// of values, not JSON): nothing to sort.
+var errNotOneObject = errors.New("not one JSON object")
+
+// read splits data, one JSON object, into its members: a list's items, or a
+// Table's rows, each with the value the field has in its object, and every
+// other member as its bytes.
+func (s *SortBy) read(data []byte) (parts, error) {
+	d := NewDecoder(bytes.NewReader(data))
+	if c, err := d.peekValue(); err != nil || c != '{' {
+		return nil, errNotOneObject
+	}
+	if err := d.enter(); err != nil {
+		return nil, errNotOneObject
+	}
+	var answer parts
+	var kind, apiVersion string
+	for first := true; ; first = false {
+		key, ok, err := d.member(first, true)
+		if err != nil {
+			return nil, errNotOneObject
+		}
+		if !ok {
+			break
+		}
+		m := part{key: key}
+		c, err := d.peekValue()
+		if err != nil {
+			return nil, errNotOneObject
+		}
+		start := d.position()
+		switch {
+		case c == '[' && key == "rows" && kind == "Table":
+			m.rows = true
+			err = s.readElements(d, data, &m, nil)
+		case c == '[' && key == "items":
+			// As kubectl's decoder does: items of a typed list (PodList)
+			// carry no kind; they get their list's.
+			typed := map[string]any{"kind": strings.TrimSuffix(kind, "List"), "apiVersion": apiVersion}
+			err = s.readElements(d, data, &m, typed)
+		default:
+			var v any
+			if v, err = d.value(); err == nil {
+				m.raw = data[start:d.position()]
+				switch key {
+				case "kind":
+					kind, _ = v.(string)
+				case "apiVersion":
+					apiVersion, _ = v.(string)
+				}
+			}
+		}
+		if err != nil {
+			var syntax *SyntaxError
+			if errors.As(err, &syntax) {
+				return nil, errNotOneObject
+			}
+			return nil, err // an item that is not an object, a field kubectl cannot read
+		}
+		answer = append(answer, m)
+	}
+	if more, err := d.another(); more || err != nil {
+		return nil, errNotOneObject
+	}
+	return answer, nil
+}
+
+// readElements reads the array at d into m: each element's bytes, and the
+// values the field has in its object (a row's object; the item itself,
+// with typed's kind and apiVersion when it has neither).
+func (s *SortBy) readElements(d *Decoder, data []byte, m *part, typed map[string]any) error {
+	if err := d.enter(); err != nil {
+		return err
+	}
+	m.elements = []element{}
+	for first := true; ; first = false {
+		ok, err := d.element(first)
+		if err != nil || !ok {
+			return err
+		}
+		if _, err := d.peekValue(); err != nil {
+			return err
+		}
+		start := d.position()
+		v, err := d.value()
+		if err != nil {
+			return err
+		}
+		obj, isObject := v.(map[string]any)
+		if m.rows {
+			obj, isObject = obj["object"].(map[string]any)
+			isObject = isObject || obj == nil // a row without its object has no field
+		}
+		if !isObject {
+			return exitcode.With(exitcode.Failed, fmt.Errorf("--sort-by: an item of the list is not an object"))
+		}
+		if obj != nil && typed != nil && obj["kind"] == nil && obj["apiVersion"] == nil && typed["kind"] != "" {
 			obj["kind"], obj["apiVersion"] = typed["kind"], typed["apiVersion"]
 		}
 		values, err := s.path.FindResults(kubectlValue(obj))
 		if err != nil {
 			return exitcode.With(exitcode.Failed, fmt.Errorf("--sort-by %s: %w", s.Field, err))
 		}
-		byField.values[i] = values
-		found = found || len(values) > 0 && len(values[0]) > 0
+		m.elements = append(m.elements, element{raw: data[start:d.position()], values: values})
 	}
+}
+
+// order puts elements in order, in place, by the values of the field,
+// with kubectl's comparison (sort.Sort and its Less, so that equal values
+// end where kubectl's do).
+func (s *SortBy) order(elements []element) error {
+	found := slices.ContainsFunc(elements, func(e element) bool { return len(e.values) > 0 && len(e.values[0]) > 0 })
 	if !found {
 		return exitcode.With(exitcode.Failed, fmt.Errorf("couldn't find any field with path %q in the list of objects", s.Field))
 	}
+	byField := &fieldOrder{elements: elements}
 	sort.Sort(byField)
 	if byField.err != nil {
 		return exitcode.With(exitcode.Failed, fmt.Errorf("--sort-by %s: %w", s.Field, byField.err))
@@ -132,25 +198,68 @@ func (s *SortBy) order(elements []json.RawMessage, object func(json.RawMessage) 
 	return nil
 }
 
-// fieldOrder is kubectl's TableSorter and RuntimeSort: elements and the
-// values the field has in each, swapped together.
+// element is one item of a list (or row of a Table): its bytes as they
+// came, and the values the field has in its object.
+type element struct {
+	raw    []byte
+	values [][]reflect.Value
+}
+
+// parts are a JSON object's members in their order.
+type parts []part
+
+// part is one: its value's bytes, or the elements of the array sorted.
+type part struct {
+	key      string
+	raw      []byte
+	elements []element // nil: not the array sorted
+	rows     bool      // a Table's rows
+}
+
+// encode is the object again, its members in their order, the elements
+// in theirs: slices of the answer's bytes, not a copy of them.
+func (m parts) encode() io.Reader {
+	bufs := net.Buffers{[]byte("{")}
+	for i, member := range m {
+		if i > 0 {
+			bufs = append(bufs, []byte(","))
+		}
+		var key bytes.Buffer
+		enc := json.NewEncoder(&key)
+		enc.SetEscapeHTML(false) // the key as the server wrote it, < and & too
+		_ = enc.Encode(member.key)
+		bufs = append(bufs, bytes.TrimSuffix(key.Bytes(), []byte("\n")), []byte(":"))
+		if member.elements == nil {
+			bufs = append(bufs, member.raw)
+			continue
+		}
+		bufs = append(bufs, []byte("["))
+		for j, e := range member.elements {
+			if j > 0 {
+				bufs = append(bufs, []byte(","))
+			}
+			bufs = append(bufs, e.raw)
+		}
+		bufs = append(bufs, []byte("]"))
+	}
+	bufs = append(bufs, []byte("}"))
+	return &bufs
+}
+
+// fieldOrder is kubectl's TableSorter and RuntimeSort: the elements,
+// each with the values the field has in it.
 type fieldOrder struct {
-	elements []json.RawMessage
-	values   [][][]reflect.Value
+	elements []element
 	err      error // the first pair kubectl could not compare
 }
 
-func (f *fieldOrder) Len() int { return len(f.elements) }
-
-func (f *fieldOrder) Swap(i, j int) {
-	f.elements[i], f.elements[j] = f.elements[j], f.elements[i]
-	f.values[i], f.values[j] = f.values[j], f.values[i]
-}
+func (f *fieldOrder) Len() int      { return len(f.elements) }
+func (f *fieldOrder) Swap(i, j int) { f.elements[i], f.elements[j] = f.elements[j], f.elements[i] }
 
 // Less is kubectl's: an element without the field sorts first, then its
 // first value decides.
 func (f *fieldOrder) Less(i, j int) bool {
-	iValues, jValues := f.values[i], f.values[j]
+	iValues, jValues := f.elements[i].values, f.elements[j].values
 	if len(iValues) == 0 || len(iValues[0]) == 0 {
 		return true
 	}
@@ -162,96 +271,4 @@ func (f *fieldOrder) Less(i, j int) bool {
 		f.err = err // kubectl exits here; kcurl says so once sorted
 	}
 	return less
-}
-
-// members is a JSON object's members in their order, each value's bytes
-// as they came.
-type members struct {
-	keys   []string
-	values []json.RawMessage
-}
-
-// readMembers splits data, one JSON object, into its members; ok is false
-// for anything else.
-func readMembers(data []byte) (m members, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return members{}, false
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		key, isKey := t.(string)
-		if err != nil || !isKey {
-			return members{}, false
-		}
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
-			return members{}, false
-		}
-		m.keys, m.values = append(m.keys, key), append(m.values, value)
-	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return members{}, false
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return members{}, false // more than one value: not one answer
-	}
-	return m, true
-}
-
-func (m members) get(key string) json.RawMessage {
-	for i, k := range m.keys {
-		if k == key {
-			return m.values[i]
-		}
-	}
-	return nil
-}
-
-// sort hands the array under key to order, which puts it in order in
-// place; a value under key that is not an array is left as it is.
-func (m members) sort(key string, order func([]json.RawMessage) error) error {
-	for i, k := range m.keys {
-		if k != key {
-			continue
-		}
-		var elements []json.RawMessage
-		if err := json.Unmarshal(m.values[i], &elements); err != nil {
-			return nil
-		}
-		if err := order(elements); err != nil {
-			return err
-		}
-		var b bytes.Buffer
-		b.WriteByte('[')
-		for n, e := range elements {
-			if n > 0 {
-				b.WriteByte(',')
-			}
-			b.Write(e)
-		}
-		b.WriteByte(']')
-		m.values[i] = b.Bytes()
-	}
-	return nil
-}
-
-// encode writes the object back, its members in their order.
-func (m members) encode() []byte {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, key := range m.keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false) // the key as the server wrote it, < and & too
-		_ = enc.Encode(key)
-		b.Truncate(b.Len() - 1) // Encode's newline
-		b.WriteByte(':')
-		b.Write(m.values[i])
-	}
-	b.WriteByte('}')
-	return b.Bytes()
 }
