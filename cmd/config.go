@@ -18,7 +18,7 @@ func configCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:        "config",
 		Usage:       "show the resolved target: server, namespace, CA, token, and where each came from (sends nothing)",
-		UsageText:   "kcurl config [-o json|yaml]\n  kcurl config get-contexts [NAME...] [-o name] [--no-headers]\n  kcurl config current-context",
+		UsageText:   "kcurl config [-o json|yaml]\n  kcurl config get-contexts [NAME...] [-o name] [--no-headers]\n  kcurl config current-context\n  kcurl config view [--minify] [-o yaml|json|jsonpath=…]",
 		Flags:       append([]cli.Flag{identityOutputFlag(), colorFlag()}, connectionFlags()...),
 		Action:      func(c *cli.Context) error { return runCommand(c, &configOptions{streams: s}) },
 		Subcommands: configSubcommands(s),

@@ -1,13 +1,17 @@
 package cmd
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 	"k8s.io/cli-runtime/pkg/printers"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kcurl/kcurl/pkg/exitcode"
+	"github.com/kcurl/kcurl/pkg/output"
 	"github.com/kcurl/kcurl/pkg/target"
 )
 
@@ -29,6 +33,19 @@ func configSubcommands(s Streams) []*cli.Command {
 				&cli.BoolFlag{Name: "no-headers", Usage: "the table without its header line"},
 			}, connectionFlags()...),
 			Action: func(c *cli.Context) error { return runCommand(c, &getContextsOptions{streams: s}) },
+		},
+		{
+			Name:      "view",
+			Usage:     "print the kubeconfig, its secrets redacted, as kubectl config view (sends nothing)",
+			UsageText: "kcurl config view [--minify] [-o yaml|json|jsonpath=…|go-template=…]",
+			Flags: append([]cli.Flag{
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FORMAT`: yaml (default), json, or kubectl's jsonpath=…, go-template=… and the others"},
+				&cli.BoolFlag{Name: "minify", Usage: "only what the current context (or --context) uses, as kubectl's"},
+				// kubectl's, which print the secrets: refused (complete).
+				&cli.BoolFlag{Name: "raw", Hidden: true},
+				&cli.BoolFlag{Name: "flatten", Hidden: true},
+			}, connectionFlags()...),
+			Action: func(c *cli.Context) error { return runCommand(c, &configViewOptions{streams: s}) },
 		},
 		{
 			Name:      "current-context",
@@ -113,5 +130,69 @@ func (o *currentContextOptions) run(c *cli.Context) error {
 		return exitcode.With(exitcode.Credentials, fmt.Errorf("current-context is not set"))
 	}
 	_, err = fmt.Fprintln(s.Out, contexts.Current)
+	return err
+}
+
+// configViewOptions is `kcurl config view`: the kubeconfig as kubectl
+// config view prints it, byte for byte.
+type configViewOptions struct {
+	streams Streams
+	minify  bool
+	format  string                // yaml or json, when kubectl is nil
+	kubectl *output.KubectlFormat // -o jsonpath=…, go-template=…
+}
+
+func (o *configViewOptions) complete(c *cli.Context) error {
+	if err := noArguments("config view", c.Args().Slice()); err != nil {
+		return err
+	}
+	for _, flag := range []string{"raw", "flatten"} {
+		if c.Bool(flag) {
+			return usagef("--%s would print the kubeconfig's secrets, which kcurl never prints: read the file itself", flag)
+		}
+	}
+	o.minify = c.Bool("minify")
+	given := c.String("output")
+	if output.IsKubectlFormat(given) {
+		var err error
+		o.kubectl, err = output.ParseKubectlFormat(given, output.KubectlOptions{AllowMissingKeys: true})
+		return err
+	}
+	var err error
+	o.format, err = outputFormat(given, "yaml", "yaml", "json", "jsonpath=…", "go-template=…")
+	return err
+}
+
+func (o *configViewOptions) validate() error { return nil }
+
+func (o *configViewOptions) run(c *cli.Context) error {
+	s := o.streams
+	view, err := target.KubeconfigView(targetOptions(c, s), s.Getenv, o.minify)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.kubectl != nil:
+		printer := output.NewPrinter(s.Out, s.ErrOut, output.Options{Kubectl: o.kubectl})
+		if err := printer.Print(c.Context, bytes.NewReader(view), "application/json"); err != nil {
+			return err
+		}
+		return printer.Done()
+	case o.format == "json":
+		// kubectl's JSON printer: four spaces, a newline at the end.
+		var b bytes.Buffer
+		if err := json.Indent(&b, view, "", "    "); err != nil {
+			return err
+		}
+		b.WriteByte('\n')
+		_, err = s.Out.Write(b.Bytes())
+		return err
+	}
+	// kubectl's YAML printer: the JSON as YAML, its keys sorted.
+	y, err := yaml.JSONToYAML(view)
+	if err != nil {
+		return err
+	}
+	_, err = s.Out.Write(y)
 	return err
 }

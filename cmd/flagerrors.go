@@ -137,8 +137,16 @@ func typedFlag(name string, args []string) string {
 
 // flagsInScope are the flags of the command typed, or kcurl's own.
 func flagsInScope(args []string, app *cli.App) []cli.Flag {
-	for _, a := range args[1:] {
+	for i, a := range args[1:] {
 		if c := app.Command(a); c != nil {
+			// A subcommand's own (config view --minify) count too.
+			for _, sub := range args[i+2:] {
+				for _, s := range c.Subcommands {
+					if s.HasName(sub) {
+						return append(slices.Clone(c.Flags), s.Flags...)
+					}
+				}
+			}
 			return c.Flags
 		}
 	}

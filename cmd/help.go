@@ -109,6 +109,7 @@ var commandDocs = map[string]commandDoc{
 			{"the server, namespace, CA and token, and where each came from", "kcurl config"},
 			{"the kubeconfig's contexts, as kubectl config get-contexts", "kcurl config get-contexts"},
 			{"the current one's name, as kubectl config current-context", "kcurl config current-context"},
+			{"the current context's namespace, kubectl's idiom (secrets are never shown)", "kcurl config view --minify -o jsonpath='{..namespace}'"},
 		},
 		exit: "0 success; 2 usage; 3 no cluster or credentials found",
 	},

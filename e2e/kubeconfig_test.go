@@ -253,9 +253,9 @@ func TestKubeconfigPrecedence(t *testing.T) {
 	}
 }
 
-// kcurl config get-contexts and current-context print what kubectl config
-// prints, on two kubeconfig files merged through $KUBECONFIG (the first to
-// set current-context wins) and on the admin's.
+// kcurl config get-contexts, current-context and view print what kubectl
+// config prints, on two kubeconfig files merged through $KUBECONFIG (the
+// first to set current-context wins) and on the admin's.
 func TestConfigContextsAreKubectls(t *testing.T) {
 	dir := t.TempDir()
 	first := filepath.Join(dir, "first")
@@ -265,6 +265,10 @@ current-context: shop
 contexts:
 - {name: shop, context: {cluster: prod, user: deployer, namespace: shop}}
 - {name: a-much-longer-context-name, context: {cluster: staging, user: me}}
+clusters:
+- {name: prod, cluster: {server: "https://127.0.0.1:1", certificate-authority-data: "Y2E="}}
+users:
+- {name: deployer, user: {token: never-printed, client-key-data: "a2V5"}}
 `)
 	second := filepath.Join(dir, "second")
 	writeFile(t, second, `apiVersion: v1
@@ -287,6 +291,11 @@ contexts:
 		{"merged", merged, []string{"current-context"}},
 		{"admin", admin, []string{"get-contexts"}},
 		{"admin", admin, []string{"current-context"}},
+		{"merged", merged, []string{"view"}},
+		{"merged", merged, []string{"view", "--minify", "-o", "json"}},
+		{"merged", merged, []string{"view", "--minify", "--context", "shop", "-o", "jsonpath={..namespace}"}},
+		{"admin", admin, []string{"view"}},
+		{"admin", admin, []string{"view", "--minify", "-o", "go-template={{range .users}}{{.name}}{{end}}"}},
 	} {
 		t.Run(tc.name+" "+strings.Join(tc.args, " "), func(t *testing.T) {
 			c := exec.Command(cluster["KCURL_CLUSTER_KUBECTL"], append([]string{"config"}, tc.args...)...)
@@ -295,7 +304,11 @@ contexts:
 			if err != nil {
 				t.Fatalf("kubectl config %v: %v", tc.args, err)
 			}
-			harness.Expect(t, kcurlOutside(t, tc.env, append([]string{"config"}, tc.args...)...), string(want), "", 0)
+			r := kcurlOutside(t, tc.env, append([]string{"config"}, tc.args...)...)
+			harness.Expect(t, r, string(want), "", 0)
+			if strings.Contains(r.Stdout, "never-printed") || strings.Contains(r.Stdout, "a2V5") {
+				t.Errorf("a secret was printed:\n%s", r.Stdout)
+			}
 		})
 	}
 	// A context not there: kubectl's message and the others listed; kcurl's

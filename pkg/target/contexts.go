@@ -1,9 +1,14 @@
 package target
 
 import (
+	"encoding/json"
 	"slices"
 
+	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	clientcmdlatest "k8s.io/client-go/tools/clientcmd/api/latest"
+
+	"github.com/kcurl/kcurl/pkg/exitcode"
 )
 
 // Contexts are the contexts of the kubeconfig kcurl would read, as kubectl
@@ -42,4 +47,41 @@ func (c *Contexts) Select(names []string) (found, missing []string) {
 	}
 	slices.Sort(found)
 	return found, missing
+}
+
+// KubeconfigView is the kubeconfig as kubectl config view shows it
+// (k8s.io/kubectl/pkg/cmd/config/view.go), as JSON: --kubeconfig's file
+// alone, else $KUBECONFIG's merged, else ~/.kube/config; with minify, only
+// what the current context (opts.Context, when given, made current) uses;
+// every secret REDACTED and certificate data DATA+OMITTED, in kubeconfig's
+// v1 form. kubectl's --raw and --flatten, which show the secrets, are not
+// kcurl's: it never prints a credential.
+func KubeconfigView(opts Options, env Env, minify bool) ([]byte, error) {
+	var raw *clientcmdapi.Config
+	var err error
+	if opts.Kubeconfig != "" {
+		// As kubectl: the file as it is, its relative paths not resolved.
+		if raw, err = clientcmd.LoadFromFile(opts.Kubeconfig); err != nil {
+			return nil, &CredentialsError{What: "kubeconfig", Path: "--kubeconfig " + opts.Kubeconfig, Err: configError(err)}
+		}
+	} else if _, raw, _, err = loadKubeconfig(opts, env); err != nil {
+		return nil, err
+	}
+	if minify {
+		if opts.Context != "" {
+			raw.CurrentContext = opts.Context
+		}
+		if err := clientcmdapi.MinifyConfig(raw); err != nil {
+			return nil, exitcode.With(exitcode.Credentials, err)
+		}
+	}
+	if err := clientcmdapi.RedactSecrets(raw); err != nil {
+		return nil, err
+	}
+	clientcmdapi.ShortenConfig(raw)
+	v1, err := clientcmdlatest.Scheme.ConvertToVersion(raw, clientcmdlatest.ExternalVersion)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v1)
 }
