@@ -26,6 +26,14 @@ func configCommand(s Streams) *cli.Command {
 	}
 }
 
+// kubectlConfigWrites are kubectl config's commands that write the
+// kubeconfig; kcurl has its reading ones (get-contexts, current-context,
+// view).
+var kubectlConfigWrites = map[string]bool{
+	"use-context": true, "use": true, "set-context": true, "set-cluster": true, "set-credentials": true,
+	"delete-context": true, "delete-cluster": true, "delete-user": true, "rename-context": true, "set": true, "unset": true,
+}
+
 // resolvedConfig is what `kcurl config` reports.
 type resolvedConfig struct {
 	Server    field  `json:"server"`
@@ -56,8 +64,11 @@ type configOptions struct {
 }
 
 func (o *configOptions) complete(c *cli.Context) error {
-	if err := noArguments("config", c.Args().Slice()); err != nil {
-		return err
+	if args := c.Args().Slice(); len(args) > 0 && kubectlConfigWrites[args[0]] {
+		return usagef("config %s changes the kubeconfig, which kcurl never writes: kubectl config %s does; kcurl reads another context with --context NAME", args[0], args[0])
+	}
+	if args := c.Args().Slice(); len(args) > 0 {
+		return usagef("config takes no arguments, got %s; its commands are get-contexts, current-context and view", strings.Join(args, " "))
 	}
 	var err error
 	if o.format, err = identityFormat(c); err != nil {
