@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,6 +113,9 @@ func (r *cliResponses) UnmarshalJSON(b []byte) error {
 }
 
 const testToken = "eyJhbGciOiJSUzI1NiJ9.test-token-never-printed.sig"
+
+// wsKey is the Sec-WebSocket-Key line -v shows: 16 random bytes, base64.
+var wsKey = regexp.MustCompile(`Sec-WebSocket-Key: [A-Za-z0-9+/]{22}==`)
 
 // cliNow is the clock of every case ("1h0m0s left"): 2026-11-27T10:00:00Z,
 // unix 1795773600, the time the service-account dir is stamped with.
@@ -327,7 +331,8 @@ func runCLICase(t *testing.T, tc cliCase) {
 	if got, want := stdout.String(), expand(tc.Stdout); got != want {
 		t.Errorf("stdout:\n got %q\nwant %q", got, want)
 	}
-	if got, want := stderr.String(), expand(tc.Stderr); got != want {
+	// A WebSocket upgrade's key is random, as the protocol wants it.
+	if got, want := wsKey.ReplaceAllString(stderr.String(), "Sec-WebSocket-Key: {wskey}"), expand(tc.Stderr); got != want {
 		t.Errorf("stderr:\n got %q\nwant %q", got, want)
 	}
 	if code != tc.Exit {

@@ -24,26 +24,50 @@ type tracer struct {
 }
 
 func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Sec-Websocket-Protocol") != "" && req.Header.Get("Upgrade") == "" {
+		return t.upgrade(req)
+	}
+	t.writeRequest(req)
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	t.writeResponse(resp)
+	return resp, nil
+}
+
+// upgrade traces a WebSocket upgrade (exec, attach, port-forward's
+// tunnel) once it is answered: the WebSocket library adds its own headers
+// (Upgrade, Connection, Sec-WebSocket-Key, Sec-WebSocket-Version, the
+// protocols on one line) as it sends the request, and the answer's Request
+// is what it sent. An upgrade that gets no answer shows the request as
+// kcurl handed it over. A refused upgrade comes back as an error, with
+// the answer kept in it (pkg/stream/internal/wsconn).
+func (t *tracer) upgrade(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	answer := resp
+	var refused interface{ UpgradeResponse() *http.Response }
+	if err != nil && errors.As(err, &refused) {
+		answer = refused.UpgradeResponse()
+	}
+	sent := req
+	if answer != nil && answer.Request != nil {
+		sent = answer.Request
+	}
+	t.writeRequest(sent)
+	if answer != nil {
+		t.writeResponse(answer)
+	}
+	return resp, err
+}
+
+func (t *tracer) writeRequest(req *http.Request) {
 	var b strings.Builder
 	b.WriteString("> " + req.Method + " " + req.URL.RequestURI() + "\n")
 	b.WriteString("> Host: " + req.URL.Host + "\n")
 	writeHeaders(&b, "> ", req.Header)
 	b.WriteString(">\n")
 	t.write(b.String())
-
-	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		// A WebSocket upgrade the server refused comes back as an error
-		// (exec, attach, port-forward), with the answer kept in it
-		// (pkg/stream/internal/wsconn).
-		var refused interface{ UpgradeResponse() *http.Response }
-		if errors.As(err, &refused) && refused.UpgradeResponse() != nil {
-			t.writeResponse(refused.UpgradeResponse())
-		}
-		return nil, err
-	}
-	t.writeResponse(resp)
-	return resp, nil
 }
 
 func (t *tracer) writeResponse(resp *http.Response) {
