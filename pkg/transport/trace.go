@@ -24,7 +24,7 @@ type tracer struct {
 }
 
 func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Header.Get("Sec-Websocket-Protocol") != "" && req.Header.Get("Upgrade") == "" {
+	if upgrading(req) {
 		return t.upgrade(req)
 	}
 	t.writeRequest(req)
@@ -36,13 +36,22 @@ func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// upgrade traces a WebSocket upgrade (exec, attach, port-forward's
-// tunnel) once it is answered: the WebSocket library adds its own headers
-// (Upgrade, Connection, Sec-WebSocket-Key, Sec-WebSocket-Version, the
-// protocols on one line) as it sends the request, and the answer's Request
-// is what it sent. An upgrade that gets no answer shows the request as
-// kcurl handed it over. A refused upgrade comes back as an error, with
-// the answer kept in it (pkg/stream/internal/wsconn).
+// upgrading: req is kcurl's own upgrade to a stream (exec, attach,
+// port-forward), by WebSocket or SPDY, whose protocol library adds the
+// upgrade's headers as it sends it. A request passed on by kcurl proxy has
+// its Upgrade header already.
+func upgrading(req *http.Request) bool {
+	return req.Header.Get("Upgrade") == "" &&
+		(req.Header.Get("Sec-Websocket-Protocol") != "" || req.Header.Get("X-Stream-Protocol-Version") != "")
+}
+
+// upgrade traces an upgrade once it is answered: the WebSocket library
+// adds its own headers (Upgrade, Connection, Sec-WebSocket-Key,
+// Sec-WebSocket-Version, the protocols on one line), SPDY's round tripper
+// Connection and Upgrade, as they send the request, and the answer's
+// Request is what was sent. An upgrade that gets no answer shows the
+// request as kcurl handed it over. A refused WebSocket upgrade comes back
+// as an error, with the answer kept in it (pkg/stream/internal/wsconn).
 func (t *tracer) upgrade(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	answer := resp

@@ -58,3 +58,24 @@ func TestTraceUpgrade(t *testing.T) {
 		})
 	}
 }
+
+// SPDY's upgrade (an older server's, or after a refused WebSocket) is
+// traced as sent too: its round tripper adds Connection and Upgrade.
+func TestTraceSPDYUpgrade(t *testing.T) {
+	handed, _ := http.NewRequest(http.MethodPost, "https://api:6443/api/v1/namespaces/ns/pods/web/exec?command=ls", nil)
+	handed.Header["X-Stream-Protocol-Version"] = []string{"v5.channel.k8s.io"}
+	sent := handed.Clone(handed.Context())
+	sent.Header.Add("Connection", "Upgrade")
+	sent.Header.Add("Upgrade", "SPDY/3.1")
+	switched := &http.Response{Proto: "HTTP/1.1", Status: "101 Switching Protocols", Header: http.Header{}, Request: sent}
+	var trace bytes.Buffer
+	tr := &tracer{w: &trace, next: roundTripFunc(func(*http.Request) (*http.Response, error) { return switched, nil })}
+	if _, err := tr.RoundTrip(handed); err != nil {
+		t.Fatal(err)
+	}
+	want := "> POST /api/v1/namespaces/ns/pods/web/exec?command=ls\n> Host: api:6443\n> Connection: Upgrade\n> Upgrade: SPDY/3.1\n" +
+		"> X-Stream-Protocol-Version: v5.channel.k8s.io\n>\n< HTTP/1.1 101 Switching Protocols\n<\n"
+	if trace.String() != want {
+		t.Errorf("trace:\n%s\nwant:\n%s", trace.String(), want)
+	}
+}

@@ -89,7 +89,9 @@ func (rt *RoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	// when the context ends (SIGINT) stops a server that never answers
 	// from holding kcurl.
 	stopClosing := context.AfterFunc(req.Context(), func() { conn.Close() })
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	// With req, the answer's Request is what was sent, the upgrade's
+	// headers too, as -v shows it (pkg/transport's tracer).
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 	if !stopClosing() {
 		return nil, context.Cause(req.Context())
 	}
