@@ -206,14 +206,7 @@ func splitCommand(groups [][]string, name string, command *cli.Command, args []s
 			before = append(before, g)
 		}
 	}
-	subcommand := func(name string) *cli.Command {
-		for _, c := range command.Subcommands {
-			if c.HasName(name) {
-				return c
-			}
-		}
-		return nil
-	}
+	subcommand := func(name string) *cli.Command { return subcommandNamed(command, name) }
 	if len(command.Subcommands) > 0 {
 		// Split again with the command's subcommand, so that a flag both
 		// define goes to the subcommand (kcurl --kubeconfig f config
@@ -223,6 +216,18 @@ func splitCommand(groups [][]string, name string, command *cli.Command, args []s
 	subFlags, subPositional, subLacking := splitFlags(args, command.Flags, subcommand, nil)
 	positional = append(append(append([]string{name}, flatten(moved)...), subFlags...), subPositional...)
 	return flatten(before), positional, cmp.Or(subLacking, lacking)
+}
+
+// subcommandNamed is command's subcommand called name (config
+// get-contexts), or nil: urfave/cli's App has Command(name), its Command
+// has none.
+func subcommandNamed(command *cli.Command, name string) *cli.Command {
+	for _, c := range command.Subcommands {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
 }
 
 // flatten is the flags with their values, in order.

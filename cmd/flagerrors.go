@@ -140,11 +140,9 @@ func flagsInScope(args []string, app *cli.App) []cli.Flag {
 	for i, a := range args[1:] {
 		if c := app.Command(a); c != nil {
 			// A subcommand's own (config view --minify) count too.
-			for _, sub := range args[i+2:] {
-				for _, s := range c.Subcommands {
-					if s.HasName(sub) {
-						return append(slices.Clone(c.Flags), s.Flags...)
-					}
+			for _, name := range args[i+2:] {
+				if sub := subcommandNamed(c, name); sub != nil {
+					return append(slices.Clone(c.Flags), sub.Flags...)
 				}
 			}
 			return c.Flags

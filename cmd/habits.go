@@ -310,7 +310,7 @@ func (k kubectlCall) get(ref, typ string) (line, note string) {
 		// kubectl's table, which kcurl prints when asked (its own
 		// default is the answer's JSON).
 		k.passed = append([]string{"-o", "table"}, k.passed...)
-	case output != "" && output != "wide" && !strings.HasPrefix(output, "custom-columns"):
+	case output != "wide" && !strings.HasPrefix(output, "custom-columns"):
 		// kubectl ignores its table's flags with another output; kcurl
 		// would refuse them.
 		k.passed = withoutFlags(k.passed, kubectlTableFlags)
