@@ -157,6 +157,9 @@ spec:
 		expectContains(t, kc("ping\n", "exec", "-i", "solo", "--", "cat"), "ping\n", "", 0)
 		r := kc("", "exec", "-v", "solo", "--", "true")
 		expectContains(t, r, "", "> GET /api/v1/namespaces/"+ns+"/pods/solo/exec?command=true&stderr=true&stdout=true\n", 0)
+		// The upgrade as it was sent, the WebSocket's own headers too.
+		expectContains(t, r, "", "> Sec-WebSocket-Protocol: v5.channel.k8s.io, v4.channel.k8s.io\n> Sec-WebSocket-Version: 13\n> Upgrade: websocket\n", 0)
+		expectContains(t, r, "", "\n< HTTP/1.1 101 Switching Protocols\n", 0)
 		if strings.Contains(r.Stderr, "> GET /api/v1/namespaces/"+ns+"/pods/solo\n") {
 			t.Errorf("the Pod was read first:\n%s", r)
 		}

@@ -71,6 +71,8 @@ spec:
 		// With stdin, SPDY, which can say that stdin ended.
 		r = kc("ping\npong\n", "-v", "exec", "-i", "old", "--", "cat")
 		expectContains(t, r, "ping\npong\n", "< Upgrade: SPDY/3.1\n", 0)
+		expectContains(t, r, "", "> Connection: Upgrade\n", 0) // as sent: SPDY's round tripper adds it
+		expectContains(t, r, "", "> Upgrade: SPDY/3.1\n", 0)
 		// A raw exec PATH that asks for stdin: SPDY too, and the remote code.
 		r = kc("x\ny\n", "-v", "/api/v1/namespaces/"+ns+"/pods/old/exec?container=web&command=sh&command=-c&command=cat%3Bexit%203&stdin=true&stdout=true&stderr=true")
 		expectContains(t, r, "x\ny\n", "< Upgrade: SPDY/3.1\n", 3)
