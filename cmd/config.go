@@ -18,7 +18,7 @@ func configCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:        "config",
 		Usage:       "show the resolved target: server, namespace, CA, token, and where each came from (sends nothing)",
-		UsageText:   "kcurl config [-o json|yaml]\n  kcurl config get-contexts [NAME...] [-o name] [--no-headers]\n  kcurl config current-context\n  kcurl config view [--minify] [-o yaml|json|jsonpath=…]",
+		UsageText:   "kcurl config [-o json|yaml]\n  kcurl config get-contexts [NAME...] [-o name] [--no-headers]\n  kcurl config current-context\n  kcurl config view [--minify] [-o yaml|json|jsonpath=…]\n  kcurl config get-clusters\n  kcurl config get-users",
 		Flags:       append([]cli.Flag{identityOutputFlag(), colorFlag()}, connectionFlags()...),
 		Action:      func(c *cli.Context) error { return runCommand(c, &configOptions{streams: s}) },
 		Subcommands: configSubcommands(s),
@@ -28,7 +28,7 @@ func configCommand(s Streams) *cli.Command {
 
 // kubectlConfigWrites are kubectl config's commands that write the
 // kubeconfig; kcurl has its reading ones (get-contexts, current-context,
-// view).
+// view, get-clusters, get-users).
 var kubectlConfigWrites = map[string]bool{
 	"use-context": true, "use": true, "set-context": true, "set-cluster": true, "set-credentials": true,
 	"delete-context": true, "delete-cluster": true, "delete-user": true, "rename-context": true, "set": true, "unset": true,
@@ -68,7 +68,7 @@ func (o *configOptions) complete(c *cli.Context) error {
 		return usagef("config %s changes the kubeconfig, which kcurl never writes: kubectl config %s does; kcurl reads another context with --context NAME", args[0], args[0])
 	}
 	if args := c.Args().Slice(); len(args) > 0 {
-		return usagef("config takes no arguments, got %s; its commands are get-contexts, current-context and view", strings.Join(args, " "))
+		return usagef("config takes no arguments, got %s; its commands are get-contexts, current-context, view, get-clusters and get-users", strings.Join(args, " "))
 	}
 	var err error
 	if o.format, err = identityFormat(c); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -16,7 +17,8 @@ import (
 )
 
 // kubectl config's commands that read the kubeconfig, which scripts and
-// habits reach for: its contexts, and the current one. kcurl has no
+// habits reach for: its contexts, the current one, its clusters and users,
+// and the whole of it. kcurl has no
 // commands that write it (use-context, set-context): kubectl's are there
 // for that.
 func configSubcommands(s Streams) []*cli.Command {
@@ -54,7 +56,53 @@ func configSubcommands(s Streams) []*cli.Command {
 			Flags:     connectionFlags(),
 			Action:    func(c *cli.Context) error { return runCommand(c, &currentContextOptions{streams: s}) },
 		},
+		namesCommand(s, "get-clusters", "clusters", func(k *target.Contexts) []string { return k.Clusters }),
+		namesCommand(s, "get-users", "users", func(k *target.Contexts) []string { return k.Users }),
 	}
+}
+
+// namesCommand is `kcurl config get-clusters` or `get-users`: the names
+// of the kubeconfig's clusters or users.
+func namesCommand(s Streams, name, what string, names func(*target.Contexts) []string) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     fmt.Sprintf("list the kubeconfig's %s, as kubectl config %s (sends nothing)", what, name),
+		UsageText: "kcurl config " + name,
+		Flags:     connectionFlags(),
+		Action: func(c *cli.Context) error {
+			return runCommand(c, &namesOptions{streams: s, command: name, names: names})
+		},
+	}
+}
+
+// namesOptions is `kcurl config get-clusters` and `get-users`: kubectl's
+// list, a NAME header and a name a line, sorted (kubectl's get-clusters
+// lists them in whatever order its map gives, from run to run).
+type namesOptions struct {
+	streams Streams
+	command string
+	names   func(*target.Contexts) []string
+}
+
+func (o *namesOptions) complete(c *cli.Context) error {
+	return noArguments("config "+o.command, c.Args().Slice())
+}
+
+func (o *namesOptions) validate() error { return nil }
+
+func (o *namesOptions) run(c *cli.Context) error {
+	s := o.streams
+	contexts, err := target.ReadContexts(targetOptions(c, s), s.Getenv)
+	if err != nil {
+		return err
+	}
+	var list strings.Builder
+	list.WriteString("NAME\n")
+	for _, name := range o.names(contexts) {
+		list.WriteString(name + "\n")
+	}
+	_, err = io.WriteString(s.Out, list.String())
+	return err
 }
 
 // getContextsOptions is `kcurl config get-contexts`: kubectl's table of

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -277,6 +278,12 @@ current-context: other
 contexts:
 - {name: shop, context: {cluster: ignored, user: ignored}}
 - {name: b, context: {cluster: prod, user: me, namespace: default}}
+clusters:
+- {name: staging, cluster: {server: "https://127.0.0.1:2"}}
+- {name: a-cluster, cluster: {server: "https://127.0.0.1:3"}}
+users:
+- {name: me, user: {token: "never-printed"}}
+- {name: admin, user: {token: "never-printed"}}
 `)
 	merged := map[string]string{"KUBECONFIG": first + ":" + second, "HOME": dir}
 	admin := map[string]string{"KUBECONFIG": cluster["KCURL_CLUSTER_ADMIN_KUBECONFIG"], "HOME": dir}
@@ -296,16 +303,29 @@ contexts:
 		{"merged", merged, []string{"view", "--minify", "--context", "shop", "-o", "jsonpath={..namespace}"}},
 		{"admin", admin, []string{"view"}},
 		{"admin", admin, []string{"view", "--minify", "-o", "go-template={{range .users}}{{.name}}{{end}}"}},
+		{"merged", merged, []string{"get-users"}},
+		{"admin", admin, []string{"get-users"}},
+		{"merged", merged, []string{"get-clusters"}},
+		{"admin", admin, []string{"get-clusters"}},
 	} {
 		t.Run(tc.name+" "+strings.Join(tc.args, " "), func(t *testing.T) {
 			c := exec.Command(cluster["KCURL_CLUSTER_KUBECTL"], append([]string{"config"}, tc.args...)...)
 			c.Env = []string{"KUBECONFIG=" + tc.env["KUBECONFIG"], "HOME=" + dir}
-			want, err := c.Output()
+			out, err := c.Output()
 			if err != nil {
 				t.Fatalf("kubectl config %v: %v", tc.args, err)
 			}
+			want := string(out)
+			if tc.args[0] == "get-clusters" {
+				// kubectl lists the clusters in its map's order, which
+				// changes from run to run; kcurl sorts them.
+				header, names, _ := strings.Cut(want, "\n")
+				sorted := strings.Fields(names)
+				slices.Sort(sorted)
+				want = header + "\n" + strings.Join(sorted, "\n") + "\n"
+			}
 			r := kcurlOutside(t, tc.env, append([]string{"config"}, tc.args...)...)
-			harness.Expect(t, r, string(want), "", 0)
+			harness.Expect(t, r, want, "", 0)
 			if strings.Contains(r.Stdout, "never-printed") || strings.Contains(r.Stdout, "a2V5") {
 				t.Errorf("a secret was printed:\n%s", r.Stdout)
 			}

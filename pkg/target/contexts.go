@@ -2,6 +2,7 @@ package target
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -18,6 +19,10 @@ import (
 type Contexts struct {
 	Current string                           // current-context; "" when the kubeconfig sets none
 	ByName  map[string]*clientcmdapi.Context // cluster, user and namespace of each
+	// The names of its clusters and users, sorted, as kubectl config
+	// get-clusters and get-users list them (kubectl's get-clusters in its
+	// map's order, which changes from run to run).
+	Clusters, Users []string
 }
 
 // ReadContexts reads them; no kubeconfig file at all is no contexts, as
@@ -27,7 +32,10 @@ func ReadContexts(opts Options, env Env) (*Contexts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Contexts{Current: raw.CurrentContext, ByName: raw.Contexts}, nil
+	return &Contexts{
+		Current: raw.CurrentContext, ByName: raw.Contexts,
+		Clusters: slices.Sorted(maps.Keys(raw.Clusters)), Users: slices.Sorted(maps.Keys(raw.AuthInfos)),
+	}, nil
 }
 
 // Select is the contexts named (every one when none is), sorted as
