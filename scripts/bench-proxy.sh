@@ -29,7 +29,9 @@ declare -A cluster
 while IFS='=' read -r key value; do [[ -n $key ]] && cluster[$key]=$value; done <"$work/cluster/env"
 
 say "building kcurl and the load client"
-(cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -o "$work/kcurl" . && go build -o "$work/load" ./scripts/bench/load)
+(cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -o "$work/kcurl" . && go build -o "$work/load" ./scripts/bench/load &&
+	go build -o "$work/machine" ./scripts/bench/machine)
+say "$("$work/machine")"
 sa_dir=$("$repo/scripts/pod.sh" "$work/cluster/env" kcurl-bench kcurl-bench "$work/serviceaccount")
 env -i PATH="$PATH" "${cluster[KCURL_CLUSTER_KUBECTL]}" --kubeconfig "${cluster[KCURL_CLUSTER_ADMIN_KUBECONFIG]}" \
 	-n kcurl-bench create configmap small --from-literal=k=v >/dev/null

@@ -19,6 +19,8 @@
 # as a third client, in the same alternating rounds: a change measured
 # against the same machine state. The machine's load average is printed
 # at the start and the end: on shared cores every wall time moves with it.
+# So is what a page fault, a system call and a process start cost here
+# (scripts/bench/machine): where faults are dear, every start is.
 #
 # Needs root (the node), podman and buildah (its images). Bounded: a few
 # minutes once the node's binaries are built.
@@ -43,7 +45,9 @@ cleanup() {
 trap cleanup EXIT
 
 say "building kcurl and the node's images"
-(cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags '-s -w' -o "$work/kcurl" .)
+(cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags '-s -w' -o "$work/kcurl" . &&
+	go build -o "$work/machine" ./scripts/bench/machine)
+say "$("$work/machine")"
 "$repo/scripts/image.sh" node-images "$work/images" >/dev/null
 KCURL_CLUSTER_AUDIT_EXEC=1 KCURL_NODE_DIR=$work/n KCURL_NODE_IMAGES="$(echo "$work"/images/*.tar)" "$repo/scripts/node.sh" up >/dev/null
 declare -A node

@@ -10,6 +10,9 @@
 #   the same 5,000 as YAML and as names: kcurl vs kubectl get -o yaml|name
 #   peak RSS of kcurl /api, the stripped binary, the image (when podman is
 #   set up by scripts/image.sh)
+#   first, what a page fault, a system call and a process start cost on
+#   this machine (scripts/bench/machine): where faults are dear, every
+#   start is, curl's and kubectl's too
 #   wall and peak RSS of every streaming mode on the 5,000 list and on a
 #   list of 100,000 ConfigMaps (166 MB), against kubectl get -o yaml|name and
 #   curl | jq. The 100,000 come from scripts/bench/listserver (generated, over
@@ -44,7 +47,8 @@ while IFS='=' read -r key value; do [[ -n $key ]] && cluster[$key]=$value; done 
 mkdir -p "$work/bin"
 say "building kcurl"
 (cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags '-s -w' -o "$work/bin/kcurl" . &&
-	go build -o "$work/listserver" ./scripts/bench/listserver)
+	go build -o "$work/listserver" ./scripts/bench/listserver && go build -o "$work/machine" ./scripts/bench/machine)
+say "$("$work/machine")"
 cp "${cluster[KCURL_CLUSTER_KUBECTL]}" "$work/bin/kubectl"
 ns=kcurl-bench
 sa_dir=$("$repo/scripts/pod.sh" "$work/cluster/env" "$ns" kcurl-bench "$work/serviceaccount")
