@@ -218,6 +218,31 @@ func splitCommand(groups [][]string, name string, command *cli.Command, args []s
 	return flatten(before), positional, cmp.Or(subLacking, lacking)
 }
 
+// helpTopic is the command whose help a usage error points at, as typed
+// after kcurl: "exec", "config get-contexts", or "" for kcurl's own (a
+// request, or a word that names no command). kubectl points at the
+// command's help too (`See 'kubectl exec -h'`): it is a screen, with the
+// command's examples, where kcurl's is the whole tool's.
+func helpTopic(args []string, app *cli.App) string {
+	if len(args) < 2 {
+		return ""
+	}
+	_, positional, _ := splitFlags(args[1:], app.Flags, func(name string) *cli.Command { return app.Command(name) }, nil)
+	command := app.Command(firstPositional(positional))
+	if command == nil {
+		return ""
+	}
+	if len(command.Subcommands) == 0 {
+		return command.Name
+	}
+	subcommand := func(name string) *cli.Command { return subcommandNamed(command, name) }
+	_, words, _ := splitFlags(positional[1:], command.Flags, subcommand, nil)
+	if sub := subcommandNamed(command, firstPositional(words)); sub != nil {
+		return command.Name + " " + sub.Name
+	}
+	return command.Name
+}
+
 // subcommandNamed is command's subcommand called name (config
 // get-contexts), or nil: urfave/cli's App has Command(name), its Command
 // has none.

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -78,5 +79,50 @@ func TestInterspersed(t *testing.T) {
 				t.Errorf("interspersed(%q)\n got %q\nwant %q", tt.args, got, want)
 			}
 		})
+	}
+}
+
+// A usage error points at the help of the command it is in: the help of
+// exec, not the whole tool's, for a mistake in an exec.
+func TestHelpTopic(t *testing.T) {
+	app := newApp(Streams{})
+	for args, want := range map[string]string{
+		"":                                       "",
+		"/api -v":                                "",
+		"cm -X PATCH -d {}":                      "",
+		"get pods":                               "", // kubectl's verb: kcurl's own help says the form
+		"-n exec pods":                           "", // exec is -n's value
+		"exec web -- ls":                         "exec",
+		"exec web -c":                            "exec",
+		"-n prod can-i list pods":                "can-i",
+		"port-forward -n x web 8080":             "port-forward",
+		"--kubeconfig f config get-contexts a b": "config get-contexts",
+		"config --kubeconfig f view --raw":       "config view",
+		"config use-context prod":                "config",
+		"config":                                 "config",
+		"--context exec config get-clusters extra": "config get-clusters",
+	} {
+		if got := helpTopic(append([]string{"kcurl"}, strings.Fields(args)...), app); got != want {
+			t.Errorf("kcurl %s: help topic %q, want %q", args, got, want)
+		}
+	}
+}
+
+// Run as kubectl's plugin, a usage error points at `kubectl kcurl COMMAND
+// --help`, the command the user typed.
+func TestUsageErrorPointsAtTheCommandsHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"kubectl-kcurl", "exec", "web", "ls"}, "kcurl: exec takes the command after --, as kubectl does: kcurl exec web -- COMMAND [ARGS...]\nRun 'kubectl kcurl exec --help' for usage.\n"},
+		{[]string{"kubectl-kcurl", "cm", "-X", "PATCH", "-d", "{}"}, "kcurl: a PATCH changes one object: name it, kcurl cm/NAME -X PATCH -d …\nRun 'kubectl kcurl --help' for usage.\n"},
+		{[]string{"kcurl", "config", "get-clusters", "extra"}, "kcurl: config get-clusters takes no arguments, got extra\nRun 'kcurl config get-clusters --help' for usage.\n"},
+	} {
+		var out, errOut bytes.Buffer
+		code := Main(tc.args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }})
+		if code != 2 || out.Len() != 0 || errOut.String() != tc.want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and stderr %q", tc.args, code, out.String(), errOut.String(), tc.want)
+		}
 	}
 }

@@ -37,8 +37,9 @@ func exitCode(err error) int {
 
 // report writes err the way a user should read it: API errors exactly as
 // kubectl prints them, everything else after "kcurl: "; a usage error
-// points at the help of name, the command as typed (programName).
-func report(w io.Writer, err error, name string) {
+// points at the help of command, as typed: kcurl (or programName's
+// kubectl kcurl), with the command the error is in (helpTopic).
+func report(w io.Writer, err error, command string) {
 	var (
 		status *transport.StatusError
 		halt   *output.HaltError
@@ -62,7 +63,7 @@ func report(w io.Writer, err error, name string) {
 		// subresource or field the server lacks, a local file), say
 		// where to look (a resource type: kcurl api-resources), or where a
 		// jq expression breaks, as jq does: the help would not help.
-		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", transport.Printable(strings.TrimSpace(err.Error())), name)
+		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", transport.Printable(strings.TrimSpace(err.Error())), command)
 	case !coded && !localWrite(err):
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
 	default:

@@ -65,7 +65,7 @@ func Main(args []string, s Streams) int {
 		}
 	}
 	if err != nil {
-		report(s.ErrOut, err, name)
+		report(s.ErrOut, err, strings.TrimSpace(name+" "+helpTopic(typed, app)))
 	}
 	var signaled *exitcode.Signaled
 	if errors.As(err, &signaled) && s.DieOf != nil {
