@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -104,25 +103,6 @@ func TestHelpTopic(t *testing.T) {
 	} {
 		if got := helpTopic(append([]string{"kcurl"}, strings.Fields(args)...), app); got != want {
 			t.Errorf("kcurl %s: help topic %q, want %q", args, got, want)
-		}
-	}
-}
-
-// Run as kubectl's plugin, a usage error points at `kubectl kcurl COMMAND
-// --help`, the command the user typed.
-func TestUsageErrorPointsAtTheCommandsHelp(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"kubectl-kcurl", "exec", "web", "ls"}, "kcurl: exec takes the command after --, as kubectl does: kcurl exec web -- COMMAND [ARGS...]\nRun 'kubectl kcurl exec --help' for usage.\n"},
-		{[]string{"kubectl-kcurl", "cm", "-X", "PATCH", "-d", "{}"}, "kcurl: a PATCH changes one object: name it, kcurl cm/NAME -X PATCH -d …\nRun 'kubectl kcurl --help' for usage.\n"},
-		{[]string{"kcurl", "config", "get-clusters", "extra"}, "kcurl: config get-clusters takes no arguments, got extra\nRun 'kcurl config get-clusters --help' for usage.\n"},
-	} {
-		var out, errOut bytes.Buffer
-		code := Main(tc.args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }})
-		if code != 2 || out.Len() != 0 || errOut.String() != tc.want {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and stderr %q", tc.args, code, out.String(), errOut.String(), tc.want)
 		}
 	}
 }

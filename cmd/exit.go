@@ -36,16 +36,17 @@ func exitCode(err error) int {
 }
 
 // report writes err the way a user should read it: API errors exactly as
-// kubectl prints them, everything else after "kcurl: "; a usage error
-// points at the help of command, as typed: kcurl (or programName's
-// kubectl kcurl), with the command the error is in (helpTopic).
-func report(w io.Writer, err error, command string) {
+// kubectl prints them, everything else after "kcurl: ". A usage error
+// points at the help of the command it is in (topic, helpTopic's). name is
+// the program as the user runs it (programName's): kubectl kcurl as
+// kubectl's plugin, where no command kcurl may exist.
+func report(w io.Writer, err error, name, topic string) {
 	var (
 		status *transport.StatusError
 		halt   *output.HaltError
 		usage  *exitcode.UsageError
 	)
-	_, coded := exitcode.Of(err)
+	code, coded := exitcode.Of(err)
 	switch {
 	case errors.As(err, new(*exitcode.ReportedError)):
 		return
@@ -63,14 +64,28 @@ func report(w io.Writer, err error, command string) {
 		// subresource or field the server lacks, a local file), say
 		// where to look (a resource type: kcurl api-resources), or where a
 		// jq expression breaks, as jq does: the help would not help.
-		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", transport.Printable(strings.TrimSpace(err.Error())), command)
+		message := asTyped(strings.TrimSpace(err.Error()), name)
+		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", transport.Printable(message), strings.TrimSpace(name+" "+topic))
 	case !coded && !localWrite(err):
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
+	case code == exitcode.Usage:
+		// What the target lacks, in kcurl's words, which may say where
+		// to look (kcurl api-resources lists them).
+		fmt.Fprintf(w, "kcurl: %s\n", transport.Printable(asTyped(strings.TrimSpace(err.Error()), name)))
 	default:
 		// Network and TLS errors quote what a server sent (a certificate's
 		// names): escaped as a Status message is.
 		fmt.Fprintf(w, "kcurl: %s\n", transport.Printable(strings.TrimSpace(err.Error())))
 	}
+}
+
+// asTyped makes the kcurl commands a message of kcurl's own suggests say
+// the program as the user runs it, as the help does (renameApp).
+func asTyped(message, name string) string {
+	if name == "kcurl" {
+		return message
+	}
+	return kcurlCommand().ReplaceAllString(message, "${1}"+name+"${2}")
 }
 
 // localWrite: err is writing to a local file (stdout on a full disk), not

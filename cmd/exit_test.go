@@ -45,7 +45,7 @@ func TestExitCodeAndReport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
 			if tc.err != nil {
-				report(&stderr, tc.err, "kcurl")
+				report(&stderr, tc.err, "kcurl", "")
 			}
 			if code := exitCode(tc.err); code != tc.code || stderr.String() != tc.stderr {
 				t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr.String(), tc.code, tc.stderr)

@@ -64,8 +64,8 @@ type kubectlCall struct {
 // kubectlHabit: args (the command line) start with one of kubectl's verbs
 // that kcurl does not have. help is kcurl's answer to `kcurl help [CMD]`: the
 // arguments that print the help instead; err is the usage error that says
-// the kcurl line.
-func kubectlHabit(args []string, app *cli.App, name string, now time.Time) (help []string, err error) {
+// the kcurl line (report says it as the user runs kcurl: kubectl kcurl).
+func kubectlHabit(args []string, app *cli.App, now time.Time) (help []string, err error) {
 	takesValue, _ := flagArity(app.Flags)
 	for i := 1; i < len(args); i++ {
 		a := args[i]
@@ -91,19 +91,14 @@ func kubectlHabit(args []string, app *cli.App, name string, now time.Time) (help
 			note = " (" + note + ")"
 		}
 		if line == "" {
-			return nil, usagef("%s is kubectl's, and kcurl has no form of it%s: kcurl sends API requests (%s --help)", a, note, name)
+			return nil, usagef("%s is kubectl's, and kcurl has no form of it%s: kcurl sends API requests (kcurl --help)", a, note)
 		}
-		return nil, usagef("%s is kubectl's; in kcurl: %s%s", a, renameLine(line, name), note)
+		return nil, usagef("%s is kubectl's; in kcurl: %s%s", a, line, note)
 	}
 	return nil, nil
 }
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
-
-// renameLine makes a suggested line say the program as run (kubectl kcurl).
-func renameLine(line, name string) string {
-	return strings.ReplaceAll(line, "kcurl ", name+" ")
-}
 
 // helpArgs are the arguments that print the help of what follows `help`:
 // a command's, or kcurl's.

@@ -46,7 +46,7 @@ func Main(args []string, s Streams) int {
 	err := maxValue(s)
 	if err == nil {
 		var help []string
-		if help, err = kubectlHabit(args, app, name, s.now()); help != nil {
+		if help, err = kubectlHabit(args, app, s.now()); help != nil {
 			args = help
 		}
 	}
@@ -65,7 +65,7 @@ func Main(args []string, s Streams) int {
 		}
 	}
 	if err != nil {
-		report(s.ErrOut, err, strings.TrimSpace(name+" "+helpTopic(typed, app)))
+		report(s.ErrOut, err, name, helpTopic(typed, app))
 	}
 	var signaled *exitcode.Signaled
 	if errors.As(err, &signaled) && s.DieOf != nil {

@@ -103,7 +103,7 @@ func startProxyCommand(t *testing.T, args ...string) *runningProxy {
 			err = app.RunContext(ctx, argv)
 		}
 		if err != nil {
-			report(s.ErrOut, err, "kcurl")
+			report(s.ErrOut, err, "kcurl", "")
 		}
 		p.exit <- exitCode(err)
 	}()

@@ -106,7 +106,7 @@ func TestCutShort(t *testing.T) {
 		t.Errorf("a stream SIGTERM ended: %v, exit %d, want 143", err, code)
 	}
 	var out bytes.Buffer
-	report(&out, err, "kcurl")
+	report(&out, err, "kcurl", "")
 	if out.Len() != 0 {
 		t.Errorf("a stream a signal ended says %q, want nothing", out.String())
 	}
