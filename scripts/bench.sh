@@ -8,8 +8,8 @@
 #   5,000 ConfigMaps, names through jq: kcurl -r -q vs kubectl get --raw | jq -r
 #     vs curl | jq -r; and pretty-printing the list: kcurl vs curl | jq .
 #   the same 5,000 as YAML and as names: kcurl vs kubectl get -o yaml|name
-#   peak RSS of kcurl /api, the stripped binary, the image (when podman is
-#   set up by scripts/image.sh)
+#   peak RSS of kcurl /api, the stripped binary, the image (built by
+#   scripts/image.sh when podman is there)
 #   first, what a page fault, a system call and a process start cost on
 #   this machine (scripts/bench/machine): where faults are dear, every
 #   start is, curl's and kubectl's too
@@ -125,7 +125,10 @@ row "5,000 CMs, -r -q names ÷ curl | jq -r" "$(ratio "$n0" "$n2")" 0.6
 row "5,000 CMs, pretty ÷ curl | jq ." "$(ratio "$p0" "$p1")" 0.5
 row "5,000 CMs, -o yaml ÷ kubectl get -o yaml" "$(ratio "$y0" "$y1")" 0.25
 row "stripped binary (MB)" "$(echo "$size / 1000000" | bc -l)" 20
-if command -v podman >/dev/null && image_size=$("$repo/scripts/image.sh" podman image inspect --format '{{.Size}}' localhost/kcurl:dev 2>/dev/null); then
+# The image is built from this checkout (scripts/image.sh: seconds once its
+# builder image and the Go caches are there), so that its size is this
+# code's.
+if command -v podman >/dev/null && image_size=$("$repo/scripts/image.sh" build localhost/kcurl:dev 2>/dev/null | tail -n 1); then
 	row "image localhost/kcurl:dev (MB)" "$(echo "$image_size / 1000000" | bc -l)" 25
 fi
 
