@@ -10,9 +10,9 @@
 #   the same 5,000 as YAML and as names: kcurl vs kubectl get -o yaml|name
 #   peak RSS of kcurl /api, the stripped binary, the image (built by
 #   scripts/image.sh when podman is there)
-#   first, what a page fault, a system call and a process start cost on
-#   this machine (scripts/bench/machine): where faults are dear, every
-#   start is, curl's and kubectl's too
+#   before any timing, what a page fault, a system call and a process
+#   start cost on this machine (scripts/bench/machine): where faults are
+#   dear, every start is, curl's and kubectl's too
 #   wall and peak RSS of every streaming mode on the 5,000 list and on a
 #   list of 100,000 ConfigMaps (166 MB), against kubectl get -o yaml|name and
 #   curl | jq. The 100,000 come from scripts/bench/listserver (generated, over

@@ -1,10 +1,10 @@
 // Command machine prints, in one line, what this machine charges for the
 // three things a short-lived client's start is made of: a page fault, a
 // system call, and a Go process's start and exit. The benchmarks print it
-// before they measure, so that a run says which kind of machine it ran on: where paging
-// is hardware-assisted a fault costs 1–1.5 µs, on a PVM guest 10–12 µs and
-// every process start is several times dearer, and the exec target moves
-// with it (docs/performance.md, "Where each target stands").
+// before they measure, so that a run says which kind of machine it ran on:
+// where paging is hardware-assisted a fault costs 1–1.5 µs, on a PVM guest
+// 10–12 µs and every process start is several times dearer, and the exec
+// target moves with it (docs/performance.md, "Where each target stands").
 //
 //	go run ./scripts/bench/machine
 package main
