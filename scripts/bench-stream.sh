@@ -6,6 +6,7 @@
 # kcurl/kubectl ratios (to three places, rounded) and SPEC §6's targets,
 # each marked ok or MISSED:
 #   exec -- true wall (median of N)       ≤ 0.5× kubectl
+#     (and the median of the runs' ratios, with its 95% interval)
 #   port-forward of 100 MB: throughput    ≥ 1.0× kubectl, CPU ≤ 0.8× kubectl
 #     (SWEEPS a round, one transfer through each client's forwarder a
 #     sweep; the ratios are the medians of the sweeps' ratios, with the
@@ -264,16 +265,27 @@ mib() { printf '%.1f' "$(echo "$1 / 1024" | bc -l)"; }
 ms() { printf '%.1f' "$(echo "$1 / 1000" | bc -l)"; }
 mbps() { printf '%.1f' "$(echo "104.8576 / ($1 / 1000000)" | bc -l)"; }
 max() { printf '%s\n' "$@" | sort -n | tail -1; }
-# paired A B COL: over the port-forward sweeps, A's COL (1 wall, 2 CPU)
-# over B's (each pair ran within a second): "MEDIAN LOW HIGH", LOW and
+# median_interval: of the numbers on stdin, "MEDIAN LOW HIGH", LOW and
 # HIGH bounding the median with 95% confidence (the order statistics of
-# the sign test's binomial interval; the whole range under 6 sweeps).
+# the sign test's binomial interval; the whole range under 6 numbers).
+median_interval() {
+	sort -g | awk '{v[NR] = $1} END {
+		k = int((NR - 1.96 * sqrt(NR)) / 2); if (k < 1) k = 1
+		printf "%.3f %.3f %.3f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[k], v[NR + 1 - k]
+	}'
+}
+# paired A B COL: over the port-forward sweeps, A's COL (1 wall, 2 CPU)
+# over B's (each pair ran within a second): median_interval's line.
 paired() {
 	paste -d' ' <(rows "$1" pf_rows | cut -d' ' -f"$3") <(rows "$2" pf_rows | cut -d' ' -f"$3") |
-		awk '{print $1 / $2}' | sort -g | awk '{v[NR] = $1} END {
-			k = int((NR - 1.96 * sqrt(NR)) / 2); if (k < 1) k = 1
-			printf "%.3f %.3f %.3f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[k], v[NR + 1 - k]
-		}'
+		awk '{print $1 / $2}' | median_interval
+}
+# paired_execs A B: A's exec walls over B's, run by run (each run's execs
+# follow each other): median_interval's line.
+paired_execs() {
+	# shellcheck disable=SC2086 # the rows are lists of numbers
+	paste -d' ' <(printf '%s\n' ${exec_rows[$1]}) <(printf '%s\n' ${exec_rows[$2]}) |
+		awk '{print $1 / $2}' | median_interval
 }
 # One table per kcurl build: its medians against kubectl's; port-forward's
 # ratios are the medians of its paired sweeps.
@@ -293,6 +305,8 @@ for name in "${clients[@]}"; do
 	echo
 	printf '%-34s %12s %12s %8s %-7s %s\n' "measure ($name)" "$name" "kubectl" "ratio" "target" ""
 	line "exec -- true wall (ms, median)" "$(ms "${m[$name.exec]}")" "$(ms "${m[$k.exec]}")" "$(ratio "${m[$name.exec]}" "${m[$k.exec]}")" "<=" 0.5
+	read -r exec_ratio exec_low exec_high < <(paired_execs "$name" "$k")
+	info "  run by run: median, 95% interval" "" "" "$exec_ratio ($exec_low–$exec_high)"
 	info "  of it the apiserver's (ms)" "$(ms "${m[$name.exec_server]}")" "$(ms "${m[$k.exec_server]}")" "$(ratio "${m[$name.exec_server]}" "${m[$k.exec_server]}")"
 	info "  of it the client's own (ms)" "$(ms "${m[$name.exec_own]}")" "$(ms "${m[$k.exec_own]}")" "$(ratio "${m[$name.exec_own]}" "${m[$k.exec_own]}")"
 	line "exec -c web -- true wall (ms)" "$(ms "${m[$name.exec_c]}")" "$(ms "${m[$k.exec_c]}")" "$(ratio "${m[$name.exec_c]}" "${m[$k.exec_c]}")" "<=" 0.5
