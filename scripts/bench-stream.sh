@@ -199,6 +199,13 @@ start_forwarder() { # NAME CMD...
 	[[ -n $port ]] || { say "$name port-forward did not start:"; cat "$out" >&2; exit 1; }
 	fwd_port[$name]=$port
 }
+# forget_pid PID: PID was stopped and reaped; cleanup must not signal it
+# again, when it may be another process's.
+forget_pid() {
+	local pid kept=()
+	for pid in "${pids[@]}"; do [[ $pid == "$1" ]] || kept+=("$pid"); done
+	pids=("${kept[@]}")
+}
 # cpu_us PID: the CPU time of all of PID's threads so far, in µs. Go's
 # threads live as long as the process, so none of it is lost to an exit.
 cpu_us() { cat /proc/"$1"/task/*/schedstat | awk '{ns += $1} END {printf "%d", ns / 1000}'; }
@@ -222,13 +229,14 @@ for round in $(seq "$rounds"); do
 		for name in $(rotated "$((round + sweep))"); do pf_rows[$name]+="$(transfer "$name"),"; done
 	done
 	# "Whatever the size": the peak RSS after all of a round's transfers
-	# through the same forwarder (900 MB at 8 sweeps), not 200. While each SPDY frame was an allocation of its
-	# own, it grew with every transfer: 29-32 MiB after two, 36-39 after
-	# four, 40 after eleven.
+	# through the same forwarder (900 MB at 8 sweeps), not 200. While each
+	# SPDY frame was an allocation of its own, it grew with every
+	# transfer: 29-32 MiB after two, 36-39 after four, 40 after eleven.
 	for name in "${clients[@]}"; do
 		pf_rss[$name]+=" $(awk '/VmHWM/ {print $2}' "/proc/${fwd_pid[$name]}/status")"
 		kill "${fwd_pid[$name]}" 2>/dev/null || true
 		wait "${fwd_pid[$name]}" 2>/dev/null || true
+		forget_pid "${fwd_pid[$name]}"
 	done
 done
 
