@@ -68,14 +68,16 @@ func report(w io.Writer, err error, name, topic string) {
 		fmt.Fprintf(w, "kcurl: %s\nRun '%s --help' for usage.\n", transport.Printable(message), strings.TrimSpace(name+" "+topic))
 	case !coded && !localWrite(err):
 		fmt.Fprintf(w, "kcurl: internal error: %s\n", strings.TrimSpace(err.Error()))
-	case code == exitcode.Usage:
-		// What the target lacks, in kcurl's words, which may say where
-		// to look (kcurl api-resources lists them).
-		fmt.Fprintf(w, "kcurl: %s\n", transport.Printable(asTyped(strings.TrimSpace(err.Error()), name)))
 	default:
 		// Network and TLS errors quote what a server sent (a certificate's
-		// names): escaped as a Status message is.
-		fmt.Fprintf(w, "kcurl: %s\n", transport.Printable(strings.TrimSpace(err.Error())))
+		// names): escaped as a Status message is, and never renamed. An
+		// exit 2 of what the target lacks is kcurl's own words, which may
+		// say where to look (kcurl api-resources lists them).
+		message := strings.TrimSpace(err.Error())
+		if code == exitcode.Usage {
+			message = asTyped(message, name)
+		}
+		fmt.Fprintf(w, "kcurl: %s\n", transport.Printable(message))
 	}
 }
 
